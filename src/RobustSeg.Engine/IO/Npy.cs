@@ -1,0 +1,94 @@
+using System.IO.Compression;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace RobustSeg.Engine.IO;
+
+/// <summary>An n-dimensional array read from / written to NumPy's .npy format (float32, float64 and
+/// int32/int64, little-endian, C order). Values are kept as double for references, and float/int for use.</summary>
+public sealed class NpyArray(int[] shape, double[] data)
+{
+    public int[] Shape { get; } = shape;
+    public double[] Data { get; } = data;
+    public float[] ToFloat() => Data.Select(v => (float)v).ToArray();
+    public int[] ToInt() => Data.Select(v => (int)v).ToArray();
+}
+
+public static partial class Npy
+{
+    [GeneratedRegex(@"'descr'\s*:\s*'([^']+)'")] private static partial Regex DescrRe();
+    [GeneratedRegex(@"'fortran_order'\s*:\s*(True|False)")] private static partial Regex FortranRe();
+    [GeneratedRegex(@"'shape'\s*:\s*\(([^)]*)\)")] private static partial Regex ShapeRe();
+
+    public static NpyArray Read(Stream s, string name)
+    {
+        using var br = new BinaryReader(s, Encoding.ASCII, leaveOpen: true);
+        var magic = br.ReadBytes(6);
+        if (magic.Length != 6 || magic[0] != 0x93 || Encoding.ASCII.GetString(magic, 1, 5) != "NUMPY")
+            throw new InvalidDataException($"{name}: not a .npy file (bad magic)");
+        int major = br.ReadByte(); br.ReadByte();
+        int headerLen = major == 1 ? br.ReadUInt16() : (int)br.ReadUInt32();
+        var header = Encoding.ASCII.GetString(br.ReadBytes(headerLen));
+        var descr = DescrRe().Match(header).Groups[1].Value;
+        if (FortranRe().Match(header).Groups[1].Value == "True") throw new InvalidDataException($"{name}: Fortran order is not supported");
+        var shapeText = ShapeRe().Match(header).Groups[1].Value;
+        var shape = shapeText.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(int.Parse).ToArray();
+        long n = Tensor.ShapeNumel(shape);
+        var data = new double[n];
+        for (long i = 0; i < n; i++)
+            data[i] = descr switch
+            {
+                "<f4" => br.ReadSingle(),
+                "<f8" => br.ReadDouble(),
+                "<i4" => br.ReadInt32(),
+                "<i8" => br.ReadInt64(),
+                "|u1" => br.ReadByte(),
+                "|b1" => br.ReadByte(),
+                _ => throw new InvalidDataException($"{name}: unsupported dtype '{descr}' (expected <f4, <f8, <i4, <i8, |u1)"),
+            };
+        return new NpyArray(shape, data);
+    }
+
+    public static NpyArray Read(string path)
+    {
+        using var f = File.OpenRead(path);
+        return Read(f, path);
+    }
+
+    /// <summary>All arrays of an .npz (zip of .npy) by name without the .npy suffix.</summary>
+    public static Dictionary<string, NpyArray> ReadNpz(string path)
+    {
+        using var zip = ZipFile.OpenRead(path);
+        var r = new Dictionary<string, NpyArray>();
+        foreach (var e in zip.Entries)
+        {
+            using var s = e.Open();
+            using var ms = new MemoryStream();
+            s.CopyTo(ms);
+            ms.Position = 0;
+            r[e.FullName.EndsWith(".npy") ? e.FullName[..^4] : e.FullName] = Read(ms, $"{path}:{e.FullName}");
+        }
+        return r;
+    }
+
+    /// <summary>Writes float32 little-endian C-order .npy, atomically (temp file + rename).</summary>
+    public static void Write(string path, float[] data, int[] shape)
+    {
+        if (Tensor.ShapeNumel(shape) != data.Length) throw new ArgumentException($"{path}: {data.Length} values for shape [{string.Join(",", shape)}]");
+        var shapeText = shape.Length == 1 ? $"({shape[0]},)" : "(" + string.Join(", ", shape) + ")";
+        var header = $"{{'descr': '<f4', 'fortran_order': False, 'shape': {shapeText}, }}";
+        int total = 10 + header.Length + 1;
+        header += new string(' ', (64 - total % 64) % 64) + "\n";
+        var tmp = path + ".tmp";
+        using (var f = File.Create(tmp))
+        using (var bw = new BinaryWriter(f))
+        {
+            bw.Write((byte)0x93); bw.Write(Encoding.ASCII.GetBytes("NUMPY")); bw.Write((byte)1); bw.Write((byte)0);
+            bw.Write((ushort)header.Length); bw.Write(Encoding.ASCII.GetBytes(header));
+            foreach (var v in data) bw.Write(v);
+        }
+        File.Move(tmp, path, overwrite: true);
+    }
+
+    public static void Write(string path, Tensor t) => Write(path, t.ToArray(), t.Shape);
+}
