@@ -1,0 +1,27 @@
+using RobustSeg.Engine;
+
+namespace RobustSeg.Benchmarks;
+
+/// <summary>A named option of a bench suite (becomes `--name` on `robustseg bench SUITE`).</summary>
+public sealed record BenchOption(string Name, string Default, string Description);
+
+/// <summary>What a suite gets: the device, its options, a log for progress on standard error.</summary>
+public sealed class BenchContext(Device device, IReadOnlyDictionary<string, string> options)
+{
+    public Device Device { get; } = device;
+    public string Get(string name) => options.TryGetValue(name, out var v) ? v : throw new KeyNotFoundException($"bench option --{name} missing");
+    public int Int(string name) => int.TryParse(Get(name), out var v) ? v : throw new FormatException($"--{name}: expected an integer, got '{Get(name)}'");
+    public double Double(string name) => double.TryParse(Get(name), System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : throw new FormatException($"--{name}: expected a number, got '{Get(name)}'");
+    public void Log(string message) => Console.Error.WriteLine(message);
+    /// <summary>Waits for queued device work (no-op on the CPU).</summary>
+    public void Sync() => Device.Synchronize();
+}
+
+/// <summary>A `robustseg bench NAME` subcommand. Implementations in this assembly are found by reflection.</summary>
+public interface IBenchSuite
+{
+    string Name { get; }
+    string Description { get; }
+    IReadOnlyList<BenchOption> Options { get; }
+    IEnumerable<BenchRow> Run(BenchContext ctx);
+}
