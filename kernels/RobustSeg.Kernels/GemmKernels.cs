@@ -22,6 +22,9 @@ public static class GemmKernels
     /// <summary>Outputs per thread per axis (4x4 accumulators in registers).</summary>
     public const int Reg = 4;
     const int MaxTile = MaxGroupDim * Reg;
+    /// <summary>Shared rows are one word longer than the tile: the transposing stores (16 consecutive k
+    /// per row of the stored matrix) then hit different banks instead of one.</summary>
+    const int Pad = 1;
 
     /// <summary>Shared-memory tiled GEMM, explicit groups. Grid (N tiles, M tiles, batch), group
     /// (gx, gy) with gx, gy &lt;= 16: the C tile is (4 gy) x (4 gx) and thread (tx, ty) owns rows
@@ -30,10 +33,10 @@ public static class GemmKernels
     /// runs with 16x16 groups on CUDA and a 1x1 group (one 4x4 tile per group) on the CPU accelerator.</summary>
     public static void Tiled(GemmArgs g)
     {
-        var sa = SharedMemory.Allocate<float>(TileK * MaxTile);
-        var sb = SharedMemory.Allocate<float>(TileK * MaxTile);
+        var sa = SharedMemory.Allocate<float>(TileK * (MaxTile + Pad));
+        var sb = SharedMemory.Allocate<float>(TileK * (MaxTile + Pad));
         int tx = Group.IdxX, ty = Group.IdxY, gx = Group.DimX, gy = Group.DimY;
-        int tileN = gx * Reg, tileM = gy * Reg;
+        int tileN = gx * Reg, tileM = gy * Reg, ldsA = tileM + Pad, ldsB = tileN + Pad;
         int col0 = Grid.IdxX * tileN, row0 = Grid.IdxY * tileM, bi = Grid.IdxZ;
         int tid = ty * gx + tx, threads = gx * gy;
         long aBase = g.OffA + bi * g.StrideA, bBase = g.OffB + bi * g.StrideB, cBase = g.OffC + bi * g.StrideC;
@@ -43,7 +46,7 @@ public static class GemmKernels
         int aCount = tileM * TileK, bCount = tileN * TileK;
         for (int k0 = 0; k0 < g.K; k0 += TileK)
         {
-            // Stage op(A)[row0.., k0..] into sa[kk*tileM + r]; consecutive threads read consecutive
+            // Stage op(A)[row0.., k0..] into sa[kk*ldsA + r]; consecutive threads read consecutive
             // addresses of the stored matrix (coalesced) for either transpose.
             for (int e = tid; e < aCount; e += threads)
             {
@@ -54,7 +57,7 @@ public static class GemmKernels
                 float v = 0f;
                 if (row < g.M && kg < g.K)
                     v = g.TransA != 0 ? g.A[aBase + (long)kg * g.Lda + row] : g.A[aBase + (long)row * g.Lda + kg];
-                sa[kk * tileM + r] = v;
+                sa[kk * ldsA + r] = v;
             }
             for (int e = tid; e < bCount; e += threads)
             {
@@ -65,12 +68,12 @@ public static class GemmKernels
                 float v = 0f;
                 if (col < g.N && kg < g.K)
                     v = g.TransB != 0 ? g.B[bBase + (long)col * g.Ldb + kg] : g.B[bBase + (long)kg * g.Ldb + col];
-                sb[kk * tileN + q] = v;
+                sb[kk * ldsB + q] = v;
             }
             Group.Barrier();
             for (int kk = 0; kk < TileK; kk++)
             {
-                int ao = kk * tileM + ty, bo = kk * tileN + tx;
+                int ao = kk * ldsA + ty, bo = kk * ldsB + tx;
                 float a0 = sa[ao], a1 = sa[ao + gy], a2 = sa[ao + 2 * gy], a3 = sa[ao + 3 * gy];
                 float b0 = sb[bo], b1 = sb[bo + gx], b2 = sb[bo + 2 * gx], b3 = sb[bo + 3 * gx];
                 c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
