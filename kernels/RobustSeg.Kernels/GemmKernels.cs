@@ -40,6 +40,8 @@ public static class GemmKernels
         int col0 = Grid.IdxX * tileN, row0 = Grid.IdxY * tileM, bi = Grid.IdxZ;
         int tid = ty * gx + tx, threads = gx * gy;
         long aBase = g.OffA + bi * g.StrideA, bBase = g.OffB + bi * g.StrideB, cBase = g.OffC + bi * g.StrideC;
+        long rsA = g.TransA != 0 ? 1 : g.Lda, csA = g.TransA != 0 ? g.Lda : 1;
+        long rsB = g.TransB != 0 ? 1 : g.Ldb, csB = g.TransB != 0 ? g.Ldb : 1;
 
         float c00 = 0f, c01 = 0f, c02 = 0f, c03 = 0f, c10 = 0f, c11 = 0f, c12 = 0f, c13 = 0f;
         float c20 = 0f, c21 = 0f, c22 = 0f, c23 = 0f, c30 = 0f, c31 = 0f, c32 = 0f, c33 = 0f;
@@ -56,7 +58,7 @@ public static class GemmKernels
                 int row = row0 + r, kg = k0 + kk;
                 float v = 0f;
                 if (row < g.M && kg < g.K)
-                    v = g.TransA != 0 ? g.A[aBase + (long)kg * g.Lda + row] : g.A[aBase + (long)row * g.Lda + kg];
+                    v = g.A[aBase + row * rsA + kg * csA];
                 sa[kk * ldsA + r] = v;
             }
             for (int e = tid; e < bCount; e += threads)
@@ -67,7 +69,7 @@ public static class GemmKernels
                 int col = col0 + q, kg = k0 + kk;
                 float v = 0f;
                 if (col < g.N && kg < g.K)
-                    v = g.TransB != 0 ? g.B[bBase + (long)col * g.Ldb + kg] : g.B[bBase + (long)kg * g.Ldb + col];
+                    v = g.B[bBase + kg * rsB + col * csB];
                 sb[kk * ldsB + q] = v;
             }
             Group.Barrier();
@@ -115,6 +117,9 @@ public static class GemmKernels
     {
         int s = i * g.Chunk, e = s + g.Chunk < g.Total ? s + g.Chunk : g.Total;
         int rowBlocks = (g.M + 3) / 4, colBlocks = (g.N + g.ColsPerItem - 1) / g.ColsPerItem;
+        // op(A)(i, k) = A[i*rsA + k*csA], op(B)(k, j) = B[k*rsB + j*csB] for either transpose.
+        long rsA = g.TransA != 0 ? 1 : g.Lda, csA = g.TransA != 0 ? g.Lda : 1;
+        long rsB = g.TransB != 0 ? 1 : g.Ldb, csB = g.TransB != 0 ? g.Ldb : 1;
         for (int item = s; item < e; item++)
         {
             int cb = item % colBlocks, rest = item / colBlocks;
@@ -126,16 +131,21 @@ public static class GemmKernels
             {
                 float c00 = 0f, c01 = 0f, c02 = 0f, c03 = 0f, c10 = 0f, c11 = 0f, c12 = 0f, c13 = 0f;
                 float c20 = 0f, c21 = 0f, c22 = 0f, c23 = 0f, c30 = 0f, c31 = 0f, c32 = 0f, c33 = 0f;
+                // Rows/columns past the edge are clamped to the last valid one (their results are
+                // never stored), which keeps the inner loop free of bounds branches.
+                long a0 = aBase + Clamp(r0, g.M) * rsA, a1 = aBase + Clamp(r0 + 1, g.M) * rsA;
+                long a2 = aBase + Clamp(r0 + 2, g.M) * rsA, a3 = aBase + Clamp(r0 + 3, g.M) * rsA;
+                long b0 = bBase + Clamp(q0, g.N) * csB, b1 = bBase + Clamp(q0 + 1, g.N) * csB;
+                long b2 = bBase + Clamp(q0 + 2, g.N) * csB, b3 = bBase + Clamp(q0 + 3, g.N) * csB;
                 for (int k = 0; k < g.K; k++)
                 {
-                    float a0 = LoadA(g, aBase, r0, k), a1 = LoadA(g, aBase, r0 + 1, k);
-                    float a2 = LoadA(g, aBase, r0 + 2, k), a3 = LoadA(g, aBase, r0 + 3, k);
-                    float b0 = LoadB(g, bBase, k, q0), b1 = LoadB(g, bBase, k, q0 + 1);
-                    float b2 = LoadB(g, bBase, k, q0 + 2), b3 = LoadB(g, bBase, k, q0 + 3);
-                    c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
-                    c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
-                    c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
-                    c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+                    long ka = k * csA, kb = k * rsB;
+                    float x0 = g.A[a0 + ka], x1 = g.A[a1 + ka], x2 = g.A[a2 + ka], x3 = g.A[a3 + ka];
+                    float y0 = g.B[b0 + kb], y1 = g.B[b1 + kb], y2 = g.B[b2 + kb], y3 = g.B[b3 + kb];
+                    c00 += x0 * y0; c01 += x0 * y1; c02 += x0 * y2; c03 += x0 * y3;
+                    c10 += x1 * y0; c11 += x1 * y1; c12 += x1 * y2; c13 += x1 * y3;
+                    c20 += x2 * y0; c21 += x2 * y1; c22 += x2 * y2; c23 += x2 * y3;
+                    c30 += x3 * y0; c31 += x3 * y1; c32 += x3 * y2; c33 += x3 * y3;
                 }
                 StoreRow(g, cBase, r0, q0, 1, c00, c01, c02, c03);
                 StoreRow(g, cBase, r0 + 1, q0, 1, c10, c11, c12, c13);
@@ -145,16 +155,5 @@ public static class GemmKernels
         }
     }
 
-    /// <summary>op(A)(row, k), 0 outside the matrix (edge rows of a 4-row strip).</summary>
-    static float LoadA(GemmArgs g, long aBase, int row, int k)
-    {
-        if (row >= g.M) return 0f;
-        return g.TransA != 0 ? g.A[aBase + (long)k * g.Lda + row] : g.A[aBase + (long)row * g.Lda + k];
-    }
-
-    static float LoadB(GemmArgs g, long bBase, int k, int col)
-    {
-        if (col >= g.N) return 0f;
-        return g.TransB != 0 ? g.B[bBase + (long)col * g.Ldb + k] : g.B[bBase + (long)k * g.Ldb + col];
-    }
+    static long Clamp(int i, int n) => i < n ? i : n - 1;
 }

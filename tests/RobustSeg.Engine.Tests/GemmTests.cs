@@ -155,7 +155,10 @@ public class GemmTests
         Check(RunHost(bu), bu, c, "host");
     }
 
-    [TestCaseSource(nameof(AllCases))]
+    // The micro-kernel sees packed panels only, so a few shapes (full and edge tiles, beta on and off) suffice.
+    static IEnumerable<TestCaseData> PortableCases() => Named(Cases().Where(c => c.M == 37 || c.M == 6));
+
+    [TestCaseSource(nameof(PortableCases))]
     public void HostPortableKernelMatchesReference(Case c)
     {
         var bu = Make(c, 2);
