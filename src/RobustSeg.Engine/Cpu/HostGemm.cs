@@ -21,7 +21,7 @@ public static unsafe class HostGemm
     /// <summary>Below this many multiply-adds a GEMM runs on the calling thread.</summary>
     const long SerialMacs = 1L << 17;
 
-    [ThreadStatic] static float[]? _aPack;
+    [ThreadStatic] static float[]? _aPack, _bPanel;
 
     /// <summary>Tests set this to exercise the portable (non-FMA) micro-kernel on FMA hardware.</summary>
     public static bool ForcePortableKernel { get; set; }
@@ -36,8 +36,13 @@ public static unsafe class HostGemm
         long macs = (long)m * n * k;
         int ncBlocks = (n + NcMax - 1) / NcMax;
         int nc = RoundUp((n + ncBlocks - 1) / ncBlocks, NR);
-        int kcMax = Math.Min(k, KC);
-        float[] bPack = PackPool.Rent(kcMax * nc);
+        int mPanels = (m + MR - 1) / MR;
+        // With a single row range (M <= 144: conv's output channels) every B panel is used by one
+        // task only, so tasks pack their panels on the fly into an L1-sized buffer instead of
+        // staging the whole B block through memory; otherwise B is packed once and shared.
+        var (tm0, _) = Tasks(mPanels, (nc + NR - 1) / NR, macs);
+        bool shared = tm0 > 1;
+        float[]? bPack = shared ? PackPool.Rent(Math.Min(k, KC) * nc + 16) : null;
         try
         {
             fixed (float* pbBuf = bPack)
@@ -45,38 +50,44 @@ public static unsafe class HostGemm
                 var job = new Job
                 {
                     TransA = transA, TransB = transB, A = a, Lda = lda, B = b, Ldb = ldb, C = c, Ldc = ldc,
-                    Alpha = alpha, BPack = pbBuf, M = m,
+                    Alpha = alpha, BPack = pbBuf == null ? null : Align64(pbBuf), M = m, MPanels = mPanels,
                 };
                 for (int jc = 0; jc < n; jc += nc)
                 {
                     job.J0 = jc; job.Nc = Math.Min(nc, n - jc);
-                    int nPanels = (job.Nc + NR - 1) / NR;
-                    int mPanels = (m + MR - 1) / MR;
-                    var (tm, tn) = Tasks(mPanels, nPanels, macs);
+                    job.NPanels = (job.Nc + NR - 1) / NR;
+                    (job.Tm, job.Tn) = Tasks(mPanels, job.NPanels, macs);
                     for (int pc = 0; pc < k; pc += KC)
                     {
                         job.P0 = pc; job.Kc = Math.Min(KC, k - pc);
                         job.Beta = pc == 0 ? beta : 1f;
-                        job.Tm = tm; job.Tn = tn; job.MPanels = mPanels; job.NPanels = nPanels;
                         var j = job;
-                        if (tm * tn == 1) { PackB(in j, 0, nPanels); RunTask(in j, 0); continue; }
-                        HostParallel.For(nPanels, 8, (s, e) => PackB(in j, (int)s, (int)e));
-                        HostParallel.Each(tm * tn, t => RunTask(in j, t));
+                        if (j.Tm * j.Tn == 1) { RunTask(in j, 0); continue; }
+                        if (shared)
+                            HostParallel.For(j.NPanels, 8, (s, e) =>
+                            {
+                                for (int jp = (int)s; jp < e; jp++) PackBPanel(in j, jp, j.BPack + (long)jp * NR * j.Kc);
+                            });
+                        HostParallel.Each(j.Tm * j.Tn, t => RunTask(in j, t));
                     }
                 }
             }
         }
-        finally { PackPool.Return(bPack); }
+        finally { if (bPack is not null) PackPool.Return(bPack); }
     }
 
     /// <summary>Everything one K block of one column block needs (copied into each task closure).</summary>
     struct Job
     {
         public bool TransA, TransB;
+        /// <summary>Shared packed B block, or null when tasks pack their own panels.</summary>
         public float* A, B, C, BPack;
         public int Lda, Ldb, Ldc, M, J0, Nc, P0, Kc, Tm, Tn, MPanels, NPanels;
         public float Alpha, Beta;
     }
+
+    /// <summary>Panels start on a cache line, so a 16-float B row is one line, never two.</summary>
+    static float* Align64(float* p) => (float*)(((nuint)p + 63) & ~(nuint)63);
 
     static int RoundUp(int x, int to) => (x + to - 1) / to * to;
 
@@ -101,19 +112,27 @@ public static unsafe class HostGemm
         int np0 = (int)((long)tj * j.NPanels / j.Tn), np1 = (int)((long)(tj + 1) * j.NPanels / j.Tn);
         if (mp0 >= mp1 || np0 >= np1) return;
         int kc = j.Kc;
-        int need = (mp1 - mp0) * MR * kc;
+        int need = (mp1 - mp0) * MR * kc + 16;
         var aBuf = _aPack;
         if (aBuf is null || aBuf.Length < need)
-            _aPack = aBuf = GC.AllocateUninitializedArray<float>(Math.Max(need, MaxPanelsPerTask * MR * KC), pinned: true);
-        float* pa = (float*)Unsafe.AsPointer(ref aBuf[0]);   // pinned array: the address is stable
+            _aPack = aBuf = GC.AllocateUninitializedArray<float>(Math.Max(need, MaxPanelsPerTask * MR * KC + 16), pinned: true);
+        float* pa = Align64((float*)Unsafe.AsPointer(ref aBuf[0]));   // pinned array: the address is stable
         PackA(in j, mp0, mp1, pa);
+        float* own = null;
+        if (j.BPack == null)
+        {
+            _bPanel ??= GC.AllocateUninitializedArray<float>(KC * NR + 16, pinned: true);
+            own = Align64((float*)Unsafe.AsPointer(ref _bPanel[0]));
+        }
 
         float* tmp = stackalloc float[MR * NR];
         for (int jp = np0; jp < np1; jp++)
         {
             int col = jp * NR;
             int nr = Math.Min(NR, j.Nc - col);
-            float* pb = j.BPack + (long)jp * NR * kc;
+            float* pb;
+            if (own != null) { PackBPanel(in j, jp, own); pb = own; }
+            else pb = j.BPack + (long)jp * NR * kc;
             for (int ip = mp0; ip < mp1; ip++)
             {
                 int row = ip * MR;
@@ -174,53 +193,85 @@ public static unsafe class HostGemm
         }
     }
 
-    /// <summary>B panels [np0, np1) of the current block: panel[p*16 + q] = op(B)(P0 + p, J0 + col0 + q).</summary>
+    /// <summary>B panel jp of the current block: dst[p*16 + q] = op(B)(P0 + p, J0 + jp*16 + q), zero past N.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void PackB(in Job j, int np0, int np1)
+    static void PackBPanel(in Job j, int jp, float* dst)
     {
         int kc = j.Kc;
-        for (int jp = np0; jp < np1; jp++)
+        int col0 = j.J0 + jp * NR;
+        int nr = Math.Min(NR, j.Nc - jp * NR);
+        if (!j.TransB)
         {
-            float* dst = j.BPack + (long)jp * NR * kc;
-            int col0 = j.J0 + jp * NR;
-            int nr = Math.Min(NR, j.Nc - jp * NR);
-            if (!j.TransB)
+            // op(B)(p, q) = B[p*ldb + q]: 16 contiguous values per p.
+            float* src = j.B + (long)j.P0 * j.Ldb + col0;
+            if (nr == NR)
             {
-                // op(B)(p, q) = B[p*ldb + q]: 16 contiguous values per p.
-                float* src = j.B + (long)j.P0 * j.Ldb + col0;
-                if (nr == NR)
+                for (int p = 0; p < kc; p++, src += j.Ldb, dst += NR)
                 {
-                    for (int p = 0; p < kc; p++, src += j.Ldb, dst += NR)
-                    {
-                        Unsafe.WriteUnaligned(dst, Unsafe.ReadUnaligned<System.Numerics.Vector<float>>(src));
-                        if (System.Numerics.Vector<float>.Count < NR) CopyRest(src, dst);
-                    }
-                }
-                else
-                {
-                    for (int p = 0; p < kc; p++, src += j.Ldb, dst += NR)
-                    {
-                        int q = 0;
-                        for (; q < nr; q++) dst[q] = src[q];
-                        for (; q < NR; q++) dst[q] = 0f;
-                    }
+                    Unsafe.WriteUnaligned(dst, Unsafe.ReadUnaligned<System.Numerics.Vector<float>>(src));
+                    if (System.Numerics.Vector<float>.Count < NR) CopyRest(src, dst);
                 }
             }
             else
             {
-                // op(B)(p, q) = B[q*ldb + p]: one stream per column, written transposed.
-                for (int q = 0; q < NR; q++)
+                for (int p = 0; p < kc; p++, src += j.Ldb, dst += NR)
                 {
-                    float* d = dst + q;
-                    if (q < nr)
-                    {
-                        float* src = j.B + (long)(col0 + q) * j.Ldb + j.P0;
-                        for (int p = 0; p < kc; p++) d[p * NR] = src[p];
-                    }
-                    else for (int p = 0; p < kc; p++) d[p * NR] = 0f;
+                    int q = 0;
+                    for (; q < nr; q++) dst[q] = src[q];
+                    for (; q < NR; q++) dst[q] = 0f;
                 }
             }
         }
+        else
+        {
+            // op(B)(p, q) = B[q*ldb + p]: 16 rows of the stored matrix, transposed into the panel.
+            float* src = j.B + (long)col0 * j.Ldb + j.P0;
+            int p = 0;
+            if (nr == NR && Avx.IsSupported)
+            {
+                for (; p + 8 <= kc; p += 8)
+                {
+                    Transpose8x8(src + p, j.Ldb, dst + p * NR, NR);
+                    Transpose8x8(src + 8L * j.Ldb + p, j.Ldb, dst + p * NR + 8, NR);
+                }
+            }
+            for (int q = 0; q < NR; q++)
+            {
+                float* d = dst + q;
+                if (q < nr)
+                {
+                    float* s = src + (long)q * j.Ldb;
+                    for (int pp = p; pp < kc; pp++) d[pp * NR] = s[pp];
+                }
+                else for (int pp = p; pp < kc; pp++) d[pp * NR] = 0f;
+            }
+        }
+    }
+
+    /// <summary>dst[c*ldd + r] = src[r*lds + c] for an 8x8 block (AVX unpack/shuffle/permute).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Transpose8x8(float* src, long lds, float* dst, long ldd)
+    {
+        var r0 = Avx.LoadVector256(src); var r1 = Avx.LoadVector256(src + lds);
+        var r2 = Avx.LoadVector256(src + 2 * lds); var r3 = Avx.LoadVector256(src + 3 * lds);
+        var r4 = Avx.LoadVector256(src + 4 * lds); var r5 = Avx.LoadVector256(src + 5 * lds);
+        var r6 = Avx.LoadVector256(src + 6 * lds); var r7 = Avx.LoadVector256(src + 7 * lds);
+        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+        var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(dst + ldd, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(dst + 2 * ldd, Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(dst + 3 * ldd, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(dst + 4 * ldd, Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(dst + 5 * ldd, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(dst + 6 * ldd, Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(dst + 7 * ldd, Avx.Permute2x128(u3, u7, 0x31));
     }
 
     static void CopyRest(float* src, float* dst)
