@@ -77,6 +77,22 @@ public class CrossEntropyTests
         Assert.That(Autograd.Grad(loss, [x])[0].ToArray(), Is.All.EqualTo(0f).Within(1e-6));
     }
 
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.Names))]
+    public void NaNLogitsGiveNaNLoss(string device)
+    {
+        // A NaN must surface (not be clamped away by the fast exp); 16 pixels cover the SIMD strips.
+        var dev = TestDevices.Get(device);
+        using var s = Tensor.Scope();
+        var xs = Enumerable.Range(0, 3 * 16).Select(i => (float)Math.Cos(i)).ToArray();
+        xs[16 + 5] = float.NaN; // channel 1, pixel 5
+        var x = Tensor.FromArray(dev, xs, 1, 3, 4, 4);
+        var labels = Tensor.FromArray(dev, Enumerable.Range(0, 16).Select(i => i % 3).ToArray(), 1, 4, 4);
+        Assert.That(float.IsNaN(F.CrossEntropy(x, labels).Item()), Is.True);
+        var per = F.CrossEntropyPerPixel(x, labels).ToArray();
+        Assert.That(float.IsNaN(per[5]) && float.IsFinite(per[4]), Is.True);
+        Assert.That(float.IsNaN(F.Softmax(x).ToArray()[5]), Is.True);
+    }
+
     [Test]
     public void RejectsMismatchedLabels()
     {
