@@ -30,7 +30,7 @@ public static partial class F
     }
 
     /// <summary>Checks the operands and returns the geometry (output size ((H + 2p - d(kh-1) - 1)/s + 1)).</summary>
-    internal static Conv2dGeom Conv2dShape(Tensor x, Tensor w, Tensor? bias, int stride, int padding, int dilation)
+    public static Conv2dGeom Conv2dShape(Tensor x, Tensor w, Tensor? bias, int stride, int padding, int dilation)
     {
         Float(x, "conv2d"); Float(w, "conv2d", "weight");
         if (x.Rank != 4) throw new ArgumentException($"conv2d: input must be 4-D (N, C, H, W), got {x.ShapeString}");
