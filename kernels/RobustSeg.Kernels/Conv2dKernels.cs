@@ -3,12 +3,13 @@ using ILGPU;
 namespace RobustSeg.Kernels;
 
 /// <summary>Arguments of the im2col / col2im kernels for a group of Images images starting at element
-/// XOff of the NCHW tensor X. Col is laid out (image, C·Kh·Kw, Ho·Wo), row r = (c·Kh + ki)·Kw + kj.</summary>
+/// XOff of the NCHW tensor X, output rows [Oh0, Oh0 + Rows). Col is laid out (image, C·Kh·Kw, Rows·Wo),
+/// row r = (c·Kh + ki)·Kw + kj. Col2im adds to X when Accumulate != 0 (later row blocks).</summary>
 public struct Conv2dColArgs
 {
     public ArrayView<float> X, Col;
     public long XOff;
-    public int Images, C, H, W, Kh, Kw, Stride, Pad, Dil, Ho, Wo;
+    public int Images, C, H, W, Kh, Kw, Stride, Pad, Dil, Ho, Wo, Oh0, Rows, Accumulate;
     public int Total, Chunk;
 }
 
@@ -19,14 +20,14 @@ public static class Conv2dKernels
     public static void Im2col(Index1D i, Conv2dColArgs a)
     {
         int s = i * a.Chunk, e = s + a.Chunk < a.Total ? s + a.Chunk : a.Total;
-        int spatial = a.Ho * a.Wo;
+        int spatial = a.Rows * a.Wo;
         int rows = a.C * a.Kh * a.Kw;
         for (int j = s; j < e; j++)
         {
             int p = j % spatial;
             int r = (j / spatial) % rows;
             int img = j / (spatial * rows);
-            int ow = p % a.Wo, oh = p / a.Wo;
+            int ow = p % a.Wo, oh = a.Oh0 + p / a.Wo;
             int kj = r % a.Kw, ki = (r / a.Kw) % a.Kh, c = r / (a.Kw * a.Kh);
             int ih = oh * a.Stride - a.Pad + ki * a.Dil;
             int iw = ow * a.Stride - a.Pad + kj * a.Dil;
@@ -42,7 +43,7 @@ public static class Conv2dKernels
     public static void Col2im(Index1D i, Conv2dColArgs a)
     {
         int s = i * a.Chunk, e = s + a.Chunk < a.Total ? s + a.Chunk : a.Total;
-        int spatial = a.Ho * a.Wo;
+        int spatial = a.Rows * a.Wo;
         int rows = a.C * a.Kh * a.Kw;
         for (int j = s; j < e; j++)
         {
@@ -56,8 +57,8 @@ public static class Conv2dKernels
             {
                 int th = h + a.Pad - ki * a.Dil;
                 if (th < 0 || th % a.Stride != 0) continue;
-                int oh = th / a.Stride;
-                if (oh >= a.Ho) continue;
+                int oh = th / a.Stride - a.Oh0;
+                if (oh < 0 || oh >= a.Rows) continue;
                 for (int kj = 0; kj < a.Kw; kj++)
                 {
                     int tw = w + a.Pad - kj * a.Dil;
@@ -68,6 +69,7 @@ public static class Conv2dKernels
                     acc += a.Col[colBase + (long)r * spatial + oh * a.Wo + ow];
                 }
             }
+            if (a.Accumulate != 0) acc += a.X[a.XOff + j];
             a.X[a.XOff + j] = acc;
         }
     }

@@ -106,19 +106,25 @@ public class Conv2dTests
         Assert.That(Count("conv2d_bwd_weight"), Is.EqualTo(weight0 + 1));
     }
 
-    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.Names))]
-    public void SmallColumnBudgetGivesTheSameResult(string device)
+    static IEnumerable<TestCaseData> BlockCases() =>
+        from d in TestDevices.Names
+        from g in new[] { (2, 1, 1), (1, 2, 2) }
+        select new TestCaseData(d, g.Item1, g.Item2, g.Item3).SetName($"small column budget s{g.Item1} p{g.Item2} d{g.Item3} on {d}");
+
+    [TestCaseSource(nameof(BlockCases))]
+    public void SmallColumnBudgetGivesTheSameResult(string device, int s, int p, int d)
     {
-        // Forces row blocking (host) and one image per group (kernels).
+        // Forces row blocking (host) and one image per group split into row blocks (kernels).
         var dev = Device.Get(device);
         var x = Rand(3 * 4 * 11 * 10, 8); var w = Rand(5 * 4 * 3 * 3, 9); var b = Rand(5, 10);
-        var r = Rand(3 * 5 * 6 * 5, 11);
-        var full = Run(dev, x, [3, 4, 11, 10], w, [5, 4, 3, 3], b, r, 2, 1, 1);
+        int ho = (11 + 2 * p - 2 * d - 1) / s + 1, wo = (10 + 2 * p - 2 * d - 1) / s + 1;
+        var r = Rand(3 * 5 * ho * wo, 11);
+        var full = Run(dev, x, [3, 4, 11, 10], w, [5, 4, 3, 3], b, r, s, p, d);
         long keep = Backend.ConvColumnBudget;
         try
         {
-            Backend.ConvColumnBudget = 4 * 9 * 5 * 2; // two output rows of one image
-            var blocked = Run(dev, x, [3, 4, 11, 10], w, [5, 4, 3, 3], b, r, 2, 1, 1);
+            Backend.ConvColumnBudget = 4 * 9 * wo * 2; // two output rows of one image
+            var blocked = Run(dev, x, [3, 4, 11, 10], w, [5, 4, 3, 3], b, r, s, p, d);
             for (int i = 0; i < full.Length; i++) Assert.That(RelErr(blocked[i], full[i]), Is.LessThan(1e-5));
         }
         finally { Backend.ConvColumnBudget = keep; }
