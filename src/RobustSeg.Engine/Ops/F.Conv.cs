@@ -21,8 +21,12 @@ public static partial class F
             }
             if (needs[1])
             {
-                dw = Tensor.Empty(dev, weight.Shape);
-                dev.Backend.Conv2dBackwardWeight(g, x, gy, dw);
+                if (g.N == 0) dw = Tensor.Zeros(dev, weight.Shape); // an empty batch contributes nothing
+                else
+                {
+                    dw = Tensor.Empty(dev, weight.Shape);
+                    dev.Backend.Conv2dBackwardWeight(g, x, gy, dw);
+                }
             }
             if (needs.Length > 2 && needs[2]) db = SumChannels(gy, null);
             return [dx, dw, db];
