@@ -4,11 +4,6 @@ namespace RobustSeg.Engine;
 // kernels, host path, reference and gradient checks; until then these throw.
 public static partial class F
 {
-    /// <summary>2-D convolution, NCHW input, (K, C, kh, kw) weight, optional (K) bias; symmetric stride,
-    /// padding and dilation; groups = 1. Backward computes only the gradients that are needed.</summary>
-    public static Tensor Conv2d(Tensor x, Tensor weight, Tensor? bias, int stride = 1, int padding = 0, int dilation = 1) =>
-        throw new NotImplementedException("conv2d");
-
     /// <summary>Batch norm over (N, H, W) per channel. training: batch statistics (biased variance to
     /// normalise), running stats updated in place with momentum and unbiased variance; eval: running stats.</summary>
     public static Tensor BatchNorm2d(Tensor x, Tensor? weight, Tensor? bias, Tensor runningMean, Tensor runningVar,
