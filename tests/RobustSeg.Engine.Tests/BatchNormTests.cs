@@ -1,5 +1,6 @@
 using RobustSeg.Engine.IO;
 using RobustSeg.Engine.Reference;
+using RobustSeg.Kernels;
 
 namespace RobustSeg.Engine.Tests;
 
@@ -190,6 +191,60 @@ public class BatchNormTests
             Assert.That(a.Y, Is.EqualTo(b.Y), d);
             Assert.That(a.Dx, Is.EqualTo(b.Dx), d);
             Assert.That(a.Dw, Is.EqualTo(b.Dw), d);
+        }
+    }
+
+    [TestCase(1)]
+    [TestCase(4)]
+    [TestCase(7)]
+    public void StridedPartialsOfTheGpuShapeAgree(int q)
+    {
+        // On CUDA each plane is split into Q strided parts; run that shape on the CPU accelerator and check
+        // the merged statistics and backward sums against the double reference.
+        var dev = Device.Get("ilgpu-cpu");
+        const int n = 3, c = 2, s = 23;
+        var rng = new Random(q);
+        var x = Enumerable.Range(0, n * c * s).Select(_ => (float)(2 + rng.NextDouble() * 3)).ToArray();
+        var dy = Enumerable.Range(0, n * c * s).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        using var scope = Tensor.Scope();
+        var xt = Tensor.FromArray(dev, x, n, c, s);
+        var dyt = Tensor.FromArray(dev, dy, n, c, s);
+        int total = c * n * q;
+        var pm = Tensor.Empty(dev, total); var p2 = Tensor.Empty(dev, total);
+        dev.Kernels.Launch(BatchNormKernels.Partial, total, new BnPartialArgs { X = xt.View, PMean = pm.View, PM2 = p2.View, N = n, C = c, S = s, Q = q, Total = total, Chunk = 1 });
+        var rm = Tensor.Zeros(dev, c); var rv = Tensor.Full(dev, 1f, c);
+        var mean = Tensor.Empty(dev, c); var inv = Tensor.Empty(dev, c); var sc = Tensor.Empty(dev, c); var sh = Tensor.Empty(dev, c);
+        dev.Kernels.Launch(BatchNormKernels.Finish, c, new BnFinishArgs
+        {
+            PMean = pm.View, PM2 = p2.View, Weight = mean.View, Bias = mean.View, RunMean = rm.View, RunVar = rv.View,
+            Mean = mean.View, Invstd = inv.View, Scale = sc.View, Shift = sh.View, N = n, S = s, Q = q, C = c, Training = 1, Chunk = 1,
+            Momentum = 0.1f, Eps = 1e-5f,
+        });
+        var xd = x.Select(v => (double)v).ToArray();
+        var (wm, wv) = BatchNormReference.Stats(xd, n, c, s);
+        Assert.That(mean.ToArray(), Is.EqualTo(wm.Select(v => (float)v)).Within(1e-5));
+        Assert.That(inv.ToArray(), Is.EqualTo(wv.Select(v => (float)(1 / Math.Sqrt(v + 1e-5)))).Within(1e-4));
+
+        var ps1 = Tensor.Empty(dev, total); var ps2 = Tensor.Empty(dev, total);
+        dev.Kernels.Launch(BatchNormKernels.BackPartial, total, new BnBackPartialArgs
+        {
+            X = xt.View, DY = dyt.View, Mean = mean.View, PSumDy = ps1.View, PSumDyXmu = ps2.View, N = n, C = c, S = s, Q = q, Total = total, Chunk = 1,
+        });
+        var dw = Tensor.Empty(dev, c); var db = Tensor.Empty(dev, c);
+        var ca = Tensor.Empty(dev, c); var ck = Tensor.Empty(dev, c); var cd = Tensor.Empty(dev, c);
+        dev.Kernels.Launch(BatchNormKernels.BackFinish, c, new BnBackFinishArgs
+        {
+            PSumDy = ps1.View, PSumDyXmu = ps2.View, Invstd = inv.View, Weight = inv.View, DWeight = dw.View, DBias = db.View,
+            CoefA = ca.View, CoefK = ck.View, CoefD = cd.View, Parts = n * q, C = c, WantDWeight = 1, WantDBias = 1, UsePartials = 1,
+            Training = 1, Chunk = 1, Count = n * s,
+        });
+        for (int ch = 0; ch < c; ch++)
+        {
+            double s1 = 0, s2 = 0;
+            for (int b = 0; b < n; b++)
+                for (int k = 0; k < s; k++) { int j = (b * c + ch) * s + k; s1 += dy[j]; s2 += dy[j] * (x[j] - wm[ch]); }
+            Assert.That(db.ToArray()[ch], Is.EqualTo(s1).Within(1e-4), "dbias");
+            Assert.That(dw.ToArray()[ch], Is.EqualTo(s2 / Math.Sqrt(wv[ch] + 1e-5)).Within(1e-4), "dweight");
         }
     }
 
