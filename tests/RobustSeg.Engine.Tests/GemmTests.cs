@@ -55,6 +55,9 @@ public class GemmTests
             yield return new Case(70, 200, 300, ta, tb, Pad: 1, Offset: 3, Alpha: 1f, Beta: 0.5f);
             yield return new Case(16, 1037, 40, ta, tb, Batch: 2, Pad: 4, Alpha: 2f, Beta: 0f, NaNInC: true);
             yield return new Case(301, 17, 33, ta, tb);
+            // N beyond one 4096-column block: shared B blocks (M > 144) and per-task panels (small M).
+            yield return new Case(150, 4200, 3, ta, tb, Beta: 0.5f);
+            yield return new Case(7, 4500, 9, ta, tb, Pad: 1);
         }
     }
 

@@ -41,22 +41,24 @@ public static unsafe class HostGemm
         // task only, so tasks pack their panels on the fly into an L1-sized buffer instead of
         // staging the whole B block through memory; otherwise B is packed once and shared.
         var (tm0, _) = Tasks(mPanels, (nc + NR - 1) / NR, macs);
-        bool shared = tm0 > 1;
-        float[]? bPack = shared ? PackPool.Rent(Math.Min(k, KC) * nc + 16) : null;
+        float[]? bPack = tm0 > 1 || ncBlocks > 1 ? PackPool.Rent(Math.Min(k, KC) * nc + 16) : null;
         try
         {
             fixed (float* pbBuf = bPack)
             {
+                float* sharedB = pbBuf == null ? null : Align64(pbBuf);
                 var job = new Job
                 {
                     TransA = transA, TransB = transB, A = a, Lda = lda, B = b, Ldb = ldb, C = c, Ldc = ldc,
-                    Alpha = alpha, BPack = pbBuf == null ? null : Align64(pbBuf), M = m, MPanels = mPanels,
+                    Alpha = alpha, M = m, MPanels = mPanels,
                 };
                 for (int jc = 0; jc < n; jc += nc)
                 {
                     job.J0 = jc; job.Nc = Math.Min(nc, n - jc);
                     job.NPanels = (job.Nc + NR - 1) / NR;
                     (job.Tm, job.Tn) = Tasks(mPanels, job.NPanels, macs);
+                    bool shared = job.Tm > 1 && sharedB != null;
+                    job.BPack = shared ? sharedB : null;
                     for (int pc = 0; pc < k; pc += KC)
                     {
                         job.P0 = pc; job.Kc = Math.Min(KC, k - pc);
