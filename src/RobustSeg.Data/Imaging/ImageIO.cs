@@ -18,7 +18,7 @@ public static class ImageIO
         RequireFile(path, "image");
         IImageInfo? info;
         try { info = Image.Identify(path); }
-        catch (Exception e) when (e is not IOException and not UnauthorizedAccessException)
+        catch (Exception e) when (e is not FileNotFoundException and not DirectoryNotFoundException and not UnauthorizedAccessException)
         {
             throw new ImageDecodeException(path, $"cannot read image header ({e.Message})", e);
         }
@@ -33,7 +33,7 @@ public static class ImageIO
         CheckPixels(path, w, h, maxPixels);
         Image<Rgb24> img;
         try { img = Image.Load<Rgb24>(path); }
-        catch (Exception e) when (e is not IOException and not UnauthorizedAccessException)
+        catch (Exception e) when (e is not FileNotFoundException and not DirectoryNotFoundException and not UnauthorizedAccessException)
         {
             throw new ImageDecodeException(path, $"cannot decode image ({e.Message})", e);
         }
