@@ -16,9 +16,8 @@ public static class SyntheticScene
 
     public static string[] ClassNames(int classes) => ["background", .. ObjectTypes.Take(classes - 1)];
 
-    public static (RgbImage Image, LabelMap Label) Render(SyntheticOptions o, IRandom rngIn)
+    public static (RgbImage Image, LabelMap Label) Render(SyntheticOptions o, SampleRng rng)
     {
-        var rng = (SampleRng)rngIn;
         int s = o.Size;
         var img = new RgbImage(s, s);
         var lab = new LabelMap(s, s);
