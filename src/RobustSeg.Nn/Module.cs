@@ -154,7 +154,7 @@ public abstract class Module : IDisposable
     {
         var own = StateDict();
         var missing = own.Keys.Where(k => !source.ContainsKey(k)).ToList();
-        var unexpected = source.Keys.Where(k => !own.ContainsKey(k)).ToList();
+        var unexpected = source.Keys.Where(k => !own.ContainsKey(k)).Order(StringComparer.Ordinal).ToList();
         var misShaped = own.Where(kv => source.TryGetValue(kv.Key, out var s) && !SameShape(kv.Value, s))
             .Select(kv => $"{kv.Key}: expected {kv.Value.ShapeString}, got {source[kv.Key].ShapeString}").ToList();
         if (misShaped.Count > 0 || (strict && (missing.Count > 0 || unexpected.Count > 0)))

@@ -23,8 +23,9 @@ public sealed class SeededRandom(ulong seed)
         if (_spare is double s) { _spare = null; return s; }
         double u1 = 1.0 - NextDouble(), u2 = NextDouble();
         double r = Math.Sqrt(-2.0 * Math.Log(u1));
-        _spare = r * Math.Sin(2 * Math.PI * u2);
-        return r * Math.Cos(2 * Math.PI * u2);
+        var (sin, cos) = Math.SinCos(2 * Math.PI * u2);
+        _spare = r * sin;
+        return r * cos;
     }
 
     /// <summary>A child generator for an independent stream (one per layer, so adding a layer does not
