@@ -43,6 +43,10 @@ def torch_times(a):
             mod.p = 0.1
     x = torch.rand(a.batch, 3, a.size, a.size) * 4 - 2
     y = torch.randint(0, a.classes, (a.batch, a.size, a.size))
+    # Training needs batch >= 2 (batch norm over the 1x1 pooled branches), as in `robustseg bench model`.
+    tb = max(2, a.batch)
+    xt = torch.rand(tb, 3, a.size, a.size) * 4 - 2
+    yt = torch.randint(0, a.classes, (tb, a.size, a.size))
     out = {}
 
     def fwd():
@@ -50,10 +54,10 @@ def torch_times(a):
             m(x)
 
     def train():
-        r = m(x)
-        loss = F.cross_entropy(r["logits"], y, ignore_index=255) + 0.4 * F.cross_entropy(r["aux"], y, ignore_index=255)
+        r = m(xt)
+        loss = F.cross_entropy(r["logits"], yt, ignore_index=255) + 0.4 * F.cross_entropy(r["aux"], yt, ignore_index=255)
         if a.ddcat:
-            loss = loss + F.cross_entropy(r["mask"], torch.zeros_like(y))
+            loss = loss + F.cross_entropy(r["mask"], torch.zeros_like(yt))
         loss.backward()
 
     def attack():
@@ -93,7 +97,7 @@ def main():
     torch.set_num_threads(2)
     t = torch_times(a)
     o = ours(a)
-    print(f"{a.arch} layers={a.layers} width={a.width} classes={a.classes} input {a.batch}x3x{a.size}x{a.size}")
+    print(f"{a.arch} layers={a.layers} width={a.width} classes={a.classes} input {a.batch}x3x{a.size}x{a.size} (train step batch {max(2, a.batch)})")
     print(f"{'case':<20}{'torch ms':>12}{'robustseg ms':>15}{'ratio':>8}")
     for k in ("model_fwd", "model_train_step", "model_attack_step"):
         if k in o:

@@ -6,7 +6,9 @@ namespace RobustSeg.Benchmarks;
 
 /// <summary>`robustseg bench model`: whole-model timings. model_fwd = eval-mode forward without the tape;
 /// model_train_step = train-mode forward (all heads + aux) + loss (main + 0.4 aux [+ mask CE]) + backward into
-/// every weight; model_attack_step = eval-mode forward + CE + gradient w.r.t. the input only.</summary>
+/// every weight; model_attack_step = eval-mode forward + CE + gradient w.r.t. the input only.
+/// The training step runs at batch >= 2: batch norm in training mode cannot normalise the 1x1 pooled
+/// PPM / ASPP branches of a single image (PyTorch refuses it too).</summary>
 public sealed class ModelBench : IBenchSuite
 {
     public string Name => "model";
@@ -38,12 +40,15 @@ public sealed class ModelBench : IBenchSuite
         var shape = $"{batch}x3x{size}x{size}";
         var name = $"{cfg.Arch}{cfg.Layers}{(cfg.Width != 1 ? "w" + cfg.Width.ToString(CultureInfo.InvariantCulture) : "")}{(cfg.Ddcat ? "-ddcat" : "")}";
 
-        Tensor x, labels;
+        int trainBatch = Math.Max(2, batch);
+        Tensor x, labels, xt, labelsT;
         using (Tensor.NoScope())
         {
-            x = F.RandUniform(dev, 1, -2f, 2f, batch, 3, size, size).Persist();
             var rng = new Random(3);
-            labels = Tensor.FromArray(dev, Enumerable.Range(0, batch * size * size).Select(_ => rng.Next(cfg.Classes)).ToArray(), batch, size, size).Persist();
+            xt = F.RandUniform(dev, 1, -2f, 2f, trainBatch, 3, size, size).Persist();
+            labelsT = Tensor.FromArray(dev, Enumerable.Range(0, trainBatch * size * size).Select(_ => rng.Next(cfg.Classes)).ToArray(), trainBatch, size, size).Persist();
+            x = F.RandUniform(dev, 1, -2f, 2f, batch, 3, size, size).Persist();
+            labels = Tensor.FromArray(dev, labelsT.ToIntArray().Take(batch * size * size).ToArray(), batch, size, size).Persist();
         }
         try
         {
@@ -64,17 +69,17 @@ public sealed class ModelBench : IBenchSuite
                 var s = BenchRunner.Measure(() =>
                 {
                     using var scope = Tensor.Scope();
-                    var o = model.Run(x);
-                    var loss = F.Add(F.CrossEntropy(o.Logits, labels), F.MulScalar(F.CrossEntropy(o.Aux!, labels), 0.4f));
+                    var o = model.Run(xt);
+                    var loss = F.Add(F.CrossEntropy(o.Logits, labelsT), F.MulScalar(F.CrossEntropy(o.Aux!, labelsT), 0.4f));
                     if (o.MaskLogits is not null)
                     {
-                        using var zeros = Tensor.ZerosInt(dev, batch, size, size);
+                        using var zeros = Tensor.ZerosInt(dev, trainBatch, size, size);
                         loss = F.Add(loss, F.CrossEntropy(o.MaskLogits, zeros));
                     }
                     loss.Backward();
                 }, ctx.Sync);
                 model.ZeroGrad();
-                yield return BenchRow.From("model_train_step", dev.Name, $"{name} {shape}", s);
+                yield return BenchRow.From("model_train_step", dev.Name, $"{name} {trainBatch}x3x{size}x{size}", s);
             }
             if (cases.Contains("attack"))
             {
@@ -92,8 +97,7 @@ public sealed class ModelBench : IBenchSuite
         }
         finally
         {
-            x.Dispose();
-            labels.Dispose();
+            x.Dispose(); labels.Dispose(); xt.Dispose(); labelsT.Dispose();
             foreach (var p in model.Parameters()) p.Grad?.Dispose();
         }
     }
