@@ -82,24 +82,38 @@ public abstract class SegmentationModel : Module
         bool all = options?.AllHeads ?? IsTraining;
         bool aux = options?.Aux ?? IsTraining;
 
-        var f = Layer2.Forward(Layer1.Forward(Layer0.Forward(x)));
-        var f3 = Layer3.Forward(f);
-        var fea = Context.Forward(Layer4.Forward(f3));
+        // Under NoGrad each stage's input is freed as soon as it is consumed (Module.FreeIntermediate).
+        var f0 = Layer0.Forward(x);
+        var f1 = Layer1.Forward(f0); FreeIntermediate(f0, f1);
+        var f2 = Layer2.Forward(f1); FreeIntermediate(f1, f2);
+        var f3 = Layer3.Forward(f2); FreeIntermediate(f2, f3);
+        var f4 = Layer4.Forward(f3);
+        var fea = Context.Forward(f4); FreeIntermediate(f4, fea);
         Tensor? auxOut = aux ? Up(AuxHead.Forward(f3), h, w) : null;
+        FreeIntermediate(f3, fea);
         var main = Up(Main.Forward(fea), h, w);
-        if (!IsDdcat) return new SegOutput(main, auxOut);
-        if (!all) return new SegOutput(main, auxOut, Cls1: main);
+        if (!IsDdcat || !all)
+        {
+            FreeIntermediate(fea, main);
+            return IsDdcat ? new SegOutput(main, auxOut, Cls1: main) : new SegOutput(main, auxOut);
+        }
 
         var adv = Up(Adver!.Forward(fea), h, w);
         var mask = Up(Mask!.Forward(fea), h, w);
+        FreeIntermediate(fea, mask);
         // Routing by the mask head's own argmax: an int mask, so no gradient flows through the choice.
         var route = F.Argmax(mask);
         var routed = F.Where(route, adv, main);
         return new SegOutput(routed, auxOut, main, adv, mask, route);
     }
 
-    Tensor Up(Tensor t, int h, int w) =>
-        Config.ZoomFactor == 1 && t.Size(2) == h && t.Size(3) == w ? t : F.InterpolateBilinear(t, h, w);
+    static Tensor Up(Tensor t, int h, int w)
+    {
+        if (t.Size(2) == h && t.Size(3) == w) return t;
+        var u = F.InterpolateBilinear(t, h, w);
+        FreeIntermediate(t, u);
+        return u;
+    }
 
     /// <summary>Backbone (layer0..layer4) parameters, and every head's (context, classifiers, aux).</summary>
     public (List<(string, Tensor)> Backbone, List<(string, Tensor)> Heads) SplitParameters()

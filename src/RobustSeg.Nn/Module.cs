@@ -19,6 +19,14 @@ public abstract class Module : IDisposable
 
     public Tensor Call(Tensor x) => Forward(x);
 
+    /// <summary>Under NoGrad no tape holds intermediates: dispose `used` (unless it is `result` itself) right
+    /// away instead of at the end of the caller's scope, so inference on large inputs keeps only the live
+    /// activations. A no-op while gradients are recorded.</summary>
+    public static void FreeIntermediate(Tensor used, Tensor result)
+    {
+        if (!Autograd.IsEnabled && !ReferenceEquals(used, result)) used.Dispose();
+    }
+
     // ---------- registration ----------
 
     /// <summary>Takes ownership of `t` as a trainable parameter (persisted outside every scope, RequiresGrad).</summary>

@@ -47,6 +47,13 @@ public class TorchEquivalenceTests
         Assert.That(loss.Item(), Is.EqualTo(data["eval_loss"].Data[0]).Within(1e-4 * Math.Abs(data["eval_loss"].Data[0])));
         var g = Autograd.Grad(loss, [x])[0];
         Close(g.ToArray(), data["eval_input_grad"], 1e-3, "input gradient");
+
+        // Inference path: under NoGrad intermediates are freed as soon as they are consumed.
+        using var ng = Autograd.NoGrad();
+        int before = scope.Count;
+        var inf = m.Run(x);
+        Close(inf.Logits.ToArray(), data["eval_logits"], 1e-4, "eval logits under NoGrad");
+        Assert.That(scope.Count - before, Is.LessThan(12), "NoGrad inference frees its intermediates");
     }
 
     [TestCaseSource(nameof(Cases))]

@@ -7,6 +7,20 @@ namespace RobustSeg.Models;
 public abstract class ResidualBlock : Module
 {
     public abstract int OutChannels { get; }
+
+    /// <summary>BN (+ ReLU) after a conv output, freeing what inference no longer needs.</summary>
+    protected static Tensor Step(Tensor convOut, BatchNorm2d bn, bool relu)
+    {
+        var y = Then(convOut, bn.Forward(convOut));
+        return relu ? Then(y, F.Relu(y)) : y;
+    }
+
+    /// <summary>`next`, after freeing `prev` under NoGrad.</summary>
+    protected static Tensor Then(Tensor prev, Tensor next)
+    {
+        FreeIntermediate(prev, next);
+        return next;
+    }
 }
 
 /// <summary>ResNet bottleneck (1x1, 3x3 with the stride, 1x1 x4), torchvision/semseg layout: names conv1..3,
@@ -37,11 +51,14 @@ public sealed class Bottleneck : ResidualBlock
 
     public override Tensor Forward(Tensor x)
     {
-        var o = F.Relu(_bn1.Forward(_conv1.Forward(x)));
-        o = F.Relu(_bn2.Forward(_conv2.Forward(o)));
-        o = _bn3.Forward(_conv3.Forward(o));
+        var o = Step(_conv1.Forward(x), _bn1, relu: true);
+        o = Step(Then(o, _conv2.Forward(o)), _bn2, relu: true);
+        o = Step(Then(o, _conv3.Forward(o)), _bn3, relu: false);
         var id = _downsample is null ? x : _downsample.Forward(x);
-        return F.Relu(F.Add(o, id));
+        var sum = F.Add(o, id);
+        FreeIntermediate(o, sum);
+        if (!ReferenceEquals(id, x)) FreeIntermediate(id, sum);
+        return Then(sum, F.Relu(sum));
     }
 }
 
@@ -70,9 +87,12 @@ public sealed class BasicBlock : ResidualBlock
 
     public override Tensor Forward(Tensor x)
     {
-        var o = F.Relu(_bn1.Forward(_conv1.Forward(x)));
-        o = _bn2.Forward(_conv2.Forward(o));
+        var o = Step(_conv1.Forward(x), _bn1, relu: true);
+        o = Step(Then(o, _conv2.Forward(o)), _bn2, relu: false);
         var id = _downsample is null ? x : _downsample.Forward(x);
-        return F.Relu(F.Add(o, id));
+        var sum = F.Add(o, id);
+        FreeIntermediate(o, sum);
+        if (!ReferenceEquals(id, x)) FreeIntermediate(id, sum);
+        return Then(sum, F.Relu(sum));
     }
 }

@@ -24,7 +24,13 @@ public sealed class Sequential : Module
 
     public override Tensor Forward(Tensor x)
     {
-        foreach (var m in _items) x = m.Forward(x);
+        var input = x;
+        foreach (var m in _items)
+        {
+            var y = m.Forward(x);
+            if (!ReferenceEquals(x, input)) FreeIntermediate(x, y);
+            x = y;
+        }
         return x;
     }
 }
