@@ -189,7 +189,11 @@ def main():
             randomize(m, g)
             sd = state_dict_without_context_alias(m)
             opt = torch.optim.SGD(m.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4)
-            torch.save({"epoch": 3, "state_dict": {"module." + k: v.float() if v.is_floating_point() else v for k, v in sd.items()},
+            # As the original: DataParallel's state_dict(), an OrderedDict with 'module.' keys (and _metadata).
+            wrapped = torch.nn.DataParallel(m).state_dict()
+            wrapped = type(wrapped)((k, v.float() if v.is_floating_point() else v) for k, v in wrapped.items() if not k.startswith("module.context."))
+            wrapped._metadata = torch.nn.DataParallel(m).state_dict()._metadata
+            torch.save({"epoch": 3, "state_dict": wrapped,
                         "optimizer": opt.state_dict()}, os.path.join(OUT, name + ".pth"))
             # Reference values computed in float64 from the float32-rounded weights.
             m.load_state_dict({k: (v.float().double() if v.is_floating_point() else v) for k, v in sd.items()}, strict=False)
@@ -231,5 +235,17 @@ def main():
             print(name, sum(v.numel() for v in sd.values()), "values;", os.path.getsize(os.path.join(OUT, name + ".pth")), "bytes pth")
 
 
+def legacy():
+    """A few tensors in the pre-1.6 (non-zip) torch.save format, for the legacy reader."""
+    from collections import OrderedDict
+    g = torch.Generator().manual_seed(7)
+    w = torch.randn(2, 3, generator=g)
+    sd = OrderedDict([("module.conv.weight", w), ("module.bn.num_batches_tracked", torch.tensor(5)),
+                      ("module.bn.running_var", torch.rand(4, generator=g).double())])
+    torch.save({"epoch": 11, "state_dict": sd}, os.path.join(OUT, "legacy.pth"), _use_new_zipfile_serialization=False)
+    np.savez(os.path.join(OUT, "legacy.npz"), w=w.numpy(), v=sd["module.bn.running_var"].float().numpy())
+
+
 if __name__ == "__main__":
     main()
+    legacy()

@@ -57,14 +57,34 @@ public class PthImportTests
     }
 
     [Test]
+    public void ReadsTheLegacyNonZipFormat()
+    {
+        var sd = PthReader.ReadStateDict(TorchData.Pth("legacy"), Device.Cpu, out var info);
+        try
+        {
+            var want = TorchData.Npz("legacy");
+            Assert.That(info["epoch"], Is.EqualTo("11"));
+            Assert.That(sd.Keys, Is.EquivalentTo(new[] { "conv.weight", "bn.num_batches_tracked", "bn.running_var" }));
+            Assert.That(sd["conv.weight"].Shape, Is.EqualTo(new[] { 2, 3 }));
+            Assert.That(sd["conv.weight"].ToArray(), Is.EqualTo(want["w"].ToFloat()));
+            Assert.That(sd["bn.running_var"].ToArray(), Is.EqualTo(want["v"].ToFloat()));
+            Assert.That(sd["bn.num_batches_tracked"].ToIntArray(), Is.EqualTo(new[] { 5 }));
+        }
+        finally { foreach (var t in sd.Values) t.Dispose(); }
+    }
+
+    [Test]
     public void NonZipFileIsExplained()
     {
         var path = Path.Combine(Path.GetTempPath(), "rs-legacy-" + Guid.NewGuid().ToString("N") + ".pth");
-        File.WriteAllBytes(path, OsSystemP2);
+        File.WriteAllBytes(path, "not a checkpoint"u8.ToArray());
         try
         {
             Assert.That(Assert.Throws<InvalidDataException>(() => PthReader.ReadStateDict(path, Device.Cpu, out _))!.Message,
-                Does.Contain("not a zip-format PyTorch checkpoint"));
+                Does.Contain("neither a zip-format PyTorch checkpoint nor the legacy pickle format"));
+            // A legacy-format file whose pickles import os.system is refused like the zip one.
+            File.WriteAllBytes(path, OsSystemP2);
+            Assert.Throws<UnsafePickleException>(() => PthReader.ReadStateDict(path, Device.Cpu, out _));
         }
         finally { File.Delete(path); }
         Assert.Throws<FileNotFoundException>(() => PthReader.ReadStateDict("/nonexistent/x.pth", Device.Cpu, out _));

@@ -16,7 +16,8 @@ public sealed class UnsafePickleException(string source, string global)
 /// the real unpickler so a malicious file is rejected before any object is built.</summary>
 public static class PickleGlobalScanner
 {
-    public static void Check(ReadOnlySpan<byte> p, Func<string, bool> allowed, string source)
+    /// <summary>Checks one pickle starting at p[0]; returns the number of bytes it spans (through STOP).</summary>
+    public static int Check(ReadOnlySpan<byte> p, Func<string, bool> allowed, string source)
     {
         int i = 0;
         string? last = null, prev = null;                 // the two most recent pushes when they are strings
@@ -47,7 +48,7 @@ public static class PickleGlobalScanner
             byte op = p[i++];
             switch ((char)op)
             {
-                case '.': return;                                            // STOP
+                case '.': return i;                                          // STOP
                 case 'c':                                                    // GLOBAL module\nname\n
                 {
                     var m = Line(p, ref i); var n = Line(p, ref i);

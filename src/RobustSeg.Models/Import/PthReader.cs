@@ -45,18 +45,27 @@ public static class PthReader
     /// to read blobs from. Dispose closes the archive.</summary>
     public sealed class PthFile : IDisposable
     {
-        internal ZipArchive Zip { get; init; } = null!;
+        internal ZipArchive? Zip { get; init; }
         internal string Prefix { get; init; } = "";
+        /// <summary>Legacy format: storage key -> raw bytes.</summary>
+        internal Dictionary<string, byte[]>? Blobs { get; init; }
         public string Path { get; init; } = "";
         public object Root { get; init; } = null!;
 
         public Tensor Materialize(TensorRef r, Device device, string key)
         {
             var st = r.Storage;
-            var entry = Zip.GetEntry(Prefix + "data/" + st.Key)
-                ?? throw new InvalidDataException($"{Path}: tensor '{key}' refers to storage '{st.Key}', but {Prefix}data/{st.Key} is not in the archive");
-            var raw = new byte[entry.Length];
-            using (var s = entry.Open()) s.ReadExactly(raw);
+            byte[] raw;
+            if (Blobs is not null)
+                raw = Blobs.TryGetValue(st.Key, out var b) ? b : throw new InvalidDataException($"{Path}: tensor '{key}' refers to storage '{st.Key}', which the file does not hold");
+            else
+            {
+                var entry = Zip!.GetEntry(Prefix + "data/" + st.Key)
+                    ?? throw new InvalidDataException($"{Path}: tensor '{key}' refers to storage '{st.Key}', but {Prefix}data/{st.Key} is not in the archive");
+                raw = new byte[entry.Length];
+                using var s = entry.Open();
+                s.ReadExactly(raw);
+            }
             long numel = Tensor.ShapeNumel(r.Size);
             // Strided gather (state-dict tensors are normally contiguous, but views are legal in a pickle).
             var idx = new long[numel];
@@ -91,7 +100,7 @@ public static class PthReader
             }
         }
 
-        public void Dispose() => Zip.Dispose();
+        public void Dispose() => Zip?.Dispose();
     }
 
     public static PthFile Open(string path)
@@ -102,8 +111,9 @@ public static class PthReader
         try { zip = ZipFile.OpenRead(path); }
         catch (InvalidDataException)
         {
-            throw new InvalidDataException($"{path}: not a zip-format PyTorch checkpoint (the legacy pre-1.6 format is not supported; " +
-                "re-save it with torch.save(obj, f) from torch >= 1.6)");
+            var bytes = File.ReadAllBytes(path);
+            if (bytes.Length > 2 && bytes[0] == 0x80) return OpenLegacy(path, bytes);
+            throw new InvalidDataException($"{path}: neither a zip-format PyTorch checkpoint nor the legacy pickle format");
         }
         try
         {
@@ -128,6 +138,59 @@ public static class PthReader
         {
             zip.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>The pre-1.6 torch.save format: pickles of the magic number, protocol version and system info,
+    /// the object (storages as persistent ids), the sorted storage keys, then per key an int64 element count and
+    /// the raw little-endian data.</summary>
+    static PthFile OpenLegacy(string path, byte[] bytes)
+    {
+        int pos = 0;
+        object Next(bool restricted)
+        {
+            if (pos >= bytes.Length) throw new InvalidDataException($"{path}: legacy checkpoint ends early");
+            int len = PickleGlobalScanner.Check(bytes.AsSpan(pos), Allowed, path);
+            var slice = bytes[pos..(pos + len)];
+            pos += len;
+            if (!restricted) { using var plain = new Unpickler(); return plain.loads(slice); }
+            using var u = new RestrictedUnpickler(path);
+            return u.loads(slice);
+        }
+        var magic = Next(false);
+        if (Convert.ToString(magic, System.Globalization.CultureInfo.InvariantCulture) != "119547037146038801333356")
+            throw new InvalidDataException($"{path}: not a PyTorch checkpoint (bad magic number)");
+        Next(false);                                                         // protocol version
+        if (Next(false) is IDictionary info && info.Contains("little_endian") && info["little_endian"] is false)
+            throw new InvalidDataException($"{path}: big-endian checkpoint not supported");
+        var root = Next(true);
+        var keys = (Next(false) as IEnumerable ?? throw new InvalidDataException($"{path}: storage key list missing"))
+            .Cast<object>().Select(k => Convert.ToString(k, System.Globalization.CultureInfo.InvariantCulture)!).ToList();
+        var refs = new Dictionary<string, int>();
+        CollectStorages(root, refs);
+        var blobs = new Dictionary<string, byte[]>();
+        foreach (var k in keys)
+        {
+            if (pos + 8 > bytes.Length) throw new InvalidDataException($"{path}: storage '{k}' is truncated");
+            long numel = BitConverter.ToInt64(bytes, pos);
+            pos += 8;
+            int elem = refs.TryGetValue(k, out var e) ? e : throw new InvalidDataException($"{path}: storage '{k}' is not referenced by any tensor");
+            long n = numel * elem;
+            if (numel < 0 || pos + n > bytes.Length) throw new InvalidDataException($"{path}: storage '{k}' ({numel} elements) is truncated");
+            blobs[k] = bytes[pos..(int)(pos + n)];
+            pos += (int)n;
+        }
+        return new PthFile { Blobs = blobs, Path = path, Root = root };
+    }
+
+    static void CollectStorages(object? o, Dictionary<string, int> refs)
+    {
+        switch (o)
+        {
+            case TensorRef t: refs[t.Storage.Key] = t.Storage.ElementBytes; break;
+            case IDictionary d: foreach (DictionaryEntry e in d) CollectStorages(e.Value, refs); break;
+            case string: break;
+            case IEnumerable l: foreach (var x in l) CollectStorages(x, refs); break;
         }
     }
 
@@ -193,6 +256,8 @@ public static class PthReader
         {
             if (pid is not object[] t || t.Length < 5 || t[0] as string != "storage" || t[1] is not StorageType st)
                 throw new InvalidDataException($"{source}: unsupported persistent id {Describe(pid)} (expected ('storage', torch.XStorage, key, location, numel))");
+            if (t.Length > 5 && t[5] is not null)
+                throw new InvalidDataException($"{source}: storage views (legacy view_metadata) are not supported");
             return new StorageRef(Convert.ToString(t[2], System.Globalization.CultureInfo.InvariantCulture)!, st.DType, st.Bytes, Convert.ToInt64(t[4]));
         }
 
@@ -235,8 +300,9 @@ public static class PthReader
     }
 }
 
-/// <summary>collections.OrderedDict: insertion-ordered; the instance state (state_dict's `_metadata`) is kept aside.</summary>
-public sealed class PickleOrderedDict : Dictionary<object, object?>
+/// <summary>collections.OrderedDict. A Hashtable because Razorvine's SETITEMS casts to one (order is not needed:
+/// entries are looked up by name); the instance state (state_dict's `_metadata`) is kept aside.</summary>
+public sealed class PickleOrderedDict : Hashtable
 {
     public object? State { get; private set; }
     public void __setstate__(Hashtable state) => State = state;
