@@ -23,7 +23,7 @@ public sealed class ModelBench : IBenchSuite
         new("batch", "1", "batch size"),
         new("width", "1", "channel width multiplier"),
         new("ddcat", "false", "DDC-AT heads (true/false)"),
-        new("cases", "fwd,train,attack", "which rows to run"),
+        new("cases", "fwd,train,attack", "which rows to run (also: tape = eval forward recording the tape, no backward)"),
     ];
 
     public IEnumerable<BenchRow> Run(BenchContext ctx)
@@ -80,6 +80,19 @@ public sealed class ModelBench : IBenchSuite
                 }, ctx.Sync);
                 model.ZeroGrad();
                 yield return BenchRow.From("model_train_step", dev.Name, $"{name} {trainBatch}x3x{size}x{size}", s);
+            }
+            if (cases.Contains("tape"))
+            {
+                // Diagnostic: the attack step's forward alone (tape recorded, input requires grad).
+                model.Eval();
+                var s = BenchRunner.Measure(() =>
+                {
+                    using var scope = Tensor.Scope();
+                    var xi = x.Detach();
+                    xi.RequiresGrad = true;
+                    F.CrossEntropy(model.Run(xi).Logits, labels);
+                }, ctx.Sync);
+                yield return BenchRow.From("model_fwd_tape", dev.Name, $"{name} {shape}", s);
             }
             if (cases.Contains("attack"))
             {
