@@ -15,4 +15,10 @@ public sealed class DataSection
 
     [ConfigKey("classes")]
     public int Classes { get; set; } = 21;
+
+    [ConfigKey("label_format", "auto, index or cityscapes_labelids")]
+    public string LabelFormat { get; set; } = "auto";
+
+    [ConfigKey("max_pixels", "refuse images larger than this many pixels; empty: the loader's default (50 MP)")]
+    public int? MaxPixels { get; set; }
 }
