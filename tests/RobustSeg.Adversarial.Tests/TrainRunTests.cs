@@ -106,4 +106,35 @@ public class TrainRunTests
         var e = Assert.Catch(() => new Trainer(bad, Device.Cpu).Run())!;
         Assert.That(e.Message, Does.Contain("cls1").Or.Contain("cls."));
     }
+
+    [Test]
+    public void ShippedSyntheticConfigTrains()
+    {
+        var root = TrainTestSupport.SyntheticRoot();
+        var dir = TrainTestSupport.TempDir("shipped");
+        var cfg = Config.RunConfig.Load(Path.Combine(RepoPaths.Root, "config", "synthetic", "synthetic_psp18_ddcat.yaml"),
+            ["data_root=" + root, "classes=" + TrainTestSupport.Classes, "train_h=33", "train_w=33", "epochs=1", "save_path=" + dir]);
+        Assert.That(TrainingData.DataConfigOf(cfg).TrainList, Is.EqualTo(Path.Combine(root, "train.txt")));
+        var r = new Trainer(cfg, Device.Cpu).Run();
+        Assert.That(r.Iterations, Is.EqualTo(1));
+        Assert.That(r.FinalCheckpoint, Is.EqualTo(Path.Combine(dir, "train_epoch_1.safetensors")));
+        Assert.That(File.ReadAllText(Path.Combine(dir, "config.yaml")), Does.Contain("regime: ddcat"));
+    }
+
+    [Test]
+    public void InitialWeightsFromOriginalPth()
+    {
+        // The models' PyTorch reference checkpoint: ResNet-18 layout at width 1/16, 5 classes, `module.` keys.
+        var pth = Path.Combine(RepoPaths.Root, "tests", "RobustSeg.Models.Tests", "Data", "torch", "psp.pth");
+        Assume.That(File.Exists(pth), "the models' reference .pth is not in this checkout");
+        var dir = TrainTestSupport.TempDir("pth");
+        var cfg = TrainTestSupport.TinyConfig("nodefense", dir, 1, "width=0.0625", "classes=5", "weight=" + pth);
+        var trainer = new Trainer(cfg, Device.Cpu, new TrainerOptions { StopAfterEpoch = 0 });
+        var r = trainer.Run();
+        using var f = SafeTensors.Load(r.FinalCheckpoint, Device.Cpu);
+        using var scope = Tensor.Scope();
+        var sd = Models.Import.PthReader.ReadStateDict(pth, Device.Cpu, out _);
+        Assert.That(f.Tensors["cls.4.weight"].ToArray(), Is.EqualTo(sd["cls.4.weight"].ToArray()));
+        foreach (var t in sd.Values) t.Dispose();
+    }
 }
