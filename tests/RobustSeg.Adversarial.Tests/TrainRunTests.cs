@@ -137,4 +137,15 @@ public class TrainRunTests
         Assert.That(f.Tensors["cls.4.weight"].ToArray(), Is.EqualTo(sd["cls.4.weight"].ToArray()));
         foreach (var t in sd.Values) t.Dispose();
     }
+
+    [Test]
+    public void MissingDataIsNamed()
+    {
+        var cfg = TrainTestSupport.TinyConfig("nodefense", TrainTestSupport.TempDir("nodata"), 1, "data_root=/nonexistent/robustseg-data");
+        var e = Assert.Throws<Config.ConfigException>(() => new Trainer(cfg, Device.Cpu).Run())!;
+        Assert.That(e.Message, Does.Contain("DATA.data_root").And.Contain("/nonexistent/robustseg-data"));
+        cfg = TrainTestSupport.TinyConfig("nodefense", TrainTestSupport.TempDir("nolist"), 1, "train_list=missing_list.txt");
+        e = Assert.Throws<Config.ConfigException>(() => new Trainer(cfg, Device.Cpu).Run())!;
+        Assert.That(e.Message, Does.Contain("DATA.train_list").And.Contain("missing_list.txt"));
+    }
 }

@@ -27,8 +27,15 @@ public static class TrainingData
         if (!string.IsNullOrWhiteSpace(d.ValList)) map.Add("val_list", d.ValList);
         if (d.MaxPixels is { } mp) map.Add("max_pixels", mp.ToString(System.Globalization.CultureInfo.InvariantCulture));
         var source = File.Exists(cfg.Source) ? cfg.Source : Path.Combine(Directory.GetCurrentDirectory(), "config.yaml");
-        try { return DataConfig.FromMapping(map, source); }
+        DataConfig dc;
+        try { dc = DataConfig.FromMapping(map, source); }
         catch (InvalidDataException e) { throw new ConfigException(e.Message); }
+        if (!Directory.Exists(dc.DataRoot))
+            throw new ConfigException($"{cfg.Source}: DATA.data_root: directory not found: {Path.GetFullPath(dc.DataRoot)}" +
+                " (for the synthetic configs: `robustseg data synth --out DIR`, then --set data_root=DIR)");
+        if (dc.TrainList is { } list && !File.Exists(list))
+            throw new ConfigException($"{cfg.Source}: DATA.train_list: list file not found: {list} (relative lists are looked up next to the config, in the working directory, then in data_root {dc.DataRoot})");
+        return dc;
     }
 
     public static DataLoader TrainLoader(RunConfig cfg, Device device)
