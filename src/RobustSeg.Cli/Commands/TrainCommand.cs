@@ -34,7 +34,18 @@ public sealed class TrainCommand : ICliCommand
                 Resume = pr.GetValue(resume),
                 Progress = pr.GetValue(quiet) ? null : Console.Out,
             });
-            var r = trainer.Run();
+            // Ctrl+C stops after the current iteration; checkpoints already written stay resumable.
+            using var cts = new CancellationTokenSource();
+            ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
+            Console.CancelKeyPress += onCancel;
+            TrainResult r;
+            try { r = trainer.Run(cts.Token); }
+            catch (OperationCanceledException)
+            {
+                Console.Error.WriteLine($"interrupted; continue with --resume {cfg.Train.SavePath}/train_epoch_N.safetensors (the last saved epoch)");
+                return 130;
+            }
+            finally { Console.CancelKeyPress -= onCancel; }
             Console.WriteLine(string.Format(CultureInfo.InvariantCulture,
                 "done: {0} iterations, {1} epochs in {2:F1} s ({3:F1} img/s); checkpoint {4}; log {5}",
                 r.Iterations, r.EpochsCompleted, r.Seconds, r.ImagesPerSecond, r.FinalCheckpoint, r.LogPath ?? "-"));
