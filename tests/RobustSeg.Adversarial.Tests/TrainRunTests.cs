@@ -148,4 +148,28 @@ public class TrainRunTests
         e = Assert.Throws<Config.ConfigException>(() => new Trainer(cfg, Device.Cpu).Run())!;
         Assert.That(e.Message, Does.Contain("DATA.train_list").And.Contain("missing_list.txt"));
     }
+
+    [Test]
+    public void EvaluateValidatesEveryEpoch()
+    {
+        var cfg = TrainTestSupport.TinyConfig("nodefense", TrainTestSupport.TempDir("eval"), 1, "evaluate=true", "batch_size_val=2");
+        var trainer = new Trainer(cfg, Device.Cpu);
+        trainer.Run();
+        var v = trainer.LastValidation!;
+        Assert.That(v.IoU, Has.Length.EqualTo(TrainTestSupport.Classes));
+        Assert.That(v.MIoU, Is.InRange(0.0, 1.0));
+        Assert.That(v.AllAcc, Is.InRange(0.0, 1.0));
+    }
+
+    [Test]
+    public void IntersectionAndUnionAsSemseg()
+    {
+        // labels 0 0 1 255, predictions 0 1 1 0: class 0: I 1, U 2 (pixel 1 predicted 1 counts for class 1's union);
+        // the ignored pixel's prediction is not counted.
+        var inter = new long[2]; var union = new long[2]; var target = new long[2];
+        Validation.Accumulate([0, 1, 1, 0], [0, 0, 1, 255], 2, 255, inter, union, target);
+        Assert.That(inter, Is.EqualTo(new long[] { 1, 1 }));
+        Assert.That(union, Is.EqualTo(new long[] { 2, 2 }));
+        Assert.That(target, Is.EqualTo(new long[] { 2, 1 }));
+    }
 }

@@ -27,6 +27,9 @@ public sealed class Trainer
     public static ModelConfig ModelConfigOf(RunConfig cfg) => new(cfg.Train.Arch, cfg.Train.Layers, cfg.Data.Classes,
         cfg.Train.ZoomFactor, cfg.Train.UsesDdcAtHeads, cfg.Train.Width, 0.1f, (ulong)cfg.Train.Seed);
 
+    /// <summary>The last per-epoch validation (`evaluate: True`), or null.</summary>
+    public Validation.Result? LastValidation { get; private set; }
+
     public TrainResult Run(CancellationToken cancel = default)
     {
         var cfg = Config;
@@ -97,6 +100,13 @@ public sealed class Trainer
                     lastCheckpoint = TrainCheckpoint.PathFor(t.SavePath, done);
                     TrainCheckpoint.Save(lastCheckpoint, model, optimizer, cfg, done, iteration);
                     Say($"=> saved {lastCheckpoint}");
+                }
+                if (t.Evaluate)
+                {
+                    var v = Validation.Run(model, cfg, Device);
+                    LastValidation = v;
+                    Say(string.Format(CultureInfo.InvariantCulture, "Val result (epoch {0}): loss {1:F4} mIoU/mAcc/allAcc {2:F4}/{3:F4}/{4:F4}",
+                        done, v.Loss, v.MIoU, v.MAcc, v.AllAcc));
                 }
             }
         }
