@@ -78,6 +78,7 @@ public sealed class Trainer
             for (; epoch < stopEpoch; epoch++)
             {
                 int i = 0;
+                var iterClock = System.Diagnostics.Stopwatch.StartNew();
                 foreach (var batch in loader.Epoch(epoch))
                 {
                     using (batch)
@@ -86,7 +87,9 @@ public sealed class Trainer
                         iteration++; i++;
                         // semseg: lr = base * (1 - current_iter / max_iter)^power with current_iter 1-based, set before the step.
                         poly.Apply(iteration);
-                        var rec = step.Run(batch.Images, batch.Labels!, iteration, epoch + 1, i);
+                        // Seconds as semseg's batch time: from the previous iteration's end, data wait included.
+                        var rec = step.Run(batch.Images, batch.Labels!, iteration, epoch + 1, i) with { Seconds = iterClock.Elapsed.TotalSeconds };
+                        iterClock.Restart();
                         images += batch.Count;
                         last = rec;
                         log?.Write(rec);
