@@ -152,13 +152,13 @@ public class ConfigTests
     }
 
     static IEnumerable<string> ShippedConfigs() =>
-        Directory.GetFiles(Path.Combine(RepoPaths.Root, "config"), "*.yaml", SearchOption.AllDirectories)
-            .Select(p => Path.GetRelativePath(RepoPaths.Root, p)).OrderBy(p => p);
+        Directory.GetFiles(Path.Combine(TrainRepoPaths.Root, "config"), "*.yaml", SearchOption.AllDirectories)
+            .Select(p => Path.GetRelativePath(TrainRepoPaths.Root, p)).OrderBy(p => p);
 
     [TestCaseSource(nameof(ShippedConfigs))]
     public void EveryShippedConfigLoads(string rel)
     {
-        var c = RunConfig.Load(Path.Combine(RepoPaths.Root, rel));
+        var c = RunConfig.Load(Path.Combine(TrainRepoPaths.Root, rel));
         var name = Path.GetFileNameWithoutExtension(rel);
         var regime = name.EndsWith("_ddcat") ? Regime.DdcAt : name.EndsWith("_sat") ? Regime.Sat : Regime.NoDefense;
         Assert.That(c.Train.Regime, Is.EqualTo(regime));
@@ -171,7 +171,7 @@ public class ConfigTests
     [Test]
     public void ShippedConfigsHoldTheOriginalValues()
     {
-        var dir = Path.Combine(RepoPaths.Root, "config");
+        var dir = Path.Combine(TrainRepoPaths.Root, "config");
         Assert.That(Directory.GetFiles(Path.Combine(dir, "voc2012"), "*.yaml"), Has.Length.EqualTo(6));
         Assert.That(Directory.GetFiles(Path.Combine(dir, "cityscapes"), "*.yaml"), Has.Length.EqualTo(6));
         Assert.That(Directory.GetFiles(Path.Combine(dir, "synthetic"), "*.yaml"), Has.Length.EqualTo(6));

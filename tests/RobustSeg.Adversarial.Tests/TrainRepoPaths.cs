@@ -1,7 +1,7 @@
 namespace RobustSeg.Adversarial.Tests;
 
 /// <summary>Finds the repository root (the folder holding RobustSeg.sln) from the test binaries.</summary>
-public static class RepoPaths
+public static class TrainRepoPaths
 {
     public static string Root { get; } = Find();
 
