@@ -17,8 +17,8 @@ public class TrainAttackTests
         model.Train();
         var (x, y) = TrainTestSupport.Batch(dev, 2);
         var attack = new TrainingAttack(0.03f, 3);
-        Assert.That(attack.Options.Alpha, Is.EqualTo(0.01f).Within(1e-7));
-        Assert.That(attack.Options.RandomStart, Is.False);
+        Assert.That(attack.Alpha, Is.EqualTo(0.01f).Within(1e-7));
+        Assert.That((attack.Eps, attack.Steps), Is.EqualTo((0.03f, 3)));
 
         var adv = attack.Perturb(model, x, y);
         Assert.That(model.IsTraining, Is.True, "the model's mode is restored after the attack");

@@ -1,4 +1,3 @@
-using RobustSeg.Adversarial.Attacks;
 using RobustSeg.Adversarial.Config;
 using RobustSeg.Engine;
 using RobustSeg.Models;
@@ -6,39 +5,63 @@ using RobustSeg.Models;
 namespace RobustSeg.Adversarial.Training;
 
 /// <summary>The training-time attack of DESIGN section 5: L-inf BIM in [0,1] pixel space (eps 0.03, 3 steps of
-/// eps/3, no random start, last iterate), CE with ignore 255 on the deployed output (cls, or cls1 for DDC-AT),
-/// the model in eval mode, gradients w.r.t. the input only (Autograd.Grad skips every weight gradient).</summary>
+/// eps/3, no random start, last iterate), mean CE with ignore 255 on the deployed output (cls, or cls1 for DDC-AT),
+/// the model in eval mode, gradients w.r.t. the input only (Autograd.Grad skips every weight gradient); each
+/// step is the engine's fused sign step clipped to the eps ball and to [0,1]. Kept here rather than taken from
+/// the attacks library so training depends only on the engine and the models; the math is the same BIM.</summary>
 public sealed class TrainingAttack
 {
-    readonly Bim _bim = new();
-    public AttackOptions Options { get; }
+    public float Eps { get; }
+    public int Steps { get; }
+    public float Alpha { get; }
+    public int IgnoreIndex { get; }
 
     public TrainingAttack(float eps = 0.03f, int steps = 3, float? alpha = null, int ignoreIndex = 255)
     {
-        Options = new AttackOptions
-        {
-            Eps = eps, Steps = steps, Alpha = alpha ?? eps / steps, RandomStart = false, KeepBest = false,
-            Restarts = 1, IgnoreIndex = ignoreIndex,
-        };
-        Options.Validate();
+        if (!(eps > 0f && eps <= 1f)) throw new ArgumentException($"training attack: eps must be in (0, 1], got {eps}");
+        if (steps < 1) throw new ArgumentException($"training attack: steps must be >= 1, got {steps}");
+        Eps = eps; Steps = steps; Alpha = alpha ?? eps / steps; IgnoreIndex = ignoreIndex;
+        if (!(Alpha > 0f)) throw new ArgumentException($"training attack: alpha must be > 0, got {Alpha}");
     }
 
     public static TrainingAttack FromConfig(TrainSection t) =>
         new((float)t.AttackEps, t.AttackSteps, (float)t.AttackStep, t.IgnoreLabel);
 
-    /// <summary>The model as a function of [0,1] images: normalise, run the deployed head only.</summary>
-    public static SegForward Deployed(SegmentationModel model) =>
+    /// <summary>The model as a function of [0,1] images: normalise, run the deployed head only (no aux).</summary>
+    public static Func<Tensor, Tensor> Deployed(SegmentationModel model) =>
         x => model.Run(Normalization.Normalize(x), ForwardOptions.Default).Logits;
 
-    /// <summary>Adversarial versions of `images01` (a new tensor, in the caller's scope). The model is put in
-    /// eval mode for the attack and its previous mode restored.</summary>
+    /// <summary>Adversarial versions of `images01` (a new tensor in the caller's scope). The model is put in eval
+    /// mode for the attack and its previous mode restored.</summary>
     public Tensor Perturb(SegmentationModel model, Tensor images01, Tensor labels)
     {
         bool wasTraining = model.IsTraining;
         model.Eval();
+        var forward = Deployed(model);
+        Tensor x = images01;
         try
         {
-            return _bim.Perturb(Deployed(model), images01, labels, new AttackContext(Options));
+            for (int t = 0; t < Steps; t++)
+            {
+                Tensor next;
+                using (var scope = Tensor.Scope())
+                {
+                    var xv = x.Detach();
+                    xv.RequiresGrad = true;
+                    var loss = F.CrossEntropy(forward(xv), labels, IgnoreIndex);
+                    var grad = Autograd.Grad(loss, [xv])[0];
+                    using (Autograd.NoGrad()) next = F.AttackStep(x, grad, images01, Alpha, Eps);
+                    scope.Keep(next);
+                }
+                if (!ReferenceEquals(x, images01)) x.Dispose();
+                x = next;
+            }
+            return ReferenceEquals(x, images01) ? images01.Clone() : x;
+        }
+        catch
+        {
+            if (!ReferenceEquals(x, images01)) x.Dispose();
+            throw;
         }
         finally { model.Train(wasTraining); }
     }
