@@ -1,0 +1,138 @@
+using RobustSeg.Engine;
+using RobustSeg.Kernels;
+
+namespace RobustSeg.Engine.Tests;
+
+public class TensorTests
+{
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.Names))]
+    public void RoundTripsFloatAndIntData(string device)
+    {
+        var d = TestDevices.Get(device);
+        using var s = Tensor.Scope();
+        var f = Tensor.FromArray(d, new[] { 1f, -2f, 3.5f, 0f, 5f, 6f }, 2, 3);
+        Assert.That(f.ToArray(), Is.EqualTo(new[] { 1f, -2f, 3.5f, 0f, 5f, 6f }));
+        Assert.That(f.Shape, Is.EqualTo(new[] { 2, 3 }));
+        var i = Tensor.FromArray(d, new[] { 0, 255, -1, 7 }, 4);
+        Assert.That(i.ToIntArray(), Is.EqualTo(new[] { 0, 255, -1, 7 }));
+        Assert.That(Tensor.Zeros(d, 5).ToArray(), Is.All.EqualTo(0f));
+    }
+
+    [Test]
+    public void WrongLengthIsAnError()
+    {
+        var e = Assert.Throws<ArgumentException>(() => Tensor.FromArray(Device.Cpu, new float[5], 2, 3));
+        Assert.That(e!.Message, Does.Contain("5 elements").And.Contain("[2, 3]"));
+    }
+
+    [Test]
+    public void ToStringShowsShapeAndValues()
+    {
+        using var s = Tensor.Scope();
+        var t = Tensor.FromArray(Device.Cpu, new[] { 1f, 2f, 3f, 4f }, 2, 2);
+        var text = t.ToString();
+        Assert.That(text, Does.Contain("tensor([2, 2], float32, cpu)"));
+        Assert.That(text, Does.Contain("[[1, 2],").And.Contain("[3, 4]]"));
+    }
+
+    [Test]
+    public void ScopeDisposesTensorsNotKept()
+    {
+        Tensor kept, dropped;
+        using (var outer = Tensor.Scope())
+        {
+            using (var inner = Tensor.Scope())
+            {
+                kept = inner.Keep(Tensor.Zeros(Device.Cpu, 3));
+                dropped = Tensor.Zeros(Device.Cpu, 3);
+            }
+            Assert.That(dropped.IsDisposed, Is.True);
+            Assert.That(kept.IsDisposed, Is.False);
+        }
+        Assert.That(kept.IsDisposed, Is.True, "kept moves to the enclosing scope, which disposes it");
+        var e = Assert.Throws<ObjectDisposedException>(() => dropped.ToArray());
+        Assert.That(e!.Message, Does.Contain("disposed"));
+    }
+
+    [Test]
+    public void PoolReusesBuffersAndReturnsThemAfterAScope()
+    {
+        var d = Device.Cpu;
+        long live0 = d.Pool.LiveBytes;
+        using (Tensor.Scope())
+        {
+            Tensor.Zeros(d, 1000);
+            Tensor.Zeros(d, 3000);
+            Assert.That(d.Pool.LiveBytes, Is.GreaterThan(live0));
+        }
+        Assert.That(d.Pool.LiveBytes, Is.EqualTo(live0));
+        Assert.That(d.Pool.CachedBytes, Is.GreaterThanOrEqualTo(4 * 4096L));
+    }
+
+    [Test]
+    public void ViewsShareStorageAndSurviveTheOriginal()
+    {
+        using var s = Tensor.Scope();
+        var a = Tensor.FromArray(Device.Cpu, new[] { 1f, 2f, 3f, 4f }, 4);
+        var v = a.ViewAs(2, -1);
+        Assert.That(v.Shape, Is.EqualTo(new[] { 2, 2 }));
+        a.Dispose();
+        Assert.That(v.ToArray(), Is.EqualTo(new[] { 1f, 2f, 3f, 4f }));
+    }
+
+    [Test]
+    public void HostAndKernelBackendsAgreeOnLargeElementwiseWork()
+    {
+        // Big enough that the host path splits the work across threads and uses SIMD.
+        int n = 200_003;
+        var rng = new Random(5);
+        var xa = Enumerable.Range(0, n).Select(_ => (float)(rng.NextDouble() * 4 - 2)).ToArray();
+        var xb = Enumerable.Range(0, n).Select(_ => (float)(rng.NextDouble() * 4 + 0.5)).ToArray();
+        float[] Run(Device d)
+        {
+            using var s = Tensor.Scope();
+            var a = Tensor.FromArray(d, xa, n);
+            var b = Tensor.FromArray(d, xb, n);
+            var y = F.Add(F.Mul(F.Exp(F.Clamp(a, -1f, 1f)), F.Log(b)), F.Div(F.Relu(a), b));
+            return F.Sum(y).ToArray().Concat(y.ToArray()).ToArray();
+        }
+        var host = Run(Device.Cpu);
+        var ilgpu = Run(Device.Get("ilgpu-cpu"));
+        for (int i = 1; i < host.Length; i++) Assert.That(host[i], Is.EqualTo(ilgpu[i]).Within(1e-5f * Math.Max(1f, Math.Abs(ilgpu[i]))), $"element {i - 1}");
+        Assert.That(host[0], Is.EqualTo(ilgpu[0]).Within(1e-4 * Math.Abs(ilgpu[0])));
+    }
+
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.Names))]
+    public void RandUniformIsTheSameOnEveryDeviceAndInRange(string device)
+    {
+        using var s = Tensor.Scope();
+        var a = F.RandUniform(TestDevices.Get(device), 42, -0.5f, 0.5f, 1000).ToArray();
+        var b = F.RandUniform(Device.Cpu, 42, -0.5f, 0.5f, 1000).ToArray();
+        Assert.That(a, Is.EqualTo(b));
+        Assert.That(a.Min(), Is.GreaterThanOrEqualTo(-0.5f));
+        Assert.That(a.Max(), Is.LessThan(0.5f));
+        Assert.That(Math.Abs(a.Average()), Is.LessThan(0.05));
+        Assert.That(ElementwiseMath.HashUniform(1, 0), Is.Not.EqualTo(ElementwiseMath.HashUniform(2, 0)));
+    }
+
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.Names))]
+    public void ArgmaxTakesTheFirstMaximum(string device)
+    {
+        using var s = Tensor.Scope();
+        // (1, 3, 2): pixel 0 has a tie between channels 1 and 2.
+        var x = Tensor.FromArray(TestDevices.Get(device), new[] { 0f, 5f, 2f, 1f, 2f, 1f }, 1, 3, 2);
+        Assert.That(F.Argmax(x).ToIntArray(), Is.EqualTo(new[] { 1, 0 }));
+    }
+
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.Names))]
+    public void WhereRoutesPerPixelAcrossChannels(string device)
+    {
+        var d = TestDevices.Get(device);
+        using var s = Tensor.Scope();
+        var a = Tensor.FromArray(d, new[] { 1f, 2f, 3f, 4f }, 1, 2, 2);
+        var b = Tensor.FromArray(d, new[] { 10f, 20f, 30f, 40f }, 1, 2, 2);
+        var m = Tensor.FromArray(d, new[] { 1, 0 }, 1, 2);
+        Assert.That(F.Where(m, a, b).ToArray(), Is.EqualTo(new[] { 1f, 20f, 3f, 40f }));
+        Assert.That(F.NotEqual(Tensor.FromArray(d, new[] { 1, 2 }, 2), Tensor.FromArray(d, new[] { 1, 3 }, 2)).ToIntArray(), Is.EqualTo(new[] { 0, 1 }));
+    }
+}
