@@ -9,10 +9,13 @@ public sealed class LinfBall : IDisposable
     public Tensor Lower { get; }
     public Tensor Upper { get; }
     public float Eps { get; }
+    /// <summary>The clean images (borrowed, not owned).</summary>
+    public Tensor Clean { get; }
 
     public LinfBall(Tensor clean01, float eps)
     {
         Eps = eps;
+        Clean = clean01;
         using var _ = Autograd.NoGrad();
         using var lo = F.AddScalar(clean01, -eps);
         using var hi = F.AddScalar(clean01, eps);
@@ -28,14 +31,8 @@ public sealed class LinfBall : IDisposable
         return F.Minimum(a, Upper);
     }
 
-    /// <summary>Project(x + step * sign(g)).</summary>
-    public Tensor SignStep(Tensor x, Tensor g, float step)
-    {
-        using var _ = Autograd.NoGrad();
-        using var s = F.Sign(g);
-        using var moved = F.Add(x, F.MulScalar(s, step));
-        return Project(moved);
-    }
+    /// <summary>Project(x + step * sign(g)), with the engine's fused attack-step op.</summary>
+    public Tensor SignStep(Tensor x, Tensor g, float step) => F.AttackStep(x, g, Clean, step, Eps);
 
     /// <summary>A uniform point of the box around x0: x0 + U(-eps, eps), projected.</summary>
     public Tensor RandomStart(Tensor x0, ulong seed)
