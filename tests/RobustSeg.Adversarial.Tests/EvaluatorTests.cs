@@ -5,7 +5,7 @@ namespace RobustSeg.Adversarial.Tests;
 
 public class EvaluatorTests
 {
-    static readonly ToySegModel Model = new(classes: 3, hidden: 8, seed: 7);
+    static readonly ToySegModel Model = new(classes: 4, hidden: 8, seed: 3);
 
     /// <summary>Images whose labels are the toy model's own predictions at full size (so clean accuracy is high).</summary>
     static List<EvalSample> Samples(int count)
@@ -24,7 +24,7 @@ public class EvaluatorTests
 
     static EvalSettings Settings(string? dir, IAttack? attack = null, AttackProtocol protocol = AttackProtocol.Strong, AttackOptions? o = null) => new()
     {
-        Classes = 3, BaseSize = 11, CropH = 9, CropW = 7, Attack = attack, Protocol = protocol,
+        Classes = 4, BaseSize = 11, CropH = 9, CropW = 7, Attack = attack, Protocol = protocol,
         AttackOptions = o ?? new AttackOptions { Eps = 8f / 255, Alpha = 2f / 255, Steps = 4, RandomStart = true, Seed = 3 },
         SaveDir = dir,
     };
@@ -42,7 +42,7 @@ public class EvaluatorTests
             // A per-pixel model evaluated at the label resolution reproduces its own labels.
             Assert.That(scores.AllAccuracy, Is.EqualTo(1.0).Within(1e-6));
             Assert.That(File.ReadAllText(Path.Combine(dir, "metrics.csv")), Does.Contain("MIoU"));
-            Assert.That(File.ReadAllLines(Path.Combine(dir, "per_class.csv")), Has.Length.EqualTo(4));
+            Assert.That(File.ReadAllLines(Path.Combine(dir, "per_class.csv")), Has.Length.EqualTo(5));
             Assert.That(File.Exists(Path.Combine(dir, "pred", "img0.png")));
             Assert.That(EvalReport.Table(scores), Does.Contain("mIoU/mAcc/allAcc"));
         }
@@ -74,7 +74,7 @@ public class EvaluatorTests
         var strong = white.Run(Samples(2), Settings(null, new Pgd()));
         Assert.That(strong.AllAccuracy, Is.LessThan(1.0));
         // Crafted on an unrelated model, evaluated on the target: weaker than white-box.
-        var other = new ToySegModel(classes: 3, hidden: 8, seed: 99);
+        var other = new ToySegModel(classes: 4, hidden: 8, seed: 99);
         var black = new Evaluator(Device.Cpu, Model.Forward, other.Forward) { Log = TextWriter.Null };
         var transfer = black.Run(Samples(2), Settings(null, new Pgd()));
         Assert.That(transfer.AllAccuracy, Is.GreaterThan(strong.AllAccuracy));

@@ -79,4 +79,24 @@ public class SpatialTests
         var q = F.Softmax(m.Forward(img)).ToArray();
         Assert.That(p, Is.EqualTo(q).Within(1e-5));
     }
+
+    [Test]
+    public void AttackGradientThroughSlidingWindowEqualsDirectGradientForPointwiseModel()
+    {
+        var m = new ToySegModel(classes: 3, seed: 3);
+        using var s = Tensor.Scope();
+        var img = Tensor.FromArray(Device.Cpu, TestData.Images(1, 7, 11, 8), 1, 3, 7, 11);
+        var labels = Tensor.FromArray(Device.Cpu, TestData.SelfLabels(m, img), 1, 7, 11);
+        var sw = new SlidingWindow(9, 6, 3, SegForwardExtensions.ImageNetMean);
+        Tensor Grad(SegForward f)
+        {
+            var x = img.Detach();
+            x.RequiresGrad = true;
+            return Autograd.Grad(F.CrossEntropy(f(x), labels), [x])[0];
+        }
+        var direct = Grad(m.Forward).ToArray();
+        var through = Grad(sw.AsModel(m.Forward)).ToArray();
+        Assert.That(direct.Select(Math.Abs).Max(), Is.GreaterThan(0));
+        Assert.That(through, Is.EqualTo(direct).Within(1e-4));
+    }
 }
