@@ -1,0 +1,96 @@
+#!/usr/bin/python3
+"""Times conv2d forward / backward (input+weight grads) / forward+backward in PyTorch (2 threads) and in
+`robustseg bench conv2d` in the same run, and prints both with the ratio ours/torch (lower is better).
+Usage: /usr/bin/python3 scripts/bench_conv2d.py [--device cpu] [--no-build] [--only NAME]"""
+import argparse
+import csv
+import io
+import os
+import subprocess
+import time
+
+import torch
+import torch.nn.functional as F
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+
+# name: (N, C, H, W, K, kernel, stride, padding, dilation)
+CASES = {
+    "3x3_64_65_d1": (2, 64, 65, 65, 64, 3, 1, 1, 1),
+    "3x3_64_65_d2": (2, 64, 65, 65, 64, 3, 1, 2, 2),
+    "1x1_2048_512_29": (2, 2048, 29, 29, 512, 1, 1, 0, 1),
+}
+
+
+def measure(fn, warmup_s=1.0, min_runs=5, min_s=1.0):
+    t0 = time.perf_counter()
+    n = 0
+    while n < 2 or time.perf_counter() - t0 < warmup_s:
+        fn(); n += 1
+    times = []
+    t0 = time.perf_counter()
+    while len(times) < min_runs or (time.perf_counter() - t0 < min_s and len(times) < 200):
+        t = time.perf_counter(); fn(); times.append((time.perf_counter() - t) * 1e3)
+    times.sort()
+    return times[len(times) // 2]
+
+
+def torch_times(n, c, h, w, k, ks, s, p, d):
+    torch.manual_seed(0)
+    x = torch.rand(n, c, h, w) * 2 - 1
+    wt = (torch.rand(k, c, ks, ks) * 2 - 1) * 0.1
+    with torch.no_grad():
+        y = F.conv2d(x, wt, None, s, p, d)
+    dy = torch.rand_like(y) * 2 - 1
+    out = {}
+    with torch.no_grad():
+        out["conv2d_fwd"] = measure(lambda: F.conv2d(x, wt, None, s, p, d))
+    out["conv2d_bwd"] = measure(lambda: torch.ops.aten.convolution_backward(
+        dy, x, wt, None, [s, s], [p, p], [d, d], False, [0, 0], 1, [True, True, False]))
+    xg = x.clone().requires_grad_()
+    wg = wt.clone().requires_grad_()
+
+    def fwd_bwd():
+        yy = F.conv2d(xg, wg, None, s, p, d)
+        torch.autograd.grad(yy, [xg, wg], dy)
+    out["conv2d_fwd_bwd"] = measure(fwd_bwd)
+    return out
+
+
+def ours(device, n, c, h, w, k, ks, s, p, d):
+    exe = os.path.join(ROOT, "src", "RobustSeg.Cli", "bin", "Release", "net10.0", "robustseg")
+    cmd = [exe, "bench", "conv2d", "--device", device] + [
+        f"--{name}={v}" for name, v in zip(["n", "c", "h", "w", "k", "kernel", "stride", "padding", "dilation"],
+                                            [n, c, h, w, k, ks, s, p, d])]
+    r = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    return {row["case"]: (float(row["median_ms"]), float(row["gflops"] or 0)) for row in csv.DictReader(io.StringIO(r.stdout))}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--only", default=None)
+    a = ap.parse_args()
+    torch.set_num_threads(2)
+    if not a.no_build:
+        subprocess.run(["dotnet", "build", "-c", "Release", os.path.join(ROOT, "src", "RobustSeg.Cli")],
+                       check=True, capture_output=True)
+    print(f"{'case':<18} {'op':<15} {'ours ms':>9} {'GFLOP/s':>8} {'torch ms':>9} {'GFLOP/s':>8} {'ours/torch':>10}")
+    for name, geom in CASES.items():
+        if a.only and a.only != name:
+            continue
+        n, c, h, w, k, ks, s, p, d = geom
+        ho = (h + 2 * p - d * (ks - 1) - 1) // s + 1
+        wo = (w + 2 * p - d * (ks - 1) - 1) // s + 1
+        fl = 2.0 * n * k * ho * wo * c * ks * ks
+        t = torch_times(*geom)
+        o = ours(a.device, *geom)
+        for op, mult in [("conv2d_fwd", 1), ("conv2d_bwd", 2), ("conv2d_fwd_bwd", 3)]:
+            om, og = o[op]
+            tm = t[op]
+            print(f"{name:<18} {op:<15} {om:9.2f} {og:8.1f} {tm:9.2f} {mult * fl / (tm * 1e6):8.1f} {om / tm:10.2f}")
+
+
+if __name__ == "__main__":
+    main()

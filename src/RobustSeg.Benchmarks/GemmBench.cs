@@ -1,0 +1,49 @@
+using RobustSeg.Engine;
+
+namespace RobustSeg.Benchmarks;
+
+/// <summary>`robustseg bench gemm`: one row-major SGEMM C = op(A) op(B) through the device backend
+/// (host packed SIMD kernel on `cpu`, ILGPU kernels elsewhere); 2 M N K flops per run.</summary>
+public sealed class GemmBench : IBenchSuite
+{
+    public string Name => "gemm";
+    public string Description => "Single-precision GEMM C = op(A) op(B) (row-major) on the chosen device";
+
+    public IReadOnlyList<BenchOption> Options { get; } =
+    [
+        new("m", "1024", "rows of op(A) and C"),
+        new("n", "1024", "columns of op(B) and C"),
+        new("k", "1024", "inner dimension"),
+        new("transa", "0", "1: A is stored K x M"),
+        new("transb", "0", "1: B is stored N x K"),
+    ];
+
+    public IEnumerable<BenchRow> Run(BenchContext ctx)
+    {
+        yield return Measure(ctx);
+    }
+
+    static BenchRow Measure(BenchContext ctx)
+    {
+        int m = ctx.Int("m"), n = ctx.Int("n"), k = ctx.Int("k");
+        bool ta = Flag(ctx, "transa"), tb = Flag(ctx, "transb");
+        if (m <= 0 || n <= 0 || k <= 0) throw new ArgumentException($"bench gemm: --m, --n, --k must be positive, got {m}, {n}, {k}");
+        var dev = ctx.Device;
+        using var scope = Tensor.Scope();
+        var a = F.RandUniform(dev, 1, -1f, 1f, ta ? [k, m] : [m, k]);
+        var b = F.RandUniform(dev, 2, -1f, 1f, tb ? [n, k] : [k, n]);
+        var c = Tensor.Empty(dev, m, n);
+        var desc = GemmDesc.Dense(m, n, k, ta, tb);
+        ctx.Log($"gemm {m}x{n}x{k} transa={(ta ? 1 : 0)} transb={(tb ? 1 : 0)} on {dev.Name}");
+        var stats = BenchRunner.Measure(() => dev.Backend.Gemm(desc, a, b, c), ctx.Sync);
+        string shape = $"{m}x{n}x{k}{(ta ? "_tA" : "")}{(tb ? "_tB" : "")}";
+        return BenchRow.From("gemm", dev.Name, shape, stats, flops: 2.0 * m * n * k, bytes: 4.0 * ((double)m * k + (double)k * n + (double)m * n));
+    }
+
+    static bool Flag(BenchContext ctx, string name) => ctx.Int(name) switch
+    {
+        0 => false,
+        1 => true,
+        var v => throw new ArgumentException($"bench gemm: --{name} must be 0 or 1, got {v}"),
+    };
+}

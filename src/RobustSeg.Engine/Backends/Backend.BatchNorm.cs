@@ -1,0 +1,23 @@
+namespace RobustSeg.Engine;
+
+public abstract partial class Backend
+{
+    // ----- batch norm over x viewed as (N, C, S) -----
+
+    /// <summary>Per channel: in training the batch mean and biased variance (deterministic, fixed-order
+    /// merge) with the running stats updated in place (momentum, unbiased variance); in eval the running
+    /// stats. Writes the saved mean and invstd = 1/sqrt(var + eps) and the affine form
+    /// y = x*scale + shift (scale = w*invstd, shift = b - mean*scale).</summary>
+    public abstract void BatchNormStats(Tensor x, int n, int c, int s, Tensor? weight, Tensor? bias,
+        Tensor runningMean, Tensor runningVar, bool training, float momentum, float eps,
+        Tensor mean, Tensor invstd, Tensor scale, Tensor shift);
+
+    /// <summary>y[n,c,s] = x[n,c,s]*scale[c] + shift[c].</summary>
+    public abstract void BatchNormApply(Tensor x, Tensor scale, Tensor shift, Tensor y, int c, int s);
+
+    /// <summary>Gradients of batch norm given the saved mean/invstd: dx (training: through the batch
+    /// statistics; eval: dy*w*invstd), dweight = sum dy*(x-mean)*invstd, dbias = sum dy. Null outputs are
+    /// skipped (and so are the reductions when nothing needs them).</summary>
+    public abstract void BatchNormBackward(Tensor x, Tensor dy, Tensor mean, Tensor invstd, Tensor? weight, bool training,
+        int n, int c, int s, Tensor? dx, Tensor? dweight, Tensor? dbias);
+}

@@ -1,0 +1,178 @@
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+
+namespace RobustSeg.Engine.Cpu;
+
+/// <summary>Host convolution: im2col by row copies + <see cref="HostGemm"/>, col2im by row adds. Images run
+/// one after another (the GEMM parallelises); 1x1 stride-1 unpadded convs use the input as the column
+/// matrix; larger images are blocked over output rows so the column buffer stays under <see cref="Backend.ConvColumnBudget"/>.</summary>
+public sealed unsafe partial class CpuBackend
+{
+    /// <summary>Output rows per column block.</summary>
+    static int RowsPerBlock(in Conv2dGeom g) =>
+        (int)Math.Clamp(ConvColumnBudget / Math.Max(1L, (long)g.ColRows * g.Wo), 1, g.Ho);
+
+    public override void Conv2dForward(in Conv2dGeom g, Tensor x, Tensor w, Tensor? bias, Tensor y)
+    {
+        Device.Kernels.Count("conv2d_fwd");
+        var G = g;
+        float* px = x.Ptr, pw = w.Ptr, py = y.Ptr;
+        long xImg = (long)g.C * g.InSpatial, yImg = (long)g.K * g.OutSpatial;
+        if (g.IsPointwise)
+        {
+            for (int n = 0; n < g.N; n++)
+                HostGemm.Sgemm(false, false, g.K, g.OutSpatial, g.C, 1f, pw, g.C, px + n * xImg, g.InSpatial, 0f, py + n * yImg, g.OutSpatial);
+        }
+        else
+        {
+            int rb = RowsPerBlock(g);
+            using var col = Tensor.Empty(Device, g.ColRows * rb * g.Wo);
+            float* pc = col.Ptr;
+            for (int n = 0; n < g.N; n++)
+            for (int oh0 = 0; oh0 < g.Ho; oh0 += rb)
+            {
+                int oh1 = Math.Min(g.Ho, oh0 + rb), nc = (oh1 - oh0) * g.Wo;
+                Im2col(G, px + n * xImg, oh0, oh1, pc);
+                HostGemm.Sgemm(false, false, g.K, nc, g.ColRows, 1f, pw, g.ColRows, pc, nc, 0f, py + n * yImg + oh0 * g.Wo, g.OutSpatial);
+            }
+        }
+        if (bias is not null)
+        {
+            float* pb = bias.Ptr;
+            int k = g.K, sp = g.OutSpatial;
+            HostParallel.For((long)g.N * k, Math.Max(1, MinElems / sp), (s, e) =>
+            {
+                for (long pl = s; pl < e; pl++) { var row = S(py, pl * sp, (pl + 1) * sp); TensorPrimitives.Add(row, pb[pl % k], row); }
+            });
+        }
+    }
+
+    public override void Conv2dBackwardData(in Conv2dGeom g, Tensor dy, Tensor w, Tensor dx)
+    {
+        Device.Kernels.Count("conv2d_bwd_data");
+        var G = g;
+        float* pdy = dy.Ptr, pw = w.Ptr, pdx = dx.Ptr;
+        long xImg = (long)g.C * g.InSpatial, yImg = (long)g.K * g.OutSpatial;
+        if (g.IsPointwise)
+        {
+            for (int n = 0; n < g.N; n++)
+                HostGemm.Sgemm(true, false, g.C, g.OutSpatial, g.K, 1f, pw, g.C, pdy + n * yImg, g.OutSpatial, 0f, pdx + n * xImg, g.InSpatial);
+            return;
+        }
+        int rb = RowsPerBlock(g);
+        using var col = Tensor.Empty(Device, g.ColRows * rb * g.Wo);
+        float* pc = col.Ptr;
+        Fill(dx, 0f);
+        for (int n = 0; n < g.N; n++)
+        for (int oh0 = 0; oh0 < g.Ho; oh0 += rb)
+        {
+            int oh1 = Math.Min(g.Ho, oh0 + rb), nc = (oh1 - oh0) * g.Wo;
+            // dcol (CKK × block) = Wᵀ · dy[n][:, block], then scattered back as row adds.
+            HostGemm.Sgemm(true, false, g.ColRows, nc, g.K, 1f, pw, g.ColRows, pdy + n * yImg + oh0 * g.Wo, g.OutSpatial, 0f, pc, nc);
+            Col2imAdd(G, pc, oh0, oh1, pdx + n * xImg);
+        }
+    }
+
+    public override void Conv2dBackwardWeight(in Conv2dGeom g, Tensor x, Tensor dy, Tensor dw)
+    {
+        Device.Kernels.Count("conv2d_bwd_weight");
+        var G = g;
+        float* px = x.Ptr, pdy = dy.Ptr, pdw = dw.Ptr;
+        long xImg = (long)g.C * g.InSpatial, yImg = (long)g.K * g.OutSpatial;
+        if (g.IsPointwise)
+        {
+            for (int n = 0; n < g.N; n++)
+                HostGemm.Sgemm(false, true, g.K, g.C, g.OutSpatial, 1f, pdy + n * yImg, g.OutSpatial, px + n * xImg, g.InSpatial,
+                    n == 0 ? 0f : 1f, pdw, g.C);
+            return;
+        }
+        int rb = RowsPerBlock(g);
+        using var col = Tensor.Empty(Device, g.ColRows * rb * g.Wo);
+        float* pc = col.Ptr;
+        bool first = true;
+        for (int n = 0; n < g.N; n++)
+        for (int oh0 = 0; oh0 < g.Ho; oh0 += rb)
+        {
+            int oh1 = Math.Min(g.Ho, oh0 + rb), nc = (oh1 - oh0) * g.Wo;
+            Im2col(G, px + n * xImg, oh0, oh1, pc);
+            // dW (K × CKK) (+)= dy[n][:, block] · colᵀ, in a fixed order (deterministic).
+            HostGemm.Sgemm(false, true, g.K, g.ColRows, nc, 1f, pdy + n * yImg + oh0 * g.Wo, g.OutSpatial, pc, nc,
+                first ? 0f : 1f, pdw, g.ColRows);
+            first = false;
+        }
+    }
+
+    /// <summary>Valid output columns [lo, hi) for kernel column kj: those whose input column is inside the image.</summary>
+    static (int Lo, int Hi) ValidCols(in Conv2dGeom g, int kj)
+    {
+        int off = kj * g.Dil - g.Pad;                       // iw = ow·s + off
+        int lo = off >= 0 ? 0 : (-off + g.Stride - 1) / g.Stride;
+        int hi = g.W - 1 - off < 0 ? 0 : (g.W - 1 - off) / g.Stride + 1;
+        lo = Math.Min(lo, g.Wo); hi = Math.Clamp(hi, lo, g.Wo);
+        return (lo, hi);
+    }
+
+    /// <summary>Column block (CKK × (oh1-oh0)·Wo) of one image: one row copy per (c, ki, kj, oh), zeros in the padding.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Im2col(Conv2dGeom g, float* x, int oh0, int oh1, float* col)
+    {
+        int nc = (oh1 - oh0) * g.Wo;
+        HostParallel.For(g.ColRows, Math.Max(1, (1 << 15) / Math.Max(1, nc)), (s, e) =>
+        {
+            for (long r = s; r < e; r++)
+            {
+                int kj = (int)(r % g.Kw), ki = (int)(r / g.Kw % g.Kh), c = (int)(r / ((long)g.Kw * g.Kh));
+                var (lo, hi) = ValidCols(g, kj);
+                int off = kj * g.Dil - g.Pad;
+                float* xc = x + (long)c * g.InSpatial;
+                float* dst = col + r * nc;
+                for (int oh = oh0; oh < oh1; oh++, dst += g.Wo)
+                {
+                    int ih = oh * g.Stride - g.Pad + ki * g.Dil;
+                    if (ih < 0 || ih >= g.H || lo >= hi) { new Span<float>(dst, g.Wo).Clear(); continue; }
+                    if (lo > 0) new Span<float>(dst, lo).Clear();
+                    float* src = xc + (long)ih * g.W + off;
+                    if (g.Stride == 1) new ReadOnlySpan<float>(src + lo, hi - lo).CopyTo(new Span<float>(dst + lo, hi - lo));
+                    else for (int ow = lo; ow < hi; ow++) dst[ow] = src[(long)ow * g.Stride];
+                    if (hi < g.Wo) new Span<float>(dst + hi, g.Wo - hi).Clear();
+                }
+            }
+        });
+    }
+
+    /// <summary>Adds a column block back into one image's gradient; parallel over input channels so no two
+    /// tasks touch the same plane, and a fixed (ki, kj, oh) order (deterministic).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Col2imAdd(Conv2dGeom g, float* col, int oh0, int oh1, float* dx)
+    {
+        int nc = (oh1 - oh0) * g.Wo;
+        int kk = g.Kh * g.Kw;
+        HostParallel.For(g.C, Math.Max(1, (1 << 15) / Math.Max(1, (long)nc * kk)), (s, e) =>
+        {
+            for (long c = s; c < e; c++)
+            {
+                float* xc = dx + c * g.InSpatial;
+                for (int ki = 0; ki < g.Kh; ki++)
+                for (int kj = 0; kj < g.Kw; kj++)
+                {
+                    var (lo, hi) = ValidCols(g, kj);
+                    if (lo >= hi) continue;
+                    int off = kj * g.Dil - g.Pad;
+                    float* src = col + ((c * g.Kh + ki) * g.Kw + kj) * nc;
+                    for (int oh = oh0; oh < oh1; oh++, src += g.Wo)
+                    {
+                        int ih = oh * g.Stride - g.Pad + ki * g.Dil;
+                        if (ih < 0 || ih >= g.H) continue;
+                        float* dst = xc + (long)ih * g.W + off;
+                        if (g.Stride == 1)
+                        {
+                            var d = new Span<float>(dst + lo, hi - lo);
+                            TensorPrimitives.Add(d, new ReadOnlySpan<float>(src + lo, hi - lo), d);
+                        }
+                        else for (int ow = lo; ow < hi; ow++) dst[(long)ow * g.Stride] += src[ow];
+                    }
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,160 @@
+using System.Runtime.CompilerServices;
+using RobustSeg.Kernels;
+
+namespace RobustSeg.Engine.Cpu;
+
+public sealed unsafe partial class CpuBackend
+{
+    // Pooling on the host: a plane per work item, the same loops and accumulation order as the kernels
+    // (index arithmetic shared through PoolKernels' helpers). Plane bodies are static methods so the
+    // AggressiveOptimization flag reaches the loops (it does not apply to lambdas).
+
+    static long PlanesPerTask(in PoolGeometry g) => Math.Max(1, MinElems / Math.Max(1, g.H * g.W));
+
+    public override void MaxPool2d(Tensor x, Tensor y, Tensor indices, in PoolGeometry g)
+    {
+        Device.Kernels.Count("max_pool2d");
+        float* px = x.Ptr, py = y.Ptr; int* pi = indices.IntPtr;
+        var q = g;
+        HostParallel.For(q.Planes, PlanesPerTask(q), (st, e) =>
+        {
+            for (long p = st; p < e; p++)
+                MaxPoolPlane(px + p * q.H * q.W, py + p * q.OH * q.OW, pi + p * q.OH * q.OW, q);
+        });
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void MaxPoolPlane(float* xp, float* yp, int* ip, in PoolGeometry q)
+    {
+        for (int oh = 0; oh < q.OH; oh++)
+        {
+            int h0 = oh * q.Stride - q.Padding, h1 = Math.Min(h0 + q.Kernel, q.H);
+            h0 = Math.Max(h0, 0);
+            for (int ow = 0; ow < q.OW; ow++)
+            {
+                int w0 = ow * q.Stride - q.Padding, w1 = Math.Min(w0 + q.Kernel, q.W);
+                w0 = Math.Max(w0, 0);
+                int best = h0 * q.W + w0;
+                float bv = float.NegativeInfinity;
+                for (int h = h0; h < h1; h++)
+                {
+                    float* row = xp + h * q.W;
+                    for (int w = w0; w < w1; w++)
+                    {
+                        float v = row[w];
+                        if (v > bv || float.IsNaN(v)) { bv = v; best = h * q.W + w; }
+                    }
+                }
+                yp[oh * q.OW + ow] = bv;
+                ip[oh * q.OW + ow] = best;
+            }
+        }
+    }
+
+    public override void MaxPool2dBackward(Tensor dy, Tensor indices, Tensor dx, in PoolGeometry g)
+    {
+        Device.Kernels.Count("max_pool2d_backward");
+        float* pdy = dy.Ptr, pdx = dx.Ptr; int* pi = indices.IntPtr;
+        var q = g;
+        HostParallel.For(q.Planes, PlanesPerTask(q), (st, e) =>
+        {
+            for (long p = st; p < e; p++)
+                MaxPoolBackPlane(pdy + p * q.OH * q.OW, pi + p * q.OH * q.OW, pdx + p * q.H * q.W, q);
+        });
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void MaxPoolBackPlane(float* gp, int* ip, float* dp, in PoolGeometry q)
+    {
+        for (int h = 0; h < q.H; h++)
+        {
+            int ohA = PoolKernels.WindowFirst(h, q.Kernel, q.Stride, q.Padding), ohB = PoolKernels.WindowLast(h, q.Stride, q.Padding, q.OH);
+            for (int w = 0; w < q.W; w++)
+            {
+                int owA = PoolKernels.WindowFirst(w, q.Kernel, q.Stride, q.Padding), owB = PoolKernels.WindowLast(w, q.Stride, q.Padding, q.OW);
+                int self = h * q.W + w;
+                float acc = 0f;
+                for (int oh = ohA; oh <= ohB; oh++)
+                    for (int ow = owA; ow <= owB; ow++)
+                    {
+                        int o = oh * q.OW + ow;
+                        if (ip[o] == self) acc += gp[o];
+                    }
+                dp[self] = acc;
+            }
+        }
+    }
+
+    public override void AdaptiveAvgPool2d(Tensor x, Tensor y, in PoolGeometry g)
+    {
+        Device.Kernels.Count("adaptive_avg_pool2d");
+        float* px = x.Ptr, py = y.Ptr;
+        var q = g;
+        HostParallel.For(q.Planes, PlanesPerTask(q), (st, e) =>
+        {
+            for (long p = st; p < e; p++) AdaptiveAvgPlane(px + p * q.H * q.W, py + p * q.OH * q.OW, q);
+        });
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void AdaptiveAvgPlane(float* xp, float* yp, in PoolGeometry q)
+    {
+        for (int oh = 0; oh < q.OH; oh++)
+        {
+            int h0 = PoolKernels.BinStart(oh, q.H, q.OH), h1 = PoolKernels.BinEnd(oh, q.H, q.OH);
+            for (int ow = 0; ow < q.OW; ow++)
+            {
+                int w0 = PoolKernels.BinStart(ow, q.W, q.OW), w1 = PoolKernels.BinEnd(ow, q.W, q.OW);
+                float acc = 0f;
+                for (int h = h0; h < h1; h++)
+                    for (int w = w0; w < w1; w++) acc += xp[h * q.W + w];
+                yp[oh * q.OW + ow] = acc / ((h1 - h0) * (w1 - w0));
+            }
+        }
+    }
+
+    public override void AdaptiveAvgPool2dBackward(Tensor dy, Tensor dx, in PoolGeometry g)
+    {
+        Device.Kernels.Count("adaptive_avg_pool2d_backward");
+        float* pdy = dy.Ptr, pdx = dx.Ptr;
+        var q = g;
+        HostParallel.For(q.Planes, PlanesPerTask(q), (st, e) =>
+        {
+            for (long p = st; p < e; p++) AdaptiveAvgBackPlane(pdy + p * q.OH * q.OW, pdx + p * q.H * q.W, q);
+        });
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void AdaptiveAvgBackPlane(float* gp, float* dp, in PoolGeometry q)
+    {
+        for (int h = 0; h < q.H; h++)
+        {
+            // Bins are monotone in o: the ones holding h are o in [h*OH/H, ((h+1)*OH-1)/H].
+            int ohA = h * q.OH / q.H, ohB = Math.Min(q.OH - 1, ((h + 1) * q.OH - 1) / q.H);
+            for (int w = 0; w < q.W; w++)
+            {
+                int owA = w * q.OW / q.W, owB = Math.Min(q.OW - 1, ((w + 1) * q.OW - 1) / q.W);
+                float acc = 0f;
+                for (int oh = ohA; oh <= ohB; oh++)
+                {
+                    int h0 = PoolKernels.BinStart(oh, q.H, q.OH), h1 = PoolKernels.BinEnd(oh, q.H, q.OH);
+                    if (h < h0 || h >= h1) continue;
+                    for (int ow = owA; ow <= owB; ow++)
+                    {
+                        int w0 = PoolKernels.BinStart(ow, q.W, q.OW), w1 = PoolKernels.BinEnd(ow, q.W, q.OW);
+                        if (w < w0 || w >= w1) continue;
+                        acc += gp[oh * q.OW + ow] / ((h1 - h0) * (w1 - w0));
+                    }
+                }
+                dp[h * q.W + w] = acc;
+            }
+        }
+    }
+
+    public override void Dropout2dMask(Tensor mask, ulong seed, float p, float scale)
+    {
+        Device.Kernels.Count("dropout2d_mask");
+        float* pm = mask.Ptr;
+        for (long j = 0; j < mask.Numel; j++) pm[j] = ElementwiseMath.HashUniform(seed, j) < p ? 0f : scale;
+    }
+}

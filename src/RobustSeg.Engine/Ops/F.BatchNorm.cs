@@ -1,0 +1,57 @@
+namespace RobustSeg.Engine;
+
+public static partial class F
+{
+    /// <summary>Batch norm over (N, H, W) per channel of an (N, C, ...) tensor. training: batch statistics
+    /// (biased variance to normalise), running stats updated in place with momentum and unbiased variance
+    /// (as PyTorch); eval: running stats. Gradients for x, weight and bias in both modes.</summary>
+    public static Tensor BatchNorm2d(Tensor x, Tensor? weight, Tensor? bias, Tensor runningMean, Tensor runningVar,
+        bool training, float momentum = 0.1f, float eps = 1e-5f)
+    {
+        const string op = "batch_norm2d";
+        Float(x, op);
+        var (n, c, s) = Ncs(x, op);
+        CheckChannelVector(weight, c, x, op, "weight");
+        CheckChannelVector(bias, c, x, op, "bias");
+        CheckChannelVector(runningMean, c, x, op, "running_mean");
+        CheckChannelVector(runningVar, c, x, op, "running_var");
+        if (!(eps > 0f)) throw new ArgumentException($"{op}: eps must be positive, got {eps}");
+        if (training && (long)n * s <= 1)
+            throw new ArgumentException($"{op}: expected more than 1 value per channel when training, got input size {x.ShapeString}");
+
+        var dev = x.Device;
+        var mean = Tensor.Empty(dev, c);
+        var invstd = Tensor.Empty(dev, c);
+        var y = Tensor.Empty(dev, x.Shape);
+        using (var scaleShift = Tensor.Scope())
+        {
+            var scale = Tensor.Empty(dev, c);
+            var shift = Tensor.Empty(dev, c);
+            dev.Backend.BatchNormStats(x, n, c, s, weight, bias, runningMean, runningVar, training, momentum, eps, mean, invstd, scale, shift);
+            dev.Backend.BatchNormApply(x, scale, shift, y, c, s);
+        }
+        if (!Autograd.ShouldRecord(x, weight, bias))
+        {
+            mean.Dispose();
+            invstd.Dispose();
+            return y;
+        }
+        return Autograd.Record(y, op, [x, weight, bias], (g, needs) =>
+        {
+            var dx = needs[0] ? Tensor.Empty(dev, x.Shape) : null;
+            var dw = needs[1] ? Tensor.Empty(dev, c) : null;
+            var db = needs[2] ? Tensor.Empty(dev, c) : null;
+            dev.Backend.BatchNormBackward(x, g, mean, invstd, weight, training, n, c, s, dx, dw, db);
+            return [dx, dw, db];
+        });
+    }
+
+    static void CheckChannelVector(Tensor? v, int c, Tensor x, string op, string name)
+    {
+        if (v is null) return;
+        Float(v, op, name);
+        if (v.Rank != 1 || v.Size(0) != c)
+            throw new ArgumentException($"{op}: {name} must have shape [{c}] for input {x.ShapeString}, got {v.ShapeString}");
+        if (v.Device != x.Device) throw new ArgumentException($"{op}: {name} is on {v.Device}, input on {x.Device}");
+    }
+}

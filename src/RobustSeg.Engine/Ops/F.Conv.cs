@@ -1,0 +1,64 @@
+namespace RobustSeg.Engine;
+
+public static partial class F
+{
+    /// <summary>2-D convolution, NCHW input, (K, C, kh, kw) weight, optional (K) bias; symmetric stride,
+    /// padding and dilation; groups = 1. Backward computes only the gradients that are needed (an attack
+    /// asking for d loss / d x alone never runs the weight-gradient GEMMs).</summary>
+    public static Tensor Conv2d(Tensor x, Tensor weight, Tensor? bias, int stride = 1, int padding = 0, int dilation = 1)
+    {
+        var g = Conv2dShape(x, weight, bias, stride, padding, dilation);
+        var dev = x.Device;
+        var y = Tensor.Empty(dev, g.N, g.K, g.Ho, g.Wo);
+        dev.Backend.Conv2dForward(g, x, weight, bias, y);
+        return Autograd.Record(y, "conv2d", [x, weight, bias], (gy, needs) =>
+        {
+            Tensor? dx = null, dw = null, db = null;
+            if (needs[0])
+            {
+                dx = Tensor.Empty(dev, x.Shape);
+                dev.Backend.Conv2dBackwardData(g, gy, weight, dx);
+            }
+            if (needs[1])
+            {
+                if (g.N == 0) dw = Tensor.Zeros(dev, weight.Shape); // an empty batch contributes nothing
+                else
+                {
+                    dw = Tensor.Empty(dev, weight.Shape);
+                    dev.Backend.Conv2dBackwardWeight(g, x, gy, dw);
+                }
+            }
+            if (needs.Length > 2 && needs[2]) db = SumChannels(gy, null);
+            return [dx, dw, db];
+        });
+    }
+
+    /// <summary>Checks the operands and returns the geometry (output size ((H + 2p - d(kh-1) - 1)/s + 1)).</summary>
+    public static Conv2dGeom Conv2dShape(Tensor x, Tensor w, Tensor? bias, int stride, int padding, int dilation)
+    {
+        Float(x, "conv2d"); Float(w, "conv2d", "weight");
+        if (x.Rank != 4) throw new ArgumentException($"conv2d: input must be 4-D (N, C, H, W), got {x.ShapeString}");
+        if (w.Rank != 4) throw new ArgumentException($"conv2d: weight must be 4-D (K, C, kh, kw), got {w.ShapeString}");
+        if (w.Device != x.Device) throw new ArgumentException($"conv2d: input is on {x.Device.Name}, weight on {w.Device.Name}");
+        if (w.Size(1) != x.Size(1))
+            throw new ArgumentException($"conv2d: weight {w.ShapeString} expects {w.Size(1)} input channels, input {x.ShapeString} has {x.Size(1)} (groups = 1 only)");
+        if (stride < 1) throw new ArgumentException($"conv2d: stride must be >= 1, got {stride}");
+        if (padding < 0) throw new ArgumentException($"conv2d: padding must be >= 0, got {padding}");
+        if (dilation < 1) throw new ArgumentException($"conv2d: dilation must be >= 1, got {dilation}");
+        int k = w.Size(0), kh = w.Size(2), kw = w.Size(3);
+        if (bias is not null)
+        {
+            Float(bias, "conv2d", "bias");
+            if (bias.Rank != 1 || bias.Size(0) != k)
+                throw new ArgumentException($"conv2d: bias must be ({k}) for weight {w.ShapeString}, got {bias.ShapeString}");
+            if (bias.Device != x.Device) throw new ArgumentException($"conv2d: bias is on {bias.Device.Name}, input on {x.Device.Name}");
+        }
+        int h = x.Size(2), wd = x.Size(3);
+        int ho = Conv2dGeom.OutSize(h, kh, stride, padding, dilation);
+        int wo = Conv2dGeom.OutSize(wd, kw, stride, padding, dilation);
+        if (h + 2 * padding < dilation * (kh - 1) + 1 || wd + 2 * padding < dilation * (kw - 1) + 1 || ho < 1 || wo < 1)
+            throw new ArgumentException($"conv2d: input {x.ShapeString} padded by {padding} is smaller than the dilated kernel " +
+                $"({dilation * (kh - 1) + 1}x{dilation * (kw - 1) + 1}, weight {w.ShapeString}, dilation {dilation})");
+        return new Conv2dGeom(x.Size(0), x.Size(1), h, wd, k, kh, kw, stride, padding, dilation, ho, wo);
+    }
+}

@@ -1,0 +1,149 @@
+using RobustSeg.Engine.IO;
+using RobustSeg.Engine.Reference;
+
+namespace RobustSeg.Engine.Tests;
+
+public class Conv2dTests
+{
+    static float[] Rand(int n, int seed)
+    {
+        var r = new Random(seed);
+        return Enumerable.Range(0, n).Select(_ => (float)(r.NextDouble() * 2 - 1)).ToArray();
+    }
+
+    static double RelErr(float[] a, float[] b)
+    {
+        Assert.That(a.Length, Is.EqualTo(b.Length));
+        double maxAbs = 0, maxRef = 0;
+        for (int i = 0; i < a.Length; i++)
+        {
+            double d = Math.Abs(a[i] - b[i]);
+            maxAbs = Math.Max(maxAbs, double.IsNaN(d) ? double.PositiveInfinity : d);
+            maxRef = Math.Max(maxRef, Math.Abs(b[i]));
+        }
+        return maxAbs / Math.Max(maxRef, 1e-6);
+    }
+
+    /// <summary>y, dx, dw, db of sum(conv(x, w, b) * r) on one device.</summary>
+    static float[][] Run(Device dev, float[] x, int[] xs, float[] w, int[] ws, float[]? b, float[] r, int s, int p, int d)
+    {
+        using var scope = Tensor.Scope();
+        var tx = Tensor.FromArray(dev, x, xs); tx.RequiresGrad = true;
+        var tw = Tensor.FromArray(dev, w, ws); tw.RequiresGrad = true;
+        var tb = b is null ? null : Tensor.FromArray(dev, b, ws[0]);
+        if (tb is not null) tb.RequiresGrad = true;
+        var y = F.Conv2d(tx, tw, tb, s, p, d);
+        var tr = Tensor.FromArray(dev, r, y.Shape);
+        var grads = Autograd.Grad(y, tb is null ? [tx, tw] : [tx, tw, tb], tr);
+        return [y.ToArray(), .. grads.Select(t => t.ToArray())];
+    }
+
+    [TestCase(2, 5, 9, 11, 6, 3, 3, 1, 1, 1, true)]
+    [TestCase(1, 4, 13, 12, 3, 3, 3, 2, 1, 1, false)]
+    [TestCase(2, 3, 14, 14, 4, 3, 3, 1, 4, 4, true)]
+    [TestCase(2, 6, 7, 8, 5, 1, 1, 1, 0, 1, true)]
+    [TestCase(1, 3, 8, 9, 2, 3, 1, 1, 1, 1, false)]
+    public void HostAgreesWithIlgpuKernelsAndReference(int n, int c, int h, int w, int k, int kh, int kw, int s, int p, int d, bool bias)
+    {
+        var x = Rand(n * c * h * w, 1); var wt = Rand(k * c * kh * kw, 2);
+        var b = bias ? Rand(k, 3) : null;
+        int ho = (h + 2 * p - d * (kh - 1) - 1) / s + 1, wo = (w + 2 * p - d * (kw - 1) - 1) / s + 1;
+        var r = Rand(n * k * ho * wo, 4);
+        var host = Run(Device.Get("cpu"), x, [n, c, h, w], wt, [k, c, kh, kw], b, r, s, p, d);
+        var kern = Run(Device.Get("ilgpu-cpu"), x, [n, c, h, w], wt, [k, c, kh, kw], b, r, s, p, d);
+        string[] names = ["y", "dx", "dw", "db"];
+        for (int i = 0; i < host.Length; i++)
+            Assert.That(RelErr(host[i], kern[i]), Is.LessThan(1e-5), $"{names[i]}: host vs ilgpu-cpu");
+        var yRef = ConvReference.Conv2d(x.Select(v => (double)v).ToArray(), wt.Select(v => (double)v).ToArray(),
+            b?.Select(v => (double)v).ToArray(), n, c, h, w, k, kh, kw, s, p, d);
+        Assert.That(RelErr(host[0], yRef.Select(v => (float)v).ToArray()), Is.LessThan(1e-5), "y vs double reference");
+    }
+
+    static IEnumerable<string> TorchFiles() =>
+        Directory.GetFiles(Path.Combine(TestContext.CurrentContext.TestDirectory, "Data", "torch"), "conv2d_*.npz")
+            .Select(Path.GetFileName).Order()!;
+
+    [Test]
+    public void TorchReferenceFilesArePresent() => Assert.That(TorchFiles().Count(), Is.GreaterThanOrEqualTo(5));
+
+    [TestCaseSource(nameof(TorchFiles))]
+    public void AgreesWithPyTorch(string file)
+    {
+        var z = Npy.ReadNpz(Path.Combine(TestContext.CurrentContext.TestDirectory, "Data", "torch", file));
+        var geom = z["geom"].ToInt();
+        bool bias = z.ContainsKey("b");
+        int reduction = z["w"].Shape[1] * z["w"].Shape[2] * z["w"].Shape[3];
+        double tol = reduction > 200 ? 1e-3 : 1e-4;
+        foreach (var dev in TestDevices.Names)
+        {
+            var got = Run(Device.Get(dev), z["x"].ToFloat(), z["x"].Shape, z["w"].ToFloat(), z["w"].Shape,
+                bias ? z["b"].ToFloat() : null, z["r"].ToFloat(), geom[0], geom[1], geom[2]);
+            Assert.That(RelErr(got[0], z["y"].ToFloat()), Is.LessThan(tol), $"{file} y on {dev}");
+            Assert.That(RelErr(got[1], z["dx"].ToFloat()), Is.LessThan(tol), $"{file} dx on {dev}");
+            Assert.That(RelErr(got[2], z["dw"].ToFloat()), Is.LessThan(tol), $"{file} dw on {dev}");
+            if (bias) Assert.That(RelErr(got[3], z["db"].ToFloat()), Is.LessThan(tol), $"{file} db on {dev}");
+        }
+    }
+
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.Names))]
+    public void InputGradientAloneSkipsTheWeightGradient(string device)
+    {
+        var dev = Device.Get(device);
+        using var scope = Tensor.Scope();
+        var x = Tensor.FromArray(dev, Rand(2 * 3 * 8 * 8, 5), 2, 3, 8, 8); x.RequiresGrad = true;
+        var w = Tensor.FromArray(dev, Rand(4 * 3 * 3 * 3, 6), 4, 3, 3, 3); w.RequiresGrad = true;
+        var b = Tensor.FromArray(dev, Rand(4, 7), 4); b.RequiresGrad = true;
+        var loss = F.Sum(F.Square(F.Conv2d(x, w, b, 1, 1, 1)));
+        long Count(string name) => dev.Kernels.LaunchCounts.TryGetValue(name, out var v) ? v : 0;
+        long data0 = Count("conv2d_bwd_data"), weight0 = Count("conv2d_bwd_weight");
+        var dx = Autograd.Grad(loss, [x])[0];
+        Assert.That(Count("conv2d_bwd_data"), Is.EqualTo(data0 + 1), "input gradient computed once");
+        Assert.That(Count("conv2d_bwd_weight"), Is.EqualTo(weight0), "weight gradient must not run");
+        Assert.That(dx.ToArray().Any(v => v != 0f), Is.True);
+        // And the other way round: only the weight gradient.
+        Autograd.Grad(F.Sum(F.Square(F.Conv2d(x, w, b, 1, 1, 1))), [w]);
+        Assert.That(Count("conv2d_bwd_data"), Is.EqualTo(data0 + 1), "input gradient must not run for [w]");
+        Assert.That(Count("conv2d_bwd_weight"), Is.EqualTo(weight0 + 1));
+    }
+
+    static IEnumerable<TestCaseData> BlockCases() =>
+        from d in TestDevices.Names
+        from g in new[] { (2, 1, 1), (1, 2, 2) }
+        select new TestCaseData(d, g.Item1, g.Item2, g.Item3).SetName($"small column budget s{g.Item1} p{g.Item2} d{g.Item3} on {d}");
+
+    [TestCaseSource(nameof(BlockCases))]
+    public void SmallColumnBudgetGivesTheSameResult(string device, int s, int p, int d)
+    {
+        // Forces row blocking (host) and one image per group split into row blocks (kernels).
+        var dev = Device.Get(device);
+        var x = Rand(3 * 4 * 11 * 10, 8); var w = Rand(5 * 4 * 3 * 3, 9); var b = Rand(5, 10);
+        int ho = (11 + 2 * p - 2 * d - 1) / s + 1, wo = (10 + 2 * p - 2 * d - 1) / s + 1;
+        var r = Rand(3 * 5 * ho * wo, 11);
+        var full = Run(dev, x, [3, 4, 11, 10], w, [5, 4, 3, 3], b, r, s, p, d);
+        long keep = Backend.ConvColumnBudget;
+        try
+        {
+            Backend.ConvColumnBudget = 4 * 9 * wo * 2; // two output rows of one image
+            var blocked = Run(dev, x, [3, 4, 11, 10], w, [5, 4, 3, 3], b, r, s, p, d);
+            for (int i = 0; i < full.Length; i++) Assert.That(RelErr(blocked[i], full[i]), Is.LessThan(1e-5));
+        }
+        finally { Backend.ConvColumnBudget = keep; }
+    }
+
+    [Test]
+    public void BadShapesGiveClearErrors()
+    {
+        var dev = Device.Cpu;
+        using var scope = Tensor.Scope();
+        var x = Tensor.Zeros(dev, 1, 3, 5, 5);
+        var ex = Assert.Throws<ArgumentException>(() => F.Conv2d(x, Tensor.Zeros(dev, 2, 4, 3, 3), null))!;
+        Assert.That(ex.Message, Does.Contain("input channels"));
+        ex = Assert.Throws<ArgumentException>(() => F.Conv2d(x, Tensor.Zeros(dev, 2, 3, 3, 3), Tensor.Zeros(dev, 3)))!;
+        Assert.That(ex.Message, Does.Contain("bias"));
+        ex = Assert.Throws<ArgumentException>(() => F.Conv2d(x, Tensor.Zeros(dev, 2, 3, 3, 3), null, 1, 0, 3))!;
+        Assert.That(ex.Message, Does.Contain("smaller than the dilated kernel"));
+        ex = Assert.Throws<ArgumentException>(() => F.Conv2d(Tensor.Zeros(dev, 3, 5, 5), Tensor.Zeros(dev, 2, 3, 3, 3), null))!;
+        Assert.That(ex.Message, Does.Contain("4-D"));
+        Assert.Throws<ArgumentException>(() => F.Conv2d(x, Tensor.Zeros(dev, 2, 3, 3, 3), null, 0));
+    }
+}

@@ -1,0 +1,244 @@
+using RobustSeg.Engine.Cpu;
+using RobustSeg.Engine.Ilgpu;
+using RobustSeg.Engine.Reference;
+
+namespace RobustSeg.Engine.Tests;
+
+/// <summary>Host SGEMM and the ILGPU GEMM kernels (on ilgpu-cpu) against a double-precision reference:
+/// every transpose combination, shapes that are not multiples of any tile, sub-matrices (ld &gt; row
+/// length), offsets, batches, alpha/beta, and beta = 0 over NaN garbage in C.</summary>
+public class GemmTests
+{
+    /// <summary>One GEMM problem laid out in flat buffers (each matrix with padding, offsets and batch strides).</summary>
+    public sealed record Case(int M, int N, int K, bool TA, bool TB, int Batch = 1, int Pad = 0, int Offset = 0,
+        float Alpha = 1f, float Beta = 0f, bool NaNInC = false)
+    {
+        public override string ToString() =>
+            $"{M}x{N}x{K} t{(TA ? 1 : 0)}{(TB ? 1 : 0)} b{Batch} pad{Pad} off{Offset} a{Alpha} b{Beta}{(NaNInC ? " nanC" : "")}";
+
+        public GemmDesc Desc()
+        {
+            int lda = (TA ? M : K) + Pad, ldb = (TB ? K : N) + Pad, ldc = N + 2 * Pad;
+            long sa = (long)(TA ? K : M) * lda + 3 * Pad, sb = (long)(TB ? N : K) * ldb + 5 * Pad, sc = (long)M * ldc + Pad;
+            return new GemmDesc
+            {
+                TransA = TA, TransB = TB, M = M, N = N, K = K, Lda = lda, Ldb = ldb, Ldc = ldc, Batch = Batch,
+                OffsetA = Offset, OffsetB = 2 * Offset, OffsetC = 3 * Offset, StrideA = sa, StrideB = sb, StrideC = sc,
+                Alpha = Alpha, Beta = Beta,
+            };
+        }
+    }
+
+    static readonly (int M, int N, int K)[] Shapes = [(1, 1, 1), (7, 13, 5), (6, 16, 8), (37, 65, 129), (13, 33, 300)];
+
+    public static IEnumerable<Case> Cases()
+    {
+        foreach (var (m, n, k) in Shapes)
+        foreach (bool ta in new[] { false, true })
+        foreach (bool tb in new[] { false, true })
+        {
+            yield return new Case(m, n, k, ta, tb);
+            yield return new Case(m, n, k, ta, tb, Batch: 2, Pad: 3, Offset: 5, Alpha: 0.5f, Beta: 0.75f);
+            yield return new Case(m, n, k, ta, tb, Batch: 2, Pad: 2, Offset: 1, Alpha: -1.5f, Beta: 0f, NaNInC: true);
+        }
+    }
+
+    /// <summary>Larger host-only shapes: several K blocks, parallel tasks split over rows and over columns.</summary>
+    public static IEnumerable<Case> HostCases()
+    {
+        foreach (bool ta in new[] { false, true })
+        foreach (bool tb in new[] { false, true })
+        {
+            yield return new Case(70, 200, 300, ta, tb, Pad: 1, Offset: 3, Alpha: 1f, Beta: 0.5f);
+            yield return new Case(16, 1037, 40, ta, tb, Batch: 2, Pad: 4, Alpha: 2f, Beta: 0f, NaNInC: true);
+            yield return new Case(301, 17, 33, ta, tb);
+        }
+    }
+
+    sealed record Buffers(float[] A, float[] B, float[] C0, GemmDesc D);
+
+    static Buffers Make(Case c, int seed)
+    {
+        var d = c.Desc();
+        long la = d.OffsetA + (d.Batch - 1) * d.StrideA + (long)(c.TA ? c.K : c.M) * d.Lda;
+        long lb = d.OffsetB + (d.Batch - 1) * d.StrideB + (long)(c.TB ? c.N : c.K) * d.Ldb;
+        long lc = d.OffsetC + (d.Batch - 1) * d.StrideC + (long)c.M * d.Ldc;
+        var rng = new Random(seed);
+        float[] Rand(long n) => Enumerable.Range(0, (int)n).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        var c0 = Rand(lc);
+        if (c.NaNInC) Array.Fill(c0, float.NaN);
+        return new Buffers(Rand(la), Rand(lb), c0, d);
+    }
+
+    /// <summary>Expected C buffer in double: inside each batch's M x N window alpha op(A) op(B) + beta C,
+    /// elsewhere untouched. Uses the dense reference on gathered sub-matrices. Also returns, per
+    /// element, a tolerance scaled by sum |alpha a b| + |beta c|.</summary>
+    static (double[] Y, double[] Tol) Expected(Buffers bu, Case c)
+    {
+        var d = bu.D;
+        var y = bu.C0.Select(v => (double)v).ToArray();
+        var tol = new double[y.Length];
+        for (int q = 0; q < d.Batch; q++)
+        {
+            int ar = c.TA ? c.K : c.M, ac = c.TA ? c.M : c.K, br = c.TB ? c.N : c.K, bc = c.TB ? c.K : c.N;
+            var a = Gather(bu.A, d.OffsetA + q * d.StrideA, ar, ac, d.Lda);
+            var b = Gather(bu.B, d.OffsetB + q * d.StrideB, br, bc, d.Ldb);
+            var p = ElementwiseReference.MatMul(a, b, 1, c.M, c.N, c.K, c.TA, c.TB);
+            var pa = ElementwiseReference.MatMul(a.Select(Math.Abs).ToArray(), b.Select(Math.Abs).ToArray(), 1, c.M, c.N, c.K, c.TA, c.TB);
+            for (int i = 0; i < c.M; i++)
+            for (int j = 0; j < c.N; j++)
+            {
+                long o = d.OffsetC + q * d.StrideC + (long)i * d.Ldc + j;
+                double prev = bu.C0[o];
+                y[o] = c.Beta == 0f ? c.Alpha * p[i * c.N + j] : c.Alpha * p[i * c.N + j] + c.Beta * prev;
+                tol[o] = 1e-5 * (Math.Abs(c.Alpha) * pa[i * c.N + j] + (c.Beta == 0f ? 0 : Math.Abs(c.Beta * prev))) + 1e-6;
+            }
+        }
+        return (y, tol);
+    }
+
+    static double[] Gather(float[] x, long offset, int rows, int cols, int ld)
+    {
+        var r = new double[rows * cols];
+        for (int i = 0; i < rows; i++)
+        for (int j = 0; j < cols; j++) r[i * cols + j] = x[offset + (long)i * ld + j];
+        return r;
+    }
+
+    static void Check(float[] got, Buffers bu, Case c, string what)
+    {
+        var (y, tol) = Expected(bu, c);
+        Assert.That(got, Has.Length.EqualTo(y.Length));
+        for (int i = 0; i < y.Length; i++)
+        {
+            bool ok = double.IsNaN(y[i]) ? float.IsNaN(got[i]) : Math.Abs(got[i] - y[i]) <= tol[i];
+            if (!ok) Assert.Fail($"{what} {c}: element {i}: got {got[i]}, expected {y[i]} (tol {tol[i]:E2})");
+        }
+    }
+
+    static float[] RunHost(Buffers bu)
+    {
+        var d = bu.D;
+        var a = (float[])bu.A.Clone();
+        var b = (float[])bu.B.Clone();
+        var c = (float[])bu.C0.Clone();
+        unsafe
+        {
+            fixed (float* pa = a, pb = b, pc = c)
+                for (int q = 0; q < d.Batch; q++)
+                    HostGemm.Sgemm(d.TransA, d.TransB, d.M, d.N, d.K, d.Alpha, pa + d.OffsetA + q * d.StrideA, d.Lda,
+                        pb + d.OffsetB + q * d.StrideB, d.Ldb, d.Beta, pc + d.OffsetC + q * d.StrideC, d.Ldc);
+        }
+        Assert.That(a, Is.EqualTo(bu.A), "A was modified");
+        Assert.That(b, Is.EqualTo(bu.B), "B was modified");
+        return c;
+    }
+
+    static float[] RunBackend(Device dev, Buffers bu, Action<GemmDesc, Tensor, Tensor, Tensor> gemm)
+    {
+        using var s = Tensor.Scope();
+        var a = Tensor.FromArray(dev, bu.A, bu.A.Length);
+        var b = Tensor.FromArray(dev, bu.B, bu.B.Length);
+        var c = Tensor.FromArray(dev, bu.C0, bu.C0.Length);
+        gemm(bu.D, a, b, c);
+        return c.ToArray();
+    }
+
+    static IEnumerable<TestCaseData> Named(IEnumerable<Case> cases) => cases.Select(c => new TestCaseData(c).SetArgDisplayNames(c.ToString()));
+    static IEnumerable<TestCaseData> AllCases() => Named(Cases());
+    static IEnumerable<TestCaseData> AllHostCases() => Named(Cases().Concat(HostCases()));
+
+    [TestCaseSource(nameof(AllHostCases))]
+    public void HostSgemmMatchesReference(Case c)
+    {
+        var bu = Make(c, 1);
+        Check(RunHost(bu), bu, c, "host");
+    }
+
+    // The micro-kernel sees packed panels only, so a few shapes (full and edge tiles, beta on and off) suffice.
+    static IEnumerable<TestCaseData> PortableCases() => Named(Cases().Where(c => c.M == 37 || c.M == 6));
+
+    [TestCaseSource(nameof(PortableCases))]
+    public void HostPortableKernelMatchesReference(Case c)
+    {
+        var bu = Make(c, 2);
+        HostGemm.ForcePortableKernel = true;
+        try { Check(RunHost(bu), bu, c, "host portable"); }
+        finally { HostGemm.ForcePortableKernel = false; }
+    }
+
+    [TestCaseSource(nameof(AllCases))]
+    public void CpuBackendGemmMatchesReference(Case c)
+    {
+        var bu = Make(c, 3);
+        var dev = Device.Get("cpu");
+        Check(RunBackend(dev, bu, (d, a, b, y) => dev.Backend.Gemm(d, a, b, y)), bu, c, "cpu backend");
+    }
+
+    [TestCaseSource(nameof(AllCases))]
+    public void IlgpuTiledKernelGroup1MatchesReference(Case c)
+    {
+        var bu = Make(c, 4);
+        var dev = Device.Get("ilgpu-cpu");
+        var be = (IlgpuBackend)dev.Backend;
+        Check(RunBackend(dev, bu, (d, a, b, y) => be.GemmTiled(d, a, b, y, 1, 1)), bu, c, "tiled 1x1");
+    }
+
+    [TestCaseSource(nameof(AllCases))]
+    public void IlgpuTiledKernelGroup2MatchesReference(Case c)
+    {
+        // Groups of 2 threads (the CPU accelerator's maximum) in both orientations: shared tile loads
+        // and the strided ownership of outputs are split between threads.
+        var bu = Make(c, 5);
+        var dev = Device.Get("ilgpu-cpu");
+        var be = (IlgpuBackend)dev.Backend;
+        Check(RunBackend(dev, bu, (d, a, b, y) => be.GemmTiled(d, a, b, y, 2, 1)), bu, c, "tiled 2x1");
+        Check(RunBackend(dev, bu, (d, a, b, y) => be.GemmTiled(d, a, b, y, 1, 2)), bu, c, "tiled 1x2");
+    }
+
+    [TestCaseSource(nameof(AllCases))]
+    public void IlgpuStripKernelMatchesReference(Case c)
+    {
+        var bu = Make(c, 6);
+        var dev = Device.Get("ilgpu-cpu");
+        var be = (IlgpuBackend)dev.Backend;
+        Check(RunBackend(dev, bu, (d, a, b, y) => be.GemmStrip(d, a, b, y)), bu, c, "strip");
+    }
+
+    [Test]
+    public void IlgpuBackendGemmCountsOneLaunch()
+    {
+        var c = new Case(7, 13, 5, false, true);
+        var bu = Make(c, 7);
+        var dev = Device.Get("ilgpu-cpu");
+        long before = dev.Kernels.LaunchCounts.GetValueOrDefault("gemm");
+        Check(RunBackend(dev, bu, (d, a, b, y) => dev.Backend.Gemm(d, a, b, y)), bu, c, "ilgpu backend");
+        Assert.That(dev.Kernels.LaunchCounts["gemm"] - before, Is.EqualTo(1));
+    }
+
+    [Test]
+    public void TiledKernelRejectsOversizedGroups()
+    {
+        var dev = Device.Get("ilgpu-cpu");
+        var be = (IlgpuBackend)dev.Backend;
+        using var s = Tensor.Scope();
+        var t = Tensor.Zeros(dev, 16);
+        var ex = Assert.Throws<ArgumentException>(() => be.GemmTiled(GemmDesc.Dense(4, 4, 1), t, t, t, 16, 16));
+        Assert.That(ex!.Message, Does.Contain("16x16"));
+    }
+
+    [Test]
+    public void HostSgemmWithKZeroScalesC()
+    {
+        var c = new[] { 1f, 2f, 3f, float.NaN };
+        unsafe
+        {
+            fixed (float* pc = c)
+            {
+                HostGemm.Sgemm(false, false, 1, 2, 0, 1f, null, 0, null, 2, 0.5f, pc, 2);
+                HostGemm.Sgemm(false, false, 1, 2, 0, 1f, null, 0, null, 2, 0f, pc + 2, 2);
+            }
+        }
+        Assert.That(c, Is.EqualTo(new[] { 0.5f, 1f, 0f, 0f }));
+    }
+}
