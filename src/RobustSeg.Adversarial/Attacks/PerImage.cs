@@ -33,13 +33,13 @@ public static class PerImage
         return y.ViewAs(x.Shape);
     }
 
-    /// <summary>Per-image sums of an (N, ...) tensor, on the host.</summary>
+    /// <summary>Per-image sums of an (N, ...) tensor: reduced on the device, N values copied back.</summary>
     public static double[] Sums(Tensor x)
     {
-        var h = x.ToArray();
-        int n = x.Size(0), rest = (int)(x.Numel / n);
-        var r = new double[n];
-        for (int i = 0; i < n; i++) { double s = 0; for (int j = i * rest, e = j + rest; j < e; j++) s += h[j]; r[i] = s; }
-        return r;
+        using var _ = Autograd.NoGrad();
+        int n = x.Size(0);
+        using var v = x.ViewAs(n, (int)(x.Numel / n));
+        using var s = F.Sum(v, [1]);
+        return s.ToArray().Select(f => (double)f).ToArray();
     }
 }

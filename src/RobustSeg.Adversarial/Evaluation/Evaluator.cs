@@ -21,7 +21,7 @@ public sealed class Evaluator(Device device, SegForward target, SegForward? sour
     public SegScores Run(IEnumerable<EvalSample> samples, EvalSettings s, int? limit = null, int? expectedCount = null)
     {
         var acc = new SegMetricAccumulator(s.Classes, s.IgnoreIndex);
-        var sw = new SlidingWindow(s.CropH, s.CropW, s.Classes, s.Mean255);
+        using var sw = new SlidingWindow(s.CropH, s.CropW, s.Classes, s.Mean255);
         var timer = Stopwatch.StartNew();
         int i = 0, total = limit is int l ? Math.Min(l, expectedCount ?? l) : expectedCount ?? 0;
         foreach (var sample in samples)
@@ -78,6 +78,7 @@ public sealed class Evaluator(Device device, SegForward target, SegForward? sour
                 var labT = Tensor.FromArray(Device, lab, 1, s.CropH, s.CropW);
                 var ctx = new AttackContext(opts with { Seed = opts.Seed * 1000003UL + (ulong)wi });
                 var a = s.Attack!.Perturb(craft, crop.Detach(), labT, ctx);
+                if (s.SaveDir is null || !s.SaveImages) return a;
                 var ah = a.ToArray();
                 for (int c = 0; c < 3; c++) for (int y = 0; y < s.CropH; y++)
                     Array.Copy(ah, (c * s.CropH + y) * s.CropW, advPadded, (c * H + at.Top + y) * W + at.Left, s.CropW);

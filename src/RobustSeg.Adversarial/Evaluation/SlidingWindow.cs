@@ -8,7 +8,7 @@ namespace RobustSeg.Adversarial.Evaluation;
 /// stride ceil(2/3 crop) (the last window flush with the edge), the softmax of each window averaged where
 /// windows overlap, and the padding cut off again. Everything here is on the tape, so an attack can go
 /// through the whole inference.</summary>
-public sealed class SlidingWindow
+public sealed class SlidingWindow : IDisposable
 {
     public int CropH { get; }
     public int CropW { get; }
@@ -71,13 +71,22 @@ public sealed class SlidingWindow
             sum = sum is null ? placed : F.Add(sum, placed);
             for (int y = top; y < top + CropH; y++) for (int x = left; x < left + CropW; x++) count[y * W + x] += 1f;
         }
-        // Divide by the overlap count: a constant (1,1,H,W) map broadcast over classes via a (K) channel scale is
-        // not possible, so multiply by its reciprocal expanded to all K planes.
+        var avg = F.Mul(sum!, InverseCount(image01.Device, H, W, count));
+        return (pt, pl, H, W) == (0, 0, h, w) ? avg : SpatialOps.Crop(avg, pt, pl, h, w);
+    }
+
+    readonly Dictionary<(Device, int, int), Tensor> _inverseCounts = [];
+
+    /// <summary>1 / overlap count expanded to all K planes (the engine has no (H,W) broadcast over channels),
+    /// cached per padded size and device: attacks call this every step.</summary>
+    Tensor InverseCount(Device dev, int H, int W, float[] count)
+    {
+        if (_inverseCounts.TryGetValue((dev, H, W), out var t) && !t.IsDisposed) return t;
         var inv = new float[(long)Classes * H * W];
         for (int c = 0; c < Classes; c++) for (int q = 0; q < H * W; q++) inv[(long)c * H * W + q] = 1f / count[q];
-        var invT = Tensor.FromArray(image01.Device, inv, 1, Classes, H, W);
-        var avg = F.Mul(sum!, invT);
-        return (pt, pl, H, W) == (0, 0, h, w) ? avg : SpatialOps.Crop(avg, pt, pl, h, w);
+        using (Tensor.NoScope()) t = Tensor.FromArray(dev, inv, 1, Classes, H, W).Persist();
+        _inverseCounts[(dev, H, W)] = t;
+        return t;
     }
 
     /// <summary>The averaged probabilities as log-probabilities: a SegForward over the whole image whose
@@ -87,4 +96,10 @@ public sealed class SlidingWindow
         var p = Probabilities(windowModel, x);
         return F.Log(F.AddScalar(p, 1e-12f));
     };
+
+    public void Dispose()
+    {
+        foreach (var t in _inverseCounts.Values) t.Dispose();
+        _inverseCounts.Clear();
+    }
 }
