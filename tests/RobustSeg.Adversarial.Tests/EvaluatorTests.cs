@@ -104,4 +104,27 @@ public class EvaluatorTests
         }
         finally { Directory.Delete(dir, true); }
     }
+
+    [Test]
+    public void EvaluationAndAttacksDoNotLeakDeviceMemory()
+    {
+        var ev = new Evaluator(Device.Cpu, Model.Forward) { Log = TextWriter.Null };
+        var samples = Samples(2);
+        var runs = new (IAttack Attack, AttackProtocol Protocol)[] {
+            (new Pgd(), AttackProtocol.Strong), (new Bim(), AttackProtocol.Legacy), (AttackFactory.DefaultEnsemble(), AttackProtocol.Strong) };
+        foreach (var (attack, protocol) in runs)
+        {
+            var settings = Settings(null, attack, protocol, new AttackOptions { Steps = 3, Eps = 4f / 255, Alpha = 1f / 255 });
+            ev.Run(samples, settings); // warm-up: caches
+            long before = Device.Cpu.Pool.LiveBytes;
+            ev.Run(samples, settings);
+            using (Tensor.Scope())
+            {
+                var x = Tensor.FromArray(Device.Cpu, samples[0].Image01, 1, 3, samples[0].Height, samples[0].Width);
+                var y = Tensor.FromArray(Device.Cpu, samples[0].Label, 1, samples[0].Height, samples[0].Width);
+                attack.Perturb(Model.Forward, x, y, new AttackContext(settings.AttackOptions));
+            }
+            Assert.That(Device.Cpu.Pool.LiveBytes, Is.EqualTo(before), attack.Name);
+        }
+    }
 }

@@ -39,7 +39,7 @@ public sealed class Apgd(IPixelLoss loss) : IAttack
         var checkpoints = new HashSet<int>(Checkpoints(o.Steps));
         for (int r = 0; r < o.Restarts; r++)
             RunOnce(model, images01, target, ball, worst, o, r, ctx, ref cleanPred, checkpoints);
-        return worst.Take();
+        return AttackLoop.Adopt(worst.Take());
     }
 
     void RunOnce(SegForward model, Tensor x0, AttackTarget target, LinfBall ball, WorstCase worst, AttackOptions o, int restart,

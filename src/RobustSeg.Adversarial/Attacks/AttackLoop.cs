@@ -20,6 +20,15 @@ internal static class AttackLoop
         return (logits, map, total, grad);
     }
 
+    /// <summary>Hands a tensor built outside scopes to the caller's current scope (if any): attacks return
+    /// tensors the caller's scope frees, so loops over a dataset do not leak device memory.</summary>
+    public static Tensor Adopt(Tensor t)
+    {
+        var r = t.Clone();
+        t.Dispose();
+        return r;
+    }
+
     public static void Report(AttackContext ctx, string name, int restart, int step, Tensor x, Tensor x0,
         Tensor logits, Tensor loss, Tensor grad, ref int[]? cleanPred, SegForward model)
     {

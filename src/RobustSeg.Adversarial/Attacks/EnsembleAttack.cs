@@ -28,6 +28,6 @@ public sealed class EnsembleAttack(IReadOnlyList<IAttack> members) : IAttack
             LastAccuracies.Add((Members[i].Name, acc));
             worst.Offer(adv, acc);
         }
-        return worst.Take();
+        return AttackLoop.Adopt(worst.Take());
     }
 }

@@ -51,7 +51,7 @@ public class SignGradientAttack(string name, IPixelLoss loss) : IAttack
             }
             else { last?.Dispose(); last = x; }
         }
-        return track ? worst.Take() : last!;
+        return AttackLoop.Adopt(track ? worst.Take() : last!);
     }
 }
 
