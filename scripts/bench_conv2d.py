@@ -1,7 +1,7 @@
 #!/usr/bin/python3
-"""Times conv2d forward / backward (input+weight grads) / forward+backward in PyTorch (2 threads) and in
+"""Times conv2d forward / backward (input+weight grads) / forward+backward in PyTorch (2 threads by default) and in
 `robustseg bench conv2d` in the same run, and prints both with the ratio ours/torch (lower is better).
-Usage: /usr/bin/python3 scripts/bench_conv2d.py [--device cpu] [--no-build] [--only NAME]"""
+Usage: /usr/bin/python3 scripts/bench_conv2d.py [--device cpu] [--no-build] [--only NAME] [--repeat R] [--threads 2]"""
 import argparse
 import csv
 import io
@@ -62,7 +62,8 @@ def ours(device, n, c, h, w, k, ks, s, p, d):
     cmd = [exe, "bench", "conv2d", "--device", device] + [
         f"--{name}={v}" for name, v in zip(["n", "c", "h", "w", "k", "kernel", "stride", "padding", "dilation"],
                                             [n, c, h, w, k, ks, s, p, d])]
-    r = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    env = dict(os.environ, DOTNET_PROCESSOR_COUNT=str(torch.get_num_threads()))  # same core count as torch
+    r = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
     return {row["case"]: (float(row["median_ms"]), float(row["gflops"] or 0)) for row in csv.DictReader(io.StringIO(r.stdout))}
 
 
@@ -71,8 +72,11 @@ def main():
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--only", default=None)
+    ap.add_argument("--threads", type=int, default=2, help="torch threads; our CLI gets the same processor count")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="alternate torch and ours this many times and keep each side's best median (noisy machines)")
     a = ap.parse_args()
-    torch.set_num_threads(2)
+    torch.set_num_threads(a.threads)
     if not a.no_build:
         subprocess.run(["dotnet", "build", "-c", "Release", os.path.join(ROOT, "src", "RobustSeg.Cli")],
                        check=True, capture_output=True)
@@ -84,8 +88,12 @@ def main():
         ho = (h + 2 * p - d * (ks - 1) - 1) // s + 1
         wo = (w + 2 * p - d * (ks - 1) - 1) // s + 1
         fl = 2.0 * n * k * ho * wo * c * ks * ks
-        t = torch_times(*geom)
-        o = ours(a.device, *geom)
+        t, o = {}, {}
+        for _ in range(a.repeat):
+            for op, v in torch_times(*geom).items():
+                t[op] = min(t.get(op, v), v)
+            for op, v in ours(a.device, *geom).items():
+                o[op] = min(o.get(op, v), v)
         for op, mult in [("conv2d_fwd", 1), ("conv2d_bwd", 2), ("conv2d_fwd_bwd", 3)]:
             om, og = o[op]
             tm = t[op]

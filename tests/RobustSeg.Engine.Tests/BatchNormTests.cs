@@ -4,44 +4,10 @@ using RobustSeg.Kernels;
 
 namespace RobustSeg.Engine.Tests;
 
-/// <summary>Helpers for the stored PyTorch values of scripts/gen_bnpool_reference.py.</summary>
-static class TorchRef
-{
-    public static Dictionary<string, NpyArray> Load(string file) =>
-        Npy.ReadNpz(Path.Combine(TestContext.CurrentContext.TestDirectory, "Data", "torch", file));
-
-    /// <summary>Case names of an npz whose keys are "case.array".</summary>
-    public static IEnumerable<string> Cases(string file) =>
-        Load(file).Keys.Select(k => k[..k.IndexOf('.')]).Distinct().OrderBy(k => k, StringComparer.Ordinal);
-
-    /// <summary>((i*mul + add) % 1009) / 504.5 - 1 + offset: the script's pattern(), exact in float32.</summary>
-    public static float[] Pattern(int n, long mul, long add, double offset) =>
-        Enumerable.Range(0, n).Select(i => (float)((i * mul + add) % 1009 / 504.5 - 1.0 + offset)).ToArray();
-
-    /// <summary>max |a - b| / max |b|.</summary>
-    public static double Rel(float[] a, float[] b)
-    {
-        Assert.That(a.Length, Is.EqualTo(b.Length), "length");
-        double d = 0, m = 1e-12;
-        for (int i = 0; i < a.Length; i++)
-        {
-            double e = Math.Abs((double)a[i] - b[i]);
-            d = Math.Max(d, double.IsNaN(e) ? double.PositiveInfinity : e);
-            m = Math.Max(m, Math.Abs(b[i]));
-        }
-        return d / m;
-    }
-
-    public static void Close(float[] got, float[] want, double tol, string what) =>
-        Assert.That(Rel(got, want), Is.LessThanOrEqualTo(tol), what);
-
-    public static float[] Every(float[] a, int step) => a.Where((_, i) => i % step == 0).ToArray();
-}
-
 public class BatchNormTests
 {
     public static IEnumerable<TestCaseData> TorchCases() =>
-        from c in TorchRef.Cases("batchnorm.npz")
+        from c in BnPoolTorchData.Cases("batchnorm.npz")
         from d in TestDevices.Names
         select new TestCaseData(c, d).SetName($"batchnorm torch {c} on {d}");
 
@@ -49,7 +15,7 @@ public class BatchNormTests
     public void AgreesWithTorch(string name, string device)
     {
         var dev = TestDevices.Get(device);
-        var r = TorchRef.Load("batchnorm.npz");
+        var r = BnPoolTorchData.Load("batchnorm.npz");
         NpyArray A(string k) => r[name + "." + k];
         bool training = name.StartsWith("train");
         bool longCase = name.Contains("long");
@@ -59,8 +25,8 @@ public class BatchNormTests
         {
             shape = [8, 3, 33, 33];
             int n = shape.Aggregate(1, (a, b) => a * b);
-            x = TorchRef.Pattern(n, 7919, 13, 3.0);
-            dy = TorchRef.Pattern(n, 104729, 7, 0.0);
+            x = BnPoolTorchData.Pattern(n, 7919, 13, 3.0);
+            dy = BnPoolTorchData.Pattern(n, 104729, 7, 0.0);
             sample = 17;
         }
         else
@@ -86,15 +52,15 @@ public class BatchNormTests
         var inputs = affine ? new[] { xt, w!, b! } : new[] { xt };
         var g = Autograd.Grad(y, inputs, Tensor.FromArray(dev, dy, shape));
         double tol = longCase ? 1e-3 : 1e-4;
-        TorchRef.Close(TorchRef.Every(y.ToArray(), sample), A("y").ToFloat(), tol, "y");
-        TorchRef.Close(TorchRef.Every(g[0].ToArray(), sample), A("dx").ToFloat(), tol, "dx");
+        BnPoolTorchData.Close(BnPoolTorchData.Every(y.ToArray(), sample), A("y").ToFloat(), tol, "y");
+        BnPoolTorchData.Close(BnPoolTorchData.Every(g[0].ToArray(), sample), A("dx").ToFloat(), tol, "dx");
         if (affine)
         {
-            TorchRef.Close(g[1].ToArray(), A("dw").ToFloat(), tol, "dweight");
-            TorchRef.Close(g[2].ToArray(), A("db").ToFloat(), tol, "dbias");
+            BnPoolTorchData.Close(g[1].ToArray(), A("dw").ToFloat(), tol, "dweight");
+            BnPoolTorchData.Close(g[2].ToArray(), A("db").ToFloat(), tol, "dbias");
         }
-        TorchRef.Close(rm.ToArray(), A("rm1").ToFloat(), 1e-5, "running_mean");
-        TorchRef.Close(rv.ToArray(), A("rv1").ToFloat(), 1e-5, "running_var");
+        BnPoolTorchData.Close(rm.ToArray(), A("rm1").ToFloat(), 1e-5, "running_mean");
+        BnPoolTorchData.Close(rv.ToArray(), A("rv1").ToFloat(), 1e-5, "running_var");
     }
 
     static (float[] Y, float[] Dx, float[] Dw, float[] Db, float[] Rm, float[] Rv) Run(Device dev, int[] shape, bool training, int seed)
@@ -122,12 +88,12 @@ public class BatchNormTests
     {
         var a = Run(Device.Get("cpu"), shape, training, 5);
         var k = Run(Device.Get("ilgpu-cpu"), shape, training, 5);
-        TorchRef.Close(a.Y, k.Y, 1e-5, "y");
-        TorchRef.Close(a.Dx, k.Dx, 1e-5, "dx");
-        TorchRef.Close(a.Dw, k.Dw, 1e-5, "dweight");
-        TorchRef.Close(a.Db, k.Db, 1e-5, "dbias");
-        TorchRef.Close(a.Rm, k.Rm, 1e-6, "running_mean");
-        TorchRef.Close(a.Rv, k.Rv, 1e-6, "running_var");
+        BnPoolTorchData.Close(a.Y, k.Y, 1e-5, "y");
+        BnPoolTorchData.Close(a.Dx, k.Dx, 1e-5, "dx");
+        BnPoolTorchData.Close(a.Dw, k.Dw, 1e-5, "dweight");
+        BnPoolTorchData.Close(a.Db, k.Db, 1e-5, "dbias");
+        BnPoolTorchData.Close(a.Rm, k.Rm, 1e-6, "running_mean");
+        BnPoolTorchData.Close(a.Rv, k.Rv, 1e-6, "running_var");
     }
 
     [TestCaseSource(typeof(TestDevices), nameof(TestDevices.Names))]
@@ -156,7 +122,7 @@ public class BatchNormTests
         Assert.That(rv.ToArray(), Is.EqualTo(before.Item2));
         var want = BatchNormReference.Forward(x.Select(v => (double)v).ToArray(), null, null,
             before.Item1.Select(v => (double)v).ToArray(), before.Item2.Select(v => (double)v).ToArray(), false, 3, 2, 20);
-        TorchRef.Close(y.ToArray(), want.Select(v => (float)v).ToArray(), 1e-5, "eval y");
+        BnPoolTorchData.Close(y.ToArray(), want.Select(v => (float)v).ToArray(), 1e-5, "eval y");
     }
 
     [TestCaseSource(typeof(TestDevices), nameof(TestDevices.Names))]

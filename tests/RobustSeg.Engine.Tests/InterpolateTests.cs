@@ -72,6 +72,8 @@ public class InterpolateTests
     [TestCase(1, 2, 57, 43, 29, 30)]
     [TestCase(1, 1, 3, 40, 70, 7)]
     [TestCase(3, 1, 1, 1, 9, 1)]
+    [TestCase(1, 1, 2, 500, 700, 3)]
+    [TestCase(1, 2, 300, 1, 4, 257)]
     public void HostPathMatchesKernels(int n, int c, int h, int w, int oh, int ow)
     {
         var host = Run("cpu", [n, c, h, w], oh, ow);

@@ -21,14 +21,14 @@ public class PoolTests
     }
 
     public static IEnumerable<TestCaseData> MaxCases() =>
-        from c in TorchRef.Cases("maxpool.npz")
+        from c in BnPoolTorchData.Cases("maxpool.npz")
         from d in TestDevices.Names
         select new TestCaseData(c, d).SetName($"maxpool torch {c} on {d}");
 
     [TestCaseSource(nameof(MaxCases))]
     public void MaxPoolAgreesWithTorch(string name, string device)
     {
-        var r = TorchRef.Load("maxpool.npz");
+        var r = BnPoolTorchData.Load("maxpool.npz");
         // name ends in _k{k}s{s}p{p} or starts with k{k}s{s}p{p}_
         var m = System.Text.RegularExpressions.Regex.Match(name, @"k(\d+)s(\d+)p(\d+)");
         int k = int.Parse(m.Groups[1].Value), s = int.Parse(m.Groups[2].Value), p = int.Parse(m.Groups[3].Value);
@@ -36,18 +36,18 @@ public class PoolTests
         var (y, dx) = MaxPool(TestDevices.Get(device), x.ToFloat(), x.Shape, r[name + ".dy"].ToFloat(), k, s, p);
         // Max pooling selects values: forward exact; dx sums a few dy, exact up to the order of a sum.
         Assert.That(y, Is.EqualTo(r[name + ".y"].ToFloat()), "y");
-        TorchRef.Close(dx, r[name + ".dx"].ToFloat(), 1e-6, "dx");
+        BnPoolTorchData.Close(dx, r[name + ".dx"].ToFloat(), 1e-6, "dx");
     }
 
     public static IEnumerable<TestCaseData> AvgCases() =>
-        from c in TorchRef.Cases("adaptive_avg_pool.npz").Where(c => !c.StartsWith("in_"))
+        from c in BnPoolTorchData.Cases("adaptive_avg_pool.npz").Where(c => !c.StartsWith("in_"))
         from d in TestDevices.Names
         select new TestCaseData(c, d).SetName($"adaptive_avg_pool torch {c} on {d}");
 
     [TestCaseSource(nameof(AvgCases))]
     public void AdaptiveAvgPoolAgreesWithTorch(string name, string device)
     {
-        var r = TorchRef.Load("adaptive_avg_pool.npz");
+        var r = BnPoolTorchData.Load("adaptive_avg_pool.npz");
         float[] x, dy, wantDx; int[] shape; int oh, ow;
         var m = System.Text.RegularExpressions.Regex.Match(name, @"^s(\d+)_b(\d+)$");
         if (m.Success)
@@ -55,8 +55,8 @@ public class PoolTests
             // PPM bins on 29/57/60: inputs from the script's pattern(), dx stored every 7th value.
             int size = int.Parse(m.Groups[1].Value), b = int.Parse(m.Groups[2].Value);
             shape = [1, 2, size, size];
-            x = TorchRef.Pattern(2 * size * size, 7919, size, 0.0);
-            dy = TorchRef.Pattern(2 * b * b, 104729, b, 0.0);
+            x = BnPoolTorchData.Pattern(2 * size * size, 7919, size, 0.0);
+            dy = BnPoolTorchData.Pattern(2 * b * b, 104729, b, 0.0);
             oh = ow = b;
             wantDx = r[name + ".dx"].ToFloat();
         }
@@ -70,8 +70,8 @@ public class PoolTests
             wantDx = r[name + ".dx"].ToFloat();
         }
         var (y, dx) = AvgPool(TestDevices.Get(device), x, shape, dy, oh, ow);
-        TorchRef.Close(y, r[name + ".y"].ToFloat(), 1e-5, "y");
-        TorchRef.Close(m.Success ? TorchRef.Every(dx, 7) : dx, wantDx, 1e-5, "dx");
+        BnPoolTorchData.Close(y, r[name + ".y"].ToFloat(), 1e-5, "y");
+        BnPoolTorchData.Close(m.Success ? BnPoolTorchData.Every(dx, 7) : dx, wantDx, 1e-5, "dx");
     }
 
     [TestCase(new[] { 2, 4, 17, 17 }, 3, 2, 1)]

@@ -1,4 +1,4 @@
-using R = RobustSeg.Engine.Reference.BatchNormReference;
+using R = RobustSeg.Engine.Reference.DropoutReference;
 
 namespace RobustSeg.Engine.GradChecks;
 

@@ -1,6 +1,6 @@
 namespace RobustSeg.Engine.Reference;
 
-/// <summary>Double-precision batch norm and dropout references (plain loops) for the gradient checks and tests.</summary>
+/// <summary>Double-precision batch norm references (plain loops) for the gradient checks and tests.</summary>
 public static class BatchNormReference
 {
     /// <summary>Per-channel mean and biased variance of x (N, C, S).</summary>
@@ -49,18 +49,5 @@ public static class BatchNormReference
             rv[ch] = (1 - momentum) * runningVar[ch] + momentum * var[ch] * cnt / (cnt - 1);
         }
         return (rm, rv);
-    }
-
-    /// <summary>Dropout2d with the engine's channel draw: channel k = n*C + c kept when HashUniform(seed, k) >= p.</summary>
-    public static double[] Dropout2d(double[] x, int n, int c, int s, double p, ulong seed)
-    {
-        var y = new double[x.Length];
-        for (int j = 0; j < x.Length; j++)
-        {
-            int k = j / s;
-            bool drop = RobustSeg.Kernels.ElementwiseMath.HashUniform(seed, k) < (float)p;
-            y[j] = drop ? 0 : x[j] / (1 - p);
-        }
-        return y;
     }
 }

@@ -1,0 +1,60 @@
+using System.CommandLine;
+using RobustSeg.Data;
+
+namespace RobustSeg.Cli.Commands;
+
+/// <summary>`robustseg data check`: walks the list(s) of a config's DATA section (or one --list with --root and
+/// --classes) and reports missing files, unreadable images, size mismatches and bad label values, with counts.
+/// Exit 0 when clean, 1 when problems were found, 2 on unusable arguments.</summary>
+internal static class DataCheckCommand
+{
+    public static Command Build()
+    {
+        var cmd = new Command("check", "Check a dataset: missing files, unreadable images, image/label size mismatches, label values outside [0, classes) and 255");
+        var config = new Option<string?>("--config") { Description = "YAML config with a DATA section (data_root, train_list, val_list, classes)" };
+        var split = new Option<string>("--split") { Description = "train, val or both (with --config)", DefaultValueFactory = _ => "both" };
+        var list = new Option<string?>("--list") { Description = "a semseg list file (instead of --config)" };
+        var root = new Option<string>("--root") { Description = "data root the list's paths are relative to (with --list)", DefaultValueFactory = _ => "." };
+        var classes = new Option<int>("--classes") { Description = "number of classes (with --list)", DefaultValueFactory = _ => 0 };
+        var labelFormat = new Option<string>("--label-format") { Description = "auto, index or cityscapes_labelids (with --list)", DefaultValueFactory = _ => "auto" };
+        var maxPixels = new Option<long>("--max-pixels") { Description = "refuse images larger than this many pixels (with --list)", DefaultValueFactory = _ => ImageIO.DefaultMaxPixels };
+        var maxLines = new Option<int>("--max-lines") { Description = "problems printed per list (all are counted)", DefaultValueFactory = _ => 50 };
+        foreach (var o in new Option[] { config, split, list, root, classes, labelFormat, maxPixels, maxLines }) cmd.Options.Add(o);
+        cmd.SetAction(pr =>
+        {
+            var checks = new List<(string Title, SegDataset Dataset, int Classes, int Ignore)>();
+            var cfgPath = pr.GetValue(config);
+            var listPath = pr.GetValue(list);
+            if (cfgPath is null == listPath is null)
+                throw new ArgumentException("give either --config FILE or --list FILE --root DIR --classes K");
+            if (cfgPath is not null)
+            {
+                var cfg = DataConfig.Load(cfgPath);
+                var s = pr.GetValue(split)!;
+                if (s is not ("train" or "val" or "both")) throw new ArgumentException($"--split must be train, val or both, got '{s}'");
+                foreach (var name in s == "both" ? new[] { "train", "val" } : [s])
+                {
+                    var lp = name == "train" ? cfg.TrainList : cfg.ValList;
+                    if (lp is null) { if (s != "both") throw new ArgumentException($"{cfgPath}: DATA.{name}_list is not set"); continue; }
+                    checks.Add(($"{name} ({lp})", cfg.Dataset(name), cfg.Classes, cfg.IgnoreLabel));
+                }
+            }
+            else
+            {
+                int k = pr.GetValue(classes);
+                if (k < 1 || k > 255) throw new ArgumentException($"--classes must be in [1, 255] with --list, got {k}");
+                var ds = SegDataset.FromList(listPath!, pr.GetValue(root)!, LabelFormats.Parse(pr.GetValue(labelFormat)!, "--label-format"), pr.GetValue(maxPixels));
+                checks.Add((listPath!, ds, k, 255));
+            }
+            int problems = 0;
+            foreach (var (title, ds, k, ignore) in checks)
+            {
+                var report = DatasetChecker.Check(ds, k, ignore);
+                DatasetChecker.Print(report, Console.Out, title, pr.GetValue(maxLines));
+                problems += report.Problems.Count;
+            }
+            return problems == 0 ? 0 : 1;
+        });
+        return cmd;
+    }
+}

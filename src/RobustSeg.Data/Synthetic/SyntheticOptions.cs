@@ -1,0 +1,31 @@
+namespace RobustSeg.Data;
+
+/// <summary>Options of the synthetic dataset (defaults: small and fast, a few seconds to generate).</summary>
+public sealed record SyntheticOptions
+{
+    public int Train { get; init; } = 200;
+    public int Val { get; init; } = 50;
+    /// <summary>Image side; (size - 1) % 8 == 0 as the models require.</summary>
+    public int Size { get; init; } = 65;
+    /// <summary>Classes including background (0): 2..1+<see cref="SyntheticScene.ObjectTypes"/>.</summary>
+    public int Classes { get; init; } = 5;
+    public ulong Seed { get; init; }
+    public int JpegQuality { get; init; } = 92;
+    public int MinObjects { get; init; } = 1;
+    public int MaxObjects { get; init; } = 3;
+    /// <summary>Per-pixel Gaussian noise (0..255 units).</summary>
+    public double Noise { get; init; } = 6;
+
+    public void Validate()
+    {
+        if (Train < 1) throw new ArgumentException($"synthetic: --train must be at least 1, got {Train}");
+        if (Val < 0) throw new ArgumentException($"synthetic: --val must be >= 0, got {Val}");
+        if (Size < 17 || (Size - 1) % 8 != 0) throw new ArgumentException($"synthetic: --size must be >= 17 with (size - 1) % 8 == 0 (e.g. 33, 65, 97, 129), got {Size}");
+        if (Size > 4097) throw new ArgumentException($"synthetic: --size {Size} is too large (at most 4097)");
+        if (Classes < 2 || Classes > SyntheticScene.ObjectTypes.Length + 1)
+            throw new ArgumentException($"synthetic: --classes must be in [2, {SyntheticScene.ObjectTypes.Length + 1}] (background + object types), got {Classes}");
+        if (JpegQuality is < 1 or > 100) throw new ArgumentException($"synthetic: JPEG quality must be in [1, 100], got {JpegQuality}");
+        if (MinObjects < 0 || MaxObjects < MinObjects) throw new ArgumentException($"synthetic: need 0 <= min objects <= max objects, got {MinObjects}..{MaxObjects}");
+        if (Noise < 0) throw new ArgumentException($"synthetic: noise must be >= 0, got {Noise}");
+    }
+}

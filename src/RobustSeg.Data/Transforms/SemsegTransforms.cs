@@ -1,0 +1,22 @@
+namespace RobustSeg.Data.Transforms;
+
+/// <summary>The pipelines of semseg's train.py: training = RandScale, RandRotate(+-10, mean padding, 255),
+/// RandomGaussianBlur, RandomHorizontalFlip, random Crop (mean / 255 padding); validation = centre Crop.
+/// ToTensor and Normalize happen at collation (see DataLoaderOptions.Pixels).</summary>
+public static class SemsegTransforms
+{
+    public static Compose Train(int cropH, int cropW, double scaleMin = 0.5, double scaleMax = 2.0,
+        double rotateMin = -10, double rotateMax = 10, byte ignoreLabel = 255, float[]? padding = null)
+    {
+        var pad = padding ?? Normalize.Mean255;
+        return new Compose(
+            new RandScale(scaleMin, scaleMax),
+            new RandRotate(rotateMin, rotateMax, pad, ignoreLabel),
+            new RandomGaussianBlur(),
+            new RandomHorizontalFlip(),
+            new Crop(cropH, cropW, CropType.Random, pad, ignoreLabel));
+    }
+
+    public static Compose Val(int cropH, int cropW, byte ignoreLabel = 255, float[]? padding = null) =>
+        new(new Crop(cropH, cropW, CropType.Center, padding ?? Normalize.Mean255, ignoreLabel));
+}

@@ -1,0 +1,3 @@
+global using NUnit.Framework;
+global using RobustSeg.Data;
+global using RobustSeg.Data.Transforms;
