@@ -53,8 +53,8 @@ public sealed class AttackStudy
         var advH = adv.ToArray();
         using (var img = ImageFiles.FromPlanar01(advH, h, w)) ImageFiles.SavePng(img, Path.Combine(outDir, "adv.png"));
         using (var img = ImageFiles.Perturbation(advH, clean, h, w, Options.Eps)) ImageFiles.SavePng(img, Path.Combine(outDir, "perturbation.png"));
-        using (var img = Palette.Colourise(predClean, h, w)) ImageFiles.SavePng(img, Path.Combine(outDir, "pred_clean.png"));
-        using (var img = Palette.Colourise(predAdv, h, w)) ImageFiles.SavePng(img, Path.Combine(outDir, "pred_adv.png"));
+        using (var img = Palette.Colourise(predClean, h, w, Palette.ForClasses(logitsClean.Size(1)))) ImageFiles.SavePng(img, Path.Combine(outDir, "pred_clean.png"));
+        using (var img = Palette.Colourise(predAdv, h, w, Palette.ForClasses(logitsClean.Size(1)))) ImageFiles.SavePng(img, Path.Combine(outDir, "pred_adv.png"));
         if (grad0 is not null)
         {
             var mag = new float[h * w];

@@ -95,7 +95,7 @@ public sealed class Evaluator(Device device, SegForward target, SegForward? sour
         if (s.SaveDir is not null && s.SaveImages)
         {
             var stem = Sanitize(sample.Name);
-            using (var img = Palette.Colourise(pred, sample.Height, sample.Width))
+            using (var img = Palette.Colourise(pred, sample.Height, sample.Width, Palette.ForClasses(s.Classes)))
                 ImageFiles.SavePng(img, Path.Combine(s.SaveDir, "pred", stem + ".png"));
             if (adv is not null)
                 using (var img = ImageFiles.Perturbation(adv, resized, nh, nw, opts.Eps))

@@ -1,36 +1,33 @@
+using RobustSeg.Data;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
 namespace RobustSeg.Adversarial.Evaluation;
 
-/// <summary>Colours for label maps. Local minimal helper (the data project's palette helpers were not in
-/// main when this was written): the PASCAL VOC colour map (bit-interleaved class index), which VOC
-/// labels use; index 255 is drawn white-ish (224,224,192) as in VOC's boundary colour.</summary>
+/// <summary>Colourised label maps with the data project's palettes (VOC's colour map by default,
+/// Cityscapes' trainId colours for 19-class runs).</summary>
 public static class Palette
 {
-    public static Rgb24 Color(int index)
+    /// <summary>The palette for a class count: Cityscapes for 19 classes, VOC otherwise.</summary>
+    public static byte[] ForClasses(int classes) => classes == 19 ? Palettes.Cityscapes : Palettes.Voc;
+
+    public static Rgb24 Color(int index, byte[]? palette = null)
     {
-        if (index == 255) return new Rgb24(224, 224, 192);
-        int r = 0, g = 0, b = 0, c = index;
-        for (int j = 0; j < 8; j++)
-        {
-            r |= ((c >> 0) & 1) << (7 - j);
-            g |= ((c >> 1) & 1) << (7 - j);
-            b |= ((c >> 2) & 1) << (7 - j);
-            c >>= 3;
-        }
-        return new Rgb24((byte)r, (byte)g, (byte)b);
+        var p = palette ?? Palettes.Voc;
+        int k = (index & 255) * 3;
+        return new Rgb24(p[k], p[k + 1], p[k + 2]);
     }
 
-    public static Image<Rgb24> Colourise(int[] labels, int h, int w)
+    public static Image<Rgb24> Colourise(int[] labels, int h, int w, byte[]? palette = null)
     {
+        var p = palette ?? Palettes.Voc;
         var img = new Image<Rgb24>(w, h);
         img.ProcessPixelRows(acc =>
         {
             for (int y = 0; y < h; y++)
             {
                 var row = acc.GetRowSpan(y);
-                for (int x = 0; x < w; x++) row[x] = Color(labels[y * w + x]);
+                for (int x = 0; x < w; x++) row[x] = Color(labels[y * w + x], p);
             }
         });
         return img;
