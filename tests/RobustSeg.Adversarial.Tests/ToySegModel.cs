@@ -21,6 +21,13 @@ public sealed class ToySegModel
         _b2 = Enumerable.Range(0, classes).Select(_ => R(0.5)).ToArray();
     }
 
+    /// <summary>Given weights: w1 (hidden, 3), b1 (hidden), w2 (classes, hidden), b2 (classes), row-major.</summary>
+    public ToySegModel(float[] w1, float[] b1, float[] w2, float[] b2)
+    {
+        Hidden = b1.Length; Classes = b2.Length;
+        _w1 = w1; _b1 = b1; _w2 = w2; _b2 = b2;
+    }
+
     static float[] Repeat(float[] a, int n) { var r = new float[a.Length * n]; for (int i = 0; i < n; i++) a.CopyTo(r, i * a.Length); return r; }
 
     public Tensor Forward(Tensor x)
