@@ -37,3 +37,41 @@ public class LoaderThroughputTests
         }
     }
 }
+
+[Explicit]
+public class TransformTimingTests
+{
+    [Test]
+    public void PerTransformMilliseconds()
+    {
+        var img = Make.Image(750, 1000, (y, x) => (x * 3 + y) % 255);
+        var lab = new LabelMap(750, 1000);
+        (string, ISegTransform, double)[] steps =
+        [
+            ("RandScale 1.5", new RandScale(1.5, 1.5), 0),
+            ("RandRotate", new RandRotate(5, 5, Normalize.Mean255), 0.1),
+            ("GaussianBlur", new RandomGaussianBlur(), 0.1),
+            ("Flip", new RandomHorizontalFlip(), 0.1),
+            ("Crop 473", new Crop(473, 473, CropType.Center), 0),
+        ];
+        foreach (var (name, t, p) in steps)
+        {
+            var best = double.MaxValue;
+            for (int rep = 0; rep < 4; rep++)
+            {
+                var s = new Sample(img, lab);
+                var sw = Stopwatch.StartNew();
+                t.Apply(s, new ScriptedRng(p, 0.5, 0.5));
+                best = Math.Min(best, sw.Elapsed.TotalMilliseconds);
+            }
+            TestContext.Out.WriteLine($"{name}: {best:F1} ms on 1000x750");
+        }
+        var sw2 = Stopwatch.StartNew();
+        using var t2 = new TempDir();
+        ImageIO.WriteJpeg(t2["a.jpg"], Make.Image(375, 500, (y, x) => (x * 3 + y) % 255));
+        for (int i = 0; i < 3; i++) ImageIO.ReadRgb(t2["a.jpg"]);
+        sw2.Restart();
+        for (int i = 0; i < 5; i++) ImageIO.ReadRgb(t2["a.jpg"]);
+        TestContext.Out.WriteLine($"JPEG decode 500x375: {sw2.Elapsed.TotalMilliseconds / 5:F1} ms");
+    }
+}

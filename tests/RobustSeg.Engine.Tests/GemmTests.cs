@@ -1,3 +1,6 @@
+using ILGPU;
+using ILGPU.Runtime;
+using ILGPU.Runtime.CPU;
 using RobustSeg.Engine.Cpu;
 using RobustSeg.Engine.Ilgpu;
 using RobustSeg.Engine.Reference;
@@ -52,6 +55,9 @@ public class GemmTests
             yield return new Case(70, 200, 300, ta, tb, Pad: 1, Offset: 3, Alpha: 1f, Beta: 0.5f);
             yield return new Case(16, 1037, 40, ta, tb, Batch: 2, Pad: 4, Alpha: 2f, Beta: 0f, NaNInC: true);
             yield return new Case(301, 17, 33, ta, tb);
+            // N beyond one 4096-column block: shared B blocks (M > 144) and per-task panels (small M).
+            yield return new Case(150, 4200, 3, ta, tb, Beta: 0.5f);
+            yield return new Case(7, 4500, 9, ta, tb, Pad: 1);
         }
     }
 
@@ -203,6 +209,36 @@ public class GemmTests
         var dev = Device.Get("ilgpu-cpu");
         var be = (IlgpuBackend)dev.Backend;
         Check(RunBackend(dev, bu, (d, a, b, y) => be.GemmStrip(d, a, b, y)), bu, c, "strip");
+    }
+
+    /// <summary>The CUDA launch shape (16x16 groups, 64x64 tiles, all 256 threads sharing the tile
+    /// loads) on a CPU accelerator simulating 256 threads per group. Slow (an OS thread per simulated
+    /// thread), so one accelerator and two cases: NN and TT cover all four tile-load branches.</summary>
+    [Test]
+    public void IlgpuTiledKernelWithCudaGroupShapeMatchesReference()
+    {
+        using var ctx = Context.Create(b => b.CPU(new CPUDevice(16, 16, 1)).Optimize(OptimizationLevel.O1));
+        using var acc = ((CPUDevice)ctx.Devices.First(x => x.AcceleratorType == AcceleratorType.CPU)).CreateCPUAccelerator(ctx);
+        var kernel = acc.LoadStreamKernel<RobustSeg.Kernels.GemmArgs>(RobustSeg.Kernels.GemmKernels.Tiled);
+        foreach (bool t in new[] { false, true })
+        {
+            var c = new Case(70, 67, 21, t, t, Batch: 2, Pad: 3, Offset: 2, Alpha: 0.5f, Beta: 0.25f);
+            var bu = Make(c, 8);
+            var d = bu.D;
+            using var ba = acc.Allocate1D(bu.A);
+            using var bb = acc.Allocate1D(bu.B);
+            using var bc = acc.Allocate1D(bu.C0);
+            var args = new RobustSeg.Kernels.GemmArgs
+            {
+                A = ba.View, B = bb.View, C = bc.View, M = d.M, N = d.N, K = d.K, Lda = d.Lda, Ldb = d.Ldb, Ldc = d.Ldc,
+                TransA = t ? 1 : 0, TransB = t ? 1 : 0, Batch = d.Batch, OffA = d.OffsetA, OffB = d.OffsetB, OffC = d.OffsetC,
+                StrideA = d.StrideA, StrideB = d.StrideB, StrideC = d.StrideC, Alpha = d.Alpha, Beta = d.Beta,
+            };
+            const int g = RobustSeg.Kernels.GemmKernels.MaxGroupDim, tile = g * RobustSeg.Kernels.GemmKernels.Reg;
+            kernel(new KernelConfig(new Index3D((d.N + tile - 1) / tile, (d.M + tile - 1) / tile, d.Batch), new Index3D(g, g, 1)), args);
+            acc.Synchronize();
+            Check(bc.GetAsArray1D(), bu, c, "tiled 16x16");
+        }
     }
 
     [Test]

@@ -49,6 +49,7 @@ internal static class DataCheckCommand
             int problems = 0;
             foreach (var (title, ds, k, ignore) in checks)
             {
+                Console.Error.WriteLine($"checking {title}: {ds.Count} samples, {k} classes ...");
                 var report = DatasetChecker.Check(ds, k, ignore);
                 DatasetChecker.Print(report, Console.Out, title, pr.GetValue(maxLines));
                 problems += report.Problems.Count;

@@ -144,7 +144,7 @@ public static class SyntheticScene
     {
         0 => u * u + v * v <= 1,                                           // disc
         1 => Math.Abs(u) <= 0.85 && Math.Abs(v) <= 0.85,                   // square
-        2 => v <= 0.55 && v >= -1.1 + 1.732 * Math.Abs(u),                  // equilateral triangle, apex up
+        2 => v <= 0.7 && v >= -1.4 + 1.732 * Math.Abs(u),                   // equilateral triangle, apex up (enlarged: area near the others')
         3 => u * u + v * v <= 1 && u * u + v * v >= 0.3,                   // ring
         4 => (Math.Abs(u) <= 0.33 && Math.Abs(v) <= 1) || (Math.Abs(v) <= 0.33 && Math.Abs(u) <= 1), // cross
         5 => u * u / 1.2 + v * v / 0.3 <= 1,                               // elongated ellipse

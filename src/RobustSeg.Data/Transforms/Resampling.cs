@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 
 namespace RobustSeg.Data.Transforms;
@@ -13,7 +14,8 @@ public static class Resampling
     public static int ScaledSize(int size, double factor) => Math.Max(1, (int)Math.Round(size * factor, MidpointRounding.ToEven));
 
     /// <summary>Bilinear resize to (outH, outW); source coordinate = (d + 0.5) / inv - 0.5 with inv the
-    /// inverse scale (out/in for an explicit size, fx/fy for factor scaling, as OpenCV does).</summary>
+    /// inverse scale (out/in for an explicit size, fx/fy for factor scaling, as OpenCV does). Rows are blended
+    /// vertically first (vectorised), then gathered horizontally.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static RgbImage ResizeBilinear(RgbImage src, int outH, int outW, double invScaleY, double invScaleX)
     {
@@ -22,24 +24,32 @@ public static class Resampling
         var dst = new RgbImage(outH, outW);
         var s = src.Data;
         var d = dst.Data;
-        int sw = src.Width;
-        Parallel.For(0, outH, new ParallelOptions { MaxDegreeOfParallelism = outH * outW > 65536 ? -1 : 1 }, y =>
-        {
-            int ya = y0[y], yb = Math.Min(ya + 1, src.Height - 1);
-            float fy = yw[y];
-            for (int x = 0; x < outW; x++)
+        int sw = src.Width, rowLen = sw * 3;
+        Parallel.For(0, outH, new ParallelOptions { MaxDegreeOfParallelism = outH * outW > 65536 ? -1 : 1 },
+            () => new float[rowLen],
+            (y, _, tmp) =>
             {
-                int xa = x0[x], xb = Math.Min(xa + 1, sw - 1);
-                float fx = xw[x];
-                long o = ((long)y * outW + x) * 3;
-                for (int c = 0; c < 3; c++)
+                int ya = y0[y], yb = Math.Min(ya + 1, src.Height - 1);
+                float fy = yw[y];
+                var rowA = s.AsSpan(ya * rowLen, rowLen);
+                if (fy == 0) rowA.CopyTo(tmp);
+                else
                 {
-                    float top = s[((long)ya * sw + xa) * 3 + c] * (1 - fx) + s[((long)ya * sw + xb) * 3 + c] * fx;
-                    float bot = s[((long)yb * sw + xa) * 3 + c] * (1 - fx) + s[((long)yb * sw + xb) * 3 + c] * fx;
-                    d[o + c] = top * (1 - fy) + bot * fy;
+                    // tmp = a + (b - a) * fy
+                    TensorPrimitives.Subtract(s.AsSpan(yb * rowLen, rowLen), rowA, tmp);
+                    TensorPrimitives.MultiplyAdd(tmp, fy, rowA, tmp);
                 }
-            }
-        });
+                var o = d.AsSpan(y * outW * 3, outW * 3);
+                for (int x = 0; x < outW; x++)
+                {
+                    int xa = x0[x] * 3, xb = Math.Min(x0[x] + 1, sw - 1) * 3;
+                    float fx = xw[x], gx = 1 - fx;
+                    o[x * 3] = tmp[xa] * gx + tmp[xb] * fx;
+                    o[x * 3 + 1] = tmp[xa + 1] * gx + tmp[xb + 1] * fx;
+                    o[x * 3 + 2] = tmp[xa + 2] * gx + tmp[xb + 2] * fx;
+                }
+                return tmp;
+            }, _ => { });
         return dst;
     }
 
@@ -105,22 +115,37 @@ public static class Resampling
         Parallel.For(0, outH, new ParallelOptions { MaxDegreeOfParallelism = outH * outW > 65536 ? -1 : 1 }, y =>
         {
             Span<float> bv = [b0, b1, b2];
+            var o = d.AsSpan(y * outW * 3, outW * 3);
             for (int x = 0; x < outW; x++)
             {
                 double sx = inv[0] * x + inv[1] * y + inv[2];
                 double sy = inv[3] * x + inv[4] * y + inv[5];
                 int xa = (int)Math.Floor(sx), ya = (int)Math.Floor(sy);
                 float fx = (float)(sx - xa), fy = (float)(sy - ya);
-                long o = ((long)y * outW + x) * 3;
+                float w00 = (1 - fx) * (1 - fy), w01 = fx * (1 - fy), w10 = (1 - fx) * fy, w11 = fx * fy;
+                int oi = x * 3;
+                if ((uint)xa < (uint)(sw - 1) && (uint)ya < (uint)(sh - 1))
+                {
+                    // all four taps inside: the common case
+                    int p00 = (ya * sw + xa) * 3, p10 = p00 + sw * 3;
+                    for (int c = 0; c < 3; c++)
+                        o[oi + c] = s[p00 + c] * w00 + s[p00 + 3 + c] * w01 + s[p10 + c] * w10 + s[p10 + 3 + c] * w11;
+                    continue;
+                }
+                if (xa < -1 || ya < -1 || xa >= sw || ya >= sh)
+                {
+                    o[oi] = b0; o[oi + 1] = b1; o[oi + 2] = b2;
+                    continue;
+                }
                 bool inA = (uint)xa < (uint)sw, inB = (uint)(xa + 1) < (uint)sw;
                 bool inY0 = (uint)ya < (uint)sh, inY1 = (uint)(ya + 1) < (uint)sh;
                 for (int c = 0; c < 3; c++)
                 {
-                    float p00 = inY0 && inA ? s[((long)ya * sw + xa) * 3 + c] : bv[c];
-                    float p01 = inY0 && inB ? s[((long)ya * sw + xa + 1) * 3 + c] : bv[c];
-                    float p10 = inY1 && inA ? s[((long)(ya + 1) * sw + xa) * 3 + c] : bv[c];
-                    float p11 = inY1 && inB ? s[((long)(ya + 1) * sw + xa + 1) * 3 + c] : bv[c];
-                    d[o + c] = (p00 * (1 - fx) + p01 * fx) * (1 - fy) + (p10 * (1 - fx) + p11 * fx) * fy;
+                    float v00 = inY0 && inA ? s[(ya * sw + xa) * 3 + c] : bv[c];
+                    float v01 = inY0 && inB ? s[(ya * sw + xa + 1) * 3 + c] : bv[c];
+                    float v10 = inY1 && inA ? s[((ya + 1) * sw + xa) * 3 + c] : bv[c];
+                    float v11 = inY1 && inB ? s[((ya + 1) * sw + xa + 1) * 3 + c] : bv[c];
+                    o[oi + c] = v00 * w00 + v01 * w01 + v10 * w10 + v11 * w11;
                 }
             }
         });
@@ -132,7 +157,8 @@ public static class Resampling
     {
         var inv = InvertAffine(forward);
         var dst = new LabelMap(outH, outW);
-        for (int y = 0; y < outH; y++)
+        Parallel.For(0, outH, new ParallelOptions { MaxDegreeOfParallelism = outH * outW > 65536 ? -1 : 1 }, y =>
+        {
             for (int x = 0; x < outW; x++)
             {
                 int sx = (int)Math.Floor(inv[0] * x + inv[1] * y + inv[2] + 0.5);
@@ -140,40 +166,56 @@ public static class Resampling
                 dst.Data[(long)y * outW + x] = (uint)sx < (uint)src.Width && (uint)sy < (uint)src.Height
                     ? src.Data[(long)sy * src.Width + sx] : border;
             }
+        });
         return dst;
     }
 
     /// <summary>OpenCV's kernel for ksize 5 and sigma 0 (its small-kernel table).</summary>
     public static readonly float[] Gaussian5 = [1f / 16, 4f / 16, 6f / 16, 4f / 16, 1f / 16];
 
-    /// <summary>Separable 5x5 Gaussian blur with BORDER_REFLECT_101 (gfedcb|abcdefgh|gfedcba).</summary>
+    /// <summary>Separable 5x5 Gaussian blur with BORDER_REFLECT_101 (gfedcb|abcdefgh|gfedcba). Interior
+    /// pixels are computed with vectorised span arithmetic, the two border pixels of each side by reflection.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static RgbImage GaussianBlur5(RgbImage src)
     {
-        int h = src.Height, w = src.Width;
+        int h = src.Height, w = src.Width, rowLen = w * 3;
         var k = Gaussian5;
         var tmp = new float[src.Data.Length];
         var s = src.Data;
-        for (int y = 0; y < h; y++)
-            for (int x = 0; x < w; x++)
+        Parallel.For(0, h, new ParallelOptions { MaxDegreeOfParallelism = h * w > 65536 ? -1 : 1 }, y =>
+        {
+            var row = s.AsSpan(y * rowLen, rowLen);
+            var outRow = tmp.AsSpan(y * rowLen, rowLen);
+            if (w >= 5)
+            {
+                // outRow[3x + c] for x in [2, w-3]: sum_t k[t] row[3(x + t - 2) + c]
+                int n = rowLen - 12;
+                var dest = outRow.Slice(6, n);
+                TensorPrimitives.Multiply(row.Slice(0, n), k[0], dest);
+                for (int t = 1; t < 5; t++) TensorPrimitives.MultiplyAdd(row.Slice(3 * t, n), k[t], dest, dest);
+            }
+            foreach (int x in BorderColumns(w))
                 for (int c = 0; c < 3; c++)
                 {
                     float acc = 0;
-                    for (int t = -2; t <= 2; t++) acc += k[t + 2] * s[((long)y * w + Reflect101(x + t, w)) * 3 + c];
-                    tmp[((long)y * w + x) * 3 + c] = acc;
+                    for (int t = -2; t <= 2; t++) acc += k[t + 2] * row[Reflect101(x + t, w) * 3 + c];
+                    outRow[x * 3 + c] = acc;
                 }
+        });
         var dst = new RgbImage(h, w);
         var d = dst.Data;
-        for (int y = 0; y < h; y++)
-            for (int x = 0; x < w; x++)
-                for (int c = 0; c < 3; c++)
-                {
-                    float acc = 0;
-                    for (int t = -2; t <= 2; t++) acc += k[t + 2] * tmp[((long)Reflect101(y + t, h) * w + x) * 3 + c];
-                    d[((long)y * w + x) * 3 + c] = acc;
-                }
+        Parallel.For(0, h, new ParallelOptions { MaxDegreeOfParallelism = h * w > 65536 ? -1 : 1 }, y =>
+        {
+            var o = d.AsSpan(y * rowLen, rowLen);
+            TensorPrimitives.Multiply(tmp.AsSpan(Reflect101(y - 2, h) * rowLen, rowLen), k[0], o);
+            for (int t = -1; t <= 2; t++)
+                TensorPrimitives.MultiplyAdd(tmp.AsSpan(Reflect101(y + t, h) * rowLen, rowLen), k[t + 2], o, o);
+        });
         return dst;
     }
+
+    static IEnumerable<int> BorderColumns(int w) =>
+        w >= 5 ? new[] { 0, 1, w - 2, w - 1 } : Enumerable.Range(0, w);
 
     internal static int Reflect101(int i, int n)
     {

@@ -41,22 +41,24 @@ public static unsafe class HostGemm
         // task only, so tasks pack their panels on the fly into an L1-sized buffer instead of
         // staging the whole B block through memory; otherwise B is packed once and shared.
         var (tm0, _) = Tasks(mPanels, (nc + NR - 1) / NR, macs);
-        bool shared = tm0 > 1;
-        float[]? bPack = shared ? PackPool.Rent(Math.Min(k, KC) * nc + 16) : null;
+        float[]? bPack = tm0 > 1 || ncBlocks > 1 ? PackPool.Rent(Math.Min(k, KC) * nc + 16) : null;
         try
         {
             fixed (float* pbBuf = bPack)
             {
+                float* sharedB = pbBuf == null ? null : Align64(pbBuf);
                 var job = new Job
                 {
                     TransA = transA, TransB = transB, A = a, Lda = lda, B = b, Ldb = ldb, C = c, Ldc = ldc,
-                    Alpha = alpha, BPack = pbBuf == null ? null : Align64(pbBuf), M = m, MPanels = mPanels,
+                    Alpha = alpha, M = m, MPanels = mPanels,
                 };
                 for (int jc = 0; jc < n; jc += nc)
                 {
                     job.J0 = jc; job.Nc = Math.Min(nc, n - jc);
                     job.NPanels = (job.Nc + NR - 1) / NR;
                     (job.Tm, job.Tn) = Tasks(mPanels, job.NPanels, macs);
+                    bool shared = job.Tm > 1 && sharedB != null;
+                    job.BPack = shared ? sharedB : null;
                     for (int pc = 0; pc < k; pc += KC)
                     {
                         job.P0 = pc; job.Kc = Math.Min(KC, k - pc);
@@ -204,7 +206,17 @@ public static unsafe class HostGemm
         {
             // op(B)(p, q) = B[p*ldb + q]: 16 contiguous values per p.
             float* src = j.B + (long)j.P0 * j.Ldb + col0;
-            if (nr == NR)
+            if (nr == NR && Sse.IsSupported && j.Nc - (jp + 1) * NR > 0)
+            {
+                // A panel takes one line from each of kc rows: fetch the next panel's line of each row now.
+                for (int p = 0; p < kc; p++, src += j.Ldb, dst += NR)
+                {
+                    Sse.Prefetch0(src + NR);
+                    Unsafe.WriteUnaligned(dst, Unsafe.ReadUnaligned<System.Numerics.Vector<float>>(src));
+                    if (System.Numerics.Vector<float>.Count < NR) CopyRest(src, dst);
+                }
+            }
+            else if (nr == NR)
             {
                 for (int p = 0; p < kc; p++, src += j.Ldb, dst += NR)
                 {
@@ -229,8 +241,19 @@ public static unsafe class HostGemm
             int p = 0;
             if (nr == NR && Avx.IsSupported)
             {
-                for (; p + 8 <= kc; p += 8)
+                // The 16 source rows are short streams (kc floats each) far apart, which the hardware
+                // prefetcher barely catches: fetch the next panel's rows while transposing this one.
+                float* next = src + NR * (long)j.Ldb;
+                bool prefetch = Sse.IsSupported && j.Nc - (jp + 1) * NR >= NR;
+                for (int it = 0; p + 8 <= kc; p += 8, it++)
                 {
+                    if (prefetch)
+                    {
+                        // One cache line (16 floats) per row covers two iterations: rows 0-7 on even
+                        // iterations, rows 8-15 on odd ones.
+                        float* pf = next + ((it & 1) * 8L) * j.Ldb + (p & ~15);
+                        for (int r = 0; r < 8; r++) Sse.Prefetch0(pf + r * (long)j.Ldb);
+                    }
                     Transpose8x8(src + p, j.Ldb, dst + p * NR, NR);
                     Transpose8x8(src + 8L * j.Ldb + p, j.Ldb, dst + p * NR + 8, NR);
                 }
