@@ -1,0 +1,108 @@
+#!/usr/bin/python3
+"""Times PSPNet / DeepLabV3 in PyTorch (CPU, 2 threads) and RobustSeg's `robustseg bench model` with the same
+arguments in the same run, and prints both and the ratio (ours / torch).
+
+  /usr/bin/python3 scripts/bench_model.py --arch psp --layers 50 --classes 21 --size 225 --batch 1
+  /usr/bin/python3 scripts/bench_model.py --layers 18 --width 0.5
+"""
+import argparse
+import csv
+import io
+import os
+import subprocess
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gen_model_reference as ref  # noqa: E402  (the same architectures with the same names)
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+
+
+def measure(fn, warmup=1.0, min_runs=5, min_seconds=1.0):
+    t0 = time.perf_counter()
+    n = 0
+    while n < 2 or time.perf_counter() - t0 < warmup:
+        fn(); n += 1
+    times = []
+    t0 = time.perf_counter()
+    while len(times) < min_runs or (time.perf_counter() - t0 < min_seconds and len(times) < 200):
+        s = time.perf_counter(); fn(); times.append((time.perf_counter() - s) * 1000)
+    times.sort()
+    return times[len(times) // 2]
+
+
+def torch_times(a):
+    ref.WIDTH, ref.LAYERS, ref.CLASSES = a.width, a.layers, a.classes
+    m = ref.SegNet(a.arch, a.ddcat)
+    for mod in m.modules():
+        if isinstance(mod, torch.nn.Dropout2d):
+            mod.p = 0.1
+    x = torch.rand(a.batch, 3, a.size, a.size) * 4 - 2
+    y = torch.randint(0, a.classes, (a.batch, a.size, a.size))
+    # Training needs batch >= 2 (batch norm over the 1x1 pooled branches), as in `robustseg bench model`.
+    tb = max(2, a.batch)
+    xt = torch.rand(tb, 3, a.size, a.size) * 4 - 2
+    yt = torch.randint(0, a.classes, (tb, a.size, a.size))
+    out = {}
+
+    def fwd():
+        with torch.no_grad():
+            m(x)
+
+    def train():
+        r = m(xt)
+        loss = F.cross_entropy(r["logits"], yt, ignore_index=255) + 0.4 * F.cross_entropy(r["aux"], yt, ignore_index=255)
+        if a.ddcat:
+            loss = loss + F.cross_entropy(r["mask"], torch.zeros_like(yt))
+        loss.backward()
+
+    def attack():
+        xi = x.clone().requires_grad_(True)
+        r = m(xi)
+        loss = F.cross_entropy(r["cls1"] if a.ddcat else r["logits"], y, ignore_index=255)
+        torch.autograd.grad(loss, [xi])
+
+    m.eval(); out["model_fwd"] = measure(fwd)
+    m.train(); out["model_train_step"] = measure(train)
+    m.eval(); out["model_attack_step"] = measure(attack)
+    return out
+
+
+def ours(a):
+    cmd = ["dotnet", "run", "-c", "Release", "--project", os.path.join(ROOT, "src", "RobustSeg.Cli"), "--", "bench", "model",
+           "--arch", a.arch, "--layers", str(a.layers), "--classes", str(a.classes), "--size", str(a.size),
+           "--batch", str(a.batch), "--width", str(a.width), "--ddcat", "true" if a.ddcat else "false", "--device", a.device]
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.stderr.write(p.stderr)
+        raise SystemExit("robustseg bench model failed")
+    return {r["case"]: float(r["median_ms"]) for r in csv.DictReader(io.StringIO(p.stdout))}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--arch", default="psp")
+    ap.add_argument("--layers", type=int, default=50)
+    ap.add_argument("--classes", type=int, default=21)
+    ap.add_argument("--size", type=int, default=225)
+    ap.add_argument("--batch", type=int, default=1)
+    ap.add_argument("--width", type=float, default=1.0)
+    ap.add_argument("--ddcat", action="store_true")
+    ap.add_argument("--device", default="cpu")
+    a = ap.parse_args()
+    torch.set_num_threads(2)
+    t = torch_times(a)
+    o = ours(a)
+    print(f"{a.arch} layers={a.layers} width={a.width} classes={a.classes} input {a.batch}x3x{a.size}x{a.size} (train step batch {max(2, a.batch)})")
+    print(f"{'case':<20}{'torch ms':>12}{'robustseg ms':>15}{'ratio':>8}")
+    for k in ("model_fwd", "model_train_step", "model_attack_step"):
+        if k in o:
+            print(f"{k:<20}{t[k]:>12.1f}{o[k]:>15.1f}{o[k] / t[k]:>8.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+using System.Globalization;
+using RobustSeg.Engine;
+using RobustSeg.Models;
+
+namespace RobustSeg.Benchmarks;
+
+/// <summary>`robustseg bench model`: whole-model timings. model_fwd = eval-mode forward without the tape;
+/// model_train_step = train-mode forward (all heads + aux) + loss (main + 0.4 aux [+ mask CE]) + backward into
+/// every weight; model_attack_step = eval-mode forward + CE + gradient w.r.t. the input only.
+/// The training step runs at batch >= 2: batch norm in training mode cannot normalise the 1x1 pooled
+/// PPM / ASPP branches of a single image (PyTorch refuses it too).</summary>
+public sealed class ModelBench : IBenchSuite
+{
+    public string Name => "model";
+    public string Description => "Whole-model forward, training step and attack step (input gradient) timings";
+
+    public IReadOnlyList<BenchOption> Options { get; } =
+    [
+        new("arch", "psp", "psp or aspp"),
+        new("layers", "50", "ResNet depth (18, 34 basic blocks; 50, 101 bottleneck)"),
+        new("classes", "21", "number of classes"),
+        new("size", "225", "input side ((size-1) % 8 == 0)"),
+        new("batch", "1", "batch size"),
+        new("width", "1", "channel width multiplier"),
+        new("ddcat", "false", "DDC-AT heads (true/false)"),
+        new("cases", "fwd,train,attack", "which rows to run"),
+    ];
+
+    public IEnumerable<BenchRow> Run(BenchContext ctx)
+    {
+        var dev = ctx.Device;
+        var cfg = new ModelConfig(ctx.Get("arch"), ctx.Int("layers"), ctx.Int("classes"), 8,
+            bool.Parse(ctx.Get("ddcat")), ctx.Double("width"), 0.1f, 1).Validate();
+        int size = ctx.Int("size"), batch = ctx.Int("batch");
+        var cases = ctx.Get("cases").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet();
+        ctx.Log($"building {cfg.Describe()} on {dev.Name}");
+        using var model = ModelFactory.Create(cfg, dev);
+        model.OutputSize(size);
+        ctx.Log($"{model.ParameterCount():N0} parameters");
+        var shape = $"{batch}x3x{size}x{size}";
+        var name = $"{cfg.Arch}{cfg.Layers}{(cfg.Width != 1 ? "w" + cfg.Width.ToString(CultureInfo.InvariantCulture) : "")}{(cfg.Ddcat ? "-ddcat" : "")}";
+
+        int trainBatch = Math.Max(2, batch);
+        Tensor x, labels, xt, labelsT;
+        using (Tensor.NoScope())
+        {
+            var rng = new Random(3);
+            xt = F.RandUniform(dev, 1, -2f, 2f, trainBatch, 3, size, size).Persist();
+            labelsT = Tensor.FromArray(dev, Enumerable.Range(0, trainBatch * size * size).Select(_ => rng.Next(cfg.Classes)).ToArray(), trainBatch, size, size).Persist();
+            x = F.RandUniform(dev, 1, -2f, 2f, batch, 3, size, size).Persist();
+            labels = Tensor.FromArray(dev, labelsT.ToIntArray().Take(batch * size * size).ToArray(), batch, size, size).Persist();
+        }
+        try
+        {
+            if (cases.Contains("fwd"))
+            {
+                model.Eval();
+                var s = BenchRunner.Measure(() =>
+                {
+                    using var scope = Tensor.Scope();
+                    using var ng = Autograd.NoGrad();
+                    model.Run(x);
+                }, ctx.Sync);
+                yield return BenchRow.From("model_fwd", dev.Name, $"{name} {shape}", s);
+            }
+            if (cases.Contains("train"))
+            {
+                model.Train();
+                var s = BenchRunner.Measure(() =>
+                {
+                    using var scope = Tensor.Scope();
+                    var o = model.Run(xt);
+                    var loss = F.Add(F.CrossEntropy(o.Logits, labelsT), F.MulScalar(F.CrossEntropy(o.Aux!, labelsT), 0.4f));
+                    if (o.MaskLogits is not null)
+                    {
+                        using var zeros = Tensor.ZerosInt(dev, trainBatch, size, size);
+                        loss = F.Add(loss, F.CrossEntropy(o.MaskLogits, zeros));
+                    }
+                    loss.Backward();
+                }, ctx.Sync);
+                model.ZeroGrad();
+                yield return BenchRow.From("model_train_step", dev.Name, $"{name} {trainBatch}x3x{size}x{size}", s);
+            }
+            if (cases.Contains("attack"))
+            {
+                model.Eval();
+                var s = BenchRunner.Measure(() =>
+                {
+                    using var scope = Tensor.Scope();
+                    var xi = x.Detach();
+                    xi.RequiresGrad = true;
+                    var loss = F.CrossEntropy(model.Run(xi).Logits, labels);
+                    Autograd.Grad(loss, [xi]);
+                }, ctx.Sync);
+                yield return BenchRow.From("model_attack_step", dev.Name, $"{name} {shape}", s);
+            }
+        }
+        finally
+        {
+            x.Dispose(); labels.Dispose(); xt.Dispose(); labelsT.Dispose();
+            foreach (var p in model.Parameters()) p.Grad?.Dispose();
+        }
+    }
+}

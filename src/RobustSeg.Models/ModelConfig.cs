@@ -1,0 +1,61 @@
+using System.Globalization;
+
+namespace RobustSeg.Models;
+
+/// <summary>What builds a model: the config keys arch (psp | aspp), layers (18, 34, 50, 101, 152), classes,
+/// zoom_factor (1, 2, 4, 8), ddcat, width (channel multiplier; 1 = the original sizes), dropout, seed (init).</summary>
+public sealed record ModelConfig(string Arch = "psp", int Layers = 50, int Classes = 21, int ZoomFactor = 8,
+    bool Ddcat = false, double Width = 1.0, float Dropout = 0.1f, ulong Seed = 0)
+{
+    public static readonly int[] SupportedLayers = [18, 34, 50, 101, 152];
+
+    public ModelConfig Validate()
+    {
+        if (Arch != "psp" && Arch != "aspp") throw new ArgumentException($"model arch '{Arch}': expected psp or aspp");
+        if (!SupportedLayers.Contains(Layers)) throw new ArgumentException($"model layers {Layers}: expected one of {string.Join(", ", SupportedLayers)}");
+        if (Classes < 2) throw new ArgumentException($"model classes {Classes}: need at least 2");
+        if (ZoomFactor is not (1 or 2 or 4 or 8)) throw new ArgumentException($"model zoom_factor {ZoomFactor}: expected 1, 2, 4 or 8");
+        if (!(Width > 0 && Width <= 4)) throw new ArgumentException($"model width {Width}: expected a multiplier in (0, 4]");
+        if (!(Dropout >= 0 && Dropout < 1)) throw new ArgumentException($"model dropout {Dropout}: expected [0, 1)");
+        return this;
+    }
+
+    public bool Bottleneck => Layers >= 50;
+
+    /// <summary>Channel count scaled by the width multiplier (the original count at width 1).</summary>
+    public int Ch(int c) => Math.Max(1, (int)Math.Round(c * Width));
+
+    public string Describe() =>
+        $"{(Arch == "psp" ? "PSPNet" : "DeepLabV3")}{(Ddcat ? "-DDCAT" : "")}-ResNet{Layers}{(Width != 1 ? $"x{Width.ToString(CultureInfo.InvariantCulture)}" : "")}, {Classes} classes";
+
+    /// <summary>The keys stored in checkpoint metadata (model.*), so a checkpoint rebuilds its own model.</summary>
+    public Dictionary<string, string> ToMetadata() => new()
+    {
+        ["model.arch"] = Arch,
+        ["model.layers"] = Layers.ToString(CultureInfo.InvariantCulture),
+        ["model.classes"] = Classes.ToString(CultureInfo.InvariantCulture),
+        ["model.zoom_factor"] = ZoomFactor.ToString(CultureInfo.InvariantCulture),
+        ["model.ddcat"] = Ddcat ? "true" : "false",
+        ["model.width"] = Width.ToString("R", CultureInfo.InvariantCulture),
+        ["model.dropout"] = Dropout.ToString("R", CultureInfo.InvariantCulture),
+    };
+
+    public static ModelConfig FromMetadata(IReadOnlyDictionary<string, string> md, string source = "checkpoint")
+    {
+        string Get(string k) => md.TryGetValue(k, out var v) ? v : throw new InvalidDataException($"{source}: metadata key '{k}' missing (not a RobustSeg checkpoint?)");
+        T Parse<T>(string k, Func<string, (bool, T)> p)
+        {
+            var (ok, v) = p(Get(k));
+            return ok ? v : throw new InvalidDataException($"{source}: metadata '{k}' = '{Get(k)}' is not valid");
+        }
+        var inv = CultureInfo.InvariantCulture;
+        return new ModelConfig(
+            Get("model.arch"),
+            Parse("model.layers", s => (int.TryParse(s, inv, out var v), v)),
+            Parse("model.classes", s => (int.TryParse(s, inv, out var v), v)),
+            Parse("model.zoom_factor", s => (int.TryParse(s, inv, out var v), v)),
+            Parse("model.ddcat", s => (bool.TryParse(s, out var v), v)),
+            Parse("model.width", s => (double.TryParse(s, NumberStyles.Float, inv, out var v), v)),
+            md.ContainsKey("model.dropout") ? Parse("model.dropout", s => (float.TryParse(s, NumberStyles.Float, inv, out var v), v)) : 0.1f).Validate();
+    }
+}

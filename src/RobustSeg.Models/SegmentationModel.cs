@@ -1,0 +1,133 @@
+using RobustSeg.Engine;
+using RobustSeg.Nn;
+
+namespace RobustSeg.Models;
+
+/// <summary>A semseg-style segmentation network: dilated deep-stem ResNet (layer0..layer4), a context module
+/// (ppm | aspp) and heads (cls, aux; or cls1, mask1, cls2, aux_cls1 for DDC-AT), registered in the original
+/// order so state-dict keys equal the original checkpoints'. Input: NORMALISED images (N, 3, H, W) with
+/// (H-1) % 8 == 0 and (W-1) % 8 == 0 (see <see cref="Normalization"/>).</summary>
+public abstract class SegmentationModel : Module
+{
+    public ModelConfig Config { get; }
+    public bool IsDdcat { get; }
+    public IHeadFamily Family { get; }
+    protected Sequential Layer0 { get; }
+    protected Sequential Layer1 { get; }
+    protected Sequential Layer2 { get; }
+    protected Sequential Layer3 { get; }
+    protected Sequential Layer4 { get; }
+    protected Module Context { get; }
+    /// <summary>cls (plain) or cls1 (DDC-AT).</summary>
+    protected Sequential Main { get; }
+    protected Sequential? Mask { get; }
+    protected Sequential? Adver { get; }
+    protected Sequential AuxHead { get; }
+
+    protected SegmentationModel(Device device, ModelConfig cfg, IHeadFamily family, bool ddcat)
+    {
+        Config = (cfg with { Ddcat = ddcat }).Validate();
+        IsDdcat = ddcat;
+        Family = family;
+        var rng = new SeededRandom(Config.Seed ^ 0x5EED5EEDUL);
+        Layer0 = RegisterModule("layer0", ResNetBuilder.Stem(device, Config, rng.Fork()));
+        int inplanes = Config.Ch(128);
+        Layer1 = RegisterModule("layer1", ResNetBuilder.Stage(device, Config, 1, ref inplanes, rng.Fork()));
+        Layer2 = RegisterModule("layer2", ResNetBuilder.Stage(device, Config, 2, ref inplanes, rng.Fork()));
+        Layer3 = RegisterModule("layer3", ResNetBuilder.Stage(device, Config, 3, ref inplanes, rng.Fork()));
+        int layer3Channels = inplanes;
+        Layer4 = RegisterModule("layer4", ResNetBuilder.Stage(device, Config, 4, ref inplanes, rng.Fork()));
+        var (ctx, feaDim) = family.Context(device, Config, inplanes, rng.Fork());
+        Context = RegisterModule(family.ContextName, ctx);
+        if (!ddcat)
+        {
+            Main = RegisterModule("cls", family.Classifier(device, Config, feaDim, Config.Classes, rng.Fork()));
+            AuxHead = RegisterModule("aux", family.Aux(device, Config, layer3Channels, rng.Fork()));
+        }
+        else
+        {
+            Main = RegisterModule("cls1", family.Classifier(device, Config, feaDim, Config.Classes, rng.Fork()));
+            Mask = RegisterModule("mask1", family.Classifier(device, Config, feaDim, 2, rng.Fork()));
+            Adver = RegisterModule("cls2", family.Classifier(device, Config, feaDim, Config.Classes, rng.Fork()));
+            AuxHead = RegisterModule("aux_cls1", family.Aux(device, Config, layer3Channels, rng.Fork()));
+        }
+    }
+
+    public Device Device => Layer0.Parameters().First().Device;
+
+    /// <summary>Output side for an input side: (size-1)/8*zoom+1. Throws when (size-1) % 8 != 0.</summary>
+    public int OutputSize(int size, string what = "size")
+    {
+        if (size < 9 || (size - 1) % 8 != 0)
+            throw new ArgumentException($"input {what} {size} is not supported: (size - 1) must be a positive multiple of 8 (e.g. {NearestValid(size)})");
+        return (size - 1) / 8 * Config.ZoomFactor + 1;
+    }
+
+    static string NearestValid(int s)
+    {
+        int lo = Math.Max(9, (s - 1) / 8 * 8 + 1);
+        return lo == s ? $"{s + 8}" : $"{lo} or {lo + 8}";
+    }
+
+    /// <summary>Single-output convenience: the deployed logits.</summary>
+    public override Tensor Forward(Tensor x) => Run(x).Logits;
+
+    /// <summary>The forward pass; heads not needed by the mode (or `options`) are not computed.</summary>
+    public SegOutput Run(Tensor x, ForwardOptions? options = null)
+    {
+        if (x.Rank != 4 || x.Size(1) != 3)
+            throw new ArgumentException($"{Config.Describe()}: expected input (N, 3, H, W), got {x.ShapeString}");
+        if (x.DType != DType.Float32) throw new ArgumentException("model input must be float32 (normalised images)");
+        int h = OutputSize(x.Size(2), "height"), w = OutputSize(x.Size(3), "width");
+        bool all = options?.AllHeads ?? IsTraining;
+        bool aux = options?.Aux ?? IsTraining;
+
+        var f = Layer2.Forward(Layer1.Forward(Layer0.Forward(x)));
+        var f3 = Layer3.Forward(f);
+        var fea = Context.Forward(Layer4.Forward(f3));
+        Tensor? auxOut = aux ? Up(AuxHead.Forward(f3), h, w) : null;
+        var main = Up(Main.Forward(fea), h, w);
+        if (!IsDdcat) return new SegOutput(main, auxOut);
+        if (!all) return new SegOutput(main, auxOut, Cls1: main);
+
+        var adv = Up(Adver!.Forward(fea), h, w);
+        var mask = Up(Mask!.Forward(fea), h, w);
+        // Routing by the mask head's own argmax: an int mask, so no gradient flows through the choice.
+        var route = F.Argmax(mask);
+        var routed = F.Where(route, adv, main);
+        return new SegOutput(routed, auxOut, main, adv, mask, route);
+    }
+
+    Tensor Up(Tensor t, int h, int w) =>
+        Config.ZoomFactor == 1 && t.Size(2) == h && t.Size(3) == w ? t : F.InterpolateBilinear(t, h, w);
+
+    /// <summary>Backbone (layer0..layer4) parameters, and every head's (context, classifiers, aux).</summary>
+    public (List<(string, Tensor)> Backbone, List<(string, Tensor)> Heads) SplitParameters()
+    {
+        var bb = new List<(string, Tensor)>();
+        var hd = new List<(string, Tensor)>();
+        foreach (var (n, t) in NamedParameters())
+            (n.StartsWith("layer", StringComparison.Ordinal) ? bb : hd).Add((n, t));
+        return (bb, hd);
+    }
+
+    /// <summary>semseg's groups: backbone at base LR, every head at 10x (DESIGN section 5).</summary>
+    public SGD CreateOptimizer(double baseLr = 0.01, double momentum = 0.9, double weightDecay = 1e-4, double headLrScale = 10)
+    {
+        var (bb, hd) = SplitParameters();
+        return new SGD([new ParamGroup("backbone", bb, baseLr, momentum, weightDecay),
+                        new ParamGroup("heads", hd, baseLr * headLrScale, momentum, weightDecay)]);
+    }
+}
+
+/// <summary>PSPNet (semseg): PPM on layer4, cls, aux on layer3.</summary>
+public sealed class PSPNet(Device device, ModelConfig cfg) : SegmentationModel(device, cfg with { Arch = "psp" }, PspHeads.Instance, false);
+
+/// <summary>DeepLabV3 (DDC-AT repo): ASPP on layer4, cls, aux on layer3.</summary>
+public sealed class DeepLabV3(Device device, ModelConfig cfg) : SegmentationModel(device, cfg with { Arch = "aspp" }, AsppHeads.Instance, false);
+
+/// <summary>PSPNet_DDCAT: cls1, mask1, cls2, aux_cls1 on the PPM feature.</summary>
+public sealed class PSPNetDdcat(Device device, ModelConfig cfg) : SegmentationModel(device, cfg with { Arch = "psp" }, PspHeads.Instance, true);
+
+/// <summary>DeepLabV3_DDCAT: cls1, mask1, cls2, aux_cls1 on the ASPP feature.</summary>
+public sealed class DeepLabV3Ddcat(Device device, ModelConfig cfg) : SegmentationModel(device, cfg with { Arch = "aspp" }, AsppHeads.Instance, true);

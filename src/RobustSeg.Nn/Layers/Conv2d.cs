@@ -1,0 +1,37 @@
+using RobustSeg.Engine;
+
+namespace RobustSeg.Nn;
+
+/// <summary>nn.Conv2d (square kernel, symmetric stride/padding/dilation). Weight (out, in, k, k) with
+/// Kaiming-normal fan_out init; bias (when present) starts at zero.</summary>
+public sealed class Conv2d : Module
+{
+    public Tensor Weight { get; }
+    public Tensor? Bias { get; }
+    public int InChannels { get; }
+    public int OutChannels { get; }
+    public int KernelSize { get; }
+    public int Stride { get; set; }
+    public int Padding { get; set; }
+    public int Dilation { get; set; }
+
+    public Conv2d(Device device, int inChannels, int outChannels, int kernelSize, int stride = 1, int padding = 0,
+        int dilation = 1, bool bias = true, SeededRandom? rng = null)
+    {
+        if (inChannels <= 0 || outChannels <= 0 || kernelSize <= 0)
+            throw new ArgumentException($"conv2d: channels and kernel must be positive (in {inChannels}, out {outChannels}, k {kernelSize})");
+        InChannels = inChannels; OutChannels = outChannels; KernelSize = kernelSize;
+        Stride = stride; Padding = padding; Dilation = dilation;
+        using (Tensor.NoScope())
+        {
+            Weight = RegisterParameter("weight", Tensor.Empty(device, outChannels, inChannels, kernelSize, kernelSize));
+            Init.KaimingNormalFanOut(Weight, rng ?? new SeededRandom(0));
+            if (bias) Bias = RegisterParameter("bias", Tensor.Zeros(device, outChannels));
+        }
+    }
+
+    public override Tensor Forward(Tensor x) => F.Conv2d(x, Weight, Bias, Stride, Padding, Dilation);
+
+    public override string ToString() =>
+        $"Conv2d({InChannels}, {OutChannels}, k={KernelSize}, s={Stride}, p={Padding}, d={Dilation}, bias={Bias is not null})";
+}

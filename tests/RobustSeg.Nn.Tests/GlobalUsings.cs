@@ -1,0 +1,3 @@
+global using NUnit.Framework;
+global using RobustSeg.Engine;
+global using RobustSeg.Nn;
