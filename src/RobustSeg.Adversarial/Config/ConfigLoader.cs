@@ -1,0 +1,96 @@
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace RobustSeg.Adversarial.Config;
+
+/// <summary>Strict YAML reading: every section and key must be known and every value of the right type;
+/// missing keys keep their defaults. Errors name the file, the line and the key.</summary>
+public static class ConfigLoader
+{
+    public static RunConfig Load(string path, IEnumerable<string>? overrides = null)
+    {
+        if (!File.Exists(path)) throw new ConfigException($"config file not found: {path}");
+        string text;
+        try { text = File.ReadAllText(path); }
+        catch (IOException e) { throw new ConfigException($"{path}: cannot read: {e.Message}"); }
+        return Parse(text, path, overrides);
+    }
+
+    public static RunConfig Parse(string yaml, string source, IEnumerable<string>? overrides = null)
+    {
+        var cfg = new RunConfig { Source = source };
+        var stream = new YamlStream();
+        try { stream.Load(new StringReader(yaml)); }
+        catch (YamlException e)
+        {
+            throw new ConfigException($"{source}: line {e.Start.Line}: not valid YAML: {e.InnerException?.Message ?? e.Message}");
+        }
+        if (stream.Documents.Count == 0) throw new ConfigException($"{source}: the file is empty");
+        if (stream.Documents.Count > 1) throw new ConfigException($"{source}: expected one YAML document, found {stream.Documents.Count}");
+        if (stream.Documents[0].RootNode is not YamlMappingNode root)
+            throw new ConfigException($"{source}: expected a mapping of sections (DATA, TRAIN, Distributed, TEST)");
+
+        foreach (var (sk, sv) in root.Children)
+        {
+            var sectionName = (sk as YamlScalarNode)?.Value ?? "";
+            var section = ConfigKeys.CanonicalSection(sectionName)
+                ?? throw new ConfigException($"{source}: line {sk.Start.Line}: unknown section '{sectionName}' (expected DATA, TRAIN, Distributed or TEST)");
+            if (sv is YamlScalarNode empty && string.IsNullOrEmpty(empty.Value)) continue;
+            if (sv is not YamlMappingNode map)
+                throw new ConfigException($"{source}: line {sv.Start.Line}: section {section} must be a mapping of keys");
+            foreach (var (kk, kv) in map.Children)
+            {
+                var name = (kk as YamlScalarNode)?.Value ?? "";
+                var key = ConfigKeys.Find(section, name);
+                if (key == null)
+                {
+                    var other = ConfigKeys.Find(name);
+                    var hint = other != null ? $"; it belongs in section {other.Section}"
+                        : ConfigKeys.Suggest(name) is { } s ? $"; did you mean '{s}'?" : "";
+                    throw new ConfigException($"{source}: line {kk.Start.Line}: unknown key '{name}' in section {section}{hint}");
+                }
+                var where = $"{source}: line {kv.Start.Line}: {key.FullName}";
+                key.Set(cfg, ConfigValueParser.Convert(kv, key.ValueType, where, key.IsNullable));
+            }
+        }
+        if (overrides != null)
+            foreach (var o in overrides) ApplyOverride(cfg, o);
+        ConfigValidator.Validate(cfg);
+        return cfg;
+    }
+
+    /// <summary>`TRAIN.base_lr=0.02` or `base_lr=0.02`; the value is read as YAML (numbers, true/false, [lists], empty = null).</summary>
+    public static void ApplyOverride(RunConfig cfg, string assignment)
+    {
+        int eq = assignment.IndexOf('=');
+        if (eq <= 0) throw new ConfigException($"--set '{assignment}': expected key=value, e.g. TRAIN.base_lr=0.02");
+        var keyText = assignment[..eq].Trim();
+        var key = Resolve(keyText, "--set");
+        var where = $"--set {key.FullName}";
+        var text = assignment[(eq + 1)..];
+        // Strings (paths) are taken literally so ':' or '#' in a path needs no quoting on the command line.
+        var node = key.ValueType == typeof(string)
+            ? new YamlScalarNode(text.Trim()) { Style = text.Trim().Length == 0 ? ScalarStyle.Plain : ScalarStyle.SingleQuoted }
+            : ConfigValueParser.ParseValueText(text, where);
+        key.Set(cfg, ConfigValueParser.Convert(node, key.ValueType, where, key.IsNullable));
+    }
+
+    /// <summary>Finds a key by `SECTION.name` or by its (unique) flat name.</summary>
+    public static ConfigKeyInfo Resolve(string keyText, string context)
+    {
+        ConfigKeyInfo? key;
+        int dot = keyText.IndexOf('.');
+        if (dot >= 0)
+        {
+            var section = ConfigKeys.CanonicalSection(keyText[..dot])
+                ?? throw new ConfigException($"{context} '{keyText}': unknown section '{keyText[..dot]}' (expected DATA, TRAIN, Distributed or TEST)");
+            key = ConfigKeys.Find(section, keyText[(dot + 1)..]);
+        }
+        else key = ConfigKeys.Find(keyText);
+        if (key != null) return key;
+        var name = dot >= 0 ? keyText[(dot + 1)..] : keyText;
+        var other = ConfigKeys.Find(name);
+        var hint = other != null ? $"; it is {other.FullName}" : ConfigKeys.Suggest(name) is { } s ? $"; did you mean '{s}'?" : "";
+        throw new ConfigException($"{context} '{keyText}': unknown key{hint}");
+    }
+}

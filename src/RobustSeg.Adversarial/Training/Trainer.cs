@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using System.Globalization;
+using RobustSeg.Adversarial.Config;
+using RobustSeg.Engine;
+using RobustSeg.Models;
+using RobustSeg.Nn;
+
+namespace RobustSeg.Adversarial.Training;
+
+/// <summary>A training run of a config on a device: model from TRAIN (arch, layers, width, ddcat), SGD with
+/// semseg's parameter groups (backbone at base_lr, heads at 10x), poly LR per iteration, the regime's step,
+/// a CSV log, checkpoints every save_freq epochs and at the end. The library entry point of `robustseg train`
+/// and `robustseg reproduce`.</summary>
+public sealed class Trainer
+{
+    public RunConfig Config { get; }
+    public Device Device { get; }
+    public TrainerOptions Options { get; }
+
+    public Trainer(RunConfig config, Device device, TrainerOptions? options = null)
+    {
+        Config = config;
+        Device = device;
+        Options = options ?? new TrainerOptions();
+    }
+
+    public static ModelConfig ModelConfigOf(RunConfig cfg) => new(cfg.Train.Arch, cfg.Train.Layers, cfg.Data.Classes,
+        cfg.Train.ZoomFactor, cfg.Train.UsesDdcAtHeads, cfg.Train.Width, 0.1f, (ulong)cfg.Train.Seed);
+
+    public TrainResult Run(CancellationToken cancel = default)
+    {
+        var cfg = Config;
+        var t = cfg.Train;
+        var total = Stopwatch.StartNew();
+        var loader = TrainingData.TrainLoader(cfg, Device);
+        int perEpoch = loader.BatchesPerEpoch;
+        long maxIter = (long)t.Epochs * perEpoch;
+
+        using var model = ModelFactory.Create(ModelConfigOf(cfg), Device);
+        if (!string.IsNullOrWhiteSpace(t.Weight)) InitialWeights.Load(model, t.Weight);
+        using var optimizer = model.CreateOptimizer(t.BaseLr, t.Momentum, t.WeightDecay);
+        var poly = new PolyLR(optimizer, maxIter, t.Power);
+        var step = TrainStep.FromConfig(model, optimizer, t);
+
+        int startEpoch = t.StartEpoch;
+        long iteration = (long)startEpoch * perEpoch;
+        var resume = Options.Resume ?? t.Resume;
+        if (!string.IsNullOrWhiteSpace(resume))
+        {
+            (startEpoch, iteration) = TrainCheckpoint.Load(resume, model, optimizer, cfg);
+            if (iteration != (long)startEpoch * perEpoch)
+                throw new ConfigException($"resume: {resume} is at iteration {iteration} of epoch {startEpoch}, but the dataset gives {perEpoch} iterations per epoch (different data or batch_size?)");
+            Say($"=> resumed from {resume} (epoch {startEpoch}, iteration {iteration})");
+        }
+
+        Directory.CreateDirectory(t.SavePath);
+        TrainLog? log = null;
+        if (Options.WriteLog)
+        {
+            cfg.Save(Path.Combine(t.SavePath, "config.yaml"));
+            log = new TrainLog(Path.Combine(t.SavePath, "train_log.csv"), iteration);
+        }
+        Say($"=> {model.Config.Describe()}, regime {t.Regime.ToKey()}, {model.ParameterCount():N0} parameters, device {Device}");
+        Say($"=> {loader.Dataset.Count} training images, batch {t.BatchSize}, {perEpoch} iterations/epoch, {t.Epochs} epochs ({maxIter} iterations)");
+
+        string? lastCheckpoint = null;
+        IterationRecord? last = null;
+        long images = 0;
+        var runClock = Stopwatch.StartNew();
+        long firstIteration = iteration;
+        int stopEpoch = Options.StopAfterEpoch is { } s ? Math.Min(s, t.Epochs) : t.Epochs;
+        int epoch = startEpoch;
+        try
+        {
+            for (; epoch < stopEpoch; epoch++)
+            {
+                int i = 0;
+                foreach (var batch in loader.Epoch(epoch))
+                {
+                    using (batch)
+                    {
+                        cancel.ThrowIfCancellationRequested();
+                        iteration++; i++;
+                        // semseg: lr = base * (1 - current_iter / max_iter)^power with current_iter 1-based, set before the step.
+                        poly.Apply(iteration);
+                        var rec = step.Run(batch.Images, batch.Labels!, iteration, epoch + 1, i);
+                        images += batch.Count;
+                        last = rec;
+                        log?.Write(rec);
+                        Options.OnIteration?.Invoke(rec);
+                        if (i % t.PrintFreq == 0 || i == perEpoch) Progress(rec, t.Epochs, perEpoch, maxIter, iteration - firstIteration, images, runClock.Elapsed.TotalSeconds);
+                    }
+                }
+                int done = epoch + 1;
+                if (done % t.SaveFreq == 0 || done == t.Epochs)
+                {
+                    lastCheckpoint = TrainCheckpoint.PathFor(t.SavePath, done);
+                    TrainCheckpoint.Save(lastCheckpoint, model, optimizer, cfg, done, iteration);
+                    Say($"=> saved {lastCheckpoint}");
+                }
+            }
+        }
+        finally { log?.Dispose(); }
+        if (lastCheckpoint is null)
+        {
+            // Stopped before any save point: keep the state anyway so the work is not lost.
+            lastCheckpoint = TrainCheckpoint.PathFor(t.SavePath, epoch);
+            TrainCheckpoint.Save(lastCheckpoint, model, optimizer, cfg, epoch, iteration);
+        }
+        double secs = total.Elapsed.TotalSeconds;
+        return new TrainResult(lastCheckpoint, secs, iteration, epoch, images / Math.Max(1e-9, runClock.Elapsed.TotalSeconds), last,
+            log?.Path);
+    }
+
+    void Say(string line) => Options.Progress?.WriteLine(line);
+
+    void Progress(IterationRecord r, int epochs, int perEpoch, long maxIter, long doneThisRun, long images, double secs)
+    {
+        if (Options.Progress is null) return;
+        double ips = images / Math.Max(1e-9, secs);
+        double perIter = secs / Math.Max(1, doneThisRun);
+        var eta = TimeSpan.FromSeconds(perIter * (maxIter - r.Iteration));
+        var inv = CultureInfo.InvariantCulture;
+        var mask = Config.Train.Regime == Regime.DdcAt ? string.Format(inv, " mask {0:F4} routed {1:P1}", r.MaskLoss, r.RoutedFraction) : "";
+        Options.Progress.WriteLine(string.Format(inv,
+            "Epoch [{0}/{1}][{2}/{3}] iter {4}/{5} loss {6:F4} main {7:F4} aux {8:F4}{9} acc {10:F3} lr {11:G4} {12:F1} img/s ETA {13:hh\\:mm\\:ss}",
+            r.Epoch, epochs, r.IterInEpoch, perEpoch, r.Iteration, maxIter, r.TotalLoss, r.MainLoss, r.AuxLoss, mask, r.PixelAccuracy, r.Lr, ips, eta));
+    }
+}
