@@ -26,10 +26,11 @@ public sealed class ReproduceJob(ReproduceOptions o)
         var total = Stopwatch.StartNew();
         EnsureData();
         var rows = new List<ReproduceRow>();
-        var plan = o.Archs.SelectMany(a => Regimes.Select(r => (a, r))).ToList();
+        var plan = o.Archs.SelectMany(a => o.Regimes.Select(r => (a, r))).ToList();
         for (int i = 0; i < plan.Count; i++)
         {
             var (arch, regime) = plan[i];
+            if (!Regimes.Contains(regime)) throw new ArgumentException($"--regimes: unknown regime '{regime}' (expected {string.Join(", ", Regimes)})");
             o.Progress.WriteLine($"== [{i + 1}/{plan.Count}] {arch} / {regime}: training on {device.Name} (elapsed {total.Elapsed:mm\\:ss})");
             var cfg = Config(arch, regime);
             var trained = new Trainer(cfg, device, new TrainerOptions { Progress = o.Progress }).Run();
@@ -73,6 +74,7 @@ public sealed class ReproduceJob(ReproduceOptions o)
         int? epochs = o.Epochs ?? (o.Quick ? 1 : null);
         if (epochs is int e) { sets.Add($"epochs={e}"); sets.Add($"save_freq={e}"); }
         if (o.Quick) sets.AddRange(["train_h=33", "train_w=33", "base_size=33", "test_h=33", "test_w=33", "batch_size=4"]);
+        sets.AddRange(o.Overrides);
         return RunConfig.Parse(yaml, name, sets);
     }
 

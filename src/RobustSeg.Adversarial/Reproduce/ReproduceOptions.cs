@@ -7,6 +7,10 @@ public sealed record ReproduceOptions
     /// <summary>psp, aspp or both.</summary>
     public string[] Archs { get; init; } = ["psp"];
     public string Device { get; init; } = "cpu";
+    /// <summary>Which regimes to train (default all three).</summary>
+    public string[] Regimes { get; init; } = ["nodefense", "sat", "ddcat"];
+    /// <summary>Config overrides applied to every regime (`key=value`).</summary>
+    public string[] Overrides { get; init; } = [];
     /// <summary>A much smaller run for smoke tests (tiny data, one epoch, few attack steps).</summary>
     public bool Quick { get; init; }
     /// <summary>Also run the APGD-based ensemble (worst case per image).</summary>

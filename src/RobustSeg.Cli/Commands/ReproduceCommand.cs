@@ -20,7 +20,9 @@ public sealed class ReproduceCommand : ICliCommand
         var eps = new Option<float>("--strong-eps") { Description = "eps of the strong attack in /255 units", DefaultValueFactory = _ => 8f };
         var seed = new Option<ulong>("--seed") { Description = "seed of the data, training and attacks", DefaultValueFactory = _ => 1UL };
         var force = new Option<bool>("--force") { Description = "regenerate the data even if it exists" };
-        foreach (var o in new Option[] { work, arch, all, device, quick, strongAll, epochs, steps, eps, seed, force }) cmd.Options.Add(o);
+        var regimes = new Option<string>("--regimes") { Description = "comma-separated subset of nodefense,sat,ddcat", DefaultValueFactory = _ => "nodefense,sat,ddcat" };
+        var sets = new Option<string[]>("--set") { Description = "config override key=value for every regime (repeatable)", AllowMultipleArgumentsPerToken = false };
+        foreach (var o in new Option[] { work, arch, all, device, quick, strongAll, epochs, steps, eps, seed, force, regimes, sets }) cmd.Options.Add(o);
         cmd.SetAction(pr =>
         {
             var a = pr.GetValue(arch)!.ToLowerInvariant();
@@ -30,6 +32,8 @@ public sealed class ReproduceCommand : ICliCommand
                 WorkDir = pr.GetValue(work)!, Archs = pr.GetValue(all) ? ["psp", "aspp"] : [a], Device = pr.GetValue(device)!,
                 Quick = pr.GetValue(quick), StrongAll = pr.GetValue(strongAll), Epochs = pr.GetValue(epochs),
                 StrongSteps = pr.GetValue(steps), StrongEps255 = pr.GetValue(eps), Seed = pr.GetValue(seed), Force = pr.GetValue(force),
+                Regimes = pr.GetValue(regimes)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                Overrides = pr.GetValue(sets) ?? [],
             });
             job.Run();
             return 0;
