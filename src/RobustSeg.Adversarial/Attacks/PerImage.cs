@@ -1,0 +1,45 @@
+using RobustSeg.Engine;
+
+namespace RobustSeg.Adversarial.Attacks;
+
+/// <summary>Per-image selection and scaling on (N, ...) tensors, done by viewing them as (N, rest) so the
+/// engine's broadcast Where and per-channel multiply act per image.</summary>
+public static class PerImage
+{
+    /// <summary>take[n] ? a[n] : b[n], as a new tensor shaped like a.</summary>
+    public static Tensor Select(bool[] take, Tensor a, Tensor b)
+    {
+        int n = a.Size(0);
+        if (take.Length != n) throw new ArgumentException($"per-image select: {take.Length} flags for {n} images");
+        using var _ = Autograd.NoGrad();
+        int rest = (int)(a.Numel / n);
+        var mask = new int[n];
+        for (int i = 0; i < n; i++) mask[i] = take[i] ? 1 : 0;
+        using var m = Tensor.FromArray(a.Device, mask, n);
+        using var av = a.ViewAs(n, rest);
+        using var bv = b.ViewAs(n, rest);
+        using var y = F.Where(m, av, bv);
+        return y.ViewAs(a.Shape);
+    }
+
+    /// <summary>x[n] * s[n].</summary>
+    public static Tensor Scale(Tensor x, float[] s)
+    {
+        int n = x.Size(0);
+        using var _ = Autograd.NoGrad();
+        using var v = Tensor.FromArray(x.Device, s, n);
+        using var xv = x.ViewAs(1, n, (int)(x.Numel / n));
+        using var y = F.MulChannel(xv, v);
+        return y.ViewAs(x.Shape);
+    }
+
+    /// <summary>Per-image sums of an (N, ...) tensor: reduced on the device, N values copied back.</summary>
+    public static double[] Sums(Tensor x)
+    {
+        using var _ = Autograd.NoGrad();
+        int n = x.Size(0);
+        using var v = x.ViewAs(n, (int)(x.Numel / n));
+        using var s = F.Sum(v, [1]);
+        return s.ToArray().Select(f => (double)f).ToArray();
+    }
+}

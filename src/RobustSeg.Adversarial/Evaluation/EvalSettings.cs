@@ -1,0 +1,26 @@
+using RobustSeg.Adversarial.Attacks;
+
+namespace RobustSeg.Adversarial.Evaluation;
+
+/// <summary>Settings of one evaluation run.</summary>
+public sealed record EvalSettings
+{
+    public required int Classes { get; init; }
+    /// <summary>Long side the image is resized to before the sliding window (VOC 512, Cityscapes 1024).</summary>
+    public required int BaseSize { get; init; }
+    public required int CropH { get; init; }
+    public required int CropW { get; init; }
+    /// <summary>Normalisation mean in 0..255 (also the pad colour).</summary>
+    public float[] Mean255 { get; init; } = SegForwardExtensions.ImageNetMean;
+    public bool Flip { get; init; }
+    public int IgnoreIndex { get; init; } = 255;
+    /// <summary>Null: clean evaluation.</summary>
+    public IAttack? Attack { get; init; }
+    public AttackOptions AttackOptions { get; init; } = new();
+    public AttackProtocol Protocol { get; init; } = AttackProtocol.Strong;
+    /// <summary>Where metrics.csv, per_class.csv and images go (null: nothing written).</summary>
+    public string? SaveDir { get; init; }
+    /// <summary>Write colourised predictions (and amplified perturbations of attacked runs) per image.</summary>
+    public bool SaveImages { get; init; } = true;
+    public string[]? ClassNames { get; init; }
+}

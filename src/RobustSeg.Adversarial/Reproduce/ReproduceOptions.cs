@@ -1,0 +1,27 @@
+namespace RobustSeg.Adversarial.Reproduce;
+
+/// <summary>Settings of `robustseg reproduce`: the paper's table in miniature on the synthetic dataset.</summary>
+public sealed record ReproduceOptions
+{
+    public string WorkDir { get; init; } = Path.Combine("runs", "reproduce");
+    /// <summary>psp, aspp or both.</summary>
+    public string[] Archs { get; init; } = ["psp"];
+    public string Device { get; init; } = "cpu";
+    /// <summary>Which regimes to train (default all three).</summary>
+    public string[] Regimes { get; init; } = ["nodefense", "sat", "ddcat"];
+    /// <summary>Config overrides applied to every regime (`key=value`).</summary>
+    public string[] Overrides { get; init; } = [];
+    /// <summary>A much smaller run for smoke tests (tiny data, one epoch, few attack steps).</summary>
+    public bool Quick { get; init; }
+    /// <summary>Also run the APGD-based ensemble (worst case per image).</summary>
+    public bool StrongAll { get; init; }
+    /// <summary>Training epochs (null: the synthetic configs' value, or 1 with Quick).</summary>
+    public int? Epochs { get; init; }
+    /// <summary>Strong attack: eps in /255 units and PGD steps.</summary>
+    public float StrongEps255 { get; init; } = 8f;
+    public int StrongSteps { get; init; } = 20;
+    public ulong Seed { get; init; } = 1;
+    /// <summary>Regenerate the data and retrain even when results exist.</summary>
+    public bool Force { get; init; }
+    public TextWriter Progress { get; init; } = Console.Error;
+}
