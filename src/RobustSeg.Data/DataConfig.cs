@@ -59,8 +59,8 @@ public sealed class DataConfig
         string? val = OptString(data, "val_list", sourcePath);
         int classes = (int)RequireInt(data, "classes", sourcePath, 1, 255);
         var fmt = OptString(data, "label_format", sourcePath) is { } f ? LabelFormats.Parse(f, $"{sourcePath}: DATA.label_format") : LabelFormat.Auto;
-        long maxPx = TryGet(data, "max_pixels", out _) ? RequireInt(data, "max_pixels", sourcePath, 1, long.MaxValue) : ImageIO.DefaultMaxPixels;
-        int ignore = TryGet(data, "ignore_label", out _) ? (int)RequireInt(data, "ignore_label", sourcePath, 0, 255) : 255;
+        long maxPx = HasValue(data, "max_pixels") ? RequireInt(data, "max_pixels", sourcePath, 1, long.MaxValue) : ImageIO.DefaultMaxPixels;
+        int ignore = HasValue(data, "ignore_label") ? (int)RequireInt(data, "ignore_label", sourcePath, 0, 255) : 255;
         return new DataConfig
         {
             DataRoot = root,
@@ -102,6 +102,11 @@ public sealed class DataConfig
         var inRoot = Path.Combine(root, p);
         return File.Exists(inRoot) ? inRoot : p; // a missing list is reported when used
     }
+
+    /// <summary>An optional key that is present with a value (an empty `key:` means the default, as the
+    /// training config writes it).</summary>
+    static bool HasValue(YamlMappingNode map, string key) =>
+        TryGet(map, key, out var v) && !(v is YamlScalarNode s && (string.IsNullOrWhiteSpace(s.Value) || s.Value is "~" or "null"));
 
     static bool TryGet(YamlMappingNode map, string key, out YamlNode value)
     {

@@ -27,6 +27,26 @@ public class ReproduceTests
             Assert.That(md, Does.Contain("| psp | ddcat |").And.Contain("DDC-AT"));
             Assert.That(output, Does.Contain("clean mIoU").And.Contain("legacy BIM mIoU"));
             Assert.That(err, Does.Contain("ETA"), "training shows progress with an ETA");
+            // The trained checkpoints serve the evaluation and study commands end to end.
+            var model = Path.Combine(dir, "psp_ddcat", "model");
+            var ckpt = Path.Combine(model, "train_epoch_1.safetensors");
+            var cfg = Path.Combine(model, "config.yaml");
+            var evalDir = Path.Combine(dir, "test_out");
+            var t = CliRunner.Capture("test", "--config", cfg, "--checkpoint", ckpt, "--attack", "bim", "--protocol", "legacy",
+                "--save-dir", evalDir, "--limit", "2", "--device", "cpu",
+                "--source-checkpoint", Path.Combine(dir, "psp_nodefense", "model", "train_epoch_1.safetensors"));
+            Assert.That(t.Code, Is.EqualTo(0), t.Err);
+            Assert.That(t.Out, Does.Contain("mIoU"));
+            Assert.That(File.Exists(Path.Combine(evalDir, "metrics.csv")) && File.Exists(Path.Combine(evalDir, "per_class.csv")), Is.True);
+            var image = Directory.GetFiles(Path.Combine(dir, "data", "JPEGImages")).OrderBy(f => f).First();
+            var study = Path.Combine(dir, "study");
+            var a = CliRunner.Capture("attack", "--config", cfg, "--checkpoint", ckpt, "--image", image, "--attack", "pgd",
+                "--eps", "8/255", "--steps", "2", "--out", study, "--save-npy", "--device", "cpu");
+            Assert.That(a.Code, Is.EqualTo(0), a.Err);
+            Assert.That(File.ReadAllLines(Path.Combine(study, "steps.csv")).Length, Is.GreaterThanOrEqualTo(3));
+            foreach (var npy in new[] { "input.npy", "logits_clean.npy", "grad_step0.npy", "adv.npy", "logits_adv.npy" })
+                Assert.That(File.Exists(Path.Combine(study, npy)), Is.True, npy);
+
             // A second run reuses the generated data.
             var again = CliRunner.Capture("reproduce", "--quick", "--work-dir", dir, "--regimes", "nodefense");
             Assert.That(again.Code, Is.EqualTo(0), again.Err);

@@ -76,6 +76,17 @@ public class DatasetTests
         Assert.Throws<FileNotFoundException>(() => c.Dataset("val"));
     }
 
+    [Test]
+    public void EmptyOptionalKeysMeanTheDefaults()
+    {
+        // The training config writes unset optional keys as `key:`; reading it back must give the defaults.
+        using var t = new TempDir();
+        File.WriteAllText(t["c.yaml"], "DATA:\n  data_root: x\n  classes: 3\n  max_pixels:\n  ignore_label: ~\n");
+        var c = DataConfig.Load(t["c.yaml"]);
+        Assert.That(c.MaxPixels, Is.EqualTo(ImageIO.DefaultMaxPixels));
+        Assert.That(c.IgnoreLabel, Is.EqualTo(255));
+    }
+
     [TestCase("DATA:\n  data_root: x\n  train_list: t.txt\n", "DATA.classes is missing")]
     [TestCase("DATA:\n  data_root: x\n  classes: many\n", "DATA.classes must be an integer")]
     [TestCase("DATA:\n  data_root: x\n  classes: 0\n", "DATA.classes = 0 is out of range")]
