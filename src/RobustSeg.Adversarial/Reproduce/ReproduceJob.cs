@@ -6,7 +6,6 @@ using RobustSeg.Adversarial.Evaluation;
 using RobustSeg.Adversarial.Training;
 using RobustSeg.Data;
 using RobustSeg.Engine;
-using RobustSeg.Models;
 
 namespace RobustSeg.Adversarial.Reproduce;
 
@@ -81,15 +80,12 @@ public sealed class ReproduceJob(ReproduceOptions o)
     ReproduceRow Evaluate(string arch, string regime, RunConfig cfg, string checkpoint, double trainSeconds, Device device)
     {
         var timer = Stopwatch.StartNew();
-        var (loaded, _) = ModelFactory.Load(checkpoint, device);
-        // A DDC-AT model deploys as a plain model (cls1 -> cls): inference uses the main branch only.
-        var model = loaded.IsDdcat ? ModelFactory.Deploy(loaded) : loaded;
-        if (!ReferenceEquals(model, loaded)) loaded.Dispose();
-        model.Eval();
+        // Deployed (DDC-AT: cls1 -> cls) and in eval mode, as `robustseg test` loads it.
+        var model = EvalModelLoader.Load(checkpoint, cfg, device);
         try
         {
-            var forward = SegForwardExtensions.FromNormalised(x => model.Forward(x), SegForwardExtensions.ImageNetMean, SegForwardExtensions.ImageNetStd);
-            var samples = LoadVal(cfg);
+            var forward = EvalModelLoader.AsForward(model);
+            var samples = DatasetSamples.Enumerate(TrainingData.DataConfigOf(cfg).Dataset("val")).ToList();
             var evaluator = new Evaluator(device, forward) { Log = TextWriter.Null };
             var dir = Path.Combine(o.WorkDir, $"{arch}_{regime}", "eval");
             EvalSettings Settings(string name, IAttack? attack, AttackOptions? opts, AttackProtocol protocol) => new()
@@ -120,22 +116,6 @@ public sealed class ReproduceJob(ReproduceOptions o)
             return new ReproduceRow(arch, regime, clean, legacy, strong, ensemble, trainSeconds, timer.Elapsed.TotalSeconds, checkpoint);
         }
         finally { model.Dispose(); }
-    }
-
-    /// <summary>The validation images as [0,1] planar RGB with their labels.</summary>
-    static List<EvalSample> LoadVal(RunConfig cfg)
-    {
-        var root = cfg.Data.DataRoot;
-        var list = Path.IsPathRooted(cfg.Data.ValList) ? cfg.Data.ValList : Path.Combine(root, cfg.Data.ValList);
-        var ds = SegDataset.FromList(list, root);
-        var r = new List<EvalSample>();
-        for (int i = 0; i < ds.Count; i++)
-        {
-            var s = ds.Load(i);
-            var label = s.Label ?? throw new InvalidDataException($"{list}: line {i + 1} has no label; evaluation needs labels");
-            r.Add(new EvalSample($"val_{i:D4}", s.Image.ToChw(1f / 255f), s.Height, s.Width, label.Data.Select(b => (int)b).ToArray()));
-        }
-        return r;
     }
 
     void WriteResults(IReadOnlyList<ReproduceRow> rows)
