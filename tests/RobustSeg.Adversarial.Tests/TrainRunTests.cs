@@ -40,7 +40,8 @@ public class TrainRunTests
         var recs = Train("nodefense", dir, 2);
         long max = 4;
         foreach (var r in recs)
-            Assert.That(r.Lr, Is.EqualTo(0.02 * Math.Pow(1 - (double)r.Iteration / max, 0.9)).Within(1e-12), $"iteration {r.Iteration}");
+            // semseg updates the LR after each step, so step k uses current_iter = k - 1 (step 1 at base_lr).
+            Assert.That(r.Lr, Is.EqualTo(0.02 * Math.Pow(1 - (double)(r.Iteration - 1) / max, 0.9)).Within(1e-12), $"iteration {r.Iteration}");
     }
 
     [Test]

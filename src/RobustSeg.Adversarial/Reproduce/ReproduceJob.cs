@@ -51,7 +51,8 @@ public sealed class ReproduceJob(ReproduceOptions o)
             o.Progress.WriteLine($"== using the synthetic dataset in {DataDir}");
             return;
         }
-        var opts = o.Quick ? new SyntheticOptions { Train = 24, Val = 6, Size = 33, Seed = o.Seed } : new SyntheticOptions { Seed = o.Seed };
+        // 400 training images: the same iteration budget generalises better than 200 images seen twice as often.
+        var opts = o.Quick ? new SyntheticOptions { Train = 24, Val = 6, Size = 33, Seed = o.Seed } : new SyntheticOptions { Train = 400, Val = 50, Seed = o.Seed };
         var info = SyntheticDataset.Generate(DataDir, opts);
         o.Progress.WriteLine($"== generated the synthetic dataset in {info.Root}");
     }

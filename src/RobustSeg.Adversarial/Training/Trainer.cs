@@ -85,8 +85,9 @@ public sealed class Trainer
                     {
                         cancel.ThrowIfCancellationRequested();
                         iteration++; i++;
-                        // semseg: lr = base * (1 - current_iter / max_iter)^power with current_iter 1-based, set before the step.
-                        poly.Apply(iteration);
+                        // semseg sets lr = base * (1 - current_iter / max_iter)^power AFTER each step, with
+                        // current_iter 1-based: the k-th step runs at current_iter k-1 (the first at base_lr).
+                        poly.Apply(iteration - 1);
                         // Seconds as semseg's batch time: from the previous iteration's end, data wait included.
                         var rec = step.Run(batch.Images, batch.Labels!, iteration, epoch + 1, i) with { Seconds = iterClock.Elapsed.TotalSeconds };
                         iterClock.Restart();

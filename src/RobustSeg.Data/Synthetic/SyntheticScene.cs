@@ -2,8 +2,9 @@ using RobustSeg.Data.Transforms;
 
 namespace RobustSeg.Data;
 
-/// <summary>Renders one synthetic scene. Object classes differ by shape AND texture, never by colour (colours
-/// are random per object); the background (class 0) is a colour gradient with plain, untextured clutter shapes
+/// <summary>Renders one synthetic scene. Object classes differ by shape AND texture, and (by default,
+/// <see cref="SyntheticOptions.ClassColours"/>) by a jittered class hue against a desaturated background;
+/// without class colours, colours are random per object; the background (class 0) is a colour gradient with plain, untextured clutter shapes
 /// and thin lines, some of which occlude objects; Gaussian noise covers everything; a 255 band marks every label
 /// boundary (the pixels whose 3x3 neighbourhood holds another label), as VOC's annotations do.</summary>
 public static class SyntheticScene
@@ -21,16 +22,16 @@ public static class SyntheticScene
         int s = o.Size;
         var img = new RgbImage(s, s);
         var lab = new LabelMap(s, s);
-        DrawBackground(img, rng, s);
+        DrawBackground(img, rng, s, o.ClassColours);
 
         int nObj = rng.NextInt(o.MinObjects, o.MaxObjects);
         for (int k = 0; k < nObj; k++)
         {
             int cls = rng.NextInt(1, o.Classes - 1);
-            DrawObject(img, lab, rng, s, cls);
+            DrawObject(img, lab, rng, s, cls, o.ClassColours);
         }
         // Partial occlusion by background stuff (plain colour bars).
-        if (nObj > 0 && rng.NextDouble() < 0.5) DrawPlainBar(img, lab, rng, s, labelled: true);
+        if (nObj > 0 && rng.NextDouble() < 0.5) DrawPlainBar(img, lab, rng, s, labelled: true, o.ClassColours ? 0.25f : 1f);
 
         var band = Boundaries(lab);
         for (int i = 0; i < img.Data.Length; i++)
@@ -58,10 +59,30 @@ public static class SyntheticScene
         img.Data[o] = c[0]; img.Data[o + 1] = c[1]; img.Data[o + 2] = c[2];
     }
 
-    static void DrawBackground(RgbImage img, SampleRng r, int s)
+    /// <summary>Base hues of the object classes (RGB), far apart; objects jitter around them.</summary>
+    static readonly float[][] ClassHues =
+    [
+        [220, 40, 40], [40, 200, 60], [50, 80, 230], [230, 200, 30], [200, 50, 210], [30, 210, 210],
+    ];
+
+    static float[] ClassColour(int type, SampleRng r)
     {
-        var a = RandomColour(r);
-        var b = RandomColour(r);
+        var h = ClassHues[type % ClassHues.Length];
+        return [Math.Clamp(h[0] + r.NextInt(-25, 25), 0, 255), Math.Clamp(h[1] + r.NextInt(-25, 25), 0, 255), Math.Clamp(h[2] + r.NextInt(-25, 25), 0, 255)];
+    }
+
+    /// <summary>Pulls a colour towards its grey level (background stuff stays distinct from class hues).</summary>
+    static float[] Desaturate(float[] c, float keep)
+    {
+        float g = (c[0] + c[1] + c[2]) / 3;
+        return [g + keep * (c[0] - g), g + keep * (c[1] - g), g + keep * (c[2] - g)];
+    }
+
+    static void DrawBackground(RgbImage img, SampleRng r, int s, bool classColours)
+    {
+        float keep = classColours ? 0.25f : 1f;
+        var a = Desaturate(RandomColour(r), keep);
+        var b = Desaturate(RandomColour(r), keep);
         double th = r.NextDouble() * 2 * Math.PI, cx = Math.Cos(th), cy = Math.Sin(th);
         for (int y = 0; y < s; y++)
             for (int x = 0; x < s; x++)
@@ -72,7 +93,7 @@ public static class SyntheticScene
         int blobs = r.NextInt(3, 7);
         for (int i = 0; i < blobs; i++)
         {
-            var c = RandomColour(r);
+            var c = Desaturate(RandomColour(r), keep);
             double bx = r.NextDouble() * s, by = r.NextDouble() * s;
             double rx = s * (0.04 + 0.12 * r.NextDouble()), ry = s * (0.04 + 0.12 * r.NextDouble());
             bool rect = r.NextDouble() < 0.5;
@@ -84,12 +105,12 @@ public static class SyntheticScene
                 }
         }
         int lines = r.NextInt(0, 2);
-        for (int i = 0; i < lines; i++) DrawLine(img, r, s, width: 0.6);
+        for (int i = 0; i < lines; i++) DrawLine(img, r, s, width: 0.6, keep);
     }
 
-    static void DrawLine(RgbImage img, SampleRng r, int s, double width)
+    static void DrawLine(RgbImage img, SampleRng r, int s, double width, float keep)
     {
-        var c = RandomColour(r);
+        var c = Desaturate(RandomColour(r), keep);
         double th = r.NextDouble() * Math.PI, nx = -Math.Sin(th), ny = Math.Cos(th);
         double px = r.NextDouble() * s, py = r.NextDouble() * s;
         for (int y = 0; y < s; y++)
@@ -97,9 +118,9 @@ public static class SyntheticScene
                 if (Math.Abs((x - px) * nx + (y - py) * ny) <= width) Set(img, y, x, c);
     }
 
-    static void DrawPlainBar(RgbImage img, LabelMap lab, SampleRng r, int s, bool labelled)
+    static void DrawPlainBar(RgbImage img, LabelMap lab, SampleRng r, int s, bool labelled, float keep)
     {
-        var c = RandomColour(r);
+        var c = Desaturate(RandomColour(r), keep);
         double th = r.NextDouble() * Math.PI, ux = Math.Cos(th), uy = Math.Sin(th);
         double px = s * (0.25 + 0.5 * r.NextDouble()), py = s * (0.25 + 0.5 * r.NextDouble());
         double half = s * (0.04 + 0.05 * r.NextDouble()), len = s * (0.2 + 0.3 * r.NextDouble());
@@ -116,15 +137,15 @@ public static class SyntheticScene
             }
     }
 
-    static void DrawObject(RgbImage img, LabelMap lab, SampleRng r, int s, int cls)
+    static void DrawObject(RgbImage img, LabelMap lab, SampleRng r, int s, int cls, bool classColours)
     {
         int type = cls - 1;
         double rad = s * (0.17 + 0.13 * r.NextDouble());
         double cx = s * (0.15 + 0.7 * r.NextDouble()), cy = s * (0.15 + 0.7 * r.NextDouble());
         double th = r.NextDouble() * 2 * Math.PI, cos = Math.Cos(th), sin = Math.Sin(th);
-        var c1 = RandomColour(r);
-        var c2 = Contrast(c1, r);
-        double period = 4 + 2 * r.NextDouble();
+        var c1 = classColours ? ClassColour(type, r) : RandomColour(r);
+        var c2 = classColours ? Desaturate(c1, 0.35f) : Contrast(c1, r);
+        double period = classColours ? 7 + 3 * r.NextDouble() : 4 + 2 * r.NextDouble();
         double texAngle = r.NextDouble() * Math.PI, tcos = Math.Cos(texAngle), tsin = Math.Sin(texAngle);
         ulong speckleSeed = r.NextULong();
         for (int y = 0; y < s; y++)
