@@ -29,6 +29,7 @@ ap.add_argument("--head-init", default="kaiming", choices=["kaiming", "default",
                 help="heads' convs: kaiming fan_out (ours) | PyTorch default (semseg's heads) | default only for the last 1x1 convs")
 ap.add_argument("--threads", type=int, default=1)
 ap.add_argument("--save", default="")
+ap.add_argument("--opt", default="sgd", choices=["sgd", "adam"], help="adam: diagnostic only (is the task learnable fast?)")
 ap.add_argument("--save-init", default="", help="write the initial weights (safetensors) for `weight:` in our config")
 ap.add_argument("--eval-every", type=int, default=0, help="epochs between val evaluations (0: only at the end)")
 a = ap.parse_args()
@@ -50,7 +51,8 @@ else:
                 mod.reset_parameters()
 if a.save_init:
     common.write_safetensors(a.save_init, common.state_dict(m))
-opt = torch.optim.SGD(common.param_groups(m, a.lr), lr=a.lr, momentum=a.momentum, weight_decay=a.wd)
+opt = (torch.optim.SGD(common.param_groups(m, a.lr), lr=a.lr, momentum=a.momentum, weight_decay=a.wd) if a.opt == "sgd"
+       else torch.optim.Adam(common.param_groups(m, a.lr), lr=a.lr))
 
 # cv2.GaussianBlur((5,5), 0): sigma = 0.3*((5-1)*0.5-1)+0.8 = 1.1, BORDER_REFLECT_101.
 g1 = torch.exp(-(torch.arange(5.) - 2) ** 2 / (2 * 1.1 ** 2)); g1 /= g1.sum()
