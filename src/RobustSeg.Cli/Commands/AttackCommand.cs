@@ -19,25 +19,18 @@ public sealed class AttackCommand : ICliCommand
         var image = new Option<string>("--image") { Description = "input image (JPEG/PNG)", Required = true };
         var label = new Option<string?>("--label") { Description = "label PNG (default: the clean prediction is the target to move away from)" };
         var attack = new Option<string>("--attack") { Description = string.Join("|", AttackFactory.Names.Skip(1)), DefaultValueFactory = _ => "pgd" };
-        var eps = new Option<string?>("--eps") { Description = "L-inf radius: 0.03, 'k/255' or k (1/255 units); default 8/255" };
-        var alpha = new Option<string?>("--alpha") { Description = "step size (default eps/4)" };
-        var steps = new Option<int?>("--steps") { Description = "attack steps (default 10; APGD/ensemble 100)" };
-        var restarts = new Option<int?>("--restarts") { Description = "restarts" };
-        var protocol = new Option<string>("--protocol") { Description = "strong (default) or legacy (the paper's BIM settings)", DefaultValueFactory = _ => "strong" };
-        var seed = new Option<ulong>("--seed") { Description = "random-start seed", DefaultValueFactory = _ => 0UL };
         var outDir = new Option<string>("--out") { Description = "output folder", Required = true };
         var saveNpy = new Option<bool>("--save-npy") { Description = "also write input.npy, logits_clean.npy, grad_step0.npy, adv.npy, logits_adv.npy" };
+        var shared = new AttackCliOptions();
         var device = new Option<string>("--device") { Description = "cpu, ilgpu-cpu, cuda or auto", DefaultValueFactory = _ => "auto" };
-        foreach (var o in new Option[] { config, checkpoint, image, label, attack, eps, alpha, steps, restarts, protocol, seed, outDir, saveNpy, device })
+        foreach (var o in new Option[] { config, checkpoint, image, label, attack, outDir, saveNpy, device }.Concat(shared.All))
             cmd.Options.Add(o);
         cmd.SetAction(pr => TestCommand.NoLoaderIsUserError(() =>
         {
             var cfgPath = pr.GetValue(config)!;
             var cfg = EvalConfig.Load(cfgPath);
             var data = cfg.Data;
-            var proto = AttackProtocols.Parse(pr.GetValue(protocol)!);
-            var (atk, opts) = AttackSetup.Create(pr.GetValue(attack)!, proto, pr.GetValue(eps), pr.GetValue(alpha),
-                pr.GetValue(steps), pr.GetValue(restarts), pr.GetValue(seed), cfg.IgnoreLabel);
+            var (atk, opts, proto) = shared.Create(pr, pr.GetValue(attack)!, cfg.IgnoreLabel);
             if (atk is null) throw new ArgumentException("--attack none: nothing to study; pick an attack");
 
             var img = ImageIO.ReadRgb(pr.GetValue(image)!);

@@ -17,28 +17,21 @@ public sealed class TestCommand : ICliCommand
         var config = new Option<string>("--config") { Description = "YAML config (DATA, TRAIN, TEST sections)", Required = true };
         var checkpoint = new Option<string>("--checkpoint") { Description = "model checkpoint (.safetensors of this project, or an original .pth)", Required = true };
         var attack = new Option<string>("--attack") { Description = "none|" + string.Join("|", AttackFactory.Names.Skip(1)), DefaultValueFactory = _ => "none" };
-        var eps = new Option<string?>("--eps") { Description = "L-inf radius: a fraction (0.03), 'k/255', or a number > 1 of 1/255 units (default: legacy 0.03, strong 8/255)" };
-        var alpha = new Option<string?>("--alpha") { Description = "step size, same units as --eps (default: legacy 0.01, strong eps/4)" };
-        var steps = new Option<int?>("--steps") { Description = "attack steps (default: legacy 2, strong 10; APGD/ensemble 100)" };
-        var restarts = new Option<int?>("--restarts") { Description = "attack restarts (worst case per image kept)" };
-        var protocol = new Option<string>("--protocol") { Description = "legacy (per-window BIM, the paper's) or strong (whole-image perturbation, random start)", DefaultValueFactory = _ => "strong" };
         var source = new Option<string?>("--source-checkpoint") { Description = "black-box: craft the attack on this model, evaluate the --checkpoint model" };
         var flip = new Option<bool>("--flip") { Description = "average with the mirrored image's prediction (not with the legacy protocol)" };
         var saveDir = new Option<string?>("--save-dir") { Description = "where metrics.csv, per_class.csv, pred/ and perturbation/ go (default: TEST.save_folder)" };
         var limit = new Option<int?>("--limit") { Description = "evaluate only the first N images" };
+        var shared = new AttackCliOptions();
         var device = new Option<string>("--device") { Description = "cpu, ilgpu-cpu, cuda or auto", DefaultValueFactory = _ => "auto" };
-        var seed = new Option<ulong>("--seed") { Description = "attack seed (random starts)", DefaultValueFactory = _ => 0UL };
         var noImages = new Option<bool>("--no-images") { Description = "do not write per-image PNGs" };
-        foreach (var o in new Option[] { config, checkpoint, attack, eps, alpha, steps, restarts, protocol, source, flip, saveDir, limit, device, seed, noImages })
+        foreach (var o in new Option[] { config, checkpoint, attack, source, flip, saveDir, limit, device, noImages }.Concat(shared.All))
             cmd.Options.Add(o);
         cmd.SetAction(pr => NoLoaderIsUserError(() =>
         {
             var cfgPath = pr.GetValue(config)!;
             var cfg = EvalConfig.Load(cfgPath);
             var data = cfg.Data;
-            var proto = AttackProtocols.Parse(pr.GetValue(protocol)!);
-            var (atk, opts) = AttackSetup.Create(pr.GetValue(attack)!, proto, pr.GetValue(eps), pr.GetValue(alpha),
-                pr.GetValue(steps), pr.GetValue(restarts), pr.GetValue(seed), cfg.IgnoreLabel);
+            var (atk, opts, proto) = shared.Create(pr, pr.GetValue(attack)!, cfg.IgnoreLabel);
             if (atk is null && pr.GetValue(source) is not null) throw new ArgumentException("--source-checkpoint needs an --attack to transfer");
             bool flipOn = pr.GetValue(flip);
             if (flipOn && atk is not null && proto == AttackProtocol.Legacy) throw new ArgumentException("--flip is not part of the legacy protocol (the paper evaluates without flipping)");
