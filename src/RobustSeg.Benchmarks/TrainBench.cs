@@ -1,5 +1,5 @@
 using System.Globalization;
-using RobustSeg.Adversarial.Config;
+using RobustSeg.Config;
 using RobustSeg.Adversarial.Training;
 using RobustSeg.Engine;
 using RobustSeg.Models;

@@ -1,137 +1,87 @@
-using System.Globalization;
-using YamlDotNet.RepresentationModel;
+using RobustSeg.Config;
 
 namespace RobustSeg.Data;
 
-/// <summary>The DATA section of a semseg-style YAML config:
-/// <code>
-/// DATA:
-///   data_root: dataset/voc2012     # list entries are relative to this
-///   train_list: dataset/voc2012/list/train_aug.txt
-///   val_list: dataset/voc2012/list/val.txt
-///   classes: 21
-///   label_format: auto             # optional: auto | index | cityscapes_labelids
-///   max_pixels: 50000000           # optional decode limit
-/// </code>
-/// Relative paths: data_root is taken relative to the config file's folder when that folder exists, otherwise
-/// relative to the current directory (semseg's convention); list paths likewise, then relative to data_root (so a
-/// config written next to a dataset works from anywhere). The full training config reuses <see cref="FromMapping"/> for its DATA node.</summary>
+/// <summary>The datasets a configuration names: a view over its DATA and TEST sections (already read and
+/// path-resolved by <see cref="ConfigLoader"/>; nothing here parses YAML). Errors name the config file and the key.</summary>
 public sealed class DataConfig
 {
-    public required string DataRoot { get; init; }
-    public string? TrainList { get; init; }
-    public string? ValList { get; init; }
-    public required int Classes { get; init; }
-    public LabelFormat LabelFormat { get; init; } = LabelFormat.Auto;
-    public long MaxPixels { get; init; } = ImageIO.DefaultMaxPixels;
-    public int IgnoreLabel { get; init; } = 255;
-    /// <summary>The config file this came from (for messages).</summary>
-    public string Source { get; init; } = "";
+    readonly RunConfig _cfg;
 
-    public static DataConfig Load(string path)
+    public DataConfig(RunConfig cfg) => _cfg = cfg;
+
+    public static DataConfig From(RunConfig cfg) => new(cfg);
+
+    /// <summary>Reads a config file through the project's one loader.</summary>
+    public static DataConfig Load(string path, IEnumerable<string>? overrides = null) => new(RunConfig.Load(path, overrides));
+
+    public RunConfig Config => _cfg;
+    public string DataRoot => _cfg.Data.DataRoot;
+    public string? TrainList => Opt(_cfg.Data.TrainList);
+    public string? ValList => Opt(_cfg.Data.ValList);
+    /// <summary>TEST.test_list, or DATA.val_list when that is empty.</summary>
+    public string? TestList => Opt(_cfg.Test.TestList) ?? ValList;
+    public int Classes => _cfg.Data.Classes;
+    public LabelFormat LabelFormat => LabelFormats.Parse(_cfg.Data.LabelFormat, $"{_cfg.Source}: DATA.label_format");
+    public long MaxPixels => _cfg.Data.MaxPixels ?? ImageIO.DefaultMaxPixels;
+    public int IgnoreLabel => _cfg.Train.IgnoreLabel;
+    public string Source => _cfg.Source;
+
+    /// <summary>The list file of a split: "train", "val" or "test" (TEST.test_list, else val_list).</summary>
+    public string ListOf(string split) => split switch
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"config file not found: {path}", path);
-        var stream = new YamlStream();
-        try
-        {
-            using var reader = new StreamReader(path);
-            stream.Load(reader);
-        }
-        catch (YamlDotNet.Core.YamlException e)
-        {
-            throw new InvalidDataException($"{path}: invalid YAML ({e.Message})", e);
-        }
-        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
-            throw new InvalidDataException($"{path}: expected a YAML mapping with a DATA section");
-        if (!TryGet(root, "DATA", out var data))
-            throw new InvalidDataException($"{path}: missing DATA section (expected DATA: data_root, train_list, val_list, classes)");
-        if (data is not YamlMappingNode map) throw new InvalidDataException($"{path}: DATA must be a mapping");
-        return FromMapping(map, path);
-    }
+        "train" => ConfigPaths.RequireFile(_cfg, "DATA.train_list"),
+        "val" => ConfigPaths.RequireFile(_cfg, "DATA.val_list"),
+        "test" => ConfigPaths.RequireFile(_cfg, Opt(_cfg.Test.TestList) is null ? "DATA.val_list" : "TEST.test_list"),
+        _ => throw new ArgumentException($"unknown split '{split}' (expected train, val or test)"),
+    };
 
-    /// <summary>Parses a DATA mapping; <paramref name="sourcePath"/> is the config file (messages, relative paths).</summary>
-    public static DataConfig FromMapping(YamlMappingNode data, string sourcePath)
-    {
-        var baseDir = Path.GetDirectoryName(Path.GetFullPath(sourcePath)) ?? ".";
-        string root = RequireString(data, "data_root", sourcePath);
-        root = ResolveAgainst(root, baseDir);
-        string? train = OptString(data, "train_list", sourcePath);
-        string? val = OptString(data, "val_list", sourcePath);
-        int classes = (int)RequireInt(data, "classes", sourcePath, 1, 255);
-        var fmt = OptString(data, "label_format", sourcePath) is { } f ? LabelFormats.Parse(f, $"{sourcePath}: DATA.label_format") : LabelFormat.Auto;
-        long maxPx = HasValue(data, "max_pixels") ? RequireInt(data, "max_pixels", sourcePath, 1, long.MaxValue) : ImageIO.DefaultMaxPixels;
-        int ignore = HasValue(data, "ignore_label") ? (int)RequireInt(data, "ignore_label", sourcePath, 0, 255) : 255;
-        return new DataConfig
-        {
-            DataRoot = root,
-            TrainList = train is null ? null : ResolveList(train, baseDir, root),
-            ValList = val is null ? null : ResolveList(val, baseDir, root),
-            Classes = classes,
-            LabelFormat = fmt,
-            MaxPixels = maxPx,
-            IgnoreLabel = ignore,
-            Source = sourcePath,
-        };
-    }
-
-    /// <summary>The dataset of a split ("train" or "val").</summary>
+    /// <summary>The dataset of a split. "test" also applies TEST.index_start / index_step (semseg's list slice).</summary>
     public SegDataset Dataset(string split)
     {
-        var list = split switch
+        var list = ListOf(split);
+        var root = ConfigPaths.RequireDirectory(_cfg, "DATA.data_root",
+            "for the synthetic configs: `robustseg data synth --out DIR`, then --set data_root=DIR");
+        var ds = SegDataset.FromList(list, root, LabelFormat, MaxPixels);
+        if (split != "test" || (_cfg.Test.IndexStart == 0 && _cfg.Test.IndexStep == 0)) return ds;
+        int start = Math.Min(_cfg.Test.IndexStart, ds.Count);
+        int end = _cfg.Test.IndexStep == 0 ? ds.Count : Math.Min(start + _cfg.Test.IndexStep, ds.Count);
+        if (end <= start)
+            throw new ConfigException($"{_cfg.Source}: TEST.index_start = {_cfg.Test.IndexStart} leaves no image of the {ds.Count} in {list}");
+        return new SegDataset(ds.Entries.Skip(start).Take(end - start).ToList(), ds.LabelFormat, ds.MaxPixels);
+    }
+
+    /// <summary>Class names for tables: TEST.names_path (one per line, semseg's *_names.txt), else a
+    /// class_names.txt in data_root (the synthetic dataset writes one), else VOC's or Cityscapes' names when the
+    /// class count matches; null when none is known. A names file with the wrong count is an error naming it.</summary>
+    public string[]? ClassNames()
+    {
+        string? path = Opt(_cfg.Test.NamesPath) is null ? null : ConfigPaths.RequireFile(_cfg, "TEST.names_path");
+        if (path is null && Directory.Exists(DataRoot) && File.Exists(Path.Combine(DataRoot, "class_names.txt"))) path = Path.Combine(DataRoot, "class_names.txt");
+        if (path is null) return Classes == Voc.ClassNames.Length ? Voc.ClassNames : Classes == Data.Cityscapes.ClassNames.Length ? Data.Cityscapes.ClassNames : null;
+        var names = File.ReadAllLines(path).Select(l => l.Trim()).Where(l => l.Length > 0).ToArray();
+        if (names.Length != Classes) throw new DataFileException(path, $"has {names.Length} class names but DATA.classes = {Classes}");
+        return names;
+    }
+
+    /// <summary>The prediction palette (256 RGB triples): TEST.colors_path (one `r g b` line per class, semseg's
+    /// *_colors.txt), else Cityscapes' colours for 19 classes and VOC's map otherwise.</summary>
+    public byte[] Palette()
+    {
+        if (Opt(_cfg.Test.ColorsPath) is null) return Classes == 19 ? Palettes.Cityscapes : Palettes.Voc;
+        var path = ConfigPaths.RequireFile(_cfg, "TEST.colors_path");
+        var lines = File.ReadAllLines(path).Select(l => l.Trim()).Where(l => l.Length > 0).ToArray();
+        if (lines.Length < Classes) throw new DataFileException(path, $"has {lines.Length} colours but DATA.classes = {Classes}");
+        var p = new byte[768];
+        for (int i = 0; i < Math.Min(lines.Length, 255); i++)
         {
-            "train" => TrainList ?? throw new InvalidDataException($"{Source}: DATA.train_list is not set"),
-            "val" => ValList ?? throw new InvalidDataException($"{Source}: DATA.val_list is not set"),
-            _ => throw new ArgumentException($"unknown split '{split}' (expected train or val)"),
-        };
-        return SegDataset.FromList(list, DataRoot, LabelFormat, MaxPixels);
+            var parts = lines[i].Split([' ', '\t', ','], StringSplitOptions.RemoveEmptyEntries);
+            if (parts.Length != 3 || !parts.All(s => byte.TryParse(s, out _)))
+                throw new DataFileException(path, $"line {i + 1}: expected three integers 0..255 (r g b), got '{lines[i]}'");
+            for (int c = 0; c < 3; c++) p[i * 3 + c] = byte.Parse(parts[c]);
+        }
+        return p;
     }
 
-    static string ResolveAgainst(string p, string baseDir)
-    {
-        if (Path.IsPathRooted(p)) return p;
-        var alt = Path.Combine(baseDir, p);
-        return Directory.Exists(alt) ? alt : p;
-    }
-
-    static string ResolveList(string p, string baseDir, string root)
-    {
-        if (Path.IsPathRooted(p)) return p;
-        var nextToConfig = Path.Combine(baseDir, p);
-        if (File.Exists(nextToConfig)) return nextToConfig;
-        if (File.Exists(p)) return p;
-        var inRoot = Path.Combine(root, p);
-        return File.Exists(inRoot) ? inRoot : p; // a missing list is reported when used
-    }
-
-    /// <summary>An optional key that is present with a value (an empty `key:` means the default, as the
-    /// training config writes it).</summary>
-    static bool HasValue(YamlMappingNode map, string key) =>
-        TryGet(map, key, out var v) && !(v is YamlScalarNode s && (string.IsNullOrWhiteSpace(s.Value) || s.Value is "~" or "null"));
-
-    static bool TryGet(YamlMappingNode map, string key, out YamlNode value)
-    {
-        foreach (var kv in map.Children)
-            if (kv.Key is YamlScalarNode k && k.Value == key) { value = kv.Value; return true; }
-        value = null!;
-        return false;
-    }
-
-    static string? OptString(YamlMappingNode map, string key, string src)
-    {
-        if (!TryGet(map, key, out var v)) return null;
-        if (v is not YamlScalarNode s) throw new InvalidDataException($"{src}: DATA.{key} must be a string");
-        return string.IsNullOrWhiteSpace(s.Value) || s.Value is "~" or "null" ? null : s.Value;
-    }
-
-    static string RequireString(YamlMappingNode map, string key, string src) =>
-        OptString(map, key, src) ?? throw new InvalidDataException($"{src}: DATA.{key} is missing (expected a path)");
-
-    static long RequireInt(YamlMappingNode map, string key, string src, long min, long max)
-    {
-        if (!TryGet(map, key, out var v)) throw new InvalidDataException($"{src}: DATA.{key} is missing (expected an integer)");
-        if (v is not YamlScalarNode s || !long.TryParse(s.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n))
-            throw new InvalidDataException($"{src}: DATA.{key} must be an integer, got '{(v as YamlScalarNode)?.Value ?? v.NodeType.ToString()}'");
-        if (n < min || n > max) throw new InvalidDataException($"{src}: DATA.{key} = {n} is out of range [{min}, {max}]");
-        return n;
-    }
+    static string? Opt(string? s) => string.IsNullOrWhiteSpace(s) ? null : s;
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using RobustSeg.Config;
 
 namespace RobustSeg.Models;
 
@@ -7,15 +8,14 @@ namespace RobustSeg.Models;
 public sealed record ModelConfig(string Arch = "psp", int Layers = 50, int Classes = 21, int ZoomFactor = 8,
     bool Ddcat = false, double Width = 1.0, float Dropout = 0.1f, ulong Seed = 0)
 {
-    public static readonly int[] SupportedLayers = [18, 34, 50, 101, 152];
-
     public ModelConfig Validate()
     {
-        if (Arch != "psp" && Arch != "aspp") throw new ArgumentException($"model arch '{Arch}': expected psp or aspp");
-        if (!SupportedLayers.Contains(Layers)) throw new ArgumentException($"model layers {Layers}: expected one of {string.Join(", ", SupportedLayers)}");
-        if (Classes < 2) throw new ArgumentException($"model classes {Classes}: need at least 2");
-        if (ZoomFactor is not (1 or 2 or 4 or 8)) throw new ArgumentException($"model zoom_factor {ZoomFactor}: expected 1, 2, 4 or 8");
-        if (!(Width > 0 && Width <= 4)) throw new ArgumentException($"model width {Width}: expected a multiplier in (0, 4]");
+        if (!ModelRules.Archs.Contains(Arch)) throw new ArgumentException($"model arch '{Arch}': expected psp or aspp");
+        if (!ModelRules.SupportedLayers.Contains(Layers)) throw new ArgumentException($"model layers {Layers}: expected one of {string.Join(", ", ModelRules.SupportedLayers)}");
+        if (Classes < ModelRules.MinClasses || Classes > ModelRules.MaxClasses)
+            throw new ArgumentException($"model classes {Classes}: expected {ModelRules.MinClasses}..{ModelRules.MaxClasses}");
+        if (!ModelRules.ZoomFactors.Contains(ZoomFactor)) throw new ArgumentException($"model zoom_factor {ZoomFactor}: expected 1, 2, 4 or 8");
+        if (!(Width > 0 && Width <= ModelRules.MaxWidth)) throw new ArgumentException($"model width {Width}: expected a multiplier in (0, {ModelRules.MaxWidth}]");
         if (!(Dropout >= 0 && Dropout < 1)) throw new ArgumentException($"model dropout {Dropout}: expected [0, 1)");
         return this;
     }

@@ -1,3 +1,4 @@
+using RobustSeg.Config;
 using RobustSeg.Engine;
 using RobustSeg.Nn;
 
@@ -58,16 +59,11 @@ public abstract class SegmentationModel : Module
     /// <summary>Output side for an input side: (size-1)/8*zoom+1. Throws when (size-1) % 8 != 0.</summary>
     public int OutputSize(int size, string what = "size")
     {
-        if (size < 9 || (size - 1) % 8 != 0)
-            throw new ArgumentException($"input {what} {size} is not supported: (size - 1) must be a positive multiple of 8 (e.g. {NearestValid(size)})");
+        if (!ModelRules.IsValidSide(size))
+            throw new ArgumentException($"input {what} {size} is not supported: (size - 1) must be a positive multiple of 8 (e.g. {ModelRules.NearestValidSide(size)})");
         return (size - 1) / 8 * Config.ZoomFactor + 1;
     }
 
-    static string NearestValid(int s)
-    {
-        int lo = Math.Max(9, (s - 1) / 8 * 8 + 1);
-        return lo == s ? $"{s + 8}" : $"{lo} or {lo + 8}";
-    }
 
     /// <summary>Single-output convenience: the deployed logits.</summary>
     public override Tensor Forward(Tensor x) => Run(x).Logits;

@@ -1,5 +1,5 @@
 using NUnit.Framework;
-using RobustSeg.Adversarial.Config;
+using RobustSeg.Config;
 
 namespace RobustSeg.Adversarial.Tests;
 

@@ -1,5 +1,6 @@
+using RobustSeg.Adversarial.Loading;
 using RobustSeg.Adversarial.Attacks;
-using RobustSeg.Adversarial.Config;
+using RobustSeg.Config;
 using RobustSeg.Adversarial.Evaluation;
 using RobustSeg.Data;
 using RobustSeg.Models;
@@ -51,13 +52,12 @@ public class RealModelEvaluationTests
     [Test]
     public void LegacyIsReproducibleAndAttacksHurt()
     {
-        using var model = EvalModelLoader.Load(_ckpt, _cfg, Device.Cpu);
+        using var model = ModelLoader.LoadForEval(_ckpt, _cfg, Device.Cpu);
         Assert.That(model.IsTraining, Is.False);
-        var ev = new Evaluator(Device.Cpu, EvalModelLoader.AsForward(model)) { Log = TextWriter.Null };
+        var ev = new Evaluator(Device.Cpu, ModelLoader.AsForward(model)) { Log = TextWriter.Null };
         var cleanSettings = Settings(null, AttackProtocol.Strong, new AttackOptions());
-        var sw = new SlidingWindow(cleanSettings.CropH, cleanSettings.CropW, 4, cleanSettings.Mean255);
         // The model's own clean predictions as labels: clean accuracy 1, so any flip shows.
-        var samples = DatasetSamples.Enumerate(_ds).Select((s, i) => s with { Label = ev.PredictOne(s, cleanSettings, sw, i) }).ToList();
+        var samples = DatasetSamples.Enumerate(_ds).Select((s, i) => s with { Label = ev.Predict(s, cleanSettings, i) }).ToList();
         Assert.That(ev.Run(samples, cleanSettings).AllAccuracy, Is.EqualTo(1.0).Within(1e-9));
         var (bim, lo) = AttackSetup.Create("bim", AttackProtocol.Legacy);
         var l1 = ev.Run(samples, Settings(bim, AttackProtocol.Legacy, lo));
@@ -74,7 +74,7 @@ public class RealModelEvaluationTests
     {
         var cfg = _cfg.Clone();
         cfg.Set("DATA.classes=5");
-        var e = Assert.Throws<InvalidDataException>(() => EvalModelLoader.Load(_ckpt, cfg, Device.Cpu));
+        var e = Assert.Throws<InvalidDataException>(() => ModelLoader.LoadForEval(_ckpt, cfg, Device.Cpu));
         Assert.That(e!.Message, Does.Contain("4 classes"));
     }
 }

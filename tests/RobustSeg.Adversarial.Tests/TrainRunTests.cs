@@ -1,3 +1,4 @@
+using RobustSeg.Data;
 using System.Globalization;
 using NUnit.Framework;
 using RobustSeg.Adversarial.Training;
@@ -115,7 +116,7 @@ public class TrainRunTests
         var dir = TrainTestSupport.TempDir("shipped");
         var cfg = Config.RunConfig.Load(Path.Combine(TrainRepoPaths.Root, "config", "synthetic", "synthetic_psp18_ddcat.yaml"),
             ["data_root=" + root, "classes=" + TrainTestSupport.Classes, "train_h=33", "train_w=33", "epochs=1", "save_path=" + dir]);
-        Assert.That(TrainingData.DataConfigOf(cfg).TrainList, Is.EqualTo(Path.Combine(root, "train.txt")));
+        Assert.That(DataConfig.From(cfg).TrainList, Is.EqualTo(Path.Combine(root, "train.txt")));
         var r = new Trainer(cfg, Device.Cpu).Run();
         Assert.That(r.Iterations, Is.EqualTo(1));
         Assert.That(r.FinalCheckpoint, Is.EqualTo(Path.Combine(dir, "train_epoch_1.safetensors")));

@@ -1,5 +1,5 @@
 using NUnit.Framework;
-using RobustSeg.Adversarial.Config;
+using RobustSeg.Config;
 using RobustSeg.Adversarial.Training;
 using RobustSeg.Engine;
 using RobustSeg.Models;

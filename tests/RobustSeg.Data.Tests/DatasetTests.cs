@@ -1,3 +1,4 @@
+using RobustSeg.Config;
 namespace RobustSeg.Data.Tests;
 
 public class DatasetTests
@@ -73,7 +74,7 @@ public class DatasetTests
         Assert.That(c.LabelFormat, Is.EqualTo(LabelFormat.CityscapesLabelIds));
         Assert.That(c.MaxPixels, Is.EqualTo(1000));
         Assert.That(c.Dataset("train").Entries[0].ImagePath, Is.EqualTo(Path.Combine(t["data"], "a.jpg")));
-        Assert.Throws<FileNotFoundException>(() => c.Dataset("val"));
+        Assert.That(Assert.Throws<ConfigException>(() => c.Dataset("val"))!.Message, Does.Contain("DATA.val_list").And.Contain("val.txt"));
     }
 
     [Test]
@@ -81,24 +82,25 @@ public class DatasetTests
     {
         // The training config writes unset optional keys as `key:`; reading it back must give the defaults.
         using var t = new TempDir();
-        File.WriteAllText(t["c.yaml"], "DATA:\n  data_root: x\n  classes: 3\n  max_pixels:\n  ignore_label: ~\n");
+        File.WriteAllText(t["c.yaml"], "DATA:\n  data_root: x\n  classes: 3\n  max_pixels:\nTRAIN:\n  manual_seed: ~\n  weight:\n");
         var c = DataConfig.Load(t["c.yaml"]);
         Assert.That(c.MaxPixels, Is.EqualTo(ImageIO.DefaultMaxPixels));
         Assert.That(c.IgnoreLabel, Is.EqualTo(255));
     }
 
     [TestCase("DATA:\n  data_root: x\n  train_list: t.txt\n", "DATA.classes is missing")]
-    [TestCase("DATA:\n  data_root: x\n  classes: many\n", "DATA.classes must be an integer")]
-    [TestCase("DATA:\n  data_root: x\n  classes: 0\n", "DATA.classes = 0 is out of range")]
+    [TestCase("DATA:\n  data_root: x\n  classes: many\n", "DATA.classes: expected an integer")]
+    [TestCase("DATA:\n  data_root: x\n  classes: 0\n", "DATA.classes: expected 2..255, got 0")]
     [TestCase("DATA:\n  classes: 3\n", "DATA.data_root is missing")]
-    [TestCase("TRAIN:\n  a: 1\n", "missing DATA section")]
-    [TestCase("DATA:\n  data_root: x\n  classes: 3\n  label_format: rgb\n", "unknown label_format 'rgb'")]
-    [TestCase("DATA: [1, 2\n", "invalid YAML")]
+    [TestCase("TRAIN:\n  a: 1\n", "unknown key 'a' in section TRAIN")]
+    [TestCase("DATA:\n  data_root: x\n  classes: 3\n  ignore_label: 255\n", "it belongs in section TRAIN")]
+    [TestCase("DATA:\n  data_root: x\n  classes: 3\n  label_format: rgb\n", "DATA.label_format: expected auto, index or cityscapes_labelids, got 'rgb'")]
+    [TestCase("DATA: [1, 2\n", "not valid YAML")]
     public void BadConfigsNameTheKey(string yaml, string message)
     {
         using var t = new TempDir();
         File.WriteAllText(t["c.yaml"], yaml);
-        var e = Assert.Throws<InvalidDataException>(() => DataConfig.Load(t["c.yaml"]))!;
+        var e = Assert.Throws<ConfigException>(() => DataConfig.Load(t["c.yaml"]))!;
         Assert.That(e.Message, Does.Contain(message).And.Contain("c.yaml"));
     }
 }

@@ -1,3 +1,4 @@
+using RobustSeg.Engine.IO;
 using System.Globalization;
 using CsvHelper;
 using RobustSeg.Adversarial.Metrics;
@@ -34,13 +35,11 @@ public static class EvalReport
             .Select(c => new ClassRow(c, Name(settings.ClassNames, c), s.IoU[c], s.Accuracy[c], s.Intersection[c], s.Union[c], s.Target[c])).ToList());
     }
 
-    /// <summary>Atomic CSV write (temp + rename).</summary>
-    public static void Write<T>(string path, IEnumerable<T> rows)
+    /// <summary>CSV with a header row, written atomically.</summary>
+    public static void Write<T>(string path, IEnumerable<T> rows) => AtomicFile.Write(path, s =>
     {
-        var tmp = path + ".tmp";
-        using (var w = new StreamWriter(tmp))
-        using (var csv = new CsvWriter(w, CultureInfo.InvariantCulture))
-            csv.WriteRecords(rows);
-        File.Move(tmp, path, overwrite: true);
-    }
+        using var w = new StreamWriter(s, leaveOpen: true);
+        using var csv = new CsvWriter(w, CultureInfo.InvariantCulture);
+        csv.WriteRecords(rows);
+    });
 }

@@ -13,6 +13,8 @@ public sealed record EvalSettings
     /// <summary>Normalisation mean in 0..255 (also the pad colour).</summary>
     public float[] Mean255 { get; init; } = SegForwardExtensions.ImageNetMean;
     public bool Flip { get; init; }
+    /// <summary>TEST.scales: several make the clean evaluation multi-scale (semseg's averaging).</summary>
+    public IReadOnlyList<double> Scales { get; init; } = [1.0];
     public int IgnoreIndex { get; init; } = 255;
     /// <summary>Null: clean evaluation.</summary>
     public IAttack? Attack { get; init; }
@@ -23,4 +25,6 @@ public sealed record EvalSettings
     /// <summary>Write colourised predictions (and amplified perturbations of attacked runs) per image.</summary>
     public bool SaveImages { get; init; } = true;
     public string[]? ClassNames { get; init; }
+    /// <summary>256 RGB triples for prediction PNGs (the dataset's colours); null: by class count.</summary>
+    public byte[]? Palette { get; init; }
 }

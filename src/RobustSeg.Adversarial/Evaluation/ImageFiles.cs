@@ -1,3 +1,4 @@
+using RobustSeg.Engine.IO;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
@@ -6,13 +7,7 @@ namespace RobustSeg.Adversarial.Evaluation;
 /// <summary>PNG outputs, written atomically (temp file, then rename).</summary>
 public static class ImageFiles
 {
-    public static void SavePng(Image<Rgb24> img, string path)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        var tmp = path + ".tmp";
-        using (var fs = File.Create(tmp)) img.SaveAsPng(fs);
-        File.Move(tmp, path, overwrite: true);
-    }
+    public static void SavePng(Image<Rgb24> img, string path) => AtomicFile.Write(path, s => img.SaveAsPng(s));
 
     /// <summary>Planar (3,H,W) values in [0,1] as an RGB image.</summary>
     public static Image<Rgb24> FromPlanar01(float[] chw, int h, int w)

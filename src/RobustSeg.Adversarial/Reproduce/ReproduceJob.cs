@@ -1,7 +1,9 @@
+using RobustSeg.Adversarial.Loading;
+using RobustSeg.Engine.IO;
 using System.Diagnostics;
 using System.Globalization;
 using RobustSeg.Adversarial.Attacks;
-using RobustSeg.Adversarial.Config;
+using RobustSeg.Config;
 using RobustSeg.Adversarial.Evaluation;
 using RobustSeg.Adversarial.Training;
 using RobustSeg.Data;
@@ -82,11 +84,11 @@ public sealed class ReproduceJob(ReproduceOptions o)
     {
         var timer = Stopwatch.StartNew();
         // Deployed (DDC-AT: cls1 -> cls) and in eval mode, as `robustseg test` loads it.
-        var model = EvalModelLoader.Load(checkpoint, cfg, device);
+        var model = ModelLoader.LoadForEval(checkpoint, cfg, device);
         try
         {
-            var forward = EvalModelLoader.AsForward(model);
-            var samples = DatasetSamples.Enumerate(TrainingData.DataConfigOf(cfg).Dataset("val")).ToList();
+            var forward = ModelLoader.AsForward(model);
+            var samples = DatasetSamples.Enumerate(DataConfig.From(cfg).Dataset("val")).ToList();
             var evaluator = new Evaluator(device, forward) { Log = TextWriter.Null };
             var dir = Path.Combine(o.WorkDir, $"{arch}_{regime}", "eval");
             EvalSettings Settings(string name, IAttack? attack, AttackOptions? opts, AttackProtocol protocol) => new()
@@ -128,9 +130,7 @@ public sealed class ReproduceJob(ReproduceOptions o)
                     (o.StrongAll ? "; ensemble = APGD-based worst case per image" : "") + ".";
         ReproduceReport.WriteCsv(Path.Combine(o.WorkDir, "results.csv"), rows);
         var md = ReproduceReport.Markdown(rows, StrongName, reading, setup);
-        var tmp = Path.Combine(o.WorkDir, "results.md.tmp");
-        File.WriteAllText(tmp, md);
-        File.Move(tmp, Path.Combine(o.WorkDir, "results.md"), overwrite: true);
+        AtomicFile.WriteAllText(Path.Combine(o.WorkDir, "results.md"), md);
         Console.WriteLine();
         Console.WriteLine(ReproduceReport.ConsoleTable(rows, StrongName));
         Console.WriteLine(reading);

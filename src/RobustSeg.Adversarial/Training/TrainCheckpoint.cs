@@ -1,5 +1,5 @@
 using System.Globalization;
-using RobustSeg.Adversarial.Config;
+using RobustSeg.Config;
 using RobustSeg.Models;
 using RobustSeg.Nn;
 

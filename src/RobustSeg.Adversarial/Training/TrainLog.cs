@@ -1,3 +1,4 @@
+using RobustSeg.Engine.IO;
 using System.Globalization;
 
 namespace RobustSeg.Adversarial.Training;
@@ -20,10 +21,8 @@ public sealed class TrainLog : IDisposable
                 var first = line.Split(',')[0];
                 if (long.TryParse(first, NumberStyles.Integer, CultureInfo.InvariantCulture, out var it) && it <= keepUpToIteration) kept.Add(line);
             }
-        // Rewrite through a temporary file so a crash here never loses the kept rows.
-        var tmp = path + ".tmp";
-        File.WriteAllLines(tmp, new[] { IterationRecord.CsvHeader }.Concat(kept));
-        File.Move(tmp, path, overwrite: true);
+        // Rewritten atomically so a crash here never loses the kept rows; rows are then appended one per iteration.
+        AtomicFile.WriteAllText(path, string.Concat(new[] { IterationRecord.CsvHeader }.Concat(kept).Select(l => l + "\n")));
         _w = new StreamWriter(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read)) { NewLine = "\n" };
     }
 

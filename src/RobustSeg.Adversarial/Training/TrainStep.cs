@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using RobustSeg.Adversarial.Config;
+using RobustSeg.Config;
 using RobustSeg.Engine;
 using RobustSeg.Models;
 using RobustSeg.Nn;

@@ -1,6 +1,7 @@
+using RobustSeg.Adversarial.Loading;
 using System.Diagnostics;
 using System.Globalization;
-using RobustSeg.Adversarial.Config;
+using RobustSeg.Config;
 using RobustSeg.Engine;
 using RobustSeg.Models;
 using RobustSeg.Nn;
@@ -24,9 +25,6 @@ public sealed class Trainer
         Options = options ?? new TrainerOptions();
     }
 
-    public static ModelConfig ModelConfigOf(RunConfig cfg) => new(cfg.Train.Arch, cfg.Train.Layers, cfg.Data.Classes,
-        cfg.Train.ZoomFactor, cfg.Train.UsesDdcAtHeads, cfg.Train.Width, 0.1f, (ulong)cfg.Train.Seed);
-
     /// <summary>The last per-epoch validation (`evaluate: True`), or null.</summary>
     public Validation.Result? LastValidation { get; private set; }
 
@@ -39,8 +37,8 @@ public sealed class Trainer
         int perEpoch = loader.BatchesPerEpoch;
         long maxIter = (long)t.Epochs * perEpoch;
 
-        using var model = ModelFactory.Create(ModelConfigOf(cfg), Device);
-        if (!string.IsNullOrWhiteSpace(t.Weight)) InitialWeights.Load(model, t.Weight);
+        using var model = ModelFactory.Create(ModelLoader.ConfigOf(cfg), Device);
+        if (!string.IsNullOrWhiteSpace(t.Weight)) ModelLoader.LoadWeights(model, t.Weight, "TRAIN.weight");
         using var optimizer = model.CreateOptimizer(t.BaseLr, t.Momentum, t.WeightDecay);
         var poly = new PolyLR(optimizer, maxIter, t.Power);
         var step = TrainStep.FromConfig(model, optimizer, t);

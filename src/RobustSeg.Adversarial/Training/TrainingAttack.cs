@@ -1,4 +1,4 @@
-using RobustSeg.Adversarial.Config;
+using RobustSeg.Config;
 using RobustSeg.Engine;
 using RobustSeg.Models;
 

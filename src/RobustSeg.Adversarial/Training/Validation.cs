@@ -1,4 +1,4 @@
-using RobustSeg.Adversarial.Config;
+using RobustSeg.Config;
 using RobustSeg.Data;
 using RobustSeg.Data.Transforms;
 using RobustSeg.Engine;
@@ -16,7 +16,7 @@ public static class Validation
     public static Result Run(SegmentationModel model, RunConfig cfg, Device device)
     {
         var t = cfg.Train;
-        var dc = TrainingData.DataConfigOf(cfg);
+        var dc = DataConfig.From(cfg);
         if (dc.ValList is null || !File.Exists(dc.ValList)) throw new ConfigException($"{cfg.Source}: DATA.val_list: list file not found: {dc.ValList} (evaluate: True needs it)");
         var loader = new DataLoader(dc.Dataset("val"), SemsegTransforms.Val(t.TrainH, t.TrainW, (byte)t.IgnoreLabel), device,
             new DataLoaderOptions { BatchSize = t.BatchSizeVal, Shuffle = false, DropLast = false, Workers = t.Workers, Pixels = PixelScale.Unit });

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using RobustSeg.Adversarial.Attacks;
 using RobustSeg.Adversarial.Evaluation;
+using RobustSeg.Adversarial.Loading;
+using RobustSeg.Config;
 using RobustSeg.Data;
 using RobustSeg.Engine;
 
@@ -14,8 +16,8 @@ public sealed class TestCommand : ICliCommand
     public Command Build()
     {
         var cmd = new Command("test", "Evaluate a checkpoint: clean or adversarial mIoU/mAcc/allAcc with semseg's sliding-window inference");
-        var config = new Option<string>("--config") { Description = "YAML config (DATA, TRAIN, TEST sections)", Required = true };
-        var checkpoint = new Option<string>("--checkpoint") { Description = "model checkpoint (.safetensors of this project, or an original .pth)", Required = true };
+        var config = new ConfigCliOptions();
+        var checkpoint = new Option<string?>("--checkpoint") { Description = "model checkpoint (.safetensors of this project, or an original .pth); default: TEST.model_path" };
         var attack = new Option<string>("--attack") { Description = "none|" + string.Join("|", AttackFactory.Names.Skip(1)), DefaultValueFactory = _ => "none" };
         var source = new Option<string?>("--source-checkpoint") { Description = "black-box: craft the attack on this model, evaluate the --checkpoint model" };
         var flip = new Option<bool>("--flip") { Description = "average with the mirrored image's prediction (not with the legacy protocol)" };
@@ -24,53 +26,41 @@ public sealed class TestCommand : ICliCommand
         var shared = new AttackCliOptions();
         var device = new Option<string>("--device") { Description = "cpu, ilgpu-cpu, cuda or auto", DefaultValueFactory = _ => "auto" };
         var noImages = new Option<bool>("--no-images") { Description = "do not write per-image PNGs" };
-        foreach (var o in new Option[] { config, checkpoint, attack, source, flip, saveDir, limit, device, noImages }.Concat(shared.All))
+        foreach (var o in new Option[] { checkpoint, attack, source, flip, saveDir, limit, device, noImages }.Concat(config.All).Concat(shared.All))
             cmd.Options.Add(o);
-        cmd.SetAction(pr => NoLoaderIsUserError(() =>
+        cmd.SetAction(pr =>
         {
-            var cfgPath = pr.GetValue(config)!;
-            var cfg = EvalConfig.Load(cfgPath);
-            var data = cfg.Data;
-            var (atk, opts, proto) = shared.Create(pr, pr.GetValue(attack)!, cfg.IgnoreLabel);
-            if (atk is null && pr.GetValue(source) is not null) throw new ArgumentException("--source-checkpoint needs an --attack to transfer");
+            var cfg = config.Load(pr);
+            var data = DataConfig.From(cfg);
+            var (atk, opts, proto) = shared.Create(pr, pr.GetValue(attack)!, cfg.Train.IgnoreLabel);
+            if (atk is null && pr.GetValue(source) is not null) throw new ConfigException("--source-checkpoint needs an --attack to transfer");
             bool flipOn = pr.GetValue(flip);
-            if (flipOn && atk is not null && proto == AttackProtocol.Legacy) throw new ArgumentException("--flip is not part of the legacy protocol (the paper evaluates without flipping)");
+            if (flipOn && atk is not null && proto == AttackProtocol.Legacy) throw new ConfigException("--flip is not part of the legacy protocol (the paper evaluates without flipping)");
+            var ckpt = pr.GetValue(checkpoint) ?? cfg.Test.ModelPath
+                ?? throw new ConfigException($"no checkpoint: give --checkpoint FILE or set TEST.model_path in {cfg.Source}");
 
             var dev = Device.Get(pr.GetValue(device)!);
-            var ds = data.Dataset("val");
-            using var model = EvalModelSource.Load(pr.GetValue(checkpoint)!, cfgPath, cfg, dev);
-            var srcModel = pr.GetValue(source) is { } sp ? EvalModelSource.Load(sp, cfgPath, cfg, dev) : null;
-            try
+            var ds = data.Dataset("test");
+            using var model = ModelLoader.LoadForEval(ckpt, cfg, dev);
+            using var srcModel = pr.GetValue(source) is { } sp ? ModelLoader.LoadForEval(sp, cfg, dev) : null;
+            var settings = new EvalSettings
             {
-                var settings = new EvalSettings
-                {
-                    Classes = cfg.Classes, BaseSize = cfg.BaseSize, CropH = cfg.TestH, CropW = cfg.TestW,
-                    Flip = flipOn, IgnoreIndex = cfg.IgnoreLabel, Attack = atk, AttackOptions = opts, Protocol = proto,
-                    SaveDir = pr.GetValue(saveDir) ?? cfg.SaveFolder, SaveImages = !pr.GetValue(noImages),
-                };
-                Console.WriteLine($"model {model.Description} on {dev.Describe()}");
-                Console.WriteLine($"data {ds.Count} images from {data.ValList}; base size {settings.BaseSize}, crop {settings.CropH}x{settings.CropW}{(flipOn ? ", flip" : "")}");
-                Console.WriteLine($"attack: {AttackSetup.Describe(atk, opts, proto)}{(srcModel is null ? "" : $"; black-box from {pr.GetValue(source)}")}");
-                var ev = new Evaluator(dev, model.Forward, srcModel?.Forward);
-                var limitN = pr.GetValue(limit);
-                var scores = ev.Run(DatasetSamples.Enumerate(ds, limitN), settings, limitN, ds.Count);
-                Console.Write(EvalReport.Table(scores));
-                if (settings.SaveDir is not null) Console.WriteLine($"wrote metrics.csv and per_class.csv to {settings.SaveDir}");
-                return 0;
-            }
-            finally { srcModel?.Dispose(); }
-        }));
+                Classes = cfg.Data.Classes, BaseSize = cfg.Test.BaseSize, CropH = cfg.Test.TestH, CropW = cfg.Test.TestW,
+                Scales = cfg.Test.Scales, Flip = flipOn, IgnoreIndex = cfg.Train.IgnoreLabel, Attack = atk, AttackOptions = opts, Protocol = proto,
+                SaveDir = pr.GetValue(saveDir) ?? cfg.Test.SaveFolder, SaveImages = !pr.GetValue(noImages),
+                ClassNames = data.ClassNames(), Palette = data.Palette(),
+            };
+            Console.WriteLine($"model {model.Config.Describe()} on {dev.Describe()}");
+            Console.WriteLine($"data {ds.Count} images from {data.ListOf("test")}; base size {settings.BaseSize}, crop {settings.CropH}x{settings.CropW}" +
+                $"{(settings.Scales.Count > 1 ? $", scales {string.Join(",", settings.Scales)}" : "")}{(flipOn ? ", flip" : "")}");
+            Console.WriteLine($"attack: {AttackSetup.Describe(atk, opts, proto)}{(srcModel is null ? "" : $"; black-box from {pr.GetValue(source)}")}");
+            var ev = new Evaluator(dev, ModelLoader.AsForward(model), srcModel is null ? null : ModelLoader.AsForward(srcModel));
+            var limitN = pr.GetValue(limit);
+            var scores = ev.Run(DatasetSamples.Enumerate(ds, limitN), settings, limitN, ds.Count);
+            Console.Write(EvalReport.Table(scores, settings.ClassNames));
+            if (settings.SaveDir is not null) Console.WriteLine($"wrote metrics.csv and per_class.csv to {settings.SaveDir}");
+            return 0;
+        });
         return cmd;
-    }
-
-    /// <summary>A build without a model loader is a setup problem, not a crash: one line, exit 2.</summary>
-    internal static int NoLoaderIsUserError(Func<int> body)
-    {
-        try { return body(); }
-        catch (NotSupportedException e)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return 2;
-        }
     }
 }

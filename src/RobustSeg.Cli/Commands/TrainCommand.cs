@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using RobustSeg.Adversarial.Config;
+using RobustSeg.Config;
 using RobustSeg.Adversarial.Training;
 using RobustSeg.Engine;
 
@@ -14,20 +14,15 @@ public sealed class TrainCommand : ICliCommand
     public Command Build()
     {
         var cmd = new Command("train", "Train PSPNet/DeepLabV3 with no defence, SAT or DDC-AT from a YAML config");
-        var config = new Option<string>("--config") { Description = "YAML config (semseg keys; see config/)", Required = true };
-        var set = new Option<string[]>("--set")
-        {
-            Description = "override a key: TRAIN.base_lr=0.02 or base_lr=0.02 (repeatable)",
-            AllowMultipleArgumentsPerToken = false,
-            DefaultValueFactory = _ => [],
-        };
+        var config = new ConfigCliOptions();
         var device = new Option<string>("--device") { Description = "cpu, ilgpu-cpu, cuda or auto", DefaultValueFactory = _ => "auto" };
         var resume = new Option<string?>("--resume") { Description = "checkpoint to continue from (overrides TRAIN.resume)" };
         var quiet = new Option<bool>("--quiet") { Description = "no progress lines" };
-        cmd.Options.Add(config); cmd.Options.Add(set); cmd.Options.Add(device); cmd.Options.Add(resume); cmd.Options.Add(quiet);
+        foreach (var o in config.All) cmd.Options.Add(o);
+        cmd.Options.Add(device); cmd.Options.Add(resume); cmd.Options.Add(quiet);
         cmd.SetAction(pr =>
         {
-            var cfg = RunConfig.Load(pr.GetValue(config)!, pr.GetValue(set));
+            var cfg = config.Load(pr);
             var dev = Device.Get(pr.GetValue(device)!);
             var trainer = new Trainer(cfg, dev, new TrainerOptions
             {

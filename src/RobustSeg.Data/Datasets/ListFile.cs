@@ -1,3 +1,4 @@
+using RobustSeg.Engine.IO;
 namespace RobustSeg.Data;
 
 /// <summary>semseg list files: one sample per line, `image_path label_path` (or only `image_path` for

@@ -1,3 +1,4 @@
+using RobustSeg.Engine.IO;
 using System.Globalization;
 using RobustSeg.Data.Transforms;
 

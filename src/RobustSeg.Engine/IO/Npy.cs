@@ -79,15 +79,13 @@ public static partial class Npy
         var header = $"{{'descr': '<f4', 'fortran_order': False, 'shape': {shapeText}, }}";
         int total = 10 + header.Length + 1;
         header += new string(' ', (64 - total % 64) % 64) + "\n";
-        var tmp = path + ".tmp";
-        using (var f = File.Create(tmp))
-        using (var bw = new BinaryWriter(f))
+        AtomicFile.Write(path, f =>
         {
+            using var bw = new BinaryWriter(f, Encoding.ASCII, leaveOpen: true);
             bw.Write((byte)0x93); bw.Write(Encoding.ASCII.GetBytes("NUMPY")); bw.Write((byte)1); bw.Write((byte)0);
             bw.Write((ushort)header.Length); bw.Write(Encoding.ASCII.GetBytes(header));
             foreach (var v in data) bw.Write(v);
-        }
-        File.Move(tmp, path, overwrite: true);
+        });
     }
 
     public static void Write(string path, Tensor t) => Write(path, t.ToArray(), t.Shape);

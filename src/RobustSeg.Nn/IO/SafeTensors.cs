@@ -1,3 +1,4 @@
+using RobustSeg.Engine.IO;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Text;

@@ -1,10 +1,8 @@
-namespace RobustSeg.Adversarial.Config;
+namespace RobustSeg.Config;
 
 /// <summary>Checks the values together after reading and overriding; messages name the key and the file.</summary>
 public static class ConfigValidator
 {
-    static readonly int[] SupportedLayers = [18, 34, 50, 101, 152];
-
     public static void Validate(RunConfig c)
     {
         var t = c.Train;
@@ -12,12 +10,15 @@ public static class ConfigValidator
         {
             if (!ok) throw new ConfigException($"{c.Source}: {key}: {what}");
         }
-        Require(c.Data.Classes >= 2, "DATA.classes", $"must be at least 2, got {c.Data.Classes}");
-        Require(t.Arch is "psp" or "aspp", "TRAIN.arch", $"expected psp or aspp, got '{t.Arch}'");
-        Require(SupportedLayers.Contains(t.Layers), "TRAIN.layers", $"expected one of {string.Join(", ", SupportedLayers)}, got {t.Layers}");
-        Require(t.Width > 0 && t.Width <= 4, "TRAIN.width", $"expected a multiplier in (0, 4], got {t.Width}");
-        Require(t.TrainH >= 9 && (t.TrainH - 1) % 8 == 0, "TRAIN.train_h", $"must satisfy (train_h - 1) % 8 == 0 and be at least 9, got {t.TrainH}");
-        Require(t.TrainW >= 9 && (t.TrainW - 1) % 8 == 0, "TRAIN.train_w", $"must satisfy (train_w - 1) % 8 == 0 and be at least 9, got {t.TrainW}");
+        Require(c.Data.Classes >= ModelRules.MinClasses && c.Data.Classes <= ModelRules.MaxClasses, "DATA.classes",
+            $"expected {ModelRules.MinClasses}..{ModelRules.MaxClasses}, got {c.Data.Classes}");
+        Require(c.Data.LabelFormat.Trim().ToLowerInvariant().Replace("-", "_") is "auto" or "index" or "indices" or "trainids" or "cityscapes_labelids" or "labelids",
+            "DATA.label_format", $"expected auto, index or cityscapes_labelids, got '{c.Data.LabelFormat}'");
+        Require(ModelRules.Archs.Contains(t.Arch), "TRAIN.arch", $"expected psp or aspp, got '{t.Arch}'");
+        Require(ModelRules.SupportedLayers.Contains(t.Layers), "TRAIN.layers", $"expected one of {string.Join(", ", ModelRules.SupportedLayers)}, got {t.Layers}");
+        Require(t.Width > 0 && t.Width <= ModelRules.MaxWidth, "TRAIN.width", $"expected a multiplier in (0, {ModelRules.MaxWidth}], got {t.Width}");
+        Require(ModelRules.IsValidSide(t.TrainH), "TRAIN.train_h", ModelRules.CheckSide(t.TrainH) ?? "");
+        Require(ModelRules.IsValidSide(t.TrainW), "TRAIN.train_w", ModelRules.CheckSide(t.TrainW) ?? "");
         Require(t.ZoomFactor == 8, "TRAIN.zoom_factor", $"only 8 is supported (logits are upsampled to the input size), got {t.ZoomFactor}");
         Require(t.ScaleMin > 0 && t.ScaleMin <= t.ScaleMax, "TRAIN.scale_min", $"need 0 < scale_min <= scale_max, got {t.ScaleMin} and {t.ScaleMax}");
         Require(t.RotateMin <= t.RotateMax, "TRAIN.rotate_min", $"need rotate_min <= rotate_max, got {t.RotateMin} and {t.RotateMax}");
@@ -43,9 +44,13 @@ public static class ConfigValidator
         Require(t.AttackStep > 0, "TRAIN.attack_alpha", $"must be > 0, got {t.AttackStep}");
         Require(!(t.DdcAt == false && t.Regime == Regime.DdcAt), "TRAIN.ddcat", "regime ddcat needs the DDC-AT heads (ddcat: true or empty)");
         Require(!(t.DdcAt == true && t.Regime != Regime.DdcAt), "TRAIN.ddcat", $"the DDC-AT heads are trained only by regime ddcat, got regime {t.Regime.ToKey()}");
-        Require(c.Test.TestH >= 9 && (c.Test.TestH - 1) % 8 == 0, "TEST.test_h", $"must satisfy (test_h - 1) % 8 == 0, got {c.Test.TestH}");
-        Require(c.Test.TestW >= 9 && (c.Test.TestW - 1) % 8 == 0, "TEST.test_w", $"must satisfy (test_w - 1) % 8 == 0, got {c.Test.TestW}");
+        Require(ModelRules.IsValidSide(c.Test.TestH), "TEST.test_h", ModelRules.CheckSide(c.Test.TestH) ?? "");
+        Require(ModelRules.IsValidSide(c.Test.TestW), "TEST.test_w", ModelRules.CheckSide(c.Test.TestW) ?? "");
         Require(c.Test.BaseSize >= 1, "TEST.base_size", $"must be >= 1, got {c.Test.BaseSize}");
         Require(c.Test.Scales.Length >= 1 && c.Test.Scales.All(s => s > 0), "TEST.scales", "needs at least one scale, all > 0");
+        Require(!c.Test.HasPrediction, "TEST.has_prediction", "True is not supported (semseg's re-scoring of saved predictions); use False");
+        Require(c.Test.IndexStart >= 0, "TEST.index_start", $"must be >= 0, got {c.Test.IndexStart}");
+        Require(c.Test.IndexStep >= 0, "TEST.index_step", $"must be >= 0 (0: to the end of the list), got {c.Test.IndexStep}");
+        Require(c.Test.Split is "train" or "val" or "test", "TEST.split", $"expected train, val or test, got '{c.Test.Split}'");
     }
 }

@@ -1,4 +1,4 @@
-namespace RobustSeg.Adversarial.Config;
+namespace RobustSeg.Config;
 
 /// <summary>Distributed: kept so the original configs load unchanged; this implementation trains on one
 /// device and ignores these values.</summary>

@@ -1,6 +1,10 @@
-namespace RobustSeg.Data;
+using System.Text;
 
-/// <summary>Writes files through a temporary sibling and a rename, so a crash never leaves a half-written file.</summary>
+namespace RobustSeg.Engine.IO;
+
+/// <summary>The project's one way to write a file: into a temporary sibling in the same folder, flushed to
+/// disk, then renamed over the target, so a reader (or a crash) never sees a half-written file. Every writer
+/// (checkpoints, configs, CSVs, PNGs, .npy, reports) goes through it.</summary>
 public static class AtomicFile
 {
     public static void Write(string path, Action<Stream> write)
@@ -11,8 +15,11 @@ public static class AtomicFile
         var tmp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
         {
-            using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
+            {
                 write(fs);
+                fs.Flush(flushToDisk: true);
+            }
             File.Move(tmp, full, overwrite: true);
         }
         catch
@@ -23,7 +30,7 @@ public static class AtomicFile
     }
 
     public static void WriteAllText(string path, string text) =>
-        Write(path, s => { using var w = new StreamWriter(s, new System.Text.UTF8Encoding(false)); w.Write(text); });
+        Write(path, s => { using var w = new StreamWriter(s, new UTF8Encoding(false), 1 << 16, leaveOpen: true); w.Write(text); });
 
     public static void WriteAllBytes(string path, byte[] bytes) => Write(path, s => s.Write(bytes));
 }

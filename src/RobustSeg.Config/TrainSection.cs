@@ -1,4 +1,4 @@
-namespace RobustSeg.Adversarial.Config;
+namespace RobustSeg.Config;
 
 /// <summary>TRAIN: semseg's keys plus the regime, the model size and the training attack.</summary>
 public sealed class TrainSection
@@ -16,7 +16,7 @@ public sealed class TrainSection
     [ConfigKey("zoom_factor")] public int ZoomFactor { get; set; } = 8;
     [ConfigKey("ignore_label")] public int IgnoreLabel { get; set; } = 255;
     [ConfigKey("aux_weight")] public double AuxWeight { get; set; } = 0.4;
-    [ConfigKey("train_gpu")] public int[] TrainGpu { get; set; } = [0];
+    [ConfigKey("train_gpu", "kept for the original configs; the device is chosen with --device")] public int[] TrainGpu { get; set; } = [0];
     [ConfigKey("workers", "background loader workers")] public int Workers { get; set; } = 2;
     [ConfigKey("batch_size")] public int BatchSize { get; set; } = 16;
     [ConfigKey("batch_size_val")] public int BatchSizeVal { get; set; } = 8;
@@ -30,8 +30,8 @@ public sealed class TrainSection
     [ConfigKey("print_freq")] public int PrintFreq { get; set; } = 10;
     [ConfigKey("save_freq")] public int SaveFreq { get; set; } = 1;
     [ConfigKey("save_path")] public string SavePath { get; set; } = "exp/model";
-    [ConfigKey("weight", "initial weights: .safetensors or .pth")] public string? Weight { get; set; }
-    [ConfigKey("resume", "checkpoint to continue from")] public string? Resume { get; set; }
+    [ConfigKey("weight", "initial weights: .safetensors or .pth", InputPath = true)] public string? Weight { get; set; }
+    [ConfigKey("resume", "checkpoint to continue from", InputPath = true)] public string? Resume { get; set; }
     [ConfigKey("evaluate")] public bool Evaluate { get; set; }
 
     [ConfigKey("regime", "nodefense, sat or ddcat")] public Regime Regime { get; set; } = Regime.NoDefense;

@@ -1,9 +1,9 @@
 using System.Reflection;
 
-namespace RobustSeg.Adversarial.Config;
+namespace RobustSeg.Config;
 
 /// <summary>One key of the schema: its section, its name and the property that holds it.</summary>
-public sealed record ConfigKeyInfo(string Section, string Name, PropertyInfo Property, string Help)
+public sealed record ConfigKeyInfo(string Section, string Name, PropertyInfo Property, string Help, bool InputPath = false, bool ListPath = false, bool Required = false)
 {
     public string FullName => $"{Section}.{Name}";
     public Type ValueType => Property.PropertyType;
@@ -40,7 +40,7 @@ public static class ConfigKeys
         {
             foreach (var p in t.GetProperties(BindingFlags.Public | BindingFlags.Instance))
                 if (p.GetCustomAttribute<ConfigKeyAttribute>() is { } a)
-                    list.Add(new ConfigKeyInfo(section, a.Name, p, a.Help));
+                    list.Add(new ConfigKeyInfo(section, a.Name, p, a.Help, a.InputPath || a.ListPath, a.ListPath, a.Required));
         }
         Add("DATA", typeof(DataSection));
         Add("TRAIN", typeof(TrainSection));

@@ -1,4 +1,4 @@
-namespace RobustSeg.Adversarial.Config;
+namespace RobustSeg.Config;
 
 /// <summary>A whole configuration (the four sections of semseg's YAML files) and where it came from.</summary>
 public sealed class RunConfig
@@ -21,6 +21,7 @@ public sealed class RunConfig
     public void Set(string assignment)
     {
         ConfigLoader.ApplyOverride(this, assignment);
+        ConfigPaths.Resolve(this, new HashSet<string>());
         ConfigValidator.Validate(this);
     }
 
@@ -34,10 +35,6 @@ public sealed class RunConfig
     /// <summary>Writes the resolved configuration atomically (temp file + rename).</summary>
     public void Save(string path)
     {
-        var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        Directory.CreateDirectory(dir);
-        var tmp = path + ".tmp";
-        File.WriteAllText(tmp, ToYaml());
-        File.Move(tmp, path, overwrite: true);
+        RobustSeg.Engine.IO.AtomicFile.WriteAllText(path, ToYaml());
     }
 }

@@ -1,4 +1,4 @@
-namespace RobustSeg.Adversarial.Config;
+namespace RobustSeg.Config;
 
 /// <summary>Training regime of DESIGN section 5.</summary>
 public enum Regime

@@ -2,7 +2,7 @@ using System.Collections;
 using System.Globalization;
 using System.Text;
 
-namespace RobustSeg.Adversarial.Config;
+namespace RobustSeg.Config;
 
 /// <summary>Writes a configuration back as YAML that ConfigLoader reads to the same values (saved next to
 /// checkpoints so a run records exactly what it used).</summary>

@@ -2,7 +2,7 @@ using System.Globalization;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
-namespace RobustSeg.Adversarial.Config;
+namespace RobustSeg.Config;
 
 /// <summary>Converts a YAML node to the type of a config property, strictly: a wrong type is an error that
 /// names the key and where it came from.</summary>

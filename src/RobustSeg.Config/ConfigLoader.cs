@@ -1,10 +1,12 @@
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
-namespace RobustSeg.Adversarial.Config;
+namespace RobustSeg.Config;
 
-/// <summary>Strict YAML reading: every section and key must be known and every value of the right type;
-/// missing keys keep their defaults. Errors name the file, the line and the key.</summary>
+/// <summary>Strict YAML reading, the only one in the project: section names are case-insensitive, every key
+/// must be known (an unknown one is an error with a did-you-mean suggestion) and every value of the right type;
+/// missing keys keep their defaults; `--set` overrides apply after the file; relative paths are then resolved
+/// by <see cref="ConfigPaths"/>. Errors name the file, the line and the key.</summary>
 public static class ConfigLoader
 {
     public static RunConfig Load(string path, IEnumerable<string>? overrides = null)
@@ -19,6 +21,7 @@ public static class ConfigLoader
     public static RunConfig Parse(string yaml, string source, IEnumerable<string>? overrides = null)
     {
         var cfg = new RunConfig { Source = source };
+        var fromFile = new HashSet<string>();
         var stream = new YamlStream();
         try { stream.Load(new StringReader(yaml)); }
         catch (YamlException e)
@@ -51,16 +54,26 @@ public static class ConfigLoader
                 }
                 var where = $"{source}: line {kv.Start.Line}: {key.FullName}";
                 key.Set(cfg, ConfigValueParser.Convert(kv, key.ValueType, where, key.IsNullable));
+                fromFile.Add(key.FullName);
             }
         }
+        var given = new HashSet<string>(fromFile);
         if (overrides != null)
-            foreach (var o in overrides) ApplyOverride(cfg, o);
+            foreach (var o in overrides)
+            {
+                var k = ApplyOverride(cfg, o).FullName;
+                fromFile.Remove(k);
+                given.Add(k);
+            }
+        foreach (var k in ConfigKeys.All.Where(k => k.Required && !given.Contains(k.FullName)))
+            throw new ConfigException($"{source}: {k.FullName} is missing ({k.Help}); set it in the file or with --set {k.FullName}=...");
+        ConfigPaths.Resolve(cfg, fromFile);
         ConfigValidator.Validate(cfg);
         return cfg;
     }
 
     /// <summary>`TRAIN.base_lr=0.02` or `base_lr=0.02`; the value is read as YAML (numbers, true/false, [lists], empty = null).</summary>
-    public static void ApplyOverride(RunConfig cfg, string assignment)
+    public static ConfigKeyInfo ApplyOverride(RunConfig cfg, string assignment)
     {
         int eq = assignment.IndexOf('=');
         if (eq <= 0) throw new ConfigException($"--set '{assignment}': expected key=value, e.g. TRAIN.base_lr=0.02");
@@ -73,6 +86,7 @@ public static class ConfigLoader
             ? new YamlScalarNode(text.Trim()) { Style = text.Trim().Length == 0 ? ScalarStyle.Plain : ScalarStyle.SingleQuoted }
             : ConfigValueParser.ParseValueText(text, where);
         key.Set(cfg, ConfigValueParser.Convert(node, key.ValueType, where, key.IsNullable));
+        return key;
     }
 
     /// <summary>Finds a key by `SECTION.name` or by its (unique) flat name.</summary>

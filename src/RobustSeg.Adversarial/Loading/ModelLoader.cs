@@ -1,0 +1,76 @@
+using RobustSeg.Adversarial.Attacks;
+using RobustSeg.Config;
+using RobustSeg.Engine;
+using RobustSeg.Models;
+using RobustSeg.Models.Import;
+using RobustSeg.Nn.IO;
+
+namespace RobustSeg.Adversarial.Loading;
+
+/// <summary>How every command gets a model: the one translation of a configuration into a <see cref="ModelConfig"/>,
+/// the one entry point for loading weights into a model (this project's .safetensors, original .pth), and the
+/// evaluation loader (a checkpoint, deployed and in eval mode).</summary>
+public static class ModelLoader
+{
+    /// <summary>The model a configuration describes (TRAIN arch, layers, zoom_factor, ddcat, width; DATA classes;
+    /// the seed initialises it).</summary>
+    public static ModelConfig ConfigOf(RunConfig cfg) => new(cfg.Train.Arch, cfg.Train.Layers, cfg.Data.Classes,
+        cfg.Train.ZoomFactor, cfg.Train.UsesDdcAtHeads, cfg.Train.Width, 0.1f, (ulong)cfg.Train.Seed);
+
+    /// <summary>Loads a weights file into a built model, strictly (every key present, none unexpected, every shape
+    /// equal): a .safetensors state dict (a RobustSeg checkpoint or any file with the model's keys) or an original
+    /// PyTorch checkpoint (.pth/.pt/.tar; {'state_dict': ...} with `module.` keys, or a bare state dict).
+    /// <paramref name="key"/> names the config key or option the path came from, for messages.</summary>
+    public static void LoadWeights(SegmentationModel model, string path, string key)
+    {
+        if (!File.Exists(path)) throw new ConfigException($"{key}: file not found: {path}");
+        switch (Path.GetExtension(path).ToLowerInvariant())
+        {
+            case ".safetensors":
+                using (var f = SafeTensors.Load(path, model.Device))
+                    model.LoadStateDict(f.Tensors, strict: true, sourceName: path);
+                return;
+            case ".pth" or ".pt" or ".tar":
+                var sd = PthReader.ReadStateDict(path, model.Device, out _);
+                try { model.LoadStateDict(sd, strict: true, sourceName: path); }
+                finally { foreach (var t in sd.Values) t.Dispose(); }
+                return;
+            default:
+                throw new ConfigException($"{key}: {path}: expected a .safetensors or .pth file");
+        }
+    }
+
+    /// <summary>The model to evaluate from a checkpoint: this project's safetensors checkpoints rebuild their own
+    /// architecture from their metadata; original `.pth` files use the config's model (<see cref="ConfigOf"/>).
+    /// DDC-AT models are deployed (cls1 -> cls), since inference and attacks use only the main branch; the model
+    /// is in eval mode and its class count must equal DATA.classes.</summary>
+    public static SegmentationModel LoadForEval(string checkpoint, RunConfig cfg, Device device)
+    {
+        if (!File.Exists(checkpoint)) throw new FileNotFoundException($"checkpoint not found: {checkpoint}", checkpoint);
+        SegmentationModel model;
+        if (checkpoint.EndsWith(".pth", StringComparison.OrdinalIgnoreCase) || checkpoint.EndsWith(".pt", StringComparison.OrdinalIgnoreCase))
+            model = PthImport.Load(checkpoint, ConfigOf(cfg), device, deploy: true, out _);
+        else
+        {
+            (model, _) = ModelFactory.Load(checkpoint, device);
+            if (model.IsDdcat)
+            {
+                var plain = ModelFactory.Deploy(model);
+                model.Dispose();
+                model = plain;
+            }
+        }
+        if (model.Config.Classes != cfg.Data.Classes)
+        {
+            int k = model.Config.Classes;
+            model.Dispose();
+            throw new InvalidDataException($"{checkpoint}: the model has {k} classes but {cfg.Source} says DATA.classes = {cfg.Data.Classes}");
+        }
+        model.Eval();
+        return model;
+    }
+
+    /// <summary>The model as a function of [0,1] images (ImageNet normalisation inside, eval mode).</summary>
+    public static SegForward AsForward(SegmentationModel model) =>
+        SegForwardExtensions.FromNormalised(model.Forward, SegForwardExtensions.ImageNetMean, SegForwardExtensions.ImageNetStd);
+}
