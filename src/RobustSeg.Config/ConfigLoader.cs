@@ -28,6 +28,11 @@ public static class ConfigLoader
         {
             throw new ConfigException($"{source}: line {e.Start.Line}: not valid YAML: {e.InnerException?.Message ?? e.Message}");
         }
+        catch (InvalidOperationException e)
+        {
+            // YamlDotNet's scanner throws this for some unterminated flow collections (e.g. `key: [a` then more keys).
+            throw new ConfigException($"{source}: not valid YAML ({e.Message}; an unclosed [ or {{?)");
+        }
         if (stream.Documents.Count == 0) throw new ConfigException($"{source}: the file is empty");
         if (stream.Documents.Count > 1) throw new ConfigException($"{source}: expected one YAML document, found {stream.Documents.Count}");
         if (stream.Documents[0].RootNode is not YamlMappingNode root)
