@@ -77,7 +77,7 @@ public class AttackTests
     {
         using var s = Tensor.Scope();
         var (x, y, clean) = Batch(Device.Cpu);
-        var o = AttackOptions.TrainingBim;
+        var o = AttackOptions.Training();
         Assert.That((o.Eps, o.Alpha, o.Steps, o.RandomStart), Is.EqualTo((0.03f, 0.01f, 3, false)));
         var steps = new List<AttackStepInfo>();
         var adv = new Bim().Perturb(Model.Forward, x, y, new AttackContext(o, info => steps.Add(info))).ToArray();

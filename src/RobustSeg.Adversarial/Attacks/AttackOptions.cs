@@ -20,8 +20,10 @@ public sealed record AttackOptions
     /// end). Off for the training-time BIM, which uses the last iterate as the original does.</summary>
     public bool KeepBest { get; init; } = true;
 
-    /// <summary>The training-time attack of DESIGN section 5: eps 0.03, 3 steps of eps/3, no random start, last iterate.</summary>
-    public static AttackOptions TrainingBim => new() { Eps = 0.03f, Alpha = 0.01f, Steps = 3, RandomStart = false, KeepBest = false };
+    /// <summary>The training-time attack of DESIGN section 5 (TRAIN.attack_eps / attack_steps / attack_alpha):
+    /// by default eps 0.03, 3 steps of eps/3, no random start, last iterate.</summary>
+    public static AttackOptions Training(float eps = 0.03f, int steps = 3, float? alpha = null, int ignoreIndex = 255) =>
+        new() { Eps = eps, Alpha = alpha ?? eps / steps, Steps = steps, RandomStart = false, KeepBest = false, IgnoreIndex = ignoreIndex };
 
     /// <summary>The paper's test attack (legacy protocol): eps 0.03, 2 steps of 0.01, no random start.</summary>
     public static AttackOptions LegacyBim => new() { Eps = 0.03f, Alpha = 0.01f, Steps = 2, RandomStart = false, KeepBest = false };

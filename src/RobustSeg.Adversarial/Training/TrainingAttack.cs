@@ -1,3 +1,4 @@
+using RobustSeg.Adversarial.Attacks;
 using RobustSeg.Config;
 using RobustSeg.Engine;
 using RobustSeg.Models;
@@ -7,8 +8,7 @@ namespace RobustSeg.Adversarial.Training;
 /// <summary>The training-time attack of DESIGN section 5: L-inf BIM in [0,1] pixel space (eps 0.03, 3 steps of
 /// eps/3, no random start, last iterate), mean CE with ignore 255 on the deployed output (cls, or cls1 for DDC-AT),
 /// the model in eval mode, gradients w.r.t. the input only (Autograd.Grad skips every weight gradient); each
-/// step is the engine's fused sign step clipped to the eps ball and to [0,1]. Kept here rather than taken from
-/// the attacks library so training depends only on the engine and the models; the math is the same BIM.</summary>
+/// step is the engine's fused sign step clipped to the eps ball and to [0,1]. It runs the attacks library's BIM.</summary>
 public sealed class TrainingAttack
 {
     public float Eps { get; }
@@ -31,37 +31,20 @@ public sealed class TrainingAttack
     public static Func<Tensor, Tensor> Deployed(SegmentationModel model) =>
         x => model.Run(Normalization.Normalize(x), ForwardOptions.Default).Logits;
 
-    /// <summary>Adversarial versions of `images01` (a new tensor in the caller's scope). The model is put in eval
-    /// mode for the attack and its previous mode restored.</summary>
+    /// <summary>The options the library BIM runs with.</summary>
+    public AttackOptions Options => AttackOptions.Training(Eps, Steps, Alpha, IgnoreIndex);
+
+    /// <summary>Adversarial versions of `images01` (a new tensor in the caller's scope): the library's
+    /// <see cref="Bim"/> (the same code as `test --protocol legacy`) on the deployed output. The model is put in
+    /// eval mode for the attack and its previous mode restored.</summary>
     public Tensor Perturb(SegmentationModel model, Tensor images01, Tensor labels)
     {
         bool wasTraining = model.IsTraining;
         model.Eval();
-        var forward = Deployed(model);
-        Tensor x = images01;
         try
         {
-            for (int t = 0; t < Steps; t++)
-            {
-                Tensor next;
-                using (var scope = Tensor.Scope())
-                {
-                    var xv = x.Detach();
-                    xv.RequiresGrad = true;
-                    var loss = F.CrossEntropy(forward(xv), labels, IgnoreIndex);
-                    var grad = Autograd.Grad(loss, [xv])[0];
-                    using (Autograd.NoGrad()) next = F.AttackStep(x, grad, images01, Alpha, Eps);
-                    scope.Keep(next);
-                }
-                if (!ReferenceEquals(x, images01)) x.Dispose();
-                x = next;
-            }
-            return ReferenceEquals(x, images01) ? images01.Clone() : x;
-        }
-        catch
-        {
-            if (!ReferenceEquals(x, images01)) x.Dispose();
-            throw;
+            var deployed = Deployed(model);
+            return new Bim().Perturb(x => deployed(x), images01, labels, new AttackContext(Options));
         }
         finally { model.Train(wasTraining); }
     }
