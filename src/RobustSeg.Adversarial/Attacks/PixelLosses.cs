@@ -106,16 +106,3 @@ public sealed class MarginLoss : IPixelLoss
         return F.Mul(F.Sub(zOther, zy), valid);
     }
 }
-
-public static class PixelLosses
-{
-    public static IPixelLoss Parse(string name) => name.ToLowerInvariant() switch
-    {
-        "ce" => new CrossEntropyLoss(),
-        "segpgd" => new SegPgdLoss(),
-        "cospgd" => new CosPgdLoss(),
-        "masked-ce" or "maskedce" => new MaskedCrossEntropyLoss(),
-        "margin" or "dlr" => new MarginLoss(),
-        _ => throw new ArgumentException($"unknown attack loss '{name}' (expected ce, segpgd, cospgd, masked-ce, margin)"),
-    };
-}
