@@ -7,16 +7,16 @@ namespace RobustSeg.Kernels;
 
 public struct FillArgs { public ArrayView<float> Y; public float Value; public int N, Chunk; }
 public struct CopyArgs { public ArrayView<float> X, Y; public int N, Chunk; }
-public struct UnaryArgs { public ArrayView<float> X, Y; public int Op; public float P0, P1; public int N, Chunk; }
-public struct UnaryGradArgs { public ArrayView<float> X, Y, DY, DX; public int Op; public float P0, P1; public int N, Chunk; }
-public struct BinaryArgs { public ArrayView<float> A, B, Y; public int Op, N, Chunk; }
+public struct UnaryArgs { public ArrayView<float> X, Y; public UnaryOp Op; public float P0, P1; public int N, Chunk; }
+public struct UnaryGradArgs { public ArrayView<float> X, Y, DY, DX; public UnaryOp Op; public float P0, P1; public int N, Chunk; }
+public struct BinaryArgs { public ArrayView<float> A, B, Y; public BinaryOp Op; public int N, Chunk; }
 public struct AxpbyArgs { public ArrayView<float> X, Y, Out; public float A, B; public int N, Chunk; }
 /// <summary>y[n,c,s] = x[n,c,s] op v[c].</summary>
-public struct ChannelArgs { public ArrayView<float> X, V, Y; public int Op, C, S, N, Chunk; }
+public struct ChannelArgs { public ArrayView<float> X, V, Y; public BinaryOp Op; public int C, S, N, Chunk; }
 /// <summary>y = mask ? a : b; with Broadcast the mask is (N,S) against (N,C,S).</summary>
 public struct WhereArgs { public ArrayView<int> Mask; public ArrayView<float> A, B, Y; public int Broadcast, C, S, N, Chunk; }
 public struct RandArgs { public ArrayView<float> Y; public ulong Seed; public float Lo, Hi; public int N, Chunk; }
-public struct IntCompareArgs { public ArrayView<int> A, B, Y; public int Op, N, Chunk; }
+public struct IntCompareArgs { public ArrayView<int> A, B, Y; public IntCompareOp Op; public int N, Chunk; }
 public struct IntToFloatArgs { public ArrayView<int> X; public ArrayView<float> Y; public int N, Chunk; }
 
 public static class ElementwiseKernels

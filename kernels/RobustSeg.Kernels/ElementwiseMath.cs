@@ -2,27 +2,26 @@ namespace RobustSeg.Kernels;
 
 /// <summary>Op codes shared by the kernels and the host backend (a switch costs less than one
 /// compiled specialisation per op, and the CPU accelerator compiles each kernel in 10-40 ms).</summary>
-public static class UnaryOp
+public enum UnaryOp
 {
-    public const int Relu = 0, Exp = 1, Log = 2, Sign = 3, Clamp = 4, Neg = 5, Abs = 6, Sqrt = 7,
-        Affine = 8, DivScalar = 9, RDivScalar = 10, Square = 11, Sigmoid = 12, Tanh = 13;
+    Relu, Exp, Log, Sign, Clamp, Neg, Abs, Sqrt, Affine, DivScalar, RDivScalar, Square, Sigmoid, Tanh,
 }
 
-public static class BinaryOp
+public enum BinaryOp
 {
-    public const int Add = 0, Sub = 1, Mul = 2, Div = 3, Max = 4, Min = 5;
+    Add, Sub, Mul, Div, Max, Min,
 }
 
-public static class IntCompareOp
+public enum IntCompareOp
 {
-    public const int Eq = 0, Ne = 1;
+    Eq, Ne,
 }
 
 /// <summary>Scalar definitions of the elementwise ops: the kernels call these, and the host path
 /// uses them for the ops it does not vectorise, so both backends compute the same formula.</summary>
 public static class ElementwiseMath
 {
-    public static float Unary(int op, float x, float p0, float p1)
+    public static float Unary(UnaryOp op, float x, float p0, float p1)
     {
         switch (op)
         {
@@ -45,7 +44,7 @@ public static class ElementwiseMath
     }
 
     /// <summary>d y / d x times dy, given x, y = f(x) and dy.</summary>
-    public static float UnaryGrad(int op, float x, float y, float dy, float p0, float p1)
+    public static float UnaryGrad(UnaryOp op, float x, float y, float dy, float p0, float p1)
     {
         switch (op)
         {
@@ -68,7 +67,7 @@ public static class ElementwiseMath
         }
     }
 
-    public static float Binary(int op, float a, float b)
+    public static float Binary(BinaryOp op, float a, float b)
     {
         switch (op)
         {

@@ -50,11 +50,11 @@ public class TrainAttackTests
         var dev = Device.Cpu;
         using var scope = Tensor.Scope();
         var (x, y) = TrainTestSupport.Batch(dev, 4);
-        var a = BatchOps.Slice(x, 0, 1);
-        var b = BatchOps.Slice(x, 1, 3);
+        var a = F.Narrow(x, 0, 0, 1);
+        var b = F.Narrow(x, 0, 1, 3);
         Assert.That(b.Shape, Is.EqualTo(new[] { 3, 3, TrainTestSupport.Size, TrainTestSupport.Size }));
-        Assert.That(BatchOps.Cat(a, b).ToArray(), Is.EqualTo(x.ToArray()));
-        var yl = BatchOps.Slice(y, 2, 2).ToIntArray();
+        Assert.That(F.Cat([a, b], 0).ToArray(), Is.EqualTo(x.ToArray()));
+        var yl = F.Narrow(y, 0, 2, 2).ToIntArray();
         Assert.That(yl, Is.EqualTo(y.ToIntArray().Skip(2 * TrainTestSupport.Size * TrainTestSupport.Size).ToArray()));
     }
 }

@@ -181,4 +181,31 @@ public class AutogradTests
         }
         x.Dispose(); w.Dispose();
     }
+
+    [Test]
+    public void GradOfAnUnreachedInputIsAnErrorUnlessAllowed()
+    {
+        using var s = Tensor.Scope();
+        var x = Tensor.FromArray(Device.Cpu, [1f, 2f], 2);
+        var unused = Tensor.FromArray(Device.Cpu, [3f, 4f], 2);
+        x.RequiresGrad = true; unused.RequiresGrad = true;
+        var loss = F.Sum(F.Mul(x, x));
+        var e = Assert.Throws<InvalidOperationException>(() => Autograd.Grad(loss, [x, unused]))!;
+        Assert.That(e.Message, Does.Contain("input 1").And.Contain("allowUnused"));
+        var g = Autograd.Grad(loss, [x, unused], allowUnused: true);
+        Assert.That(g[0].ToArray(), Is.EqualTo(new[] { 2f, 4f }));
+        Assert.That(g[1].ToArray(), Is.EqualTo(new[] { 0f, 0f }));
+    }
+
+    [Test]
+    public void NonDifferentiableOpRefusesAnInputThatRequiresGrad()
+    {
+        using var s = Tensor.Scope();
+        var x = Tensor.FromArray(Device.Cpu, [0.5f, 0.5f], 2);
+        var g = Tensor.FromArray(Device.Cpu, [1f, -1f], 2);
+        x.RequiresGrad = true;
+        var e = Assert.Throws<InvalidOperationException>(() => F.AttackStep(x, g, x, 0.1f, 0.2f))!;
+        Assert.That(e.Message, Does.Contain("attack_step"));
+        using (Autograd.NoGrad()) Assert.That(F.AttackStep(x, g, x, 0.1f, 0.2f).ToArray(), Is.EqualTo(new[] { 0.6f, 0.4f }).Within(1e-6));
+    }
 }

@@ -54,37 +54,41 @@ public sealed class SlidingWindow : IDisposable
             throw new ArgumentException($"sliding window takes one (1,3,H,W) image, got {image01.ShapeString}");
         int h = image01.Size(2), w = image01.Size(3);
         var (pt, pl, H, W) = Padding(h, w);
-        var padded = (pt, pl, H, W) == (0, 0, h, w) ? image01 : SpatialOps.Embed(image01, pt, pl, H, W, Fill01);
+        var padded = (pt, pl, H, W) == (0, 0, h, w) ? image01 : F.Pad2d(image01, pt, pl, H, W, Fill01);
         var windows = Windows(H, W);
         Tensor? sum = null;
         var count = new float[H * W];
         for (int i = 0; i < windows.Count; i++)
         {
             var (top, left) = windows[i];
-            var crop = windows.Count == 1 && H == CropH && W == CropW ? padded : SpatialOps.Crop(padded, top, left, CropH, CropW);
+            var crop = windows.Count == 1 && H == CropH && W == CropW ? padded : F.Crop2d(padded, top, left, CropH, CropW);
             if (windowTransform is not null) crop = windowTransform(crop, i, (top, left));
             var logits = model(crop);
             if (logits.Size(1) != Classes || logits.Size(2) != CropH || logits.Size(3) != CropW)
                 throw new InvalidOperationException($"model returned {logits.ShapeString} for a {CropH}x{CropW} window; expected (1,{Classes},{CropH},{CropW})");
             var p = F.Softmax(logits);
-            var placed = windows.Count == 1 && H == CropH && W == CropW ? p : SpatialOps.Embed(p, top, left, H, W);
+            var placed = windows.Count == 1 && H == CropH && W == CropW ? p : F.Pad2d(p, top, left, H, W);
             sum = sum is null ? placed : F.Add(sum, placed);
             for (int y = top; y < top + CropH; y++) for (int x = left; x < left + CropW; x++) count[y * W + x] += 1f;
         }
         var avg = F.Mul(sum!, InverseCount(image01.Device, H, W, count));
-        return (pt, pl, H, W) == (0, 0, h, w) ? avg : SpatialOps.Crop(avg, pt, pl, h, w);
+        return (pt, pl, H, W) == (0, 0, h, w) ? avg : F.Crop2d(avg, pt, pl, h, w);
     }
 
     readonly Dictionary<(Device, int, int), Tensor> _inverseCounts = [];
 
-    /// <summary>1 / overlap count expanded to all K planes (the engine has no (H,W) broadcast over channels),
-    /// cached per padded size and device: attacks call this every step.</summary>
+    /// <summary>1 / overlap count broadcast over the K planes, uploaded once and cached per padded size and
+    /// device: attacks call this every step.</summary>
     Tensor InverseCount(Device dev, int H, int W, float[] count)
     {
         if (_inverseCounts.TryGetValue((dev, H, W), out var t) && !t.IsDisposed) return t;
-        var inv = new float[(long)Classes * H * W];
-        for (int c = 0; c < Classes; c++) for (int q = 0; q < H * W; q++) inv[(long)c * H * W + q] = 1f / count[q];
-        using (Tensor.NoScope()) t = Tensor.FromArray(dev, inv, 1, Classes, H, W).Persist();
+        var inv = new float[H * W];
+        for (int q = 0; q < H * W; q++) inv[q] = 1f / count[q];
+        using (Tensor.NoScope())
+        {
+            using var plane = Tensor.FromArray(dev, inv, 1, 1, H, W);
+            t = F.ExpandChannels(plane, Classes).Persist();
+        }
         _inverseCounts[(dev, H, W)] = t;
         return t;
     }

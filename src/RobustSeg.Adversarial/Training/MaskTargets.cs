@@ -33,7 +33,7 @@ public static class MaskTargets
         {
             using var scope = Tensor.Scope();
             using var ng = Autograd.NoGrad();
-            var x = count == images01.Size(0) ? images01 : BatchOps.Slice(images01, 0, count);
+            var x = count == images01.Size(0) ? images01 : F.Narrow(images01, 0, 0, count);
             var o = model.Run(Normalization.Normalize(x), ForwardOptions.Routed);
             return F.Argmax(o.Logits).ToIntArray();
         }

@@ -59,15 +59,15 @@ public sealed class TrainStep
             LastMaskTargets = null;
             if (Regime == Regime.Sat)
             {
-                var advHalf = Attack.Perturb(Model, BatchOps.Slice(images01, half, n - half), BatchOps.Slice(labels, half, n - half));
-                input = BatchOps.Cat(BatchOps.Slice(images01, 0, half), advHalf);
+                var advHalf = Attack.Perturb(Model, F.Narrow(images01, 0, half, n - half), F.Narrow(labels, 0, half, n - half));
+                input = F.Cat([F.Narrow(images01, 0, 0, half), advHalf], 0);
             }
             else if (Regime == Regime.DdcAt)
             {
                 var adv = Attack.Perturb(Model, images01, labels);
                 targets = MaskTargets.Compute(Model, images01, adv, half, n);
                 LastMaskTargets = targets.ToIntArray();
-                input = BatchOps.Cat(BatchOps.Slice(images01, 0, half), BatchOps.Slice(adv, half, n - half));
+                input = F.Cat([F.Narrow(images01, 0, 0, half), F.Narrow(adv, 0, half, n - half)], 0);
             }
 
             if (KeepLastInput) LastInput = input.ToArray();

@@ -27,6 +27,14 @@ public static class Autograd
         return false;
     }
 
+    /// <summary>For ops without a gradient: an input that requires grad while recording is an error, since the
+    /// result would silently cut the gradient. Call inside Autograd.NoGrad() (or detach) to mean it.</summary>
+    public static void RequireNoGrad(string op, params Tensor[] inputs)
+    {
+        if (ShouldRecord(inputs))
+            throw new InvalidOperationException($"{op} has no gradient but an input requires grad; detach it or run under Autograd.NoGrad()");
+    }
+
     /// <summary>Attaches a node to `output` when any input requires grad. Inputs that are null are
     /// passed to the backward function as absent (needs = false).</summary>
     public static Tensor Record(Tensor output, string op, Tensor?[] inputs, BackwardFn backward)
@@ -38,8 +46,10 @@ public static class Autograd
     }
 
     /// <summary>d output / d inputs (output a scalar, or with an explicit gradOutput). Computes only
-    /// the part of the tape that leads to the requested inputs; leaves' .Grad are not touched.</summary>
-    public static Tensor[] Grad(Tensor output, Tensor[] inputs, Tensor? gradOutput = null)
+    /// the part of the tape that leads to the requested inputs; leaves' .Grad are not touched. An input the
+    /// graph does not reach is an error (it usually means the gradient was cut by mistake) unless
+    /// <paramref name="allowUnused"/> (PyTorch's allow_unused), which gives zeros for it.</summary>
+    public static Tensor[] Grad(Tensor output, Tensor[] inputs, Tensor? gradOutput = null, bool allowUnused = false)
     {
         var targets = new HashSet<Tensor>(inputs, ReferenceEqualityComparer.Instance);
         var grads = Run(output, gradOutput, t => targets.Contains(t), accumulateLeaves: false);
@@ -47,7 +57,12 @@ public static class Autograd
         for (int i = 0; i < inputs.Length; i++)
         {
             if (!grads.TryGetValue(inputs[i], out var g))
+            {
+                if (!allowUnused)
+                    throw new InvalidOperationException($"Autograd.Grad: input {i} ({inputs[i].ShapeString}) is not reached by the graph of the output " +
+                        "(detached, created under NoGrad, or never used); pass allowUnused: true if that is intended");
                 g = Tensor.ZerosLike(inputs[i]);
+            }
             result[i] = g;
         }
         return result;

@@ -1,3 +1,4 @@
+using RobustSeg.Kernels;
 namespace RobustSeg.Engine;
 
 /// <summary>The op set every device implements (candle's split of device backends). Outputs are
@@ -12,17 +13,17 @@ public abstract partial class Backend(Device device)
     // ----- elementwise (Backend.cs) -----
     public abstract void Fill(Tensor y, float value);
     public abstract void Copy(Tensor x, Tensor y);
-    public abstract void Unary(int op, Tensor x, Tensor y, float p0 = 0f, float p1 = 0f);
-    public abstract void UnaryGrad(int op, Tensor x, Tensor y, Tensor dy, Tensor dx, float p0 = 0f, float p1 = 0f);
-    public abstract void Binary(int op, Tensor a, Tensor b, Tensor y);
+    public abstract void Unary(UnaryOp op, Tensor x, Tensor y, float p0 = 0f, float p1 = 0f);
+    public abstract void UnaryGrad(UnaryOp op, Tensor x, Tensor y, Tensor dy, Tensor dx, float p0 = 0f, float p1 = 0f);
+    public abstract void Binary(BinaryOp op, Tensor a, Tensor b, Tensor y);
     /// <summary>out = a*x + b*y (out may alias y).</summary>
     public abstract void Axpby(float a, Tensor x, float b, Tensor y, Tensor output);
     /// <summary>y[n,c,s] = x[n,c,s] op v[c], x seen as (N, C, S).</summary>
-    public abstract void Channel(int op, Tensor x, Tensor v, Tensor y, int channels, int spatial);
+    public abstract void Channel(BinaryOp op, Tensor x, Tensor v, Tensor y, int channels, int spatial);
     /// <summary>y = mask != 0 ? a : b; broadcast: mask is (N,S) for (N,C,S) data.</summary>
     public abstract void Where(Tensor mask, Tensor a, Tensor b, Tensor y, bool broadcast, int channels, int spatial);
     public abstract void RandUniform(Tensor y, ulong seed, float lo, float hi);
-    public abstract void IntCompare(int op, Tensor a, Tensor b, Tensor y);
+    public abstract void IntCompare(IntCompareOp op, Tensor a, Tensor b, Tensor y);
     public abstract void IntToFloat(Tensor x, Tensor y);
 
     // ----- reductions and channel ops -----

@@ -69,6 +69,10 @@ public sealed partial class Tensor : IDisposable
         }
     }
 
+    /// <summary>The raw 32-bit words of either dtype as floats: for kernels that only move data (copies, fills),
+    /// so one kernel serves float and int32 tensors. Never do arithmetic on it.</summary>
+    internal ArrayView<float> Bits => Storage.View.SubView(0, Math.Max(1, Numel));
+
     /// <summary>The int32 view of an Int32 tensor.</summary>
     public ArrayView<int> IntView
     {
@@ -119,6 +123,7 @@ public sealed partial class Tensor : IDisposable
 
     public static Tensor ZerosLike(Tensor t) => t.DType == DType.Int32 ? ZerosInt(t.Device, t._shape) : Zeros(t.Device, t._shape);
     public static Tensor EmptyLike(Tensor t) => new(t.Device, t._shape, t.DType);
+    public static Tensor EmptyLike(Tensor t, int[] shape) => new(t.Device, shape, t.DType);
 
     public static Tensor FromArray(Device device, float[] data, params int[] shape)
     {

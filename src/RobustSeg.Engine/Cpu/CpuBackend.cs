@@ -29,7 +29,7 @@ public sealed unsafe partial class CpuBackend(Device device) : Backend(device)
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public override void Unary(int op, Tensor x, Tensor y, float p0 = 0, float p1 = 0)
+    public override void Unary(UnaryOp op, Tensor x, Tensor y, float p0 = 0, float p1 = 0)
     {
         float* px = x.Ptr, py = y.Ptr;
         HostParallel.For(x.Numel, MinElems, (s, e) =>
@@ -58,7 +58,7 @@ public sealed unsafe partial class CpuBackend(Device device) : Backend(device)
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public override void UnaryGrad(int op, Tensor x, Tensor y, Tensor dy, Tensor dx, float p0 = 0, float p1 = 0)
+    public override void UnaryGrad(UnaryOp op, Tensor x, Tensor y, Tensor dy, Tensor dx, float p0 = 0, float p1 = 0)
     {
         float* px = x.Ptr, py = y.Ptr, pdy = dy.Ptr, pdx = dx.Ptr;
         HostParallel.For(x.Numel, MinElems, (s, e) =>
@@ -74,7 +74,7 @@ public sealed unsafe partial class CpuBackend(Device device) : Backend(device)
         });
     }
 
-    public override void Binary(int op, Tensor a, Tensor b, Tensor y)
+    public override void Binary(BinaryOp op, Tensor a, Tensor b, Tensor y)
     {
         float* pa = a.Ptr, pb = b.Ptr, py = y.Ptr;
         HostParallel.For(a.Numel, MinElems, (s, e) =>
@@ -101,7 +101,7 @@ public sealed unsafe partial class CpuBackend(Device device) : Backend(device)
         });
     }
 
-    public override void Channel(int op, Tensor x, Tensor v, Tensor y, int channels, int spatial)
+    public override void Channel(BinaryOp op, Tensor x, Tensor v, Tensor y, int channels, int spatial)
     {
         float* px = x.Ptr, pv = v.Ptr, py = y.Ptr;
         long planes = x.Numel / spatial;
@@ -144,7 +144,7 @@ public sealed unsafe partial class CpuBackend(Device device) : Backend(device)
         });
     }
 
-    public override void IntCompare(int op, Tensor a, Tensor b, Tensor y)
+    public override void IntCompare(IntCompareOp op, Tensor a, Tensor b, Tensor y)
     {
         var xa = SI(a); var xb = SI(b); var ys = SI(y);
         for (int i = 0; i < xa.Length; i++) ys[i] = (xa[i] == xb[i]) == (op == IntCompareOp.Eq) ? 1 : 0;

@@ -12,7 +12,9 @@ public sealed partial class IlgpuBackend(Device device) : Backend(device)
     {
         int n = (int)y.Numel;
         var (g, c) = K.Split(n, 256);
-        K.Launch(ElementwiseKernels.Fill, g, new FillArgs { Y = y.DType == DType.Int32 ? y.Storage.View : y.View, Value = value, N = n, Chunk = c });
+        K.Launch(ElementwiseKernels.Fill, g, new FillArgs { Y = y.Bits,
+            // The kernel stores raw words: an int32 tensor gets the integer's bit pattern.
+            Value = y.DType == DType.Int32 ? BitConverter.Int32BitsToSingle((int)value) : value, N = n, Chunk = c });
     }
 
     public override void Copy(Tensor x, Tensor y)
@@ -22,21 +24,21 @@ public sealed partial class IlgpuBackend(Device device) : Backend(device)
         K.Launch(ElementwiseKernels.Copy, g, new CopyArgs { X = x.Storage.View, Y = y.Storage.View, N = n, Chunk = c });
     }
 
-    public override void Unary(int op, Tensor x, Tensor y, float p0 = 0, float p1 = 0)
+    public override void Unary(UnaryOp op, Tensor x, Tensor y, float p0 = 0, float p1 = 0)
     {
         int n = (int)x.Numel;
         var (g, c) = K.Split(n, 256);
         K.Launch(ElementwiseKernels.Unary, g, new UnaryArgs { X = x.View, Y = y.View, Op = op, P0 = p0, P1 = p1, N = n, Chunk = c });
     }
 
-    public override void UnaryGrad(int op, Tensor x, Tensor y, Tensor dy, Tensor dx, float p0 = 0, float p1 = 0)
+    public override void UnaryGrad(UnaryOp op, Tensor x, Tensor y, Tensor dy, Tensor dx, float p0 = 0, float p1 = 0)
     {
         int n = (int)x.Numel;
         var (g, c) = K.Split(n, 256);
         K.Launch(ElementwiseKernels.UnaryGrad, g, new UnaryGradArgs { X = x.View, Y = y.View, DY = dy.View, DX = dx.View, Op = op, P0 = p0, P1 = p1, N = n, Chunk = c });
     }
 
-    public override void Binary(int op, Tensor a, Tensor b, Tensor y)
+    public override void Binary(BinaryOp op, Tensor a, Tensor b, Tensor y)
     {
         int n = (int)a.Numel;
         var (g, c) = K.Split(n, 256);
@@ -50,7 +52,7 @@ public sealed partial class IlgpuBackend(Device device) : Backend(device)
         K.Launch(ElementwiseKernels.Axpby, g, new AxpbyArgs { X = x.View, Y = y.View, Out = output.View, A = a, B = b, N = n, Chunk = c });
     }
 
-    public override void Channel(int op, Tensor x, Tensor v, Tensor y, int channels, int spatial)
+    public override void Channel(BinaryOp op, Tensor x, Tensor v, Tensor y, int channels, int spatial)
     {
         int n = (int)x.Numel;
         var (g, c) = K.Split(n, 256);
@@ -71,7 +73,7 @@ public sealed partial class IlgpuBackend(Device device) : Backend(device)
         K.Launch(ElementwiseKernels.RandUniform, g, new RandArgs { Y = y.View, Seed = seed, Lo = lo, Hi = hi, N = n, Chunk = c });
     }
 
-    public override void IntCompare(int op, Tensor a, Tensor b, Tensor y)
+    public override void IntCompare(IntCompareOp op, Tensor a, Tensor b, Tensor y)
     {
         int n = (int)a.Numel;
         var (g, c) = K.Split(n, 256);
@@ -124,7 +126,7 @@ public sealed partial class IlgpuBackend(Device device) : Backend(device)
         var (g, c) = K.Split(n, 256);
         K.Launch(ReductionKernels.CopyChannels, g, new CopyChannelsArgs
         {
-            Src = src.View, Dst = dst.View, SrcC = srcChannels, SrcOff = srcOffset, DstC = dstChannels, DstOff = dstOffset,
+            Src = src.Bits, Dst = dst.Bits, SrcC = srcChannels, SrcOff = srcOffset, DstC = dstChannels, DstOff = dstOffset,
             Count = count, S = spatial, Accumulate = accumulate ? 1 : 0, N = n, Chunk = c,
         });
     }

@@ -7,6 +7,7 @@ public static partial class F
     public static Tensor AttackStep(Tensor x, Tensor grad, Tensor x0, float alpha, float eps, bool useSign = true)
     {
         SameShape(x, grad, "attack_step"); SameShape(x, x0, "attack_step");
+        Autograd.RequireNoGrad("attack_step", x, grad, x0);
         var y = Tensor.Empty(x.Device, x.Shape);
         x.Device.Backend.AttackStep(x, grad, x0, y, alpha, eps, useSign);
         return y;

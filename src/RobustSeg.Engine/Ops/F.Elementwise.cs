@@ -29,7 +29,7 @@ public static partial class F
 
     // ---------------- binary ----------------
 
-    static Tensor BinaryOpT(int op, Tensor a, Tensor b, string name)
+    static Tensor BinaryOpT(BinaryOp op, Tensor a, Tensor b, string name)
     {
         SameShape(a, b, name); Float(a, name); Float(b, name);
         var y = Tensor.Empty(a.Device, a.Shape);
@@ -55,7 +55,7 @@ public static partial class F
 
     // ---------------- unary and tensor-scalar ----------------
 
-    static Tensor UnaryOpT(int op, Tensor x, string name, float p0 = 0f, float p1 = 0f)
+    static Tensor UnaryOpT(UnaryOp op, Tensor x, string name, float p0 = 0f, float p1 = 0f)
     {
         Float(x, name);
         var y = Tensor.Empty(x.Device, x.Shape);
@@ -90,7 +90,7 @@ public static partial class F
 
     // ---------------- per-channel broadcast ----------------
 
-    static Tensor ChannelOpT(int op, Tensor x, Tensor v, string name)
+    static Tensor ChannelOpT(BinaryOp op, Tensor x, Tensor v, string name)
     {
         var (_, c, s) = Ncs(x, name);
         if (v.Numel != c) throw new ArgumentException($"{name}: vector has {v.Numel} elements, input {x.ShapeString} has {c} channels");
@@ -152,7 +152,7 @@ public static partial class F
     /// <summary>int32 (a != b) as 0/1.</summary>
     public static Tensor NotEqual(Tensor a, Tensor b) => IntCmp(IntCompareOp.Ne, a, b);
 
-    static Tensor IntCmp(int op, Tensor a, Tensor b)
+    static Tensor IntCmp(IntCompareOp op, Tensor a, Tensor b)
     {
         if (a.DType != DType.Int32 || b.DType != DType.Int32) throw new ArgumentException("equal/not_equal take int32 tensors");
         if (a.Numel != b.Numel) throw new ArgumentException($"compare: {a.ShapeString} vs {b.ShapeString}");
