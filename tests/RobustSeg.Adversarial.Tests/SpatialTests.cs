@@ -5,44 +5,7 @@ namespace RobustSeg.Adversarial.Tests;
 
 public class SpatialTests
 {
-    [TestCase("cpu")]
-    [TestCase("ilgpu-cpu")]
-    public void CropAndEmbedForwardAndBackward(string device)
-    {
-        var dev = Device.Get(device);
-        using var s = Tensor.Scope();
-        int n = 2, c = 2, h = 4, w = 5;
-        var data = Enumerable.Range(0, n * c * h * w).Select(i => (float)i).ToArray();
-        var x = Tensor.FromArray(dev, data, n, c, h, w);
-        x.RequiresGrad = true;
-        var crop = SpatialOps.Crop(x, 1, 2, 2, 3);
-        var cv = crop.ToArray();
-        for (int b = 0; b < n * c; b++)
-            for (int y = 0; y < 2; y++)
-                for (int q = 0; q < 3; q++)
-                    Assert.That(cv[(b * 2 + y) * 3 + q], Is.EqualTo(data[(b * h + 1 + y) * w + 2 + q]));
-        // d sum(crop * k) / dx = k inside the window, 0 outside.
-        var k = F.RandUniform(dev, 3, -1, 1, crop.Shape);
-        var g = Autograd.Grad(F.Sum(F.Mul(crop, k)), [x])[0].ToArray();
-        var kv = k.ToArray();
-        for (int b = 0; b < n * c; b++)
-            for (int y = 0; y < h; y++)
-                for (int q = 0; q < w; q++)
-                {
-                    bool inside = y >= 1 && y < 3 && q >= 2 && q < 5;
-                    float e = inside ? kv[(b * 2 + y - 1) * 3 + q - 2] : 0f;
-                    Assert.That(g[(b * h + y) * w + q], Is.EqualTo(e).Within(1e-6));
-                }
-
-        var emb = SpatialOps.Embed(x, 1, 0, 6, 7, [0.5f, -1f]);
-        var ev = emb.ToArray();
-        Assert.That(ev[0], Is.EqualTo(0.5f));                       // channel 0 fill
-        Assert.That(ev[6 * 7], Is.EqualTo(-1f));                    // channel 1 fill
-        Assert.That(ev[1 * 7 + 0], Is.EqualTo(data[0]));            // x[0,0,0,0] at (1,0)
-        Assert.That(ev[(6 + 4) * 7 + 4], Is.EqualTo(data[(1 * h + 3) * w + 4])); // x[0,1,3,4] at (4,4)
-        var ge = Autograd.Grad(F.Sum(emb), [x])[0].ToArray();
-        Assert.That(ge, Is.All.EqualTo(1f));
-    }
+    // Crop/pad forward and backward moved to the engine with the ops (Engine.Tests/ShapeOpsTests).
 
     [Test]
     public void WindowsFollowSemsegGrid()
