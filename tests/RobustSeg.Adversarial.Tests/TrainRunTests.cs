@@ -168,10 +168,13 @@ public class TrainRunTests
     {
         // labels 0 0 1 255, predictions 0 1 1 0: class 0: I 1, U 2 (pixel 1 predicted 1 counts for class 1's union);
         // the ignored pixel's prediction is not counted.
-        var inter = new long[2]; var union = new long[2]; var target = new long[2];
-        Validation.Accumulate([0, 1, 1, 0], [0, 0, 1, 255], 2, 255, inter, union, target);
-        Assert.That(inter, Is.EqualTo(new long[] { 1, 1 }));
-        Assert.That(union, Is.EqualTo(new long[] { 2, 2 }));
-        Assert.That(target, Is.EqualTo(new long[] { 2, 1 }));
+        // Validation during training accumulates with the same class as `test`.
+        var acc = new Metrics.SegMetricAccumulator(2, 255);
+        acc.Add([0, 1, 1, 0], [0, 0, 1, 255]);
+        Assert.That(acc.Intersection, Is.EqualTo(new long[] { 1, 1 }));
+        Assert.That(acc.Union, Is.EqualTo(new long[] { 2, 2 }));
+        Assert.That(acc.Target, Is.EqualTo(new long[] { 2, 1 }));
+        var e = Assert.Throws<DataFileException>(() => acc.Add([0, 0], [0, 7], "lab/x.png"))!;
+        Assert.That(e.Message, Does.Contain("lab/x.png").And.Contain("label value 7"));
     }
 }

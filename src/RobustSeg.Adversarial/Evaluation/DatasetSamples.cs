@@ -13,7 +13,7 @@ public static class DatasetSamples
         for (int i = 0; i < n; i++)
         {
             var s = ds.Load(i);
-            yield return FromSample(Path.GetFileName(ds.Entries[i].ImagePath), s);
+            yield return FromSample(Path.GetFileName(ds.Entries[i].ImagePath), s) with { LabelPath = ds.Entries[i].LabelPath };
         }
     }
 

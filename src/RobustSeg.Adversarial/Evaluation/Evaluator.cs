@@ -52,7 +52,7 @@ public sealed class Evaluator(Device device, SegForward target, SegForward? sour
                 pred = HostImageOps.Argmax(r.Probabilities, s.Classes, sample.Height, sample.Width);
                 foreach (var sink in sinks) sink.Add(sample, i, pred, r);
             }
-            acc.Add(pred, sample.Label);
+            acc.Add(pred, sample.Label, sample.LabelPath);
             i++;
             var el = timer.Elapsed.TotalSeconds;
             var eta = total > 0 ? $", eta {TimeSpan.FromSeconds(el / i * (total - i)):hh\\:mm\\:ss}" : "";

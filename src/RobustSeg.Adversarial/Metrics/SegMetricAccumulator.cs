@@ -26,8 +26,9 @@ public sealed class SegMetricAccumulator
     }
 
     /// <summary>Adds one prediction/label pair (same length). Labels other than the ignore index must be
-    /// in [0, classes); predictions must be in [0, classes).</summary>
-    public void Add(ReadOnlySpan<int> pred, ReadOnlySpan<int> label)
+    /// in [0, classes) (else a DataFileException naming <paramref name="labelFile"/> when given); predictions
+    /// must be in [0, classes). Validation during training and `test` both accumulate here.</summary>
+    public void Add(ReadOnlySpan<int> pred, ReadOnlySpan<int> label, string? labelFile = null)
     {
         if (pred.Length != label.Length) throw new ArgumentException($"prediction has {pred.Length} pixels, label {label.Length}");
         var inter = new long[Classes]; var outp = new long[Classes]; var targ = new long[Classes];
@@ -36,7 +37,11 @@ public sealed class SegMetricAccumulator
             int l = label[i];
             if (l == IgnoreIndex) continue;
             int p = pred[i];
-            if ((uint)l >= (uint)Classes) throw new ArgumentException($"label value {l} at pixel {i} is outside [0, {Classes}) and not the ignore index {IgnoreIndex}");
+            if ((uint)l >= (uint)Classes)
+            {
+                var what = $"label value {l} at pixel {i} is outside [0, {Classes}) and not the ignore index {IgnoreIndex} (wrong DATA.classes or label_format?)";
+                throw labelFile is null ? new ArgumentException(what) : new RobustSeg.Data.DataFileException(labelFile, what);
+            }
             if ((uint)p >= (uint)Classes) throw new ArgumentException($"prediction value {p} at pixel {i} is outside [0, {Classes})");
             targ[l]++; outp[p]++;
             if (p == l) inter[l]++;

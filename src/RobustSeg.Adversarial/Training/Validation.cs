@@ -1,3 +1,4 @@
+using RobustSeg.Adversarial.Metrics;
 using RobustSeg.Config;
 using RobustSeg.Data;
 using RobustSeg.Data.Transforms;
@@ -18,10 +19,11 @@ public static class Validation
         var t = cfg.Train;
         var dc = DataConfig.From(cfg);
         if (dc.ValList is null || !File.Exists(dc.ValList)) throw new ConfigException($"{cfg.Source}: DATA.val_list: list file not found: {dc.ValList} (evaluate: True needs it)");
-        var loader = new DataLoader(dc.Dataset("val"), SemsegTransforms.Val(t.TrainH, t.TrainW, (byte)t.IgnoreLabel), device,
+        var dataset = dc.Dataset("val");
+        var loader = new DataLoader(dataset, SemsegTransforms.Val(t.TrainH, t.TrainW, (byte)t.IgnoreLabel), device,
             new DataLoaderOptions { BatchSize = t.BatchSizeVal, Shuffle = false, DropLast = false, Workers = t.Workers, Pixels = PixelScale.Unit });
         int k = cfg.Data.Classes;
-        var inter = new long[k]; var union = new long[k]; var target = new long[k];
+        var acc = new SegMetricAccumulator(k, t.IgnoreLabel);
         double lossSum = 0; int batches = 0;
         bool wasTraining = model.IsTraining;
         model.Eval();
@@ -36,28 +38,16 @@ public static class Validation
                     var logits = model.Run(Normalization.Normalize(b.Images)).Logits;
                     lossSum += F.CrossEntropy(logits, b.Labels!, t.IgnoreLabel).Item();
                     batches++;
-                    Accumulate(F.Argmax(logits).ToIntArray(), b.Labels!.ToIntArray(), k, t.IgnoreLabel, inter, union, target);
+                    var pred = F.Argmax(logits).ToIntArray();
+                    var lab = b.Labels!.ToIntArray();
+                    int per = lab.Length / b.Count;
+                    for (int j = 0; j < b.Count; j++)
+                        acc.Add(pred.AsSpan(j * per, per), lab.AsSpan(j * per, per), dataset.Entries[b.Indices[j]].LabelPath);
                 }
             }
         }
         finally { model.Train(wasTraining); }
-        var iou = new double[k]; var acc = new double[k];
-        for (int c = 0; c < k; c++) { iou[c] = inter[c] / (union[c] + 1e-10); acc[c] = inter[c] / (target[c] + 1e-10); }
-        return new Result(lossSum / Math.Max(1, batches), iou.Average(), acc.Average(), inter.Sum() / (target.Sum() + 1e-10), iou, acc);
-    }
-
-    /// <summary>semseg's intersectionAndUnion: predictions at ignored pixels do not count.</summary>
-    public static void Accumulate(int[] pred, int[] label, int k, int ignore, long[] inter, long[] union, long[] target)
-    {
-        for (int i = 0; i < label.Length; i++)
-        {
-            int l = label[i];
-            if (l == ignore || l < 0 || l >= k) continue;
-            int p = pred[i];
-            target[l]++;
-            union[l]++;
-            if (p == l) inter[l]++;
-            else if (p >= 0 && p < k) union[p]++;
-        }
+        var r = acc.Compute();
+        return new Result(lossSum / Math.Max(1, batches), r.MeanIoU, r.MeanAccuracy, r.AllAccuracy, r.IoU, r.Accuracy);
     }
 }
