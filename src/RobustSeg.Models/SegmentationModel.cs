@@ -19,10 +19,12 @@ public abstract class SegmentationModel : Module
     protected Sequential Layer3 { get; }
     protected Sequential Layer4 { get; }
     protected Module Context { get; }
-    /// <summary>cls (plain) or cls1 (DDC-AT).</summary>
-    protected Sequential Main { get; }
-    protected Sequential? Mask { get; }
-    protected Sequential? Adver { get; }
+    /// <summary>The main classifier: `cls` in a plain model, `cls1` in a DDC-AT model (the deployed branch).</summary>
+    protected Sequential Cls1 { get; }
+    /// <summary>DDC-AT: `mask1`, the 2-way head that routes each pixel to cls1 (0) or cls2 (1).</summary>
+    protected Sequential? Mask1 { get; }
+    /// <summary>DDC-AT: `cls2`, the branch for perturbation-sensitive pixels.</summary>
+    protected Sequential? Cls2 { get; }
     protected Sequential AuxHead { get; }
 
     protected SegmentationModel(Device device, ModelConfig cfg, IHeadFamily family, bool ddcat)
@@ -42,14 +44,14 @@ public abstract class SegmentationModel : Module
         Context = RegisterModule(family.ContextName, ctx);
         if (!ddcat)
         {
-            Main = RegisterModule("cls", family.Classifier(device, Config, feaDim, Config.Classes, rng.Fork()));
+            Cls1 = RegisterModule("cls", family.Classifier(device, Config, feaDim, Config.Classes, rng.Fork()));
             AuxHead = RegisterModule("aux", family.Aux(device, Config, layer3Channels, rng.Fork()));
         }
         else
         {
-            Main = RegisterModule("cls1", family.Classifier(device, Config, feaDim, Config.Classes, rng.Fork()));
-            Mask = RegisterModule("mask1", family.Classifier(device, Config, feaDim, 2, rng.Fork()));
-            Adver = RegisterModule("cls2", family.Classifier(device, Config, feaDim, Config.Classes, rng.Fork()));
+            Cls1 = RegisterModule("cls1", family.Classifier(device, Config, feaDim, Config.Classes, rng.Fork()));
+            Mask1 = RegisterModule("mask1", family.Classifier(device, Config, feaDim, 2, rng.Fork()));
+            Cls2 = RegisterModule("cls2", family.Classifier(device, Config, feaDim, Config.Classes, rng.Fork()));
             AuxHead = RegisterModule("aux_cls1", family.Aux(device, Config, layer3Channels, rng.Fork()));
         }
     }
@@ -87,15 +89,15 @@ public abstract class SegmentationModel : Module
         var fea = Context.Forward(f4); FreeIntermediate(f4, fea);
         Tensor? auxOut = aux ? Up(AuxHead.Forward(f3), h, w) : null;
         FreeIntermediate(f3, fea);
-        var main = Up(Main.Forward(fea), h, w);
+        var main = Up(Cls1.Forward(fea), h, w);
         if (!IsDdcat || !all)
         {
             FreeIntermediate(fea, main);
             return IsDdcat ? new SegOutput(main, auxOut, Cls1: main) : new SegOutput(main, auxOut);
         }
 
-        var adv = Up(Adver!.Forward(fea), h, w);
-        var mask = Up(Mask!.Forward(fea), h, w);
+        var adv = Up(Cls2!.Forward(fea), h, w);
+        var mask = Up(Mask1!.Forward(fea), h, w);
         FreeIntermediate(fea, mask);
         // Routing by the mask head's own argmax: an int mask, so no gradient flows through the choice.
         var route = F.Argmax(mask);

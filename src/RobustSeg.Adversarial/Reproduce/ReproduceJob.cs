@@ -23,6 +23,9 @@ public sealed class ReproduceJob(ReproduceOptions o)
 
     public IReadOnlyList<ReproduceRow> Run()
     {
+        // Every name is checked before anything trains: a typo must not cost the regimes before it.
+        foreach (var r in o.Regimes)
+            if (!Regimes.Contains(r)) throw new ConfigException($"--regimes: unknown regime '{r}' (expected {string.Join(", ", Regimes)})");
         var device = Engine.Device.Get(o.Device);
         var total = Stopwatch.StartNew();
         EnsureData();
@@ -31,7 +34,6 @@ public sealed class ReproduceJob(ReproduceOptions o)
         for (int i = 0; i < plan.Count; i++)
         {
             var (arch, regime) = plan[i];
-            if (!Regimes.Contains(regime)) throw new ArgumentException($"--regimes: unknown regime '{regime}' (expected {string.Join(", ", Regimes)})");
             o.Progress.WriteLine($"== [{i + 1}/{plan.Count}] {arch} / {regime}: training on {device.Name} (elapsed {total.Elapsed:mm\\:ss})");
             var cfg = Config(arch, regime);
             var trained = new Trainer(cfg, device, new TrainerOptions { Progress = o.Progress }).Run();

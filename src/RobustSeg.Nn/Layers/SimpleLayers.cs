@@ -31,11 +31,15 @@ public sealed class Dropout2d(float p, ulong seed = 0) : Module
     public float P { get; set; } = p;
     public ulong Seed { get; set; } = seed;
     public ulong Calls { get; private set; }
+    /// <summary>The mask seed of the next forwards, set by the caller (training sets one per iteration and module,
+    /// so a resumed run draws the same masks as an uninterrupted one). Null: a fresh mask per call from
+    /// <see cref="Seed"/> and a call counter, as PyTorch's dropout draws anew each call.</summary>
+    public ulong? StepSeed { get; set; }
 
     public override Tensor Forward(Tensor x)
     {
         if (!IsTraining || P <= 0f) return x;
-        ulong s = Seed * 0x9E3779B97F4A7C15UL + Calls++;
+        ulong s = StepSeed ?? Seed * 0x9E3779B97F4A7C15UL + Calls++;
         return F.Dropout2d(x, P, true, s);
     }
 }
