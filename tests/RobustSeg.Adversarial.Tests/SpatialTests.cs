@@ -1,3 +1,4 @@
+using RobustSeg.Engine;
 using RobustSeg.Adversarial.Attacks;
 using RobustSeg.Adversarial.Evaluation;
 
@@ -10,7 +11,7 @@ public class SpatialTests
     [Test]
     public void WindowsFollowSemsegGrid()
     {
-        var sw = new SlidingWindow(6, 6, 3, SegForwardExtensions.ImageNetMean);
+        var sw = new SlidingWindow(6, 6, 3, ImageNet.Mean255);
         Assert.That(sw.Windows(6, 6), Is.EqualTo(new List<(int, int)> { (0, 0) }));
         // stride ceil(6 * 2/3) = 4: 10 -> tops 0, 4; 11 -> 0, 4, 5 (last flush with the edge).
         Assert.That(sw.Windows(10, 6).Select(t => t.Top), Is.EqualTo(new[] { 0, 4 }));
@@ -37,7 +38,7 @@ public class SpatialTests
         var m = new ToySegModel(classes: 3);
         using var s = Tensor.Scope();
         var img = Tensor.FromArray(Device.Cpu, TestData.Images(1, 7, 11, 5), 1, 3, 7, 11);
-        var sw = new SlidingWindow(9, 6, 3, SegForwardExtensions.ImageNetMean);
+        var sw = new SlidingWindow(9, 6, 3, ImageNet.Mean255);
         var p = sw.Probabilities(m.Forward, img).ToArray();
         var q = F.Softmax(m.Forward(img)).ToArray();
         Assert.That(p, Is.EqualTo(q).Within(1e-5));
@@ -50,7 +51,7 @@ public class SpatialTests
         using var s = Tensor.Scope();
         var img = Tensor.FromArray(Device.Cpu, TestData.Images(1, 7, 11, 8), 1, 3, 7, 11);
         var labels = Tensor.FromArray(Device.Cpu, TestData.SelfLabels(m, img), 1, 7, 11);
-        var sw = new SlidingWindow(9, 6, 3, SegForwardExtensions.ImageNetMean);
+        var sw = new SlidingWindow(9, 6, 3, ImageNet.Mean255);
         Tensor Grad(SegForward f)
         {
             var x = img.Detach();

@@ -44,7 +44,7 @@ public class TrainStepTests
         var (x, y) = TrainTestSupport.Batch(dev, 4);
         // A larger eps so that some routed predictions certainly flip.
         var attack = new TrainingAttack(0.15f, 3);
-        var step = new TrainStep(model, opt, Regime.DdcAt, attack) { KeepLastInput = true };
+        var step = new TrainStep(model, opt, Regime.DdcAt, attack) { KeepLastInput = true, KeepMaskTargets = true };
 
         var adv = attack.Perturb(model, x, y).ToArray();
         var clean = x.ToArray();

@@ -91,7 +91,7 @@ public class DataLoaderTests
         {
             int c = i / (17 * 17) % 3;
             Assert.That(unit[i], Is.EqualTo(raw[i] / 255).Within(1e-5));
-            Assert.That(norm[i], Is.EqualTo((raw[i] - Normalize.Mean255[c]) / Normalize.Std255[c]).Within(1e-4));
+            Assert.That(norm[i], Is.EqualTo((raw[i] - ImageNet.Mean255[c]) / ImageNet.Std255[c]).Within(1e-4));
         }
     }
 

@@ -49,7 +49,7 @@ public class TransformTimingTests
         (string, ISegTransform, double)[] steps =
         [
             ("RandScale 1.5", new RandScale(1.5, 1.5), 0),
-            ("RandRotate", new RandRotate(5, 5, Normalize.Mean255), 0.1),
+            ("RandRotate", new RandRotate(5, 5, ImageNet.Mean255), 0.1),
             ("GaussianBlur", new RandomGaussianBlur(), 0.1),
             ("Flip", new RandomHorizontalFlip(), 0.1),
             ("Crop 473", new Crop(473, 473, CropType.Center), 0),

@@ -1,3 +1,4 @@
+using RobustSeg.Engine;
 namespace RobustSeg.Data.Tests;
 
 /// <summary>Every transform against results computed by hand with OpenCV's conventions.</summary>
@@ -77,11 +78,11 @@ public class TransformTests
     {
         var s = new Sample(Make.Image(3, 3, (y, x) => 0), Make.Label(new[,] { { 0, 1, 2 }, { 3, 4, 5 }, { 6, 7, 8 } }));
         var before = s.Label;
-        new RandRotate(-10, 10, Normalize.Mean255).Apply(s, new ScriptedRng(0.5));
+        new RandRotate(-10, 10, ImageNet.Mean255).Apply(s, new ScriptedRng(0.5));
         Assert.That(s.Label, Is.SameAs(before));
 
         var big = new Sample(Make.Image(9, 11, (y, x) => x), new LabelMap(9, 11, Enumerable.Range(0, 99).Select(i => (byte)(i % 7)).ToArray()));
-        new RandRotate(-10, 10, Normalize.Mean255).Apply(big, new ScriptedRng(0.1, 0.8)); // +6 degrees
+        new RandRotate(-10, 10, ImageNet.Mean255).Apply(big, new ScriptedRng(0.1, 0.8)); // +6 degrees
         Assert.That(big.Label!.Data.All(v => v < 7 || v == 255), "nearest labels never blend values");
         Assert.That(big.Label.Data, Does.Contain((byte)255), "corners are padded with the ignore label");
     }
@@ -153,7 +154,7 @@ public class TransformTests
     {
         var s = new Sample(Make.Image(5, 5, (y, x) => 5 * y + x), Grid5());
         var rng = new ScriptedRng(3, 1);
-        new Crop(2, 3, CropType.Random, Normalize.Mean255).Apply(s, rng);
+        new Crop(2, 3, CropType.Random, ImageNet.Mean255).Apply(s, rng);
         Assert.That(rng.Remaining, Is.Zero);
         Assert.That(Make.Rows(s.Label!), Is.EqualTo(new[,] { { 16, 17, 18 }, { 21, 22, 23 } }));
         Assert.That(Make.Channel(s.Image), Is.EqualTo(new float[,] { { 16, 17, 18 }, { 21, 22, 23 } }));
@@ -180,9 +181,9 @@ public class TransformTests
     [Test]
     public void NormalizeConstantsAndApplication()
     {
-        Assert.That(Normalize.Mean255, Is.EqualTo(new[] { 123.675f, 116.28f, 103.53f }).Within(1e-3));
-        Assert.That(Normalize.Std255, Is.EqualTo(new[] { 58.395f, 57.12f, 57.375f }).Within(1e-3));
-        Assert.That(Normalize.Mean01[1] * 255, Is.EqualTo(Normalize.Mean255[1]).Within(1e-3));
+        Assert.That(ImageNet.Mean255, Is.EqualTo(new[] { 123.675f, 116.28f, 103.53f }).Within(1e-3));
+        Assert.That(ImageNet.Std255, Is.EqualTo(new[] { 58.395f, 57.12f, 57.375f }).Within(1e-3));
+        Assert.That(ImageNet.Mean01[1] * 255, Is.EqualTo(ImageNet.Mean255[1]).Within(1e-3));
         float[] chw = [123.675f, 182.07f, 116.28f, 116.28f, 0, 160.905f];
         Normalize.ImageNet255.ApplyChw(chw, 1, 2);
         Assert.That(chw, Is.EqualTo(new[] { 0f, 1f, 0f, 0f, -103.53f / 57.375f, 1f }).Within(1e-4));

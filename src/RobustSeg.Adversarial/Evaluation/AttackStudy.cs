@@ -13,8 +13,8 @@ public sealed class AttackStudy
     public required IAttack Attack { get; init; }
     public required AttackOptions Options { get; init; }
     /// <summary>Per-channel normalisation std in 0..255 units: d/d(normalised) = d/d(x01) * std / 255.</summary>
-    public float[] Std255 { get; init; } = SegForwardExtensions.ImageNetStd;
-    public float[] Mean255 { get; init; } = SegForwardExtensions.ImageNetMean;
+    public float[] Std255 { get; init; } = ImageNet.Std255;
+    public float[] Mean255 { get; init; } = ImageNet.Mean255;
     public bool SaveNpy { get; init; }
 
     sealed record StepRow(string Attack, int Restart, int Step, double Loss, double FlippedFraction,

@@ -1,3 +1,4 @@
+using RobustSeg.Engine;
 using RobustSeg.Adversarial.Attacks;
 
 namespace RobustSeg.Adversarial.Evaluation;
@@ -11,7 +12,7 @@ public sealed record EvalSettings
     public required int CropH { get; init; }
     public required int CropW { get; init; }
     /// <summary>Normalisation mean in 0..255 (also the pad colour).</summary>
-    public float[] Mean255 { get; init; } = SegForwardExtensions.ImageNetMean;
+    public float[] Mean255 { get; init; } = ImageNet.Mean255;
     public bool Flip { get; init; }
     /// <summary>TEST.scales: several make the clean evaluation multi-scale (semseg's averaging).</summary>
     public IReadOnlyList<double> Scales { get; init; } = [1.0];

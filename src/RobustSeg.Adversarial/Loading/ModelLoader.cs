@@ -70,7 +70,6 @@ public static class ModelLoader
         return model;
     }
 
-    /// <summary>The model as a function of [0,1] images (ImageNet normalisation inside, eval mode).</summary>
-    public static SegForward AsForward(SegmentationModel model) =>
-        SegForwardExtensions.FromNormalised(model.Forward, SegForwardExtensions.ImageNetMean, SegForwardExtensions.ImageNetStd);
+    /// <summary>The model as a function of [0,1] images: the same normalisation as training (eval mode is the caller's).</summary>
+    public static SegForward AsForward(SegmentationModel model) => x => model.Forward(Normalization.Normalize(x));
 }

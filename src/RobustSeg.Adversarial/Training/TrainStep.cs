@@ -25,6 +25,9 @@ public sealed class TrainStep
 
     /// <summary>The last DDC-AT mask targets (for tests and study), host copy; null for other regimes.</summary>
     public int[]? LastMaskTargets { get; private set; }
+    /// <summary>Keep a host copy of each DDC-AT iteration's mask targets in <see cref="LastMaskTargets"/>
+    /// (tests and studies; off in training, where the targets stay on the device).</summary>
+    public bool KeepMaskTargets { get; set; }
 
     /// <summary>Keep a host copy of each iteration's composed input batch in <see cref="LastInput"/> (tests).</summary>
     public bool KeepLastInput { get; set; }
@@ -66,7 +69,7 @@ public sealed class TrainStep
             {
                 var adv = Attack.Perturb(Model, images01, labels);
                 targets = MaskTargets.Compute(Model, images01, adv, half, n);
-                LastMaskTargets = targets.ToIntArray();
+                if (KeepMaskTargets) LastMaskTargets = targets.ToIntArray();
                 input = F.Cat([F.Narrow(images01, 0, 0, half), F.Narrow(adv, 0, half, n - half)], 0);
             }
 

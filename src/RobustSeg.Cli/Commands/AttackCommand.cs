@@ -42,7 +42,7 @@ public sealed class AttackCommand : ICliCommand
             // The network takes sides with (s-1) % 8 == 0; other sizes go through the sliding-window inference
             // (padding, windows of the test crop), whose log averaged softmax then stands for the logits.
             bool fits = ModelRules.IsValidSide(h) && ModelRules.IsValidSide(w);
-            var forward = fits ? direct : new SlidingWindow(cfg.Test.TestH, cfg.Test.TestW, cfg.Data.Classes, SegForwardExtensions.ImageNetMean).AsModel(direct);
+            var forward = fits ? direct : new SlidingWindow(cfg.Test.TestH, cfg.Test.TestW, cfg.Data.Classes, ImageNet.Mean255).AsModel(direct);
 
             using var scope = Tensor.Scope();
             var x = Tensor.FromArray(dev, img.ToChw(1f / 255f), 1, 3, h, w);

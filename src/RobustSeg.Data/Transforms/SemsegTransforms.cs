@@ -1,3 +1,4 @@
+using RobustSeg.Engine;
 namespace RobustSeg.Data.Transforms;
 
 /// <summary>The pipelines of semseg's train.py: training = RandScale, RandRotate(+-10, mean padding, 255),
@@ -8,7 +9,7 @@ public static class SemsegTransforms
     public static Compose Train(int cropH, int cropW, double scaleMin = 0.5, double scaleMax = 2.0,
         double rotateMin = -10, double rotateMax = 10, byte ignoreLabel = 255, float[]? padding = null)
     {
-        var pad = padding ?? Normalize.Mean255;
+        var pad = padding ?? ImageNet.Mean255;
         return new Compose(
             new RandScale(scaleMin, scaleMax),
             new RandRotate(rotateMin, rotateMax, pad, ignoreLabel),
@@ -18,5 +19,5 @@ public static class SemsegTransforms
     }
 
     public static Compose Val(int cropH, int cropW, byte ignoreLabel = 255, float[]? padding = null) =>
-        new(new Crop(cropH, cropW, CropType.Center, padding ?? Normalize.Mean255, ignoreLabel));
+        new(new Crop(cropH, cropW, CropType.Center, padding ?? ImageNet.Mean255, ignoreLabel));
 }
