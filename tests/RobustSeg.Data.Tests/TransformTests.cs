@@ -237,4 +237,24 @@ public class TransformTests
         Assert.That(ints.Max(), Is.EqualTo(3));
         Assert.That(xa.All(v => v is >= 0 and < 1));
     }
+
+    [Test]
+    public void PlanarResizeIsTheImageResize()
+    {
+        // The evaluation path (planar probability maps, images) and the transforms (interleaved RGB) share the
+        // OpenCV taps and blending: the same pixels come out either way.
+        int h = 7, w = 11, oh = 17, ow = 5;
+        var rng = new Random(3);
+        var img = new RgbImage(h, w);
+        for (int i = 0; i < img.Data.Length; i++) img.Data[i] = (float)(rng.NextDouble() * 255);
+        var a = Resampling.ResizeBilinear(img, oh, ow, (double)oh / h, (double)ow / w);
+        var planar = new float[3 * h * w];
+        for (int c = 0; c < 3; c++) for (int p = 0; p < h * w; p++) planar[c * h * w + p] = img.Data[p * 3 + c];
+        var b = Resampling.ResizeBilinearPlanar(planar, 3, h, w, oh, ow);
+        for (int c = 0; c < 3; c++) for (int p = 0; p < oh * ow; p++) Assert.That(b[c * oh * ow + p], Is.EqualTo(a.Data[p * 3 + c]).Within(1e-4f));
+        var lab = new LabelMap(h, w);
+        for (int i = 0; i < lab.Data.Length; i++) lab.Data[i] = (byte)(i % 13);
+        var n1 = Resampling.ResizeNearest(lab, oh, ow, (double)oh / h, (double)ow / w);
+        Assert.That(Resampling.ResizeNearestPlane(lab.Data, h, w, oh, ow), Is.EqualTo(n1.Data));
+    }
 }

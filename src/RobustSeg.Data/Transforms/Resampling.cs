@@ -53,6 +53,58 @@ public static class Resampling
         return dst;
     }
 
+    /// <summary>The same bilinear resize (the same taps and blending) of planar (C,H,W) data to an explicit size:
+    /// images and probability maps around inference.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static float[] ResizeBilinearPlanar(float[] src, int channels, int h, int w, int outH, int outW)
+    {
+        if (src.Length != (long)channels * h * w) throw new ArgumentException($"resize: {src.Length} values for ({channels},{h},{w})");
+        if (h == outH && w == outW) return (float[])src.Clone();
+        var (x0, xw) = LinearTaps(w, outW, (double)w / outW);
+        var (y0, yw) = LinearTaps(h, outH, (double)h / outH);
+        var dst = new float[(long)channels * outH * outW];
+        Parallel.For(0, channels * outH, new ParallelOptions { MaxDegreeOfParallelism = (long)channels * outH * outW > 65536 ? -1 : 1 },
+            () => new float[w],
+            (row, _, tmp) =>
+            {
+                int c = row / outH, y = row % outH;
+                long plane = (long)c * h * w;
+                int ya = y0[y], yb = Math.Min(ya + 1, h - 1);
+                float fy = yw[y];
+                var rowA = src.AsSpan((int)(plane + (long)ya * w), w);
+                if (fy == 0) rowA.CopyTo(tmp);
+                else
+                {
+                    TensorPrimitives.Subtract(src.AsSpan((int)(plane + (long)yb * w), w), rowA, tmp);
+                    TensorPrimitives.MultiplyAdd(tmp, fy, rowA, tmp);
+                }
+                var o = dst.AsSpan((int)(((long)c * outH + y) * outW), outW);
+                for (int x = 0; x < outW; x++)
+                {
+                    int xa = x0[x], xb = Math.Min(xa + 1, w - 1);
+                    float fx = xw[x];
+                    o[x] = tmp[xa] * (1 - fx) + tmp[xb] * fx;
+                }
+                return tmp;
+            }, _ => { });
+        return dst;
+    }
+
+    /// <summary>Nearest-neighbour resize of an (H,W) plane of any element type to an explicit size (the label rule
+    /// of <see cref="ResizeNearest(LabelMap, int, int, double, double)"/>).</summary>
+    public static T[] ResizeNearestPlane<T>(T[] src, int h, int w, int outH, int outW)
+    {
+        var xs = new int[outW];
+        for (int x = 0; x < outW; x++) xs[x] = Math.Min((int)Math.Floor(x * ((double)w / outW)), w - 1);
+        var dst = new T[(long)outH * outW];
+        for (int y = 0; y < outH; y++)
+        {
+            int sy = Math.Min((int)Math.Floor(y * ((double)h / outH)), h - 1);
+            for (int x = 0; x < outW; x++) dst[(long)y * outW + x] = src[(long)sy * w + xs[x]];
+        }
+        return dst;
+    }
+
     static (int[] Index, float[] Weight) LinearTaps(int inSize, int outSize, double scale)
     {
         var idx = new int[outSize];
