@@ -1,7 +1,7 @@
 using NUnit.Framework;
 using RobustSeg.Config;
 
-namespace RobustSeg.Adversarial.Tests;
+namespace RobustSeg.Config.Tests;
 
 public class ConfigTests
 {
@@ -152,13 +152,13 @@ public class ConfigTests
     }
 
     static IEnumerable<string> ShippedConfigs() =>
-        Directory.GetFiles(Path.Combine(TrainRepoPaths.Root, "config"), "*.yaml", SearchOption.AllDirectories)
-            .Select(p => Path.GetRelativePath(TrainRepoPaths.Root, p)).OrderBy(p => p);
+        Directory.GetFiles(Path.Combine(RepoPaths.Root, "config"), "*.yaml", SearchOption.AllDirectories)
+            .Select(p => Path.GetRelativePath(RepoPaths.Root, p)).OrderBy(p => p);
 
     [TestCaseSource(nameof(ShippedConfigs))]
     public void EveryShippedConfigLoads(string rel)
     {
-        var c = RunConfig.Load(Path.Combine(TrainRepoPaths.Root, rel));
+        var c = RunConfig.Load(Path.Combine(RepoPaths.Root, rel));
         var name = Path.GetFileNameWithoutExtension(rel);
         var regime = name.EndsWith("_ddcat") ? Regime.DdcAt : name.EndsWith("_sat") ? Regime.Sat : Regime.NoDefense;
         Assert.That(c.Train.Regime, Is.EqualTo(regime));
@@ -171,7 +171,7 @@ public class ConfigTests
     [Test]
     public void ShippedConfigsHoldTheOriginalValues()
     {
-        var dir = Path.Combine(TrainRepoPaths.Root, "config");
+        var dir = Path.Combine(RepoPaths.Root, "config");
         Assert.That(Directory.GetFiles(Path.Combine(dir, "voc2012"), "*.yaml"), Has.Length.EqualTo(6));
         Assert.That(Directory.GetFiles(Path.Combine(dir, "cityscapes"), "*.yaml"), Has.Length.EqualTo(6));
         Assert.That(Directory.GetFiles(Path.Combine(dir, "synthetic"), "*.yaml"), Has.Length.EqualTo(6));
@@ -183,5 +183,53 @@ public class ConfigTests
         var city = RunConfig.Load(Path.Combine(dir, "cityscapes", "cityscapes_aspp_sat.yaml"));
         Assert.That((city.Data.Classes, city.Train.TrainH, city.Train.ScaleMin, city.Train.ScaleMax, city.Train.Epochs, city.Train.BatchSize, city.Test.BaseSize),
             Is.EqualTo((19, 449, 0.25, 1.0, 400, 16, 1024)));
+    }
+}
+
+/// <summary>The relative-path rule of ConfigPaths and the required keys.</summary>
+public class ConfigPathTests
+{
+    [Test]
+    public void FilePathsResolveNextToTheConfigAndSetPathsFromTheWorkingDirectory()
+    {
+        var dir = Directory.CreateTempSubdirectory("rs-cfgpath-").FullName;
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(dir, "data"));
+            File.WriteAllText(Path.Combine(dir, "data", "train.txt"), "a b\n");
+            File.WriteAllText(Path.Combine(dir, "val.txt"), "a b\n");
+            var cfgPath = Path.Combine(dir, "c.yaml");
+            File.WriteAllText(cfgPath, "DATA:\n  data_root: data\n  train_list: train.txt\n  val_list: val.txt\n  classes: 3\nTEST:\n  test_list: missing.txt\n");
+            var c = RunConfig.Load(cfgPath);
+            Assert.That(c.Data.DataRoot, Is.EqualTo(Path.Combine(dir, "data")), "next to the config");
+            Assert.That(c.Data.TrainList, Is.EqualTo(Path.Combine(dir, "data", "train.txt")), "a list is also looked up in data_root");
+            Assert.That(c.Data.ValList, Is.EqualTo(Path.Combine(dir, "val.txt")));
+            Assert.That(c.Test.TestList, Is.EqualTo("missing.txt"), "not found: kept as written, reported when used");
+            var e = Assert.Throws<ConfigException>(() => ConfigPaths.RequireFile(c, "TEST.test_list"))!;
+            Assert.That(e.Message, Does.Contain("TEST.test_list").And.Contain("missing.txt").And.Contain("c.yaml"));
+            // A --set path is the shell's: relative to the working directory, not to the config.
+            var s = RunConfig.Load(cfgPath, ["data_root=data"]);
+            Assert.That(s.Data.DataRoot, Is.EqualTo("data").Or.EqualTo(Path.GetFullPath("data")));
+            Assert.That(s.Data.DataRoot, Is.Not.EqualTo(Path.Combine(dir, "data")));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Test]
+    public void RequiredKeysCanComeFromSet()
+    {
+        var e = Assert.Throws<ConfigException>(() => RunConfig.Parse("DATA:\n  data_root: d\n", "r.yaml"))!;
+        Assert.That(e.Message, Does.Contain("DATA.classes is missing").And.Contain("--set"));
+        Assert.That(RunConfig.Parse("DATA:\n  data_root: d\n", "r.yaml", ["classes=4"]).Data.Classes, Is.EqualTo(4));
+    }
+
+    [TestCase(8, false)]
+    [TestCase(9, true)]
+    [TestCase(473, true)]
+    [TestCase(474, false)]
+    public void ModelSideRule(int side, bool ok)
+    {
+        Assert.That(ModelRules.IsValidSide(side), Is.EqualTo(ok));
+        Assert.That(ModelRules.CheckSide(side) is null, Is.EqualTo(ok));
     }
 }
