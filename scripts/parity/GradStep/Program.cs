@@ -1,4 +1,4 @@
-using RobustSeg.Adversarial.Config;
+using RobustSeg.Config;
 using RobustSeg.Adversarial.Training;
 using RobustSeg.Engine;
 using RobustSeg.Engine.IO;
