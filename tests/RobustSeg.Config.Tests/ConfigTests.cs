@@ -233,3 +233,15 @@ public class ConfigPathTests
         Assert.That(ModelRules.CheckSide(side) is null, Is.EqualTo(ok));
     }
 }
+
+/// <summary>config/README.md documents every key of the schema (the doc must stay true as keys are added).</summary>
+public class ConfigDocTests
+{
+    [Test]
+    public void EveryKeyIsInTheConfigReadme()
+    {
+        var doc = File.ReadAllText(Path.Combine(RepoPaths.Root, "config", "README.md"));
+        var missing = ConfigKeys.All.Where(k => !doc.Contains($"`{k.FullName}`") && !doc.Contains($"`{k.Name}`")).Select(k => k.FullName).ToList();
+        Assert.That(missing, Is.Empty, "keys missing from config/README.md");
+    }
+}
