@@ -1,3 +1,4 @@
+using RobustSeg.Engine;
 using System.Globalization;
 using CsvHelper;
 using CsvHelper.Configuration;

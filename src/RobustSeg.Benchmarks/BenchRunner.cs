@@ -1,3 +1,4 @@
+using RobustSeg.Engine;
 using System.Diagnostics;
 
 namespace RobustSeg.Benchmarks;

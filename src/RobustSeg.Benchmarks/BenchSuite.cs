@@ -10,8 +10,8 @@ public sealed class BenchContext(Device device, IReadOnlyDictionary<string, stri
 {
     public Device Device { get; } = device;
     public string Get(string name) => options.TryGetValue(name, out var v) ? v : throw new KeyNotFoundException($"bench option --{name} missing");
-    public int Int(string name) => int.TryParse(Get(name), out var v) ? v : throw new FormatException($"--{name}: expected an integer, got '{Get(name)}'");
-    public double Double(string name) => double.TryParse(Get(name), System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : throw new FormatException($"--{name}: expected a number, got '{Get(name)}'");
+    public int Int(string name) => int.TryParse(Get(name), out var v) ? v : throw new UserInputException($"--{name}: expected an integer, got '{Get(name)}'");
+    public double Double(string name) => double.TryParse(Get(name), System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : throw new UserInputException($"--{name}: expected a number, got '{Get(name)}'");
     public void Log(string message) => Console.Error.WriteLine(message);
     /// <summary>Waits for queued device work (no-op on the CPU).</summary>
     public void Sync() => Device.Synchronize();

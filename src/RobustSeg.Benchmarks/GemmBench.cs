@@ -27,7 +27,7 @@ public sealed class GemmBench : IBenchSuite
     {
         int m = ctx.Int("m"), n = ctx.Int("n"), k = ctx.Int("k");
         bool ta = Flag(ctx, "transa"), tb = Flag(ctx, "transb");
-        if (m <= 0 || n <= 0 || k <= 0) throw new ArgumentException($"bench gemm: --m, --n, --k must be positive, got {m}, {n}, {k}");
+        if (m <= 0 || n <= 0 || k <= 0) throw new UserInputException($"bench gemm: --m, --n, --k must be positive, got {m}, {n}, {k}");
         var dev = ctx.Device;
         using var scope = Tensor.Scope();
         var a = F.RandUniform(dev, 1, -1f, 1f, ta ? [k, m] : [m, k]);
@@ -44,6 +44,6 @@ public sealed class GemmBench : IBenchSuite
     {
         0 => false,
         1 => true,
-        var v => throw new ArgumentException($"bench gemm: --{name} must be 0 or 1, got {v}"),
+        var v => throw new UserInputException($"bench gemm: --{name} must be 0 or 1, got {v}"),
     };
 }

@@ -29,7 +29,7 @@ public sealed class TrainBench : IBenchSuite
         var regimes = ctx.Get("regime") == "all" ? ["nodefense", "sat", "ddcat"] : new[] { ctx.Get("regime") };
         foreach (var name in regimes)
         {
-            if (!RegimeNames.TryParse(name, out var regime)) throw new ArgumentException($"--regime: expected nodefense, sat, ddcat or all, got '{name}'");
+            if (!RegimeNames.TryParse(name, out var regime)) throw new UserInputException($"--regime: expected nodefense, sat, ddcat or all, got '{name}'");
             yield return RunOne(ctx, regime);
         }
     }

@@ -26,8 +26,9 @@ public static class CliRunner
         finally { Console.SetOut(o); Console.SetError(e); }
     }
 
-    /// <summary>Runs the parsed command; user errors (bad files, keys, devices) print one clear line and
-    /// exit 2 instead of a stack trace.</summary>
+    /// <summary>Runs the parsed command with the one error policy of the CLI: an error caused by the input
+    /// (a bad file, key, value, option, missing device: <see cref="IsUserError"/>) prints one line naming it and
+    /// exits 2; anything else is a bug and prints its stack trace and exits 1.</summary>
     public static int Run(RootCommand root, string[] args)
     {
         try
@@ -36,12 +37,28 @@ public static class CliRunner
         }
         catch (Exception e) when (IsUserError(e))
         {
-            Console.Error.WriteLine($"error: {e.Message}");
+            Console.Error.WriteLine($"error: {OneLine(e.Message)}");
             return 2;
+        }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine($"internal error (a bug; please report it with this trace): {e}");
+            return 1;
         }
     }
 
-    static bool IsUserError(Exception e) =>
-        e is DeviceUnavailableException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException
-            or ArgumentException or FormatException or KeyNotFoundException;
+    /// <summary>The project's user-input errors, and the BCL's for files that are missing, unreadable or not
+    /// what they claim to be. Wrappers (a loader worker's, an aggregate) count by what they wrap.</summary>
+    public static bool IsUserError(Exception e) => e switch
+    {
+        AggregateException a => a.InnerExceptions.Count > 0 && a.InnerExceptions.All(IsUserError),
+        Data.DataLoadException d => d.InnerException is null || IsUserError(d.InnerException),
+        IUserInputError => true,
+        FileNotFoundException or DirectoryNotFoundException or InvalidDataException or UnauthorizedAccessException
+            or EndOfStreamException => true,
+        System.Text.Json.JsonException or YamlDotNet.Core.YamlException => true,
+        _ => false,
+    };
+
+    static string OneLine(string m) => m.ReplaceLineEndings(" ").Trim();
 }

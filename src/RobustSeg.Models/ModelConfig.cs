@@ -1,3 +1,4 @@
+using RobustSeg.Engine;
 using System.Globalization;
 using RobustSeg.Config;
 
@@ -10,13 +11,13 @@ public sealed record ModelConfig(string Arch = "psp", int Layers = 50, int Class
 {
     public ModelConfig Validate()
     {
-        if (!ModelRules.Archs.Contains(Arch)) throw new ArgumentException($"model arch '{Arch}': expected psp or aspp");
-        if (!ModelRules.SupportedLayers.Contains(Layers)) throw new ArgumentException($"model layers {Layers}: expected one of {string.Join(", ", ModelRules.SupportedLayers)}");
+        if (!ModelRules.Archs.Contains(Arch)) throw new UserInputException($"model arch '{Arch}': expected psp or aspp");
+        if (!ModelRules.SupportedLayers.Contains(Layers)) throw new UserInputException($"model layers {Layers}: expected one of {string.Join(", ", ModelRules.SupportedLayers)}");
         if (Classes < ModelRules.MinClasses || Classes > ModelRules.MaxClasses)
-            throw new ArgumentException($"model classes {Classes}: expected {ModelRules.MinClasses}..{ModelRules.MaxClasses}");
-        if (!ModelRules.ZoomFactors.Contains(ZoomFactor)) throw new ArgumentException($"model zoom_factor {ZoomFactor}: expected 1, 2, 4 or 8");
-        if (!(Width > 0 && Width <= ModelRules.MaxWidth)) throw new ArgumentException($"model width {Width}: expected a multiplier in (0, {ModelRules.MaxWidth}]");
-        if (!(Dropout >= 0 && Dropout < 1)) throw new ArgumentException($"model dropout {Dropout}: expected [0, 1)");
+            throw new UserInputException($"model classes {Classes}: expected {ModelRules.MinClasses}..{ModelRules.MaxClasses}");
+        if (!ModelRules.ZoomFactors.Contains(ZoomFactor)) throw new UserInputException($"model zoom_factor {ZoomFactor}: expected 1, 2, 4 or 8");
+        if (!(Width > 0 && Width <= ModelRules.MaxWidth)) throw new UserInputException($"model width {Width}: expected a multiplier in (0, {ModelRules.MaxWidth}]");
+        if (!(Dropout >= 0 && Dropout < 1)) throw new UserInputException($"model dropout {Dropout}: expected [0, 1)");
         return this;
     }
 

@@ -2,7 +2,8 @@ namespace RobustSeg.Nn;
 
 /// <summary>A state dict that does not fit a module: every missing, unexpected and mis-shaped key is listed.</summary>
 public sealed class StateDictMismatchException(string source, string module, IReadOnlyList<string> missing,
-    IReadOnlyList<string> unexpected, IReadOnlyList<string> misShaped) : Exception(Format(source, module, missing, unexpected, misShaped))
+    IReadOnlyList<string> unexpected, IReadOnlyList<string> misShaped) : Exception(Format(source, module, missing, unexpected, misShaped)),
+    RobustSeg.Engine.IUserInputError
 {
     public IReadOnlyList<string> Missing { get; } = missing;
     public IReadOnlyList<string> Unexpected { get; } = unexpected;

@@ -132,6 +132,6 @@ public class EvalSetupTests
         Assert.That(apgd, Is.TypeOf<Apgd>());
         Assert.That((ao.Eps, ao.Alpha, ao.Steps, ao.RandomStart), Is.EqualTo((4f / 255, 1f / 255, 100, true)));
         Assert.That(AttackSetup.Create("none", AttackProtocol.Strong).Attack, Is.Null);
-        Assert.Throws<ArgumentException>(() => AttackSetup.Create("nope", AttackProtocol.Strong));
+        Assert.Throws<UserInputException>(() => AttackSetup.Create("nope", AttackProtocol.Strong));
     }
 }

@@ -1,3 +1,4 @@
+using RobustSeg.Engine;
 using RobustSeg.Adversarial.Attacks;
 
 namespace RobustSeg.Adversarial.Tests;
@@ -53,7 +54,7 @@ public class LinfBallTests
     [Test]
     public void BadMagnitudeNamesTheOption()
     {
-        var e = Assert.Throws<ArgumentException>(() => AttackOptions.ParseMagnitude("abc", "--eps"));
+        var e = Assert.Throws<UserInputException>(() => AttackOptions.ParseMagnitude("abc", "--eps"));
         Assert.That(e!.Message, Does.StartWith("--eps"));
     }
 

@@ -1,3 +1,4 @@
+using RobustSeg.Engine;
 namespace RobustSeg.Data.Tests;
 
 public class SyntheticDatasetTests
@@ -92,7 +93,7 @@ public class SyntheticDatasetTests
     public void BadSizesAreRefused(int size)
     {
         using var t = new TempDir();
-        var e = Assert.Throws<ArgumentException>(() => SyntheticDataset.Generate(t.Path, Small with { Size = size }))!;
+        var e = Assert.Throws<UserInputException>(() => SyntheticDataset.Generate(t.Path, Small with { Size = size }))!;
         Assert.That(e.Message, Does.Contain("--size"));
     }
 
@@ -100,6 +101,6 @@ public class SyntheticDatasetTests
     public void TooManyClassesAreRefused()
     {
         using var t = new TempDir();
-        Assert.That(Assert.Throws<ArgumentException>(() => SyntheticDataset.Generate(t.Path, Small with { Classes = 50 }))!.Message, Does.Contain("--classes"));
+        Assert.That(Assert.Throws<UserInputException>(() => SyntheticDataset.Generate(t.Path, Small with { Classes = 50 }))!.Message, Does.Contain("--classes"));
     }
 }

@@ -20,7 +20,7 @@ public class DeviceTests
     [Test]
     public void UnknownDeviceNameIsAClearError()
     {
-        var e = Assert.Throws<ArgumentException>(() => Device.Parse("tpu"));
+        var e = Assert.Throws<UserInputException>(() => Device.Parse("tpu"));
         Assert.That(e!.Message, Does.Contain("tpu").And.Contain("cpu, ilgpu-cpu, cuda"));
     }
 

@@ -1,3 +1,4 @@
+using RobustSeg.Engine;
 using RobustSeg.Models.Import;
 
 namespace RobustSeg.Models.Tests;
@@ -108,9 +109,9 @@ public class StructureTests
     [Test]
     public void ConfigValidationAndMetadataRoundTrip()
     {
-        Assert.Throws<ArgumentException>(() => new ModelConfig("fcn").Validate());
-        Assert.Throws<ArgumentException>(() => new ModelConfig(Layers: 42).Validate());
-        Assert.Throws<ArgumentException>(() => new ModelConfig(ZoomFactor: 3).Validate());
+        Assert.Throws<UserInputException>(() => new ModelConfig("fcn").Validate());
+        Assert.Throws<UserInputException>(() => new ModelConfig(Layers: 42).Validate());
+        Assert.Throws<UserInputException>(() => new ModelConfig(ZoomFactor: 3).Validate());
         var cfg = new ModelConfig("aspp", 101, 19, 8, true, 0.5, 0.2f);
         Assert.That(ModelConfig.FromMetadata(cfg.ToMetadata()), Is.EqualTo(cfg));
         var md = cfg.ToMetadata(); md.Remove("model.layers");

@@ -1,3 +1,4 @@
+using RobustSeg.Engine;
 namespace RobustSeg.Adversarial.Attacks;
 
 /// <summary>Attacks by name (the CLI's --attack values).</summary>
@@ -18,7 +19,7 @@ public static class AttackFactory
         "apgd-masked" or "apgd-masked-ce" => new Apgd(new MaskedCrossEntropyLoss()),
         "apgd-margin" => new Apgd(new MarginLoss()),
         "ensemble" => DefaultEnsemble(),
-        _ => throw new ArgumentException($"unknown attack '{name}' (expected one of {string.Join(", ", Names)})"),
+        _ => throw new UserInputException($"unknown attack '{name}' (expected one of {string.Join(", ", Names)})"),
     };
 
     /// <summary>APGD with three losses plus SegPGD and CosPGD: complementary objectives, worst case per image.</summary>

@@ -1,3 +1,4 @@
+using RobustSeg.Engine;
 using System.Globalization;
 
 namespace RobustSeg.Adversarial.Attacks;
@@ -30,10 +31,10 @@ public sealed record AttackOptions
 
     public void Validate()
     {
-        if (!(Eps >= 0f) || Eps > 1f) throw new ArgumentException($"attack eps must be in [0, 1] (pixel fraction), got {Eps}");
-        if (!(Alpha >= 0f)) throw new ArgumentException($"attack alpha must be >= 0, got {Alpha}");
-        if (Steps < 1) throw new ArgumentException($"attack steps must be >= 1, got {Steps}");
-        if (Restarts < 1) throw new ArgumentException($"attack restarts must be >= 1, got {Restarts}");
+        if (!(Eps >= 0f) || Eps > 1f) throw new UserInputException($"attack eps must be in [0, 1] (pixel fraction), got {Eps}");
+        if (!(Alpha >= 0f)) throw new UserInputException($"attack alpha must be >= 0, got {Alpha}");
+        if (Steps < 1) throw new UserInputException($"attack steps must be >= 1, got {Steps}");
+        if (Restarts < 1) throw new UserInputException($"attack restarts must be >= 1, got {Restarts}");
     }
 
     /// <summary>Parses a magnitude: "4/255" (any "a/b"), a fraction "0.03", or a bare number > 1 read
@@ -50,6 +51,6 @@ public sealed record AttackOptions
         }
         else if (double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v >= 0)
             return (float)(v > 1 ? v / 255.0 : v);
-        throw new ArgumentException($"{what}: cannot read '{text}'; expected a fraction (0.03), a value over 255 ('4/255') or a number of 1/255 units (4)");
+        throw new UserInputException($"{what}: cannot read '{text}'; expected a fraction (0.03), a value over 255 ('4/255') or a number of 1/255 units (4)");
     }
 }

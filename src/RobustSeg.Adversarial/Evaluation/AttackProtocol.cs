@@ -1,3 +1,4 @@
+using RobustSeg.Engine;
 namespace RobustSeg.Adversarial.Evaluation;
 
 /// <summary>How an attacked evaluation crafts its perturbation (DESIGN section 6).</summary>
@@ -17,6 +18,6 @@ public static class AttackProtocols
     {
         "legacy" => AttackProtocol.Legacy,
         "strong" => AttackProtocol.Strong,
-        _ => throw new ArgumentException($"unknown protocol '{s}' (expected legacy or strong)"),
+        _ => throw new UserInputException($"unknown protocol '{s}' (expected legacy or strong)"),
     };
 }

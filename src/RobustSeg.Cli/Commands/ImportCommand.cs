@@ -28,7 +28,7 @@ public sealed class ImportCommand : ICliCommand
         {
             var cfg = new ModelConfig(pr.GetValue(arch)!, pr.GetValue(layers), pr.GetValue(classes), pr.GetValue(zoom),
                 pr.GetValue(ddcat), pr.GetValue(width));
-            if (pr.GetValue(deploy) && !cfg.Ddcat) throw new ArgumentException("--deploy maps a DDC-AT checkpoint to the plain model: it needs --ddcat");
+            if (pr.GetValue(deploy) && !cfg.Ddcat) throw new UserInputException("--deploy maps a DDC-AT checkpoint to the plain model: it needs --ddcat");
             var src = pr.GetValue(pth)!;
             try
             {

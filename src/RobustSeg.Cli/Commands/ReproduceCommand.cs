@@ -1,3 +1,4 @@
+using RobustSeg.Engine;
 using System.CommandLine;
 using RobustSeg.Adversarial.Reproduce;
 
@@ -26,7 +27,7 @@ public sealed class ReproduceCommand : ICliCommand
         cmd.SetAction(pr =>
         {
             var a = pr.GetValue(arch)!.ToLowerInvariant();
-            if (a != "psp" && a != "aspp") throw new ArgumentException($"--arch: expected psp or aspp, got '{a}'");
+            if (a != "psp" && a != "aspp") throw new UserInputException($"--arch: expected psp or aspp, got '{a}'");
             var job = new ReproduceJob(new ReproduceOptions
             {
                 WorkDir = pr.GetValue(work)!, Archs = pr.GetValue(all) ? ["psp", "aspp"] : [a], Device = pr.GetValue(device)!,

@@ -1,10 +1,9 @@
 namespace RobustSeg.Data;
 
 /// <summary>A data file that exists but cannot be used (corrupt, unsupported format, too large).
-/// Derives from FormatException (InvalidDataException is sealed) so the CLI prints it as one line without a stack
-/// trace; <see cref="Path"/> names the file.</summary>
+/// A user-input error (one line, exit 2 in the CLI); <see cref="Path"/> names the file.</summary>
 public class DataFileException(string path, string message, Exception? inner = null)
-    : FormatException($"{path}: {message}", inner)
+    : FormatException($"{path}: {message}", inner), RobustSeg.Engine.IUserInputError
 {
     public string Path { get; } = path;
 }

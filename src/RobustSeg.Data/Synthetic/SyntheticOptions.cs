@@ -1,3 +1,4 @@
+using RobustSeg.Engine;
 namespace RobustSeg.Data;
 
 /// <summary>Options of the synthetic dataset (defaults: small and fast, a few seconds to generate).</summary>
@@ -23,14 +24,14 @@ public sealed record SyntheticOptions
 
     public void Validate()
     {
-        if (Train < 1) throw new ArgumentException($"synthetic: --train must be at least 1, got {Train}");
-        if (Val < 0) throw new ArgumentException($"synthetic: --val must be >= 0, got {Val}");
-        if (Size < 17 || (Size - 1) % 8 != 0) throw new ArgumentException($"synthetic: --size must be >= 17 with (size - 1) % 8 == 0 (e.g. 33, 65, 97, 129), got {Size}");
-        if (Size > 4097) throw new ArgumentException($"synthetic: --size {Size} is too large (at most 4097)");
+        if (Train < 1) throw new UserInputException($"synthetic: --train must be at least 1, got {Train}");
+        if (Val < 0) throw new UserInputException($"synthetic: --val must be >= 0, got {Val}");
+        if (Size < 17 || (Size - 1) % 8 != 0) throw new UserInputException($"synthetic: --size must be >= 17 with (size - 1) % 8 == 0 (e.g. 33, 65, 97, 129), got {Size}");
+        if (Size > 4097) throw new UserInputException($"synthetic: --size {Size} is too large (at most 4097)");
         if (Classes < 2 || Classes > SyntheticScene.ObjectTypes.Length + 1)
-            throw new ArgumentException($"synthetic: --classes must be in [2, {SyntheticScene.ObjectTypes.Length + 1}] (background + object types), got {Classes}");
-        if (JpegQuality is < 1 or > 100) throw new ArgumentException($"synthetic: JPEG quality must be in [1, 100], got {JpegQuality}");
-        if (MinObjects < 0 || MaxObjects < MinObjects) throw new ArgumentException($"synthetic: need 0 <= min objects <= max objects, got {MinObjects}..{MaxObjects}");
-        if (Noise < 0) throw new ArgumentException($"synthetic: noise must be >= 0, got {Noise}");
+            throw new UserInputException($"synthetic: --classes must be in [2, {SyntheticScene.ObjectTypes.Length + 1}] (background + object types), got {Classes}");
+        if (JpegQuality is < 1 or > 100) throw new UserInputException($"synthetic: JPEG quality must be in [1, 100], got {JpegQuality}");
+        if (MinObjects < 0 || MaxObjects < MinObjects) throw new UserInputException($"synthetic: need 0 <= min objects <= max objects, got {MinObjects}..{MaxObjects}");
+        if (Noise < 0) throw new UserInputException($"synthetic: noise must be >= 0, got {Noise}");
     }
 }

@@ -84,7 +84,7 @@ public sealed class Device : IDisposable
         "ilgpu-cpu" => DeviceKind.IlgpuCpu,
         "cuda" or "gpu" => DeviceKind.Cuda,
         "auto" => CudaAvailable() ? DeviceKind.Cuda : DeviceKind.Cpu,
-        _ => throw new ArgumentException($"unknown device '{name}': expected cpu, ilgpu-cpu, cuda or auto"),
+        _ => throw new UserInputException($"unknown device '{name}': expected cpu, ilgpu-cpu, cuda or auto"),
     };
 
     /// <summary>True when ILGPU sees at least one CUDA device. Never throws.</summary>
@@ -143,4 +143,4 @@ public sealed class Device : IDisposable
     }
 }
 
-public sealed class DeviceUnavailableException(string message) : Exception(message);
+public sealed class DeviceUnavailableException(string message) : Exception(message), IUserInputError;

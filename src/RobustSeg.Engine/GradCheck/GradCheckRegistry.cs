@@ -29,7 +29,7 @@ public static class GradCheckRegistry
     {
         if (op == "all") return All;
         var r = All.Where(c => c.Op == op).ToList();
-        if (r.Count == 0) throw new ArgumentException($"no gradient check for op '{op}'; known ops: {string.Join(", ", Ops)}");
+        if (r.Count == 0) throw new UserInputException($"no gradient check for op '{op}'; known ops: {string.Join(", ", Ops)}");
         return r;
     }
 }

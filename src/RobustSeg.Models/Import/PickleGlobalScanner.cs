@@ -6,7 +6,8 @@ namespace RobustSeg.Models.Import;
 /// <summary>Raised when a pickle names a global outside the allow-list: unpickling it could run code.</summary>
 public sealed class UnsafePickleException(string source, string global)
     : IOException($"{source}: the pickle references '{global}', which is not allowed in a checkpoint " +
-        "(only collections.OrderedDict, torch._utils._rebuild_tensor_v2 / _rebuild_parameter and torch.*Storage types are); refusing to load it")
+        "(only collections.OrderedDict, torch._utils._rebuild_tensor_v2 / _rebuild_parameter and torch.*Storage types are); refusing to load it"),
+      RobustSeg.Engine.IUserInputError
 {
     public string Global { get; } = global;
 }
