@@ -21,5 +21,5 @@ public static class Init
         t.CopyFrom(v);
     }
 
-    public static void Constant(Tensor t, float value) => t.Device.Backend.Fill(t, value);
+    public static void Constant(Tensor t, float value) => F.FillInto(t, value);
 }

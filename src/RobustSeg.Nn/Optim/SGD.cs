@@ -41,12 +41,11 @@ public sealed class SGD : IDisposable
             {
                 var grad = p.Grad;
                 if (grad is null || grad.IsDisposed) continue;
-                var be = p.Device.Backend;
                 Tensor d = grad;
                 if (g.WeightDecay != 0)
                 {
                     d = Tensor.EmptyLike(p);
-                    be.Axpby(1f, grad, (float)g.WeightDecay, p, d);
+                    F.AxpbyInto(1f, grad, (float)g.WeightDecay, p, d);
                 }
                 Tensor step = d;
                 if (g.Momentum != 0)
@@ -56,10 +55,10 @@ public sealed class SGD : IDisposable
                         using (Tensor.NoScope()) buf = d.Clone().Persist();
                         _buffers[name] = buf;
                     }
-                    else be.Axpby((float)g.Momentum, buf, 1f, d, buf);
+                    else F.AxpbyInto((float)g.Momentum, buf, 1f, d, buf);
                     step = buf;
                 }
-                be.Axpby(1f, p, (float)-g.Lr, step, p);
+                F.AxpbyInto(1f, p, (float)-g.Lr, step, p);
             }
         }
         StepCount++;
