@@ -1,3 +1,4 @@
+using RobustSeg.Tests;
 using RobustSeg.Data;
 using System.Globalization;
 using NUnit.Framework;
@@ -114,7 +115,7 @@ public class TrainRunTests
     {
         var root = TrainTestSupport.SyntheticRoot();
         var dir = TrainTestSupport.TempDir("shipped");
-        var cfg = Config.RunConfig.Load(Path.Combine(TrainRepoPaths.Root, "config", "synthetic", "synthetic_psp18_ddcat.yaml"),
+        var cfg = Config.RunConfig.Load(Path.Combine(RepoPaths.Root, "config", "synthetic", "synthetic_psp18_ddcat.yaml"),
             ["data_root=" + root, "classes=" + TrainTestSupport.Classes, "train_h=33", "train_w=33", "epochs=1", "save_path=" + dir]);
         Assert.That(DataConfig.From(cfg).TrainList, Is.EqualTo(Path.Combine(root, "train.txt")));
         var r = new Trainer(cfg, Device.Cpu).Run();
@@ -127,7 +128,7 @@ public class TrainRunTests
     public void InitialWeightsFromOriginalPth()
     {
         // The models' PyTorch reference checkpoint: ResNet-18 layout at width 1/16, 5 classes, `module.` keys.
-        var pth = Path.Combine(TrainRepoPaths.Root, "tests", "RobustSeg.Models.Tests", "Data", "torch", "psp.pth");
+        var pth = Path.Combine(RepoPaths.Root, "tests", "RobustSeg.Models.Tests", "Data", "torch", "psp.pth");
         Assume.That(File.Exists(pth), "the models' reference .pth is not in this checkout");
         var dir = TrainTestSupport.TempDir("pth");
         var cfg = TrainTestSupport.TinyConfig("nodefense", dir, 1, "width=0.0625", "classes=5", "weight=" + pth);

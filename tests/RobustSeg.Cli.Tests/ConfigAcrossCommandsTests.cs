@@ -1,3 +1,4 @@
+using RobustSeg.Tests;
 using NUnit.Framework;
 using RobustSeg.Cli;
 using RobustSeg.Config;
@@ -9,14 +10,7 @@ namespace RobustSeg.Cli.Tests;
 [NonParallelizable] // the runner swaps Console.Out
 public class ConfigAcrossCommandsTests
 {
-    static string Root { get; } = FindRoot();
-
-    static string FindRoot()
-    {
-        var d = new DirectoryInfo(AppContext.BaseDirectory);
-        while (d != null && !File.Exists(Path.Combine(d.FullName, "RobustSeg.sln"))) d = d.Parent;
-        return d?.FullName ?? throw new InvalidOperationException("RobustSeg.sln not found");
-    }
+    static string Root => RepoPaths.Root;
 
     static string[][] Commands(string cfg, params string[] set)
     {

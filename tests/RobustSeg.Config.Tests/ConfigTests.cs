@@ -1,3 +1,4 @@
+using RobustSeg.Tests;
 using NUnit.Framework;
 using RobustSeg.Config;
 

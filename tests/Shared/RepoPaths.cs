@@ -1,7 +1,7 @@
-namespace RobustSeg.Adversarial.Tests;
+namespace RobustSeg.Tests;
 
-/// <summary>Finds the repository root (the folder holding RobustSeg.sln) from the test binaries.</summary>
-public static class TrainRepoPaths
+/// <summary>Shared by the test projects (linked into each): the repository root (the folder holding RobustSeg.sln), found from the test binaries.</summary>
+public static class RepoPaths
 {
     public static string Root { get; } = Find();
 
