@@ -25,21 +25,40 @@ public static class SafeTensors
 {
     const long MaxHeader = 100L << 20;
 
+    /// <summary>Metadata key of the SHA-256 of the whole data section (hex), written by this project.</summary>
+    public const string HashKey = "robustseg.sha256";
+    /// <summary>Prefix of the per-tensor SHA-256 keys ("robustseg.sha256:NAME"), to name what a damage hit.</summary>
+    public const string TensorHashPrefix = "robustseg.sha256:";
+
     public static void Save(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
+        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("big-endian hosts are not supported");
         var list = tensors.ToList();
+        // Host bytes first: their hashes go into the header, which precedes the data.
+        var data = list.Select(kv => kv.Value.DType == DType.Int32
+            ? MemoryMarshal.AsBytes(kv.Value.ToIntArray().AsSpan()).ToArray()
+            : MemoryMarshal.AsBytes(kv.Value.ToArray().AsSpan()).ToArray()).ToList();
         var header = new JsonObject();
-        if (metadata is not null && metadata.Count > 0)
+        var md = new JsonObject();
+        if (metadata is not null)
+            foreach (var (k, v) in metadata)
+                if (!k.StartsWith(HashKey, StringComparison.Ordinal)) md[k] = v;
+        using (var whole = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256))
         {
-            var md = new JsonObject();
-            foreach (var (k, v) in metadata) md[k] = v;
-            header["__metadata__"] = md;
+            for (int i = 0; i < list.Count; i++)
+            {
+                whole.AppendData(data[i]);
+                md[TensorHashPrefix + list[i].Key] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(data[i]));
+            }
+            md[HashKey] = Convert.ToHexStringLower(whole.GetHashAndReset());
         }
+        header["__metadata__"] = md;
         long offset = 0;
-        foreach (var (name, t) in list)
+        for (int i = 0; i < list.Count; i++)
         {
+            var (name, t) = list[i];
             if (name == "__metadata__") throw new ArgumentException("'__metadata__' is reserved in safetensors");
-            long bytes = t.Numel * 4;
+            long bytes = data[i].Length;
             header[name] = new JsonObject
             {
                 ["dtype"] = t.DType == DType.Int32 ? "I32" : "F32",
@@ -57,18 +76,30 @@ public static class SafeTensors
             s.Write(len);
             s.Write(json);
             for (int i = 0; i < pad; i++) s.WriteByte((byte)' ');
-            foreach (var (_, t) in list)
-            {
-                if (t.DType == DType.Int32) WriteLE(s, MemoryMarshal.AsBytes(t.ToIntArray().AsSpan()));
-                else WriteLE(s, MemoryMarshal.AsBytes(t.ToArray().AsSpan()));
-            }
+            foreach (var d in data) s.Write(d);
         });
     }
 
-    static void WriteLE(Stream s, ReadOnlySpan<byte> data)
+    /// <summary>Checks the data section against the hashes this project writes (one pass; per-tensor hashes only
+    /// when it fails, to name the damaged tensors). Files from other tools carry no hash and are trusted.</summary>
+    static void VerifyIntegrity(string path, ReadOnlySpan<byte> dataSection, Dictionary<string, string> meta,
+        List<(string Name, string DType, int[] Shape, long Begin, long End)> entries)
     {
-        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("big-endian hosts are not supported");
-        s.Write(data);
+        if (!meta.TryGetValue(HashKey, out var expected)) return;
+        // The table must list exactly the tensors that were hashed (a damaged name is not a different tensor).
+        var hashed = meta.Keys.Where(k => k.StartsWith(TensorHashPrefix, StringComparison.Ordinal)).Select(k => k[TensorHashPrefix.Length..]).ToHashSet();
+        var listed = entries.Select(x => x.Name).ToHashSet();
+        if (!hashed.SetEquals(listed))
+            throw new InvalidDataException($"{path}: the tensor table does not match the tensors that were written (the header is damaged): " +
+                $"missing {string.Join(", ", hashed.Except(listed).Take(10))}; unexpected {string.Join(", ", listed.Except(hashed).Take(10))}");
+        if (Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(dataSection)) == expected.ToLowerInvariant()) return;
+        var bad = new List<string>();
+        foreach (var (name, _, _, b, e) in entries)
+            if (!meta.TryGetValue(TensorHashPrefix + name, out var h)
+                || Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(dataSection[(int)b..(int)e])) != h.ToLowerInvariant())
+                bad.Add(name);
+        throw new InvalidDataException($"{path}: the tensor data does not match its SHA-256 (the file is damaged)" +
+            (bad.Count > 0 ? $"; damaged tensors: {string.Join(", ", bad.Take(20))}{(bad.Count > 20 ? $" and {bad.Count - 20} more" : "")}" : ""));
     }
 
     /// <summary>Reads every tensor onto `device` (checks offsets, sizes and dtypes; errors name the file and key).</summary>
@@ -81,37 +112,15 @@ public static class SafeTensors
         ulong hlen = BinaryPrimitives.ReadUInt64LittleEndian(all);
         if (hlen > MaxHeader || (long)hlen > all.Length - 8)
             throw new InvalidDataException($"{path}: header length {hlen} is invalid for a file of {all.Length} bytes");
-        JsonObject header;
-        try { header = JsonNode.Parse(all.AsSpan(8, (int)hlen))?.AsObject() ?? throw new InvalidDataException("null header"); }
-        catch (JsonException e) { throw new InvalidDataException($"{path}: header is not valid JSON ({e.Message})"); }
-        long dataStart = 8 + (long)hlen, dataLen = all.Length - dataStart;
-
-        var meta = new Dictionary<string, string>();
+        var (entries, meta) = ReadTable(path, all.AsSpan(8, (int)hlen), all.Length - 8 - (long)hlen);
+        long dataStart = 8 + (long)hlen;
+        VerifyIntegrity(path, all.AsSpan((int)dataStart), meta, entries);
+        // The whole table is checked before any tensor is allocated (a damaged header allocates nothing).
         var tensors = new Dictionary<string, Tensor>();
         try
         {
-            foreach (var (name, node) in header)
+            foreach (var (name, dtype, shape, b, e) in entries)
             {
-                if (name == "__metadata__")
-                {
-                    if (node is JsonObject mo) foreach (var (k, v) in mo) meta[k] = v?.GetValue<string>() ?? "";
-                    continue;
-                }
-                if (node is not JsonObject o) throw new InvalidDataException($"{path}: entry '{name}' is not an object");
-                string dtype = o["dtype"]?.GetValue<string>() ?? throw new InvalidDataException($"{path}: '{name}' has no dtype");
-                var shape = (o["shape"] as JsonArray ?? throw new InvalidDataException($"{path}: '{name}' has no shape"))
-                    .Select(x => x!.GetValue<int>()).ToArray();
-                var offs = o["data_offsets"] as JsonArray ?? throw new InvalidDataException($"{path}: '{name}' has no data_offsets");
-                long b = offs[0]!.GetValue<long>(), e = offs[1]!.GetValue<long>();
-                long n = Tensor.ShapeNumel(shape);
-                int elem = dtype switch
-                {
-                    "F32" or "I32" => 4,
-                    "F64" or "I64" => 8,
-                    _ => throw new InvalidDataException($"{path}: '{name}' has dtype {dtype}; supported: F32, F64, I32, I64"),
-                };
-                if (b < 0 || e < b || e > dataLen || e - b != n * elem)
-                    throw new InvalidDataException($"{path}: '{name}' data_offsets [{b}, {e}] do not fit shape [{string.Join(", ", shape)}] {dtype} in {dataLen} data bytes");
                 var src = all.AsSpan((int)(dataStart + b), (int)(e - b));
                 tensors[name] = dtype switch
                 {
@@ -129,6 +138,54 @@ public static class SafeTensors
             throw;
         }
         return new SafeTensorsFile(tensors, meta);
+    }
+
+    /// <summary>The header's tensor table and metadata, validated against the data size: every malformed value
+    /// (bad UTF-8 or JSON, wrong JSON types, negative or overflowing shapes and offsets, sizes that disagree with the
+    /// dtype) is an InvalidDataException naming the file and the entry.</summary>
+    static (List<(string Name, string DType, int[] Shape, long Begin, long End)>, Dictionary<string, string>) ReadTable(
+        string path, ReadOnlySpan<byte> json, long dataLen)
+    {
+        var entries = new List<(string, string, int[], long, long)>();
+        var meta = new Dictionary<string, string>();
+        string entry = "header";
+        try
+        {
+            var header = JsonNode.Parse(json)?.AsObject() ?? throw new InvalidDataException($"{path}: the header is null");
+            foreach (var (name, node) in header)
+            {
+                entry = $"'{name}'";
+                if (name == "__metadata__")
+                {
+                    if (node is JsonObject mo) foreach (var (k, v) in mo) meta[k] = v?.GetValue<string>() ?? "";
+                    else if (node is not null) throw new InvalidDataException($"{path}: __metadata__ is not an object of strings");
+                    continue;
+                }
+                if (node is not JsonObject o) throw new InvalidDataException($"{path}: entry '{name}' is not an object");
+                string dtype = o["dtype"]?.GetValue<string>() ?? throw new InvalidDataException($"{path}: '{name}' has no dtype");
+                var shapeNode = o["shape"] as JsonArray ?? throw new InvalidDataException($"{path}: '{name}' has no shape");
+                var shape = shapeNode.Select(x => x?.GetValue<int>() ?? throw new InvalidDataException($"{path}: '{name}' has a null dimension")).ToArray();
+                if (shape.Any(d => d < 0)) throw new InvalidDataException($"{path}: '{name}' has a negative dimension in [{string.Join(", ", shape)}]");
+                if (o["data_offsets"] is not JsonArray offs || offs.Count != 2 || offs[0] is null || offs[1] is null)
+                    throw new InvalidDataException($"{path}: '{name}' needs data_offsets [begin, end]");
+                long b = offs[0]!.GetValue<long>(), e = offs[1]!.GetValue<long>();
+                int elem = dtype switch
+                {
+                    "F32" or "I32" => 4,
+                    "F64" or "I64" => 8,
+                    _ => throw new InvalidDataException($"{path}: '{name}' has dtype {dtype}; supported: F32, F64, I32, I64"),
+                };
+                long bytes = checked(shape.Aggregate(1L, (acc, d) => checked(acc * d)) * elem);
+                if (b < 0 || e < b || e > dataLen || e - b != bytes)
+                    throw new InvalidDataException($"{path}: '{name}' data_offsets [{b}, {e}] do not fit shape [{string.Join(", ", shape)}] {dtype} in {dataLen} data bytes");
+                entries.Add((name, dtype, shape, b, e));
+            }
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or OverflowException or ArgumentException)
+        {
+            throw new InvalidDataException($"{path}: the safetensors header is damaged at {entry}: {e.Message}", e);
+        }
+        return (entries, meta);
     }
 
     static int[] Narrow(ReadOnlySpan<long> v, string path, string name)
