@@ -80,30 +80,42 @@ public static class SafeTensors
         });
     }
 
-    /// <summary>Checks the data section against the hashes this project writes (one pass; per-tensor hashes only
-    /// when it fails, to name the damaged tensors). Files from other tools carry no hash and are trusted.</summary>
-    static void VerifyIntegrity(string path, ReadOnlySpan<byte> dataSection, Dictionary<string, string> meta,
+    /// <summary>Checks the data section against the hashes this project writes: the table must list exactly the
+    /// hashed tensors, and each tensor's bytes must match its SHA-256 (hashed in parallel; the whole-data hash is
+    /// the fallback for a file with no per-tensor hashes). Files from other tools carry no hash and are trusted.</summary>
+    static void VerifyIntegrity(string path, byte[] all, long dataStart, Dictionary<string, string> meta,
         List<(string Name, string DType, int[] Shape, long Begin, long End)> entries)
     {
         if (!meta.TryGetValue(HashKey, out var expected)) return;
         // The table must list exactly the tensors that were hashed (a damaged name is not a different tensor).
         var hashed = meta.Keys.Where(k => k.StartsWith(TensorHashPrefix, StringComparison.Ordinal)).Select(k => k[TensorHashPrefix.Length..]).ToHashSet();
         var listed = entries.Select(x => x.Name).ToHashSet();
-        if (!hashed.SetEquals(listed))
+        if (hashed.Count > 0 && !hashed.SetEquals(listed))
             throw new InvalidDataException($"{path}: the tensor table does not match the tensors that were written (the header is damaged): " +
                 $"missing {string.Join(", ", hashed.Except(listed).Take(10))}; unexpected {string.Join(", ", listed.Except(hashed).Take(10))}");
-        if (Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(dataSection)) == expected.ToLowerInvariant()) return;
-        var bad = new List<string>();
-        foreach (var (name, _, _, b, e) in entries)
-            if (!meta.TryGetValue(TensorHashPrefix + name, out var h)
-                || Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(dataSection[(int)b..(int)e])) != h.ToLowerInvariant())
-                bad.Add(name);
-        throw new InvalidDataException($"{path}: the tensor data does not match its SHA-256 (the file is damaged)" +
-            (bad.Count > 0 ? $"; damaged tensors: {string.Join(", ", bad.Take(20))}{(bad.Count > 20 ? $" and {bad.Count - 20} more" : "")}" : ""));
+        if (hashed.Count == 0)
+        {
+            var h = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(all.AsSpan((int)dataStart)));
+            if (h != expected.ToLowerInvariant()) throw new InvalidDataException($"{path}: the tensor data does not match its SHA-256 (the file is damaged)");
+            return;
+        }
+        var bad = new System.Collections.Concurrent.ConcurrentBag<string>();
+        Parallel.ForEach(entries, e =>
+        {
+            var h = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(all.AsSpan((int)(dataStart + e.Begin), (int)(e.End - e.Begin))));
+            if (h != meta[TensorHashPrefix + e.Name].ToLowerInvariant()) bad.Add(e.Name);
+        });
+        if (!bad.IsEmpty)
+        {
+            var names = bad.OrderBy(n => n, StringComparer.Ordinal).ToList();
+            throw new InvalidDataException($"{path}: the tensor data does not match its SHA-256 (the file is damaged); damaged tensors: " +
+                $"{string.Join(", ", names.Take(20))}{(names.Count > 20 ? $" and {names.Count - 20} more" : "")}");
+        }
     }
 
-    /// <summary>Reads every tensor onto `device` (checks offsets, sizes and dtypes; errors name the file and key).</summary>
-    public static SafeTensorsFile Load(string path, Device device)
+    /// <summary>Reads every tensor onto `device` (checks offsets, sizes and dtypes; errors name the file and key).
+    /// <paramref name="verify"/> checks this project's SHA-256 of the data (off only to measure its cost).</summary>
+    public static SafeTensorsFile Load(string path, Device device, bool verify = true)
     {
         byte[] all;
         try { all = File.ReadAllBytes(path); }
@@ -114,7 +126,8 @@ public static class SafeTensors
             throw new InvalidDataException($"{path}: header length {hlen} is invalid for a file of {all.Length} bytes");
         var (entries, meta) = ReadTable(path, all.AsSpan(8, (int)hlen), all.Length - 8 - (long)hlen);
         long dataStart = 8 + (long)hlen;
-        VerifyIntegrity(path, all.AsSpan((int)dataStart), meta, entries);
+        // Hashing runs beside the uploads; a mismatch throws before any tensor is handed out.
+        var check = verify ? Task.Run(() => VerifyIntegrity(path, all, dataStart, meta, entries)) : Task.CompletedTask;
         // The whole table is checked before any tensor is allocated (a damaged header allocates nothing).
         var tensors = new Dictionary<string, Tensor>();
         try
@@ -131,10 +144,12 @@ public static class SafeTensors
                 };
                 tensors[name].Persist();
             }
+            check.GetAwaiter().GetResult();
         }
         catch
         {
             foreach (var t in tensors.Values) t.Dispose();
+            try { check.Wait(); } catch (AggregateException) { } // never leave the hashing task behind
             throw;
         }
         return new SafeTensorsFile(tensors, meta);
