@@ -14,12 +14,7 @@ public sealed class PtxCompileTests
     const string ManifestRelative = "kernels/RobustSeg.Kernels/ptx-manifest.csv";
     static readonly (string Name, CudaArchitecture Arch)[] Archs = [("sm_80", CudaArchitecture.SM_80), ("sm_90", CudaArchitecture.SM_90)];
 
-    static string RepoRoot()
-    {
-        var d = new DirectoryInfo(AppContext.BaseDirectory);
-        while (d != null && !File.Exists(Path.Combine(d.FullName, "RobustSeg.sln"))) d = d.Parent;
-        return d?.FullName ?? throw new InvalidOperationException("RobustSeg.sln not found above " + AppContext.BaseDirectory);
-    }
+    static string RepoRoot() => RobustSeg.Tests.RepoPaths.Root;
 
     [Test]
     public void Enumerator_FindsNoOpenGenericKernels()
