@@ -37,10 +37,10 @@ public sealed class PspHeads : IHeadFamily
         Head(device, cfg, inChannels, cfg.Ch(256), cfg.Classes, 3, rng);
 
     internal static Sequential Head(Device device, ModelConfig cfg, int inC, int midC, int outC, int k, SeededRandom rng) => new(
-        new Conv2d(device, inC, midC, k, 1, k / 2, bias: false, rng: rng.Fork()),
+        new Conv2d(device, inC, midC, k, 1, k / 2, bias: false, rng: rng.Fork(), init: ConvInit.TorchDefault),
         new BatchNorm2d(device, midC), new ReLU(),
         new Dropout2d(cfg.Dropout, rng.NextULong()),
-        new Conv2d(device, midC, outC, 1, rng: rng.Fork()));
+        new Conv2d(device, midC, outC, 1, rng: rng.Fork(), init: ConvInit.TorchDefault));
 }
 
 /// <summary>DeepLabV3: ASPP rates 6,12,18 + image pool, 256 each; cls = conv1x1(1280,256) BN ReLU Dropout conv1x1;

@@ -16,7 +16,7 @@ public sealed class PyramidPooling : Module
         _features = RegisterModule("features", new ModuleList());
         foreach (var b in bins)
             _features.Add(new Sequential(new AdaptiveAvgPool2d(b),
-                new Conv2d(device, inDim, reductionDim, 1, bias: false, rng: rng.Fork()),
+                new Conv2d(device, inDim, reductionDim, 1, bias: false, rng: rng.Fork(), init: ConvInit.TorchDefault),
                 new BatchNorm2d(device, reductionDim), new ReLU()));
         OutChannels = inDim + bins.Length * reductionDim;
     }
@@ -41,13 +41,13 @@ public sealed class Aspp : Module
     public Aspp(Device device, int inChannels, int outChannels, int[] rates, SeededRandom rng)
     {
         _convs = RegisterModule("convs", new ModuleList());
-        _convs.Add(new Sequential(new Conv2d(device, inChannels, outChannels, 1, bias: false, rng: rng.Fork()),
+        _convs.Add(new Sequential(new Conv2d(device, inChannels, outChannels, 1, bias: false, rng: rng.Fork(), init: ConvInit.TorchDefault),
             new BatchNorm2d(device, outChannels), new ReLU()));
         foreach (var r in rates)
-            _convs.Add(new Sequential(new Conv2d(device, inChannels, outChannels, 3, 1, r, r, bias: false, rng: rng.Fork()),
+            _convs.Add(new Sequential(new Conv2d(device, inChannels, outChannels, 3, 1, r, r, bias: false, rng: rng.Fork(), init: ConvInit.TorchDefault),
                 new BatchNorm2d(device, outChannels), new ReLU()));
         _convs.Add(new Sequential(new AdaptiveAvgPool2d(1),
-            new Conv2d(device, inChannels, outChannels, 1, bias: false, rng: rng.Fork()),
+            new Conv2d(device, inChannels, outChannels, 1, bias: false, rng: rng.Fork(), init: ConvInit.TorchDefault),
             new BatchNorm2d(device, outChannels), new ReLU()));
         OutChannels = outChannels * (rates.Length + 2);
     }

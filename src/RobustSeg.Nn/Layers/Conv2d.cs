@@ -2,8 +2,17 @@ using RobustSeg.Engine;
 
 namespace RobustSeg.Nn;
 
-/// <summary>nn.Conv2d (square kernel, symmetric stride/padding/dilation). Weight (out, in, k, k) with
-/// Kaiming-normal fan_out init; bias (when present) starts at zero.</summary>
+/// <summary>How a Conv2d starts: semseg's ResNet recipe, or PyTorch's own default (what the original's heads keep).</summary>
+public enum ConvInit
+{
+    /// <summary>Weight Kaiming-normal fan_out (ReLU gain); bias zero. The ResNet backbone's init.</summary>
+    KaimingNormalFanOut,
+    /// <summary>nn.Conv2d.reset_parameters: weight and bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)).</summary>
+    TorchDefault,
+}
+
+/// <summary>nn.Conv2d (square kernel, symmetric stride/padding/dilation). Weight (out, in, k, k); init per
+/// <see cref="ConvInit"/> (Kaiming-normal fan_out and zero bias unless told otherwise).</summary>
 public sealed class Conv2d : Module
 {
     public Tensor Weight { get; }
@@ -16,7 +25,7 @@ public sealed class Conv2d : Module
     public int Dilation { get; set; }
 
     public Conv2d(Device device, int inChannels, int outChannels, int kernelSize, int stride = 1, int padding = 0,
-        int dilation = 1, bool bias = true, SeededRandom? rng = null)
+        int dilation = 1, bool bias = true, SeededRandom? rng = null, ConvInit init = ConvInit.KaimingNormalFanOut)
     {
         if (inChannels <= 0 || outChannels <= 0 || kernelSize <= 0)
             throw new ArgumentException($"conv2d: channels and kernel must be positive (in {inChannels}, out {outChannels}, k {kernelSize})");
@@ -25,8 +34,9 @@ public sealed class Conv2d : Module
         using (Tensor.NoScope())
         {
             Weight = RegisterParameter("weight", Tensor.Empty(device, outChannels, inChannels, kernelSize, kernelSize));
-            Init.KaimingNormalFanOut(Weight, rng ?? new SeededRandom(0));
             if (bias) Bias = RegisterParameter("bias", Tensor.Zeros(device, outChannels));
+            if (init == ConvInit.TorchDefault) Init.TorchDefault(Weight, Bias, rng ?? new SeededRandom(0));
+            else Init.KaimingNormalFanOut(Weight, rng ?? new SeededRandom(0));
         }
     }
 
