@@ -86,21 +86,46 @@ public class EvaluatorTests
         var dir = TempDir();
         try
         {
-            using var s = Tensor.Scope();
-            var img = Tensor.FromArray(Device.Cpu, TestData.Images(1, 8, 9, 1), 1, 3, 8, 9);
-            var study = new AttackStudy { Model = Model.Forward, Attack = new Pgd(), Options = new AttackOptions { Steps = 3, Seed = 2 }, SaveNpy = true };
-            var r = study.Run(img, null, dir);
+            var img = TestData.Images(1, 8, 9, 1);
+            var settings = Settings(null, new Pgd()) with { AttackOptions = new AttackOptions { Steps = 3, Seed = 2 } };
+            var study = new AttackStudy { Device = Device.Cpu, Model = Model.Forward, Settings = settings, SaveNpy = true };
+            var r = study.Run(img, 8, 9, null, dir);
             Assert.That(r.CleanAccuracy, Is.EqualTo(1.0));
             Assert.That(r.AdvAccuracy, Is.LessThan(1.0));
             foreach (var f in new[] { "adv.png", "perturbation.png", "grad_magnitude.png", "pred_clean.png", "pred_adv.png", "steps.csv",
-                         "input.npy", "logits_clean.npy", "grad_step0.npy", "adv.npy", "logits_adv.npy" })
+                         "input.npy", "probs_clean.npy", "grad_step0.npy", "adv.npy", "probs_adv.npy" })
                 Assert.That(File.Exists(Path.Combine(dir, f)), f);
             Assert.That(File.ReadAllLines(Path.Combine(dir, "steps.csv")), Has.Length.EqualTo(4));
             var input = RobustSeg.Engine.IO.Npy.Read(Path.Combine(dir, "input.npy"));
             Assert.That(input.Shape, Is.EqualTo(new[] { 1, 3, 8, 9 }));
             // input.npy holds the normalised input: (x * 255 - mean) / std.
-            var x0 = img.ToArray()[0];
+            var x0 = img[0];
             Assert.That(input.Data[0], Is.EqualTo((x0 * 255 - 0.485 * 255) / (0.229 * 255)).Within(1e-4));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [TestCase(AttackProtocol.Strong)]
+    [TestCase(AttackProtocol.Legacy)]
+    public void StudyToolRunsTheProtocolTestRuns(AttackProtocol protocol)
+    {
+        // `attack` and `test` share the protocol classes: on one image at its own size, the study's adversarial
+        // prediction is the evaluator's prediction under the same settings, pixel for pixel.
+        var dir = TempDir();
+        try
+        {
+            var img = TestData.Images(1, 11, 10, 4);
+            var label = new int[11 * 10];
+            for (int i = 0; i < label.Length; i++) label[i] = i % 7 == 0 ? 255 : i % 4;
+            var settings = Settings(null, protocol == AttackProtocol.Legacy ? new Bim() : new Pgd(), protocol) with { BaseSize = 11 };
+            var study = new AttackStudy { Device = Device.Cpu, Model = Model.Forward, Settings = settings };
+            var r = study.Run(img, 11, 10, label, dir);
+            var expected = new Evaluator(Device.Cpu, Model.Forward).Predict(new EvalSample("x", img, 11, 10, label), settings);
+            Assert.That(r.AdvPrediction, Is.EqualTo(expected));
+            var clean = new Evaluator(Device.Cpu, Model.Forward).Predict(new EvalSample("x", img, 11, 10, label), settings with { Attack = null });
+            Assert.That(r.CleanPrediction, Is.EqualTo(clean));
+            Assert.That(r.AdvPrediction, Is.Not.EqualTo(clean), "the attack changed nothing: the comparison would be vacuous");
+            Assert.That(File.ReadAllLines(Path.Combine(dir, "steps.csv")).Length, Is.GreaterThan(1));
         }
         finally { Directory.Delete(dir, true); }
     }

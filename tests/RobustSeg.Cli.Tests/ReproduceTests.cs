@@ -44,7 +44,7 @@ public class ReproduceTests
                 "--eps", "8/255", "--steps", "2", "--out", study, "--save-npy", "--device", "cpu");
             Assert.That(a.Code, Is.EqualTo(0), a.Err);
             Assert.That(File.ReadAllLines(Path.Combine(study, "steps.csv")).Length, Is.GreaterThanOrEqualTo(3));
-            foreach (var npy in new[] { "input.npy", "logits_clean.npy", "grad_step0.npy", "adv.npy", "logits_adv.npy" })
+            foreach (var npy in new[] { "input.npy", "probs_clean.npy", "grad_step0.npy", "adv.npy", "probs_adv.npy" })
                 Assert.That(File.Exists(Path.Combine(study, npy)), Is.True, npy);
 
             // A second run reuses the generated data.

@@ -1,5 +1,7 @@
 using RobustSeg.Engine;
 using RobustSeg.Adversarial.Attacks;
+using RobustSeg.Config;
+using RobustSeg.Data;
 
 namespace RobustSeg.Adversarial.Evaluation;
 
@@ -28,4 +30,13 @@ public sealed record EvalSettings
     public string[]? ClassNames { get; init; }
     /// <summary>256 RGB triples for prediction PNGs (the dataset's colours); null: by class count.</summary>
     public byte[]? Palette { get; init; }
+
+    /// <summary>The clean settings a configuration gives (TEST base_size, test_h/test_w, scales; DATA classes, class
+    /// names and colours; TRAIN ignore_label); commands add the attack and outputs with `with`.</summary>
+    public static EvalSettings From(RunConfig cfg, DataConfig data) => new()
+    {
+        Classes = cfg.Data.Classes, BaseSize = cfg.Test.BaseSize, CropH = cfg.Test.TestH, CropW = cfg.Test.TestW,
+        Scales = cfg.Test.Scales, IgnoreIndex = cfg.Train.IgnoreLabel, SaveDir = cfg.Test.SaveFolder,
+        ClassNames = data.ClassNames(), Palette = data.Palette(),
+    };
 }

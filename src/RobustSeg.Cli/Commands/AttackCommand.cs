@@ -8,7 +8,7 @@ using RobustSeg.Engine;
 
 namespace RobustSeg.Cli.Commands;
 
-/// <summary>`robustseg attack`: the study tool. Attacks one image and writes the adversarial image, the
+/// <summary>`robustseg attack`: the study tool. Attacks one image through the protocols `test` uses and writes the adversarial image, the
 /// perturbation, the input-gradient magnitude, predictions before/after, steps.csv (per-step loss,
 /// flipped pixels, gradient norms, perturbation norms) and with --save-npy NumPy arrays.</summary>
 public sealed class AttackCommand : ICliCommand
@@ -22,7 +22,7 @@ public sealed class AttackCommand : ICliCommand
         var label = new Option<string?>("--label") { Description = "label PNG (default: the clean prediction is the target to move away from)" };
         var attack = new Option<string>("--attack") { Description = string.Join("|", AttackFactory.Names.Skip(1)), DefaultValueFactory = _ => "pgd" };
         var outDir = new Option<string>("--out") { Description = "output folder", Required = true };
-        var saveNpy = new Option<bool>("--save-npy") { Description = "also write input.npy, logits_clean.npy, grad_step0.npy, adv.npy, logits_adv.npy" };
+        var saveNpy = new Option<bool>("--save-npy") { Description = "also write input.npy (normalised), probs_clean.npy, grad_step0.npy (w.r.t. the normalised input), adv.npy, probs_adv.npy" };
         var shared = new AttackCliOptions();
         var device = new Option<string>("--device") { Description = "cpu, ilgpu-cpu, cuda or auto", DefaultValueFactory = _ => "auto" };
         foreach (var o in new Option[] { checkpoint, image, label, attack, outDir, saveNpy, device }.Concat(config.All).Concat(shared.All))
@@ -38,25 +38,20 @@ public sealed class AttackCommand : ICliCommand
             int h = img.Height, w = img.Width;
             var dev = Device.Get(pr.GetValue(device)!);
             using var model = ModelLoader.LoadForEval(pr.GetValue(checkpoint)!, cfg, dev);
-            var direct = ModelLoader.AsForward(model);
-            // The network takes sides with (s-1) % 8 == 0; other sizes go through the sliding-window inference
-            // (padding, windows of the test crop), whose log averaged softmax then stands for the logits.
-            bool fits = ModelRules.IsValidSide(h) && ModelRules.IsValidSide(w);
-            var forward = fits ? direct : new SlidingWindow(cfg.Test.TestH, cfg.Test.TestW, cfg.Data.Classes, ImageNet.Mean255).AsModel(direct);
-
-            using var scope = Tensor.Scope();
-            var x = Tensor.FromArray(dev, img.ToChw(1f / 255f), 1, 3, h, w);
-            Tensor? y = null;
+            int[]? y = null;
             if (pr.GetValue(label) is { } lp)
             {
                 var lab = LabelIO.Read(lp, data.MaxPixels, LabelFormats.LutFor(data.LabelFormat, lp));
                 if (lab.Height != h || lab.Width != w) throw new InvalidDataException($"{lp}: label is {lab.Width}x{lab.Height}, image is {w}x{h}");
-                y = Tensor.FromArray(dev, lab.Data.Select(b => (int)b).ToArray(), 1, h, w);
+                y = lab.Data.Select(b => (int)b).ToArray();
             }
-            Console.WriteLine($"model {model.Config.Describe()} on {dev.Describe()}; image {w}x{h}{(fits ? "" : $" (sliding window {cfg.Test.TestH}x{cfg.Test.TestW})")}");
+            // The same protocols as `test` (strong: one perturbation through the sliding-window inference; legacy: per
+            // window), at the image's own size and the config's test crop.
+            var settings = EvalSettings.From(cfg, data) with { Attack = atk, AttackOptions = opts, Protocol = proto };
+            Console.WriteLine($"model {model.Config.Describe()} on {dev.Describe()}; image {w}x{h}, sliding window {settings.CropH}x{settings.CropW}");
             Console.WriteLine($"attack: {AttackSetup.Describe(atk, opts, proto)}; target: {(y is null ? "clean prediction" : "label")}");
-            var study = new AttackStudy { Model = forward, Attack = atk, Options = opts, SaveNpy = pr.GetValue(saveNpy) };
-            var r = study.Run(x, y, pr.GetValue(outDir)!);
+            var study = new AttackStudy { Device = dev, Model = ModelLoader.AsForward(model), Settings = settings, SaveNpy = pr.GetValue(saveNpy) };
+            var r = study.Run(img.ToChw(1f / 255f), h, w, y, pr.GetValue(outDir)!);
             Console.WriteLine($"pixel accuracy {r.CleanAccuracy:P2} -> {r.AdvAccuracy:P2} after {r.Steps} recorded steps; wrote {r.OutDir}");
             return 0;
         });

@@ -43,12 +43,10 @@ public sealed class TestCommand : ICliCommand
             var ds = data.Dataset("test");
             using var model = ModelLoader.LoadForEval(ckpt, cfg, dev);
             using var srcModel = pr.GetValue(source) is { } sp ? ModelLoader.LoadForEval(sp, cfg, dev) : null;
-            var settings = new EvalSettings
+            var settings = EvalSettings.From(cfg, data) with
             {
-                Classes = cfg.Data.Classes, BaseSize = cfg.Test.BaseSize, CropH = cfg.Test.TestH, CropW = cfg.Test.TestW,
-                Scales = cfg.Test.Scales, Flip = flipOn, IgnoreIndex = cfg.Train.IgnoreLabel, Attack = atk, AttackOptions = opts, Protocol = proto,
+                Flip = flipOn, Attack = atk, AttackOptions = opts, Protocol = proto,
                 SaveDir = pr.GetValue(saveDir) ?? cfg.Test.SaveFolder, SaveImages = !pr.GetValue(noImages),
-                ClassNames = data.ClassNames(), Palette = data.Palette(),
             };
             Console.WriteLine($"model {model.Config.Describe()} on {dev.Describe()}");
             Console.WriteLine($"data {ds.Count} images from {data.ListOf("test")}; base size {settings.BaseSize}, crop {settings.CropH}x{settings.CropW}" +

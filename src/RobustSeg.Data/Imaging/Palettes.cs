@@ -46,16 +46,4 @@ public static class Palettes
     /// <summary>The palette for a dataset name ("cityscapes" or anything else -> VOC).</summary>
     public static byte[] For(string dataset) =>
         dataset.Equals("cityscapes", StringComparison.OrdinalIgnoreCase) ? Cityscapes : Voc;
-
-    /// <summary>Colourises a label map into an RGB image (for side-by-side visualisations).</summary>
-    public static RgbImage Colorize(LabelMap labels, byte[] palette)
-    {
-        var img = new RgbImage(labels.Height, labels.Width);
-        for (long i = 0; i < labels.Data.LongLength; i++)
-        {
-            int k = labels.Data[i] * 3;
-            img.Data[i * 3] = palette[k]; img.Data[i * 3 + 1] = palette[k + 1]; img.Data[i * 3 + 2] = palette[k + 2];
-        }
-        return img;
-    }
 }

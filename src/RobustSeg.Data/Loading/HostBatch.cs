@@ -34,7 +34,6 @@ public sealed class HostBatch
                 for (long p = 0; p < plane; p++) lab[i * plane + p] = d[p];
             }
         }
-        if (pixels == PixelScale.ImageNet) Normalize.ImageNet255.ApplyChw(images, samples.Length, plane);
         return new HostBatch { Images = images, Labels = lab, Indices = indices, Height = h, Width = w };
     }
 

@@ -3,7 +3,7 @@ namespace RobustSeg.Data.Transforms;
 
 /// <summary>The pipelines of semseg's train.py: training = RandScale, RandRotate(+-10, mean padding, 255),
 /// RandomGaussianBlur, RandomHorizontalFlip, random Crop (mean / 255 padding); validation = centre Crop.
-/// ToTensor and Normalize happen at collation (see DataLoaderOptions.Pixels).</summary>
+/// ToTensor happens at collation (see DataLoaderOptions.Pixels); normalisation on the device, in the model wrapper.</summary>
 public static class SemsegTransforms
 {
     public static Compose Train(int cropH, int cropW, double scaleMin = 0.5, double scaleMax = 2.0,

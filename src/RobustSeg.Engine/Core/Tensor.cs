@@ -230,13 +230,6 @@ public sealed partial class Tensor : IDisposable
     /// <summary>Shares data, drops the tape: the result never requires grad.</summary>
     public Tensor Detach() => new(Device, _shape, DType, Storage);
 
-    /// <summary>Moves this tensor out of its scope into the enclosing one.</summary>
-    public Tensor KeepAlive()
-    {
-        OwnerScope?.Keep(this);
-        return this;
-    }
-
     /// <summary>Removes the tensor from every scope: it lives until disposed (parameters, buffers).</summary>
     public Tensor Persist()
     {

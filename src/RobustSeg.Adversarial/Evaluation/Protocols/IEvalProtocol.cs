@@ -7,6 +7,9 @@ namespace RobustSeg.Adversarial.Evaluation.Protocols;
 /// or another for black-box transfer), the sliding-window inference and the run's settings.</summary>
 public sealed record EvalContext(Device Device, SegForward Target, SegForward Craft, SlidingWindow Window, EvalSettings Settings)
 {
+    /// <summary>Called after every attack step (the study tool records them; costs host copies, so null in `test`).</summary>
+    public Action<AttackStepInfo>? OnStep { get; init; }
+
     /// <summary>Averaged probabilities (K,h,w) on the host of a (1,3,h,w) image in [0,1], without a tape; with
     /// <paramref name="flip"/> also averaged with the mirror's. <paramref name="transform"/> replaces each window
     /// before the target sees it (the legacy per-window attack records its own tape there).</summary>
@@ -42,6 +45,9 @@ public sealed record EvalContext(Device Device, SegForward Target, SegForward Cr
     /// <summary>Attack options for image <paramref name="index"/>: the run's seed advanced per image.</summary>
     public AttackOptions OptionsFor(int index) =>
         Settings.AttackOptions with { Seed = Settings.AttackOptions.Seed + (ulong)index, IgnoreIndex = Settings.IgnoreIndex };
+
+    /// <summary>The per-call attack context of <paramref name="options"/>, with this run's step observer.</summary>
+    public AttackContext Attacking(AttackOptions options) => new(options, OnStep);
 }
 
 /// <summary>One protocol's result for a sample: probabilities at the sample's size and, when attacked, the

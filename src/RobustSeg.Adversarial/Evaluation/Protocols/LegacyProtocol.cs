@@ -26,7 +26,7 @@ public sealed class LegacyProtocol(IAttack attack) : IEvalProtocol
             var lab = new int[s.CropH * s.CropW];
             for (int y = 0; y < s.CropH; y++) Array.Copy(padLabel, (at.Top + y) * W + at.Left, lab, y * s.CropW, s.CropW);
             var labT = Tensor.FromArray(ctx.Device, lab, 1, s.CropH, s.CropW);
-            var a = attack.Perturb(ctx.Craft, crop.Detach(), labT, new AttackContext(opts with { Seed = opts.Seed * 1000003UL + (ulong)wi }));
+            var a = attack.Perturb(ctx.Craft, crop.Detach(), labT, ctx.Attacking(opts with { Seed = opts.Seed * 1000003UL + (ulong)wi }));
             if (advPadded is null) return a;
             var ah = a.ToArray();
             for (int c = 0; c < 3; c++) for (int y = 0; y < s.CropH; y++)

@@ -13,7 +13,7 @@ public sealed class StrongProtocol(IAttack attack) : IEvalProtocol
     {
         var (image, host, h, w) = ctx.Resized(sample, ctx.Settings.BaseSize);
         var label = Tensor.FromArray(ctx.Device, HostImageOps.ResizeNearest(sample.Label, sample.Height, sample.Width, h, w), 1, h, w);
-        var adv = attack.Perturb(ctx.Window.AsModel(ctx.Craft), image, label, new AttackContext(ctx.OptionsFor(index)));
+        var adv = attack.Perturb(ctx.Window.AsModel(ctx.Craft), image, label, ctx.Attacking(ctx.OptionsFor(index)));
         var probs = ctx.Infer(adv, flip: false);
         return new EvalPrediction(ctx.ToSampleSize(probs, h, w, sample), adv.ToArray(), host, h, w);
     }
