@@ -7,6 +7,7 @@ using RobustSeg.Nn.IO;
 
 if (args[0] == "probe") { Probe.Run(args); return; }
 if (args[0] == "dump") { Dump.Run(args); return; }
+if (args[0] == "inputgrad") { InputGrad.Run(args); return; }
 // args: weights.safetensors batch.npz out.safetensors [width] [classes] [device]
 // batch.npz: x (N,3,H,W) float32 in [0,1], y (N,H,W) int32. Dropout is 0 so the step is deterministic.
 var (wPath, bPath, oPath) = (args[0], args[1], args[2]);
