@@ -26,19 +26,23 @@ public sealed class ReproduceJob(ReproduceOptions o)
         // Every name is checked before anything trains: a typo must not cost the regimes before it.
         foreach (var r in o.Regimes)
             if (!Regimes.Contains(r)) throw new ConfigException($"--regimes: unknown regime '{r}' (expected {string.Join(", ", Regimes)})");
+        if (o.Seeds < 1) throw new ConfigException($"--seeds: expected at least 1, got {o.Seeds}");
         var device = Engine.Device.Get(o.Device);
         var total = Stopwatch.StartNew();
         EnsureData();
         var rows = new List<ReproduceRow>();
-        var plan = o.Archs.SelectMany(a => o.Regimes.Select(r => (a, r))).ToList();
+        // Seed-major: after each seed the table has every regime once, so an interrupted run still compares them.
+        var plan = Enumerable.Range(0, o.Seeds).SelectMany(k => o.Archs.SelectMany(a => o.Regimes.Select(r => (a, r, Seed: o.Seed + (ulong)k)))).ToList();
         for (int i = 0; i < plan.Count; i++)
         {
-            var (arch, regime) = plan[i];
-            o.Progress.WriteLine($"== [{i + 1}/{plan.Count}] {arch} / {regime}: training on {device.Name} (elapsed {total.Elapsed:mm\\:ss})");
-            var cfg = Config(arch, regime);
+            var (arch, regime, seed) = plan[i];
+            string what = $"{arch} / {regime}{(o.Seeds > 1 ? $" / seed {seed}" : "")}";
+            string eta = i == 0 ? "" : $", eta {TimeSpan.FromSeconds(total.Elapsed.TotalSeconds / i * (plan.Count - i)):hh\\:mm\\:ss}";
+            o.Progress.WriteLine($"== [{i + 1}/{plan.Count}] {what}: training on {device.Name} (elapsed {total.Elapsed:mm\\:ss}{eta})");
+            var cfg = Config(arch, regime, seed);
             var trained = new Trainer(cfg, device, new TrainerOptions { Progress = o.Progress }).Run();
-            o.Progress.WriteLine($"== [{i + 1}/{plan.Count}] {arch} / {regime}: evaluating (elapsed {total.Elapsed:mm\\:ss})");
-            rows.Add(Evaluate(arch, regime, cfg, trained.FinalCheckpoint, trained.Seconds, device));
+            o.Progress.WriteLine($"== [{i + 1}/{plan.Count}] {what}: evaluating (elapsed {total.Elapsed:mm\\:ss})");
+            rows.Add(Evaluate(arch, regime, cfg, trained.FinalCheckpoint, trained.Seconds, device, seed) with { Seed = seed });
         }
         WriteResults(rows);
         o.Progress.WriteLine($"== done in {total.Elapsed:mm\\:ss}");
@@ -62,18 +66,21 @@ public sealed class ReproduceJob(ReproduceOptions o)
     }
 
     /// <summary>The shipped synthetic config of (arch, regime), pointed at this run's folders.</summary>
-    public RunConfig Config(string arch, string regime)
+    public RunConfig Config(string arch, string regime) => Config(arch, regime, o.Seed);
+
+    /// <summary>The config of (arch, regime) trained with <paramref name="seed"/>; with several seeds each has its own folder.</summary>
+    public RunConfig Config(string arch, string regime, ulong seed)
     {
         var name = $"synthetic_{arch}18_{regime}.yaml";
         using var s = typeof(ReproduceJob).Assembly.GetManifestResourceStream("config.synthetic." + name)
             ?? throw new FileNotFoundException($"embedded config {name} is missing (arch must be psp or aspp)");
         var yaml = new StreamReader(s).ReadToEnd();
-        var dir = Path.Combine(o.WorkDir, $"{arch}_{regime}");
+        var dir = RunDir(arch, regime, seed);
         var sets = new List<string>
         {
             $"data_root={DataDir}",
             $"save_path={Path.Combine(dir, "model")}",
-            $"manual_seed={o.Seed}",
+            $"manual_seed={seed}",
         };
         int? epochs = o.Epochs ?? (o.Quick ? 1 : null);
         if (epochs is int e) { sets.Add($"epochs={e}"); sets.Add($"save_freq={e}"); }
@@ -82,7 +89,10 @@ public sealed class ReproduceJob(ReproduceOptions o)
         return RunConfig.Parse(yaml, name, sets);
     }
 
-    ReproduceRow Evaluate(string arch, string regime, RunConfig cfg, string checkpoint, double trainSeconds, Device device)
+    string RunDir(string arch, string regime, ulong seed) =>
+        Path.Combine(o.WorkDir, o.Seeds > 1 ? $"{arch}_{regime}_seed{seed}" : $"{arch}_{regime}");
+
+    ReproduceRow Evaluate(string arch, string regime, RunConfig cfg, string checkpoint, double trainSeconds, Device device, ulong seed)
     {
         var timer = Stopwatch.StartNew();
         // Deployed (DDC-AT: cls1 -> cls) and in eval mode, as `robustseg test` loads it.
@@ -90,12 +100,12 @@ public sealed class ReproduceJob(ReproduceOptions o)
         try
         {
             var forward = ModelLoader.AsForward(model);
-            var samples = DatasetSamples.Enumerate(DataConfig.From(cfg).Dataset("val")).ToList();
+            var data = DataConfig.From(cfg);
+            var samples = DatasetSamples.Enumerate(data.Dataset("val")).ToList();
             var evaluator = new Evaluator(device, forward) { Log = TextWriter.Null };
-            var dir = Path.Combine(o.WorkDir, $"{arch}_{regime}", "eval");
-            EvalSettings Settings(string name, IAttack? attack, AttackOptions? opts, AttackProtocol protocol) => new()
+            var dir = Path.Combine(RunDir(arch, regime, seed), "eval");
+            EvalSettings Settings(string name, IAttack? attack, AttackOptions? opts, AttackProtocol protocol) => EvalSettings.From(cfg, data) with
             {
-                Classes = cfg.Data.Classes, BaseSize = cfg.Test.BaseSize, CropH = cfg.Test.TestH, CropW = cfg.Test.TestW,
                 Attack = attack, AttackOptions = opts ?? new AttackOptions(), Protocol = protocol,
                 SaveDir = Path.Combine(dir, name), SaveImages = false,
             };
@@ -103,19 +113,19 @@ public sealed class ReproduceJob(ReproduceOptions o)
             {
                 var t = Stopwatch.StartNew();
                 var s = evaluator.Run(samples, Settings(name, attack, opts, protocol));
-                o.Progress.WriteLine($"   {arch}/{regime} {name}: mIoU {s.MeanIoU:0.0000} ({t.Elapsed.TotalSeconds:0.0} s)");
+                o.Progress.WriteLine($"   {arch}/{regime}/seed {seed} {name}: mIoU {s.MeanIoU:0.0000} ({t.Elapsed.TotalSeconds:0.0} s)");
                 return s.MeanIoU;
             }
             double clean = Score("clean", null, null, AttackProtocol.Strong);
-            var (bim, bimOpts) = AttackSetup.Create("bim", AttackProtocol.Legacy, seed: o.Seed);
+            var (bim, bimOpts) = AttackSetup.Create("bim", AttackProtocol.Legacy, seed: seed);
             double legacy = Score("legacy_bim", bim, bimOpts, AttackProtocol.Legacy);
             var eps = $"{o.StrongEps255.ToString(CultureInfo.InvariantCulture)}/255";
-            var (pgd, pgdOpts) = AttackSetup.Create("pgd", AttackProtocol.Strong, eps: eps, steps: Steps, seed: o.Seed);
+            var (pgd, pgdOpts) = AttackSetup.Create("pgd", AttackProtocol.Strong, eps: eps, steps: Steps, seed: seed);
             double strong = Score("strong_pgd", pgd, pgdOpts, AttackProtocol.Strong);
             double? ensemble = null;
             if (o.StrongAll)
             {
-                var (ens, ensOpts) = AttackSetup.Create("ensemble", AttackProtocol.Strong, eps: eps, steps: o.Quick ? 3 : 50, seed: o.Seed);
+                var (ens, ensOpts) = AttackSetup.Create("ensemble", AttackProtocol.Strong, eps: eps, steps: o.Quick ? 3 : 50, seed: seed);
                 ensemble = Score("strong_ensemble", ens, ensOpts, AttackProtocol.Strong);
             }
             return new ReproduceRow(arch, regime, clean, legacy, strong, ensemble, trainSeconds, timer.Elapsed.TotalSeconds, checkpoint);
@@ -126,16 +136,19 @@ public sealed class ReproduceJob(ReproduceOptions o)
     void WriteResults(IReadOnlyList<ReproduceRow> rows)
     {
         Directory.CreateDirectory(o.WorkDir);
-        var reading = ReproduceReport.Reading(rows);
-        var setup = $"Device {o.Device}; {(o.Quick ? "quick run" : "full run")}; seed {o.Seed}; legacy BIM = 2 steps of 0.01, eps 0.03 (per window); " +
+        var summary = ReproduceSummary.Of(rows);
+        var reading = ReproduceReport.Reading(summary);
+        var seeds = o.Seeds > 1 ? $"seeds {o.Seed}..{o.Seed + (ulong)o.Seeds - 1} (training and attacks; data seed {o.Seed}), mean ± sample std" : $"seed {o.Seed}";
+        var setup = $"Device {o.Device}; {(o.Quick ? "quick run" : "full run")}; {seeds}; legacy BIM = 2 steps of 0.01, eps 0.03 (per window); " +
                     $"strong = PGD with random start, {Steps} steps, eps {o.StrongEps255.ToString(CultureInfo.InvariantCulture)}/255 (whole image)" +
                     (o.StrongAll ? "; ensemble = APGD-based worst case per image" : "") + ".";
         ReproduceReport.WriteCsv(Path.Combine(o.WorkDir, "results.csv"), rows);
-        var md = ReproduceReport.Markdown(rows, StrongName, reading, setup);
+        ReproduceReport.WriteSummaryCsv(Path.Combine(o.WorkDir, "summary.csv"), summary);
+        var md = ReproduceReport.Markdown(summary, StrongName, reading, setup);
         AtomicFile.WriteAllText(Path.Combine(o.WorkDir, "results.md"), md);
         Console.WriteLine();
-        Console.WriteLine(ReproduceReport.ConsoleTable(rows, StrongName));
+        Console.WriteLine(ReproduceReport.ConsoleTable(summary, StrongName));
         Console.WriteLine(reading);
-        Console.WriteLine($"(written: {Path.Combine(o.WorkDir, "results.csv")}, {Path.Combine(o.WorkDir, "results.md")})");
+        Console.WriteLine($"(written: {Path.Combine(o.WorkDir, "results.csv")}, {Path.Combine(o.WorkDir, "summary.csv")}, {Path.Combine(o.WorkDir, "results.md")})");
     }
 }

@@ -20,7 +20,11 @@ public sealed record ReproduceOptions
     /// <summary>Strong attack: eps in /255 units and PGD steps.</summary>
     public float StrongEps255 { get; init; } = 8f;
     public int StrongSteps { get; init; } = 20;
+    /// <summary>The data seed, and the first training/attack seed.</summary>
     public ulong Seed { get; init; } = 1;
+    /// <summary>Train and evaluate every regime with seeds Seed, Seed+1, ..., Seed+Seeds-1 (same data, same budget);
+    /// the table reports the mean and spread.</summary>
+    public int Seeds { get; init; } = 1;
     /// <summary>Regenerate the data and retrain even when results exist.</summary>
     public bool Force { get; init; }
     public TextWriter Progress { get; init; } = Console.Error;

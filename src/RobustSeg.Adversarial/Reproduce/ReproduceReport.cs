@@ -4,23 +4,32 @@ using RobustSeg.Adversarial.Evaluation;
 
 namespace RobustSeg.Adversarial.Reproduce;
 
-/// <summary>Formats the results: console table, results.csv, results.md and a one-line reading.</summary>
+/// <summary>Formats the results: console table, results.csv (one row per seed), summary.csv (mean and spread over
+/// seeds), results.md and a reading of what the measured numbers show.</summary>
 public static class ReproduceReport
 {
     static string P(double v) => v.ToString("0.0000", CultureInfo.InvariantCulture);
     static string S(double v) => v.ToString("0.0", CultureInfo.InvariantCulture);
+    static string M(Spread s) => s.N > 1 ? $"{P(s.Mean)} ± {P(s.Std)}" : P(s.Mean);
 
-    static string[] Header(bool ensemble, string strong) =>
-        ["arch", "regime", "clean mIoU", "legacy BIM mIoU", strong, .. ensemble ? new[] { "ensemble mIoU" } : [], "train s", "eval s"];
+    static string[] Header(bool ensemble, bool seeds, string strong) =>
+        ["arch", "regime", .. seeds ? new[] { "seeds" } : [], "clean mIoU", "legacy BIM mIoU", strong, .. ensemble ? new[] { "ensemble mIoU" } : [], "train s", "eval s"];
 
-    static IEnumerable<string[]> Cells(IReadOnlyList<ReproduceRow> rows, bool ensemble) => rows.Select(r => (string[])
-        [r.Arch, r.Regime, P(r.CleanMIoU), P(r.LegacyMIoU), P(r.StrongMIoU), .. ensemble ? new[] { P(r.EnsembleMIoU ?? double.NaN) } : [], S(r.TrainSeconds), S(r.EvalSeconds)]);
+    static IEnumerable<string[]> Cells(IReadOnlyList<ReproduceSummary> rows, bool ensemble, bool seeds) => rows.Select(r => (string[])
+        [r.Arch, r.Regime, .. seeds ? new[] { r.Clean.N.ToString(CultureInfo.InvariantCulture) } : [], M(r.Clean), M(r.Legacy), M(r.Strong),
+         .. ensemble ? new[] { r.Ensemble is { } e ? M(e) : "-" } : [], S(r.TrainSeconds), S(r.EvalSeconds)]);
 
-    public static string ConsoleTable(IReadOnlyList<ReproduceRow> rows, string strongName)
+    static (List<string[]> All, bool Ens, bool Seeds) Table(IReadOnlyList<ReproduceSummary> rows, string strongName)
     {
-        bool ens = rows.Any(r => r.EnsembleMIoU is not null);
-        var all = new List<string[]> { Header(ens, strongName) };
-        all.AddRange(Cells(rows, ens));
+        bool ens = rows.Any(r => r.Ensemble is not null), seeds = rows.Any(r => r.Clean.N > 1);
+        var all = new List<string[]> { Header(ens, seeds, strongName) };
+        all.AddRange(Cells(rows, ens, seeds));
+        return (all, ens, seeds);
+    }
+
+    public static string ConsoleTable(IReadOnlyList<ReproduceSummary> rows, string strongName)
+    {
+        var (all, _, _) = Table(rows, strongName);
         var widths = Enumerable.Range(0, all[0].Length).Select(c => all.Max(r => r[c].Length)).ToArray();
         var sb = new StringBuilder();
         for (int i = 0; i < all.Count; i++)
@@ -31,16 +40,15 @@ public static class ReproduceReport
         return sb.ToString();
     }
 
-    public static string Markdown(IReadOnlyList<ReproduceRow> rows, string strongName, string reading, string setup)
+    public static string Markdown(IReadOnlyList<ReproduceSummary> rows, string strongName, string reading, string setup)
     {
-        bool ens = rows.Any(r => r.EnsembleMIoU is not null);
-        var h = Header(ens, strongName);
+        var (all, _, _) = Table(rows, strongName);
         var sb = new StringBuilder();
         sb.AppendLine("# RobustSeg reproduce: the DDC-AT table in miniature (synthetic data)").AppendLine();
         sb.AppendLine(setup).AppendLine();
-        sb.AppendLine("| " + string.Join(" | ", h) + " |");
-        sb.AppendLine("|" + string.Concat(h.Select((_, j) => j < 2 ? "---|" : "---:|")));
-        foreach (var c in Cells(rows, ens)) sb.AppendLine("| " + string.Join(" | ", c) + " |");
+        sb.AppendLine("| " + string.Join(" | ", all[0]) + " |");
+        sb.AppendLine("|" + string.Concat(all[0].Select((_, j) => j < 2 ? "---|" : "---:|")));
+        foreach (var c in all.Skip(1)) sb.AppendLine("| " + string.Join(" | ", c) + " |");
         sb.AppendLine().AppendLine(reading);
         return sb.ToString();
     }
@@ -48,30 +56,57 @@ public static class ReproduceReport
     public static void WriteCsv(string path, IReadOnlyList<ReproduceRow> rows) =>
         EvalReport.Write(path, rows.Select(r => new
         {
-            arch = r.Arch, regime = r.Regime, clean_miou = r.CleanMIoU, legacy_bim_miou = r.LegacyMIoU,
+            arch = r.Arch, regime = r.Regime, seed = r.Seed, clean_miou = r.CleanMIoU, legacy_bim_miou = r.LegacyMIoU,
             strong_miou = r.StrongMIoU, ensemble_miou = r.EnsembleMIoU, train_seconds = r.TrainSeconds,
             eval_seconds = r.EvalSeconds, checkpoint = r.Checkpoint,
         }));
 
-    /// <summary>A one-line reading of what the measured numbers show (nothing is filled in by hand).</summary>
-    public static string Reading(IReadOnlyList<ReproduceRow> rows)
+    public static void WriteSummaryCsv(string path, IReadOnlyList<ReproduceSummary> rows) =>
+        EvalReport.Write(path, rows.Select(r => new
+        {
+            arch = r.Arch, regime = r.Regime, seeds = r.Clean.N,
+            clean_miou_mean = r.Clean.Mean, clean_miou_std = r.Clean.Std,
+            legacy_bim_miou_mean = r.Legacy.Mean, legacy_bim_miou_std = r.Legacy.Std,
+            strong_miou_mean = r.Strong.Mean, strong_miou_std = r.Strong.Std,
+            ensemble_miou_mean = r.Ensemble?.Mean, ensemble_miou_std = r.Ensemble?.Std,
+            train_seconds_mean = r.TrainSeconds, eval_seconds_mean = r.EvalSeconds,
+        }));
+
+    /// <summary>What the measured numbers show (nothing is filled in by hand): per architecture, DDC-AT against SAT
+    /// and both against no defence on the seed means, and plainly whether the paper's ordering (DDC-AT >= SAT on clean
+    /// and on adversarial mIoU) holds; with several seeds, whether each difference exceeds the spread.</summary>
+    public static string Reading(IReadOnlyList<ReproduceSummary> rows)
     {
         var parts = new List<string>();
         foreach (var arch in rows.Select(r => r.Arch).Distinct())
         {
             var g = rows.Where(r => r.Arch == arch).ToDictionary(r => r.Regime);
             if (!g.TryGetValue("nodefense", out var nd) || !g.TryGetValue("sat", out var sat) || !g.TryGetValue("ddcat", out var dd)) continue;
-            string cleanCmp = dd.CleanMIoU >= sat.CleanMIoU
-                ? $"DDC-AT keeps more clean accuracy than SAT ({P(dd.CleanMIoU)} vs {P(sat.CleanMIoU)})"
-                : $"DDC-AT keeps less clean accuracy than SAT here ({P(dd.CleanMIoU)} vs {P(sat.CleanMIoU)})";
-            var bestLegacy = new[] { sat, dd }.MaxBy(r => r.LegacyMIoU)!;
-            string legacy = bestLegacy.LegacyMIoU > nd.LegacyMIoU
-                ? $"under the legacy BIM, {Name(bestLegacy.Regime)} holds {P(bestLegacy.LegacyMIoU)} against {P(nd.LegacyMIoU)} undefended"
-                : $"under the legacy BIM neither defence beats no defence ({P(bestLegacy.LegacyMIoU)} vs {P(nd.LegacyMIoU)})";
-            var bestStrong = rows.Where(r => r.Arch == arch).MaxBy(r => r.StrongMIoU)!;
-            double kept = bestStrong.CleanMIoU > 0 ? bestStrong.StrongMIoU / bestStrong.CleanMIoU : 0;
-            string strong = $"under the strong attack the best ({Name(bestStrong.Regime)}) keeps {P(bestStrong.StrongMIoU)} mIoU, {kept:P0} of its clean score";
-            parts.Add($"{arch}: {cleanCmp}; {legacy}; {strong}.");
+            var cmp = new (string Name, Spread D, Spread S)[] { ("clean", dd.Clean, sat.Clean), ("legacy BIM", dd.Legacy, sat.Legacy), ("strong", dd.Strong, sat.Strong) };
+            var holds = cmp.Where(c => c.D.Mean >= c.S.Mean).Select(c => c.Name).ToList();
+            var fails = cmp.Where(c => c.D.Mean < c.S.Mean).Select(c => c.Name).ToList();
+            string Diff((string Name, Spread D, Spread S) c)
+            {
+                string d = $"{c.Name} {P(c.D.Mean)} vs {P(c.S.Mean)}";
+                if (c.D.N < 2 || c.S.N < 2) return d;
+                // A difference within one standard deviation of either side is not told apart by these seeds.
+                bool within = Math.Abs(c.D.Mean - c.S.Mean) <= Math.Max(c.D.Std, c.S.Std);
+                return d + (within ? " (within the seed spread)" : "");
+            }
+            string order = fails.Count == 0
+                ? $"the paper's ordering holds: DDC-AT >= SAT on {string.Join(", ", holds)} mIoU ({string.Join("; ", cmp.Select(Diff))})"
+                : holds.Count == 0
+                    ? $"the paper's ordering does not hold: DDC-AT is below SAT on clean and adversarial mIoU ({string.Join("; ", cmp.Select(Diff))})"
+                    : $"the paper's ordering holds only in part: DDC-AT >= SAT on {string.Join(", ", holds)}, below on {string.Join(", ", fails)} ({string.Join("; ", cmp.Select(Diff))})";
+            var bestLegacy = new[] { sat, dd }.MaxBy(r => r.Legacy.Mean)!;
+            string legacy = bestLegacy.Legacy.Mean > nd.Legacy.Mean
+                ? $"under the legacy BIM, {Name(bestLegacy.Regime)} holds {P(bestLegacy.Legacy.Mean)} against {P(nd.Legacy.Mean)} undefended"
+                : $"under the legacy BIM neither defence beats no defence ({P(bestLegacy.Legacy.Mean)} vs {P(nd.Legacy.Mean)})";
+            var bestStrong = rows.Where(r => r.Arch == arch).MaxBy(r => r.Strong.Mean)!;
+            double kept = bestStrong.Clean.Mean > 0 ? bestStrong.Strong.Mean / bestStrong.Clean.Mean : 0;
+            string strong = $"under the strong attack the best ({Name(bestStrong.Regime)}) keeps {P(bestStrong.Strong.Mean)} mIoU, {kept:P0} of its clean score";
+            int n = rows.Where(r => r.Arch == arch).Min(r => r.Clean.N);
+            parts.Add($"{arch} ({(n > 1 ? $"means over {n} seeds" : "one seed")}): {order}; {legacy}; {strong}.");
         }
         return parts.Count == 0 ? "Not every regime was run: no comparison." : string.Join(" ", parts);
     }

@@ -20,10 +20,11 @@ public sealed class ReproduceCommand : ICliCommand
         var steps = new Option<int>("--strong-steps") { Description = "PGD steps of the strong attack", DefaultValueFactory = _ => 20 };
         var eps = new Option<float>("--strong-eps") { Description = "eps of the strong attack in /255 units", DefaultValueFactory = _ => 8f };
         var seed = new Option<ulong>("--seed") { Description = "seed of the data, training and attacks", DefaultValueFactory = _ => 1UL };
+        var seeds = new Option<int>("--seeds") { Description = "train and evaluate every regime with N seeds (--seed, --seed+1, ...; same data); the table shows mean ± std", DefaultValueFactory = _ => 1 };
         var force = new Option<bool>("--force") { Description = "regenerate the data even if it exists" };
         var regimes = new Option<string>("--regimes") { Description = "comma-separated subset of nodefense,sat,ddcat", DefaultValueFactory = _ => "nodefense,sat,ddcat" };
         var sets = new Option<string[]>("--set") { Description = "config override key=value for every regime (repeatable)", AllowMultipleArgumentsPerToken = false };
-        foreach (var o in new Option[] { work, arch, all, device, quick, strongAll, epochs, steps, eps, seed, force, regimes, sets }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { work, arch, all, device, quick, strongAll, epochs, steps, eps, seed, seeds, force, regimes, sets }) cmd.Options.Add(o);
         cmd.SetAction(pr =>
         {
             var a = pr.GetValue(arch)!.ToLowerInvariant();
@@ -32,7 +33,7 @@ public sealed class ReproduceCommand : ICliCommand
             {
                 WorkDir = pr.GetValue(work)!, Archs = pr.GetValue(all) ? ["psp", "aspp"] : [a], Device = pr.GetValue(device)!,
                 Quick = pr.GetValue(quick), StrongAll = pr.GetValue(strongAll), Epochs = pr.GetValue(epochs),
-                StrongSteps = pr.GetValue(steps), StrongEps255 = pr.GetValue(eps), Seed = pr.GetValue(seed), Force = pr.GetValue(force),
+                StrongSteps = pr.GetValue(steps), StrongEps255 = pr.GetValue(eps), Seed = pr.GetValue(seed), Seeds = pr.GetValue(seeds), Force = pr.GetValue(force),
                 Regimes = pr.GetValue(regimes)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
                 Overrides = pr.GetValue(sets) ?? [],
             });

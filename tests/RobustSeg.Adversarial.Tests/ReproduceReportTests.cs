@@ -1,0 +1,52 @@
+using RobustSeg.Adversarial.Reproduce;
+
+namespace RobustSeg.Adversarial.Tests;
+
+public class ReproduceReportTests
+{
+    static ReproduceRow Row(string regime, ulong seed, double clean, double legacy, double strong) =>
+        new("psp", regime, clean, legacy, strong, null, 10, 2, "x") { Seed = seed };
+
+    [Test]
+    public void SpreadIsTheMeanAndSampleStandardDeviation()
+    {
+        var s = Spread.Of([0.5, 0.7, 0.9]);
+        Assert.That(s.Mean, Is.EqualTo(0.7).Within(1e-12));
+        Assert.That(s.Std, Is.EqualTo(0.2).Within(1e-12));
+        Assert.That(Spread.Of([0.4]).Std, Is.EqualTo(0));
+    }
+
+    [Test]
+    public void SummaryGroupsSeedsAndTheTableShowsTheSpread()
+    {
+        var rows = new List<ReproduceRow>();
+        for (ulong k = 0; k < 3; k++)
+        {
+            rows.Add(Row("nodefense", k, 0.80 + 0.01 * k, 0.50, 0.30));
+            rows.Add(Row("sat", k, 0.78, 0.60 + 0.02 * k, 0.45));
+            rows.Add(Row("ddcat", k, 0.79, 0.58, 0.44));
+        }
+        var sum = ReproduceSummary.Of(rows);
+        Assert.That(sum.Select(s => s.Regime), Is.EqualTo(new[] { "nodefense", "sat", "ddcat" }));
+        Assert.That(sum[0].Clean.N, Is.EqualTo(3));
+        Assert.That(sum[0].Clean.Mean, Is.EqualTo(0.81).Within(1e-12));
+        var table = ReproduceReport.ConsoleTable(sum, "PGD");
+        Assert.That(table, Does.Contain("seeds"));
+        Assert.That(table, Does.Contain("0.8100 ± 0.0100"));
+        var reading = ReproduceReport.Reading(sum);
+        // DDC-AT beats SAT on clean only: the ordering holds in part, and the legacy gap (0.58 vs 0.62, std 0.02) is not
+        // within the spread while the clean one (0.79 vs 0.78, std 0) is a real difference too.
+        Assert.That(reading, Does.Contain("means over 3 seeds"));
+        Assert.That(reading, Does.Contain("holds only in part: DDC-AT >= SAT on clean, below on legacy BIM, strong"));
+    }
+
+    [Test]
+    public void ReadingSaysPlainlyWhenTheOrderingHoldsOrNot()
+    {
+        var holds = ReproduceSummary.Of([Row("nodefense", 1, 0.8, 0.5, 0.3), Row("sat", 1, 0.7, 0.6, 0.4), Row("ddcat", 1, 0.75, 0.65, 0.45)]);
+        Assert.That(ReproduceReport.Reading(holds), Does.Contain("the paper's ordering holds: DDC-AT >= SAT on clean, legacy BIM, strong"));
+        var not = ReproduceSummary.Of([Row("nodefense", 1, 0.8, 0.5, 0.3), Row("sat", 1, 0.7, 0.6, 0.4), Row("ddcat", 1, 0.6, 0.55, 0.35)]);
+        Assert.That(ReproduceReport.Reading(not), Does.Contain("the paper's ordering does not hold"));
+        Assert.That(ReproduceReport.ConsoleTable(not, "PGD"), Does.Not.Contain("seeds"));
+    }
+}
