@@ -97,6 +97,7 @@ public sealed class ReproduceJob(ReproduceOptions o)
             {
                 Classes = cfg.Data.Classes, BaseSize = cfg.Test.BaseSize, CropH = cfg.Test.TestH, CropW = cfg.Test.TestW,
                 Attack = attack, AttackOptions = opts ?? new AttackOptions(), Protocol = protocol,
+                Flip = EvalSettings.FlipFor(attacked: attack is not null), // as `test`: flip for clean only
                 SaveDir = Path.Combine(dir, name), SaveImages = false,
             };
             double Score(string name, IAttack? attack, AttackOptions? opts, AttackProtocol protocol)
