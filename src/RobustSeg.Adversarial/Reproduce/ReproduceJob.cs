@@ -90,7 +90,7 @@ public sealed class ReproduceJob(ReproduceOptions o)
         try
         {
             var forward = ModelLoader.AsForward(model);
-            var samples = DatasetSamples.Enumerate(DataConfig.From(cfg).Dataset("val")).ToList();
+            var samples = DatasetSamples.Enumerate(DataConfig.From(cfg).Dataset("val"), resize: cfg.Test.TestResize).ToList();
             var evaluator = new Evaluator(device, forward) { Log = TextWriter.Null };
             var dir = Path.Combine(o.WorkDir, $"{arch}_{regime}", "eval");
             EvalSettings Settings(string name, IAttack? attack, AttackOptions? opts, AttackProtocol protocol) => new()

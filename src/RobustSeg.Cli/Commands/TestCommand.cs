@@ -57,7 +57,7 @@ public sealed class TestCommand : ICliCommand
             Console.WriteLine($"attack: {AttackSetup.Describe(atk, opts, proto)}{(srcModel is null ? "" : $"; black-box from {pr.GetValue(source)}")}");
             var ev = new Evaluator(dev, ModelLoader.AsForward(model), srcModel is null ? null : ModelLoader.AsForward(srcModel));
             var limitN = pr.GetValue(limit);
-            var scores = ev.Run(DatasetSamples.Enumerate(ds, limitN), settings, limitN, ds.Count);
+            var scores = ev.Run(DatasetSamples.Enumerate(ds, limitN, cfg.Test.TestResize), settings, limitN, ds.Count);
             Console.Write(EvalReport.Table(scores, settings.ClassNames));
             if (settings.SaveDir is not null) Console.WriteLine($"wrote metrics.csv and per_class.csv to {settings.SaveDir}");
             return 0;
