@@ -47,6 +47,8 @@ public static class ConfigValidator
         Require(ModelRules.IsValidSide(c.Test.TestH), "TEST.test_h", ModelRules.CheckSide(c.Test.TestH) ?? "");
         Require(ModelRules.IsValidSide(c.Test.TestW), "TEST.test_w", ModelRules.CheckSide(c.Test.TestW) ?? "");
         Require(c.Test.BaseSize >= 1, "TEST.base_size", $"must be >= 1, got {c.Test.BaseSize}");
+        Require(c.Test.TestResize.Length == 0 || (c.Test.TestResize.Length == 2 && c.Test.TestResize.All(v => v > 0)), "TEST.test_resize",
+            $"expected [] or [width, height] > 0, got [{string.Join(", ", c.Test.TestResize)}]");
         Require(c.Test.Scales.Length >= 1 && c.Test.Scales.All(s => s > 0), "TEST.scales", "needs at least one scale, all > 0");
         Require(!c.Test.HasPrediction, "TEST.has_prediction", "True is not supported (semseg's re-scoring of saved predictions); use False");
         Require(c.Test.IndexStart >= 0, "TEST.index_start", $"must be >= 0, got {c.Test.IndexStart}");

@@ -9,6 +9,7 @@ public sealed class TestSection
     [ConfigKey("test_h")] public int TestH { get; set; } = 473;
     [ConfigKey("test_w")] public int TestW { get; set; } = 473;
     [ConfigKey("scales", "evaluation scales; several: semseg's multi-scale averaging")] public double[] Scales { get; set; } = [1.0];
+    [ConfigKey("test_resize", "[width, height]: every test image (bilinear) and its label (nearest) are resized to it before inference and scoring, as the original's Cityscapes test (1024x512); empty: the label's own size")] public int[] TestResize { get; set; } = [];
     [ConfigKey("has_prediction", "not supported: must be False")] public bool HasPrediction { get; set; }
     [ConfigKey("index_start", "first list entry `test` evaluates")] public int IndexStart { get; set; }
     [ConfigKey("index_step", "number of entries from index_start; 0: to the end")] public int IndexStep { get; set; }

@@ -36,14 +36,36 @@ public class TrainRunTests
     }
 
     [Test]
-    public void PolyLrEveryIteration()
+    public void PolyLrSetBeforeEachStepAsTheOriginal()
     {
+        // The original's tool_train/train_*.py call poly_learning_rate(current_iter = epoch*len + i + 1) before
+        // optimizer.step(): step k (1-based) runs at base * (1 - k/max_iter)^0.9, heads at 10x, the last step at 0.
         var dir = TrainTestSupport.TempDir("poly");
-        var recs = Train("nodefense", dir, 2);
-        long max = 4;
-        foreach (var r in recs)
-            // semseg updates the LR after each step, so step k uses current_iter = k - 1 (step 1 at base_lr).
-            Assert.That(r.Lr, Is.EqualTo(0.02 * Math.Pow(1 - (double)(r.Iteration - 1) / max, 0.9)).Within(1e-12), $"iteration {r.Iteration}");
+        var recs = Train("nodefense", dir, 3);
+        const long max = 6;
+        Assert.That(recs, Has.Count.EqualTo(max));
+        foreach (var r in recs.Take(3).Concat(recs.TakeLast(3)))
+        {
+            double f = Math.Pow(1 - (double)r.Iteration / max, 0.9);
+            Assert.That(r.Lr, Is.EqualTo(0.02 * f).Within(1e-12), $"backbone lr at step {r.Iteration}");
+            Assert.That(r.HeadLr, Is.EqualTo(0.2 * f).Within(1e-12), $"heads lr at step {r.Iteration}");
+        }
+        Assert.That(recs[0].Lr, Is.LessThan(0.02), "the first step already runs below base_lr");
+        Assert.That(recs[^1].Lr, Is.EqualTo(0), "the last step runs at 0");
+        // The CSV carries both rates.
+        var csv = Path.Combine(dir, "train_log.csv");
+        var log = TrainLog.Read(csv);
+        int lr = Column(csv, "lr"), heads = Column(csv, "lr_heads");
+        Assert.That(log.Select(row => double.Parse(row[heads], CultureInfo.InvariantCulture)), Is.EqualTo(recs.Select(r => r.HeadLr)));
+        Assert.That(log.Select(row => double.Parse(row[lr], CultureInfo.InvariantCulture)), Is.EqualTo(recs.Select(r => r.Lr)));
+    }
+
+    /// <summary>The index of a column in a log file's own header (fails the test when it is missing).</summary>
+    internal static int Column(string csv, string name)
+    {
+        int i = Array.IndexOf(File.ReadLines(csv).First().Split(','), name);
+        Assert.That(i, Is.GreaterThanOrEqualTo(0), $"column {name} in {csv}");
+        return i;
     }
 
     [Test]

@@ -11,7 +11,7 @@ public class TrainStepTests
     const int S = TrainTestSupport.Size;
 
     /// <summary>Routed prediction (eval mode, every head) computed here from the model's outputs, not the trainer's code.</summary>
-    static int[] Routed(SegmentationModel model, float[] images, int count)
+    internal static int[] Routed(SegmentationModel model, float[] images, int count)
     {
         using var scope = Tensor.Scope();
         using var ng = Autograd.NoGrad();

@@ -12,29 +12,36 @@ public class ReproduceTests
         var dir = Path.Combine(Path.GetTempPath(), "robustseg-reproduce-" + Guid.NewGuid().ToString("N")[..8]);
         try
         {
-            var (code, output, err) = CliRunner.Capture("reproduce", "--quick", "--work-dir", dir);
+            var (code, output, err) = CliRunner.Capture("reproduce", "--quick", "--work-dir", dir, "--seeds", "2");
             Assert.That(code, Is.EqualTo(0), err);
             var csv = File.ReadAllLines(Path.Combine(dir, "results.csv"));
-            Assert.That(csv[0], Does.StartWith("arch,regime,clean_miou,legacy_bim_miou,strong_miou"));
-            Assert.That(csv.Skip(1).Select(l => l.Split(',')[1]), Is.EqualTo(new[] { "nodefense", "sat", "ddcat" }));
+            Assert.That(csv[0], Does.StartWith("arch,regime,seed,clean_miou,legacy_bim_miou,strong_miou"));
+            // Seed-major: every regime once per seed, seeds 1 and 2 (--seed defaults to 1).
+            Assert.That(csv.Skip(1).Select(l => l.Split(',')[1] + "/" + l.Split(',')[2]),
+                Is.EqualTo(new[] { "nodefense/1", "sat/1", "ddcat/1", "nodefense/2", "sat/2", "ddcat/2" }));
             foreach (var line in csv.Skip(1))
             {
                 var f = line.Split(',');
-                foreach (var i in new[] { 2, 3, 4 })
+                foreach (var i in new[] { 3, 4, 5 })
                     Assert.That(double.Parse(f[i], System.Globalization.CultureInfo.InvariantCulture), Is.InRange(0.0, 1.0), line);
             }
+            var summary = File.ReadAllLines(Path.Combine(dir, "summary.csv"));
+            Assert.That(summary, Has.Length.EqualTo(4));
+            Assert.That(summary.Skip(1).Select(l => l.Split(',')[2]), Is.All.EqualTo("2"), "each regime's summary counts both seeds");
+            Assert.That(Directory.Exists(Path.Combine(dir, "psp_ddcat_seed2")), "each seed trains in its own folder");
+            Assert.That(output, Does.Contain("means over 2 seeds"));
             var md = File.ReadAllText(Path.Combine(dir, "results.md"));
             Assert.That(md, Does.Contain("| psp | ddcat |").And.Contain("DDC-AT"));
             Assert.That(output, Does.Contain("clean mIoU").And.Contain("legacy BIM mIoU"));
             Assert.That(err, Does.Contain("ETA"), "training shows progress with an ETA");
             // The trained checkpoints serve the evaluation and study commands end to end.
-            var model = Path.Combine(dir, "psp_ddcat", "model");
+            var model = Path.Combine(dir, "psp_ddcat_seed1", "model");
             var ckpt = Path.Combine(model, "train_epoch_1.safetensors");
             var cfg = Path.Combine(model, "config.yaml");
             var evalDir = Path.Combine(dir, "test_out");
             var t = CliRunner.Capture("test", "--config", cfg, "--checkpoint", ckpt, "--attack", "bim", "--protocol", "legacy",
                 "--save-dir", evalDir, "--limit", "2", "--device", "cpu",
-                "--source-checkpoint", Path.Combine(dir, "psp_nodefense", "model", "train_epoch_1.safetensors"));
+                "--source-checkpoint", Path.Combine(dir, "psp_nodefense_seed1", "model", "train_epoch_1.safetensors"));
             Assert.That(t.Code, Is.EqualTo(0), t.Err);
             Assert.That(t.Out, Does.Contain("mIoU"));
             Assert.That(File.Exists(Path.Combine(evalDir, "metrics.csv")) && File.Exists(Path.Combine(evalDir, "per_class.csv")), Is.True);

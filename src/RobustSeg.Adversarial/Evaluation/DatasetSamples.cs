@@ -1,4 +1,5 @@
 using RobustSeg.Data;
+using RobustSeg.Data.Transforms;
 
 namespace RobustSeg.Adversarial.Evaluation;
 
@@ -6,14 +7,17 @@ namespace RobustSeg.Adversarial.Evaluation;
 /// planar, labels as ints (255 = ignore).</summary>
 public static class DatasetSamples
 {
-    public static IEnumerable<EvalSample> Enumerate(SegDataset ds, int? limit = null)
+    /// <summary>`resize` = TEST.test_resize ([width, height], empty or null: none): each sample is resized to it
+    /// before any protocol sees it, so inference and scoring both happen at that size.</summary>
+    public static IEnumerable<EvalSample> Enumerate(SegDataset ds, int? limit = null, int[]? resize = null)
     {
         if (!ds.HasLabels) throw new InvalidDataException("the test list has no label column: evaluation needs `image label` pairs");
         int n = limit is int l ? Math.Min(l, ds.Count) : ds.Count;
         for (int i = 0; i < n; i++)
         {
             var s = ds.Load(i);
-            yield return FromSample(Path.GetFileName(ds.Entries[i].ImagePath), s) with { LabelPath = ds.Entries[i].LabelPath };
+            var e = FromSample(Path.GetFileName(ds.Entries[i].ImagePath), s) with { LabelPath = ds.Entries[i].LabelPath };
+            yield return resize is { Length: 2 } ? Resized(e, resize[0], resize[1]) : e;
         }
     }
 
@@ -23,4 +27,14 @@ public static class DatasetSamples
         var label = s.Label is null ? Enumerable.Repeat(255, s.Height * s.Width).ToArray() : s.Label.Data.Select(b => (int)b).ToArray();
         return new EvalSample(name, img, s.Height, s.Width, label);
     }
+
+    /// <summary>The original's Cityscapes test: the image to (w, h) with cv2.INTER_LINEAR, the label with
+    /// cv2.INTER_NEAREST (tool_test/cityscapes/test_city_*.py), via the project's one resampling code.</summary>
+    public static EvalSample Resized(EvalSample s, int w, int h) =>
+        s.Width == w && s.Height == h ? s : s with
+        {
+            Image01 = Resampling.ResizeBilinearPlanar(s.Image01, 3, s.Height, s.Width, h, w),
+            Label = Resampling.ResizeNearestPlane(s.Label, s.Height, s.Width, h, w),
+            Height = h, Width = w,
+        };
 }

@@ -1,6 +1,6 @@
+using RobustSeg.Config;
 using RobustSeg.Engine;
 using RobustSeg.Adversarial.Attacks;
-using RobustSeg.Config;
 using RobustSeg.Data;
 
 namespace RobustSeg.Adversarial.Evaluation;
@@ -15,7 +15,16 @@ public sealed record EvalSettings
     public required int CropW { get; init; }
     /// <summary>Normalisation mean in 0..255 (also the pad colour).</summary>
     public float[] Mean255 { get; init; } = ImageNet.Mean255;
+    /// <summary>Average with the mirrored image's prediction. Set it with <see cref="FlipFor"/> to follow the original.</summary>
     public bool Flip { get; init; }
+
+    /// <summary>The original's test scripts use `flip = not attack`: clean evaluation averages with the flipped image,
+    /// attacked evaluation does not. `--no-flip` turns it off; `--flip` asks for it under attack too.</summary>
+    public static bool FlipFor(bool attacked, bool flip = false, bool noFlip = false)
+    {
+        if (flip && noFlip) throw new ConfigException("--flip and --no-flip contradict each other");
+        return !noFlip && (flip || !attacked);
+    }
     /// <summary>TEST.scales: several make the clean evaluation multi-scale (semseg's averaging).</summary>
     public IReadOnlyList<double> Scales { get; init; } = [1.0];
     public int IgnoreIndex { get; init; } = 255;

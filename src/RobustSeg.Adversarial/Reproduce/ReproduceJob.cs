@@ -101,12 +101,13 @@ public sealed class ReproduceJob(ReproduceOptions o)
         {
             var forward = ModelLoader.AsForward(model);
             var data = DataConfig.From(cfg);
-            var samples = DatasetSamples.Enumerate(data.Dataset("val")).ToList();
+            var samples = DatasetSamples.Enumerate(data.Dataset("val"), resize: cfg.Test.TestResize).ToList();
             var evaluator = new Evaluator(device, forward) { Log = TextWriter.Null };
             var dir = Path.Combine(RunDir(arch, regime, seed), "eval");
             EvalSettings Settings(string name, IAttack? attack, AttackOptions? opts, AttackProtocol protocol) => EvalSettings.From(cfg, data) with
             {
                 Attack = attack, AttackOptions = opts ?? new AttackOptions(), Protocol = protocol,
+                Flip = EvalSettings.FlipFor(attacked: attack is not null), // as `test`: flip for clean only
                 SaveDir = Path.Combine(dir, name), SaveImages = false,
             };
             double Score(string name, IAttack? attack, AttackOptions? opts, AttackProtocol protocol)

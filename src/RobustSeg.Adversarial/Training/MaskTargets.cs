@@ -9,22 +9,29 @@ namespace RobustSeg.Adversarial.Training;
 /// adversarial half is 0. Recomputed every iteration with the current weights.</summary>
 public static class MaskTargets
 {
-    /// <summary>(N, H, W) int32 targets for a batch of N whose first `cleanCount` images are clean.</summary>
+    /// <summary>(N, H, W) int32 targets for a batch of N whose first `cleanCount` images are clean, computed on the
+    /// device (no host copy).</summary>
     public static Tensor Compute(SegmentationModel model, Tensor clean01, Tensor adv01, int cleanCount, int batch)
     {
         int h = clean01.Size(2), w = clean01.Size(3);
-        var targets = new int[(long)batch * h * w];
-        if (cleanCount > 0)
-        {
-            var a = RoutedPrediction(model, clean01, cleanCount);
-            var b = RoutedPrediction(model, adv01, cleanCount);
-            for (int i = 0; i < a.Length; i++) targets[i] = a[i] != b[i] ? 1 : 0;
-        }
-        return Tensor.FromArray(clean01.Device, targets, batch, h, w);
+        if (cleanCount <= 0) return Tensor.ZerosInt(clean01.Device, batch, h, w);
+        using var scope = Tensor.Scope();
+        var flipped = F.NotEqual(RoutedArgmax(model, clean01, cleanCount), RoutedArgmax(model, adv01, cleanCount));
+        // The adversarial half's targets are all 0: pad the clean half's map along the batch axis.
+        var targets = batch == cleanCount ? flipped : F.Pad(flipped, 0, 0, batch - cleanCount, 0);
+        return targets.KeepAlive();
     }
 
     /// <summary>Argmax of the routed output (every head, eval mode) for the first `count` images, on the host.</summary>
     public static int[] RoutedPrediction(SegmentationModel model, Tensor images01, int count)
+    {
+        using var scope = Tensor.Scope();
+        return RoutedArgmax(model, images01, count).ToIntArray();
+    }
+
+    /// <summary>Argmax of the routed output (every head, eval mode) for the first `count` images: int32 (count, H, W)
+    /// on the device, owned by the caller's scope.</summary>
+    public static Tensor RoutedArgmax(SegmentationModel model, Tensor images01, int count)
     {
         if (!model.IsDdcat) throw new ArgumentException("mask targets need a DDC-AT model (cls1, cls2, mask1 heads)");
         bool wasTraining = model.IsTraining;
@@ -35,7 +42,7 @@ public static class MaskTargets
             using var ng = Autograd.NoGrad();
             var x = count == images01.Size(0) ? images01 : F.Narrow(images01, 0, 0, count);
             var o = model.Run(Normalization.Normalize(x), ForwardOptions.Routed);
-            return F.Argmax(o.Logits).ToIntArray();
+            return F.Argmax(o.Logits).KeepAlive();
         }
         finally { model.Train(wasTraining); }
     }

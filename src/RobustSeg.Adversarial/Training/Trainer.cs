@@ -83,9 +83,9 @@ public sealed class Trainer
                     {
                         cancel.ThrowIfCancellationRequested();
                         iteration++; i++;
-                        // semseg sets lr = base * (1 - current_iter / max_iter)^power AFTER each step, with
-                        // current_iter 1-based: the k-th step runs at current_iter k-1 (the first at base_lr).
-                        poly.Apply(iteration - 1);
+                        // As the original (tool_train/train_*.py): before the step, current_iter = epoch*len + i + 1,
+                        // so step k (1-based) runs at base * (1 - k/max_iter)^power, the last one at 0.
+                        poly.Apply(iteration);
                         // Seconds as semseg's batch time: from the previous iteration's end, data wait included.
                         var rec = step.Run(batch.Images, batch.Labels!, iteration, epoch + 1, i) with { Seconds = iterClock.Elapsed.TotalSeconds };
                         iterClock.Restart();
@@ -133,7 +133,8 @@ public sealed class Trainer
         double perIter = secs / Math.Max(1, doneThisRun);
         var eta = TimeSpan.FromSeconds(perIter * (maxIter - r.Iteration));
         var inv = CultureInfo.InvariantCulture;
-        var mask = Config.Train.Regime == Regime.DdcAt ? string.Format(inv, " mask {0:F4} routed {1:P1}", r.MaskLoss, r.RoutedFraction) : "";
+        var mask = Config.Train.Regime == Regime.DdcAt ? string.Format(inv, " mask {0:F4} targets=1 {1:P1} cls2 clean/adv {2:P1}/{3:P1}",
+            r.MaskLoss, r.MaskTargetOnes, r.RoutedClean, r.RoutedAdv) : "";
         Options.Progress.WriteLine(string.Format(inv,
             "Epoch [{0}/{1}][{2}/{3}] iter {4}/{5} loss {6:F4} main {7:F4} aux {8:F4}{9} acc {10:F3} lr {11:G4} {12:F1} img/s ETA {13:hh\\:mm\\:ss}",
             r.Epoch, epochs, r.IterInEpoch, perEpoch, r.Iteration, maxIter, r.TotalLoss, r.MainLoss, r.AuxLoss, mask, r.PixelAccuracy, r.Lr, ips, eta));

@@ -20,13 +20,14 @@ public sealed class TestCommand : ICliCommand
         var checkpoint = new Option<string?>("--checkpoint") { Description = "model checkpoint (.safetensors of this project, or an original .pth); default: TEST.model_path" };
         var attack = new Option<string>("--attack") { Description = "none|" + string.Join("|", AttackFactory.Names.Skip(1)), DefaultValueFactory = _ => "none" };
         var source = new Option<string?>("--source-checkpoint") { Description = "black-box: craft the attack on this model, evaluate the --checkpoint model" };
-        var flip = new Option<bool>("--flip") { Description = "average with the mirrored image's prediction (not with the legacy protocol)" };
+        var flip = new Option<bool>("--flip") { Description = "average with the mirrored image's prediction also under attack (default: clean only, as the original; not with the legacy protocol)" };
+        var noFlip = new Option<bool>("--no-flip") { Description = "no flip averaging for the clean evaluation either" };
         var saveDir = new Option<string?>("--save-dir") { Description = "where metrics.csv, per_class.csv, pred/ and perturbation/ go (default: TEST.save_folder)" };
         var limit = new Option<int?>("--limit") { Description = "evaluate only the first N images" };
         var shared = new AttackCliOptions();
         var device = new Option<string>("--device") { Description = "cpu, ilgpu-cpu, cuda or auto", DefaultValueFactory = _ => "auto" };
         var noImages = new Option<bool>("--no-images") { Description = "do not write per-image PNGs" };
-        foreach (var o in new Option[] { checkpoint, attack, source, flip, saveDir, limit, device, noImages }.Concat(config.All).Concat(shared.All))
+        foreach (var o in new Option[] { checkpoint, attack, source, flip, noFlip, saveDir, limit, device, noImages }.Concat(config.All).Concat(shared.All))
             cmd.Options.Add(o);
         cmd.SetAction(pr =>
         {
@@ -34,8 +35,8 @@ public sealed class TestCommand : ICliCommand
             var data = DataConfig.From(cfg);
             var (atk, opts, proto) = shared.Create(pr, pr.GetValue(attack)!, cfg.Train.IgnoreLabel);
             if (atk is null && pr.GetValue(source) is not null) throw new ConfigException("--source-checkpoint needs an --attack to transfer");
-            bool flipOn = pr.GetValue(flip);
-            if (flipOn && atk is not null && proto == AttackProtocol.Legacy) throw new ConfigException("--flip is not part of the legacy protocol (the paper evaluates without flipping)");
+            bool flipOn = EvalSettings.FlipFor(atk is not null, pr.GetValue(flip), pr.GetValue(noFlip));
+            if (pr.GetValue(flip) && atk is not null && proto == AttackProtocol.Legacy) throw new ConfigException("--flip is not part of the legacy protocol (the paper evaluates without flipping)");
             var ckpt = pr.GetValue(checkpoint) ?? cfg.Test.ModelPath
                 ?? throw new ConfigException($"no checkpoint: give --checkpoint FILE or set TEST.model_path in {cfg.Source}");
 
@@ -54,7 +55,7 @@ public sealed class TestCommand : ICliCommand
             Console.WriteLine($"attack: {AttackSetup.Describe(atk, opts, proto)}{(srcModel is null ? "" : $"; black-box from {pr.GetValue(source)}")}");
             var ev = new Evaluator(dev, ModelLoader.AsForward(model), srcModel is null ? null : ModelLoader.AsForward(srcModel));
             var limitN = pr.GetValue(limit);
-            var scores = ev.Run(DatasetSamples.Enumerate(ds, limitN), settings, limitN, ds.Count);
+            var scores = ev.Run(DatasetSamples.Enumerate(ds, limitN, cfg.Test.TestResize), settings, limitN, ds.Count);
             Console.Write(EvalReport.Table(scores, settings.ClassNames));
             if (settings.SaveDir is not null) Console.WriteLine($"wrote metrics.csv and per_class.csv to {settings.SaveDir}");
             return 0;

@@ -121,6 +121,14 @@ public sealed partial class Tensor : IDisposable
         return t;
     }
 
+    /// <summary>An int32 tensor filled with <paramref name="value"/> (label maps, e.g. an all-ignore map).</summary>
+    public static Tensor FullInt(Device device, int value, params int[] shape)
+    {
+        var t = EmptyInt(device, shape);
+        device.Backend.Fill(t, value);
+        return t;
+    }
+
     public static Tensor ZerosLike(Tensor t) => t.DType == DType.Int32 ? ZerosInt(t.Device, t._shape) : Zeros(t.Device, t._shape);
     public static Tensor EmptyLike(Tensor t) => new(t.Device, t._shape, t.DType);
     public static Tensor EmptyLike(Tensor t, int[] shape) => new(t.Device, shape, t.DType);
@@ -229,6 +237,13 @@ public sealed partial class Tensor : IDisposable
 
     /// <summary>Shares data, drops the tape: the result never requires grad.</summary>
     public Tensor Detach() => new(Device, _shape, DType, Storage);
+
+    /// <summary>Moves this tensor out of its scope into the enclosing one.</summary>
+    public Tensor KeepAlive()
+    {
+        OwnerScope?.Keep(this);
+        return this;
+    }
 
     /// <summary>Removes the tensor from every scope: it lives until disposed (parameters, buffers).</summary>
     public Tensor Persist()
