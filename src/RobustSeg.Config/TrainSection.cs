@@ -31,6 +31,7 @@ public sealed class TrainSection
     [ConfigKey("save_freq")] public int SaveFreq { get; set; } = 1;
     [ConfigKey("save_path")] public string SavePath { get; set; } = "exp/model";
     [ConfigKey("weight", "initial weights: .safetensors or .pth", InputPath = true)] public string? Weight { get; set; }
+    [ConfigKey("backbone_weights", "ImageNet ResNet for layer0..layer4 when weight is empty (the original's initmodel/resnet*_v2.pth): .pth or .safetensors; empty: from scratch", InputPath = true)] public string? BackboneWeights { get; set; }
     [ConfigKey("resume", "checkpoint to continue from", InputPath = true)] public string? Resume { get; set; }
     [ConfigKey("evaluate")] public bool Evaluate { get; set; }
 

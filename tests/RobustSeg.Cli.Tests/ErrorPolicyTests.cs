@@ -1,3 +1,4 @@
+using RobustSeg.Tests;
 using NUnit.Framework;
 using RobustSeg.Cli;
 using RobustSeg.Engine;
@@ -31,6 +32,22 @@ public class ErrorPolicyTests
         Assert.That(code, Is.EqualTo(2));
         Assert.That(err.Trim().Split('\n'), Has.Length.EqualTo(1));
         Assert.That(err, Does.StartWith("error: ").And.Contain("/nonexistent/dir/cfg.yaml"));
+    }
+
+    [Test]
+    public void MissingBackboneWeightsNameTheKeyAndWhereToGetThem()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "rs-bbw-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            Assert.That(CliRunner.Capture("data", "synth", "--out", dir, "--train", "4", "--val", "1", "--size", "33").Code, Is.EqualTo(0));
+            var cfg = Path.Combine(RepoPaths.Root, "config", "synthetic", "synthetic_psp18_nodefense.yaml");
+            var (code, _, err) = CliRunner.Capture("train", "--config", cfg, "--set", $"data_root={dir}", "--set", $"save_path={dir}/m",
+                "--set", "backbone_weights=/nonexistent/initmodel/resnet50_v2.pth", "--set", "batch_size=2", "--set", "train_h=33", "--set", "train_w=33", "--device", "cpu");
+            Assert.That(code, Is.EqualTo(2), err);
+            Assert.That(err, Does.Contain("TRAIN.backbone_weights").And.Contain("/nonexistent/initmodel/resnet50_v2.pth").And.Contain("import --backbone"));
+        }
+        finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
     }
 
     [Test]

@@ -8,7 +8,7 @@ using RobustSeg.Nn.IO;
 namespace RobustSeg.Adversarial.Loading;
 
 /// <summary>How every command gets a model: the one translation of a configuration into a <see cref="ModelConfig"/>,
-/// the one entry point for loading weights into a model (this project's .safetensors, original .pth), and the
+/// the one entry point for loading weights into a model (this project's .safetensors, original .pth, ImageNet backbones), and the
 /// evaluation loader (a checkpoint, deployed and in eval mode).</summary>
 public static class ModelLoader
 {
@@ -38,6 +38,17 @@ public static class ModelLoader
             default:
                 throw new ConfigException($"{key}: {path}: expected a .safetensors or .pth file");
         }
+    }
+
+    /// <summary>ImageNet initialisation of the backbone (layer0..layer4) from semseg's deep-base ResNet (`.pth` or
+    /// `.safetensors`; <see cref="BackboneImport"/> holds the key map), as the original's `pretrained=True`. A missing
+    /// file is an error naming <paramref name="key"/> and how to get the file. Returns the ImageNet keys dropped (fc).</summary>
+    public static IReadOnlyList<string> LoadBackbone(SegmentationModel model, string path, string key)
+    {
+        if (!File.Exists(path))
+            throw new ConfigException($"{key}: file not found: {path} (semseg's ImageNet ResNet, e.g. initmodel/resnet50_v2.pth from the hszhao/semseg README's model zoo; " +
+                "convert with `robustseg import --backbone FILE --out resnet50_v2.safetensors` if wanted, or leave the key empty to train from scratch)");
+        return BackboneImport.Load(model, path).Dropped;
     }
 
     /// <summary>The model to evaluate from a checkpoint: this project's safetensors checkpoints rebuild their own

@@ -38,7 +38,14 @@ public sealed class Trainer
         long maxIter = (long)t.Epochs * perEpoch;
 
         using var model = ModelFactory.Create(ModelLoader.ConfigOf(cfg), Device);
+        var resumeFrom = Options.Resume ?? t.Resume;
         if (!string.IsNullOrWhiteSpace(t.Weight)) ModelLoader.LoadWeights(model, t.Weight, "TRAIN.weight");
+        else if (!string.IsNullOrWhiteSpace(t.BackboneWeights) && string.IsNullOrWhiteSpace(resumeFrom))
+        {
+            // As the original with `weight:` empty: an ImageNet-initialised backbone (heads keep their init).
+            var dropped = ModelLoader.LoadBackbone(model, t.BackboneWeights, "TRAIN.backbone_weights");
+            Say($"=> backbone from {t.BackboneWeights}{(dropped.Count > 0 ? $" (dropped {string.Join(", ", dropped)})" : "")}");
+        }
         using var optimizer = model.CreateOptimizer(t.BaseLr, t.Momentum, t.WeightDecay);
         var poly = new PolyLR(optimizer, maxIter, t.Power);
         var step = TrainStep.FromConfig(model, optimizer, t);
