@@ -49,4 +49,22 @@ public class ReproduceReportTests
         Assert.That(ReproduceReport.Reading(not), Does.Contain("the paper's ordering does not hold"));
         Assert.That(ReproduceReport.ConsoleTable(not, "PGD"), Does.Not.Contain("seeds"));
     }
+
+    [Test]
+    public void BranchDiagnosticsAreTheLastEpochsMeansAndCollapseIsNamed()
+    {
+        var recs = new List<Training.IterationRecord>
+        {
+            new(1, 1, 1, 0.01, 1, 1, 1, 1, 0.5, 0.5, 0, MaskTargetOnes: 0.9, RoutedClean: 0.5, RoutedAdv: 0.5),
+            new(2, 2, 1, 0.01, 1, 1, 1, 1, 0, 0.5, 0, MaskTargetOnes: 0.04, RoutedClean: 0.002, RoutedAdv: 0),
+            new(3, 2, 2, 0.01, 1, 1, 1, 1, 0, 0.5, 0, MaskTargetOnes: 0.06, RoutedClean: 0.004, RoutedAdv: 0.002),
+        };
+        var b = BranchDiagnostics.Of(recs)!;
+        Assert.That(b.MaskTargetOnes, Is.EqualTo(0.05).Within(1e-12));
+        Assert.That(b.RoutedClean, Is.EqualTo(0.003).Within(1e-12));
+        var rows = new[] { Row("sat", 1, 0.7, 0.6, 0.4), Row("ddcat", 1, 0.7, 0.6, 0.4) with { Branch = b } };
+        var text = ReproduceReport.Branch(rows)!;
+        Assert.That(text, Does.Contain("mask targets = 1 on 5.0 %").And.Contain("routing has collapsed"));
+        Assert.That(ReproduceReport.Branch([rows[0]]), Is.Null);
+    }
 }

@@ -40,9 +40,13 @@ public sealed class ReproduceJob(ReproduceOptions o)
             string eta = i == 0 ? "" : $", eta {TimeSpan.FromSeconds(total.Elapsed.TotalSeconds / i * (plan.Count - i)):hh\\:mm\\:ss}";
             o.Progress.WriteLine($"== [{i + 1}/{plan.Count}] {what}: training on {device.Name} (elapsed {total.Elapsed:mm\\:ss}{eta})");
             var cfg = Config(arch, regime, seed);
-            var trained = new Trainer(cfg, device, new TrainerOptions { Progress = o.Progress }).Run();
+            var records = new List<IterationRecord>();
+            var trained = new Trainer(cfg, device, new TrainerOptions { Progress = o.Progress, OnIteration = records.Add }).Run();
             o.Progress.WriteLine($"== [{i + 1}/{plan.Count}] {what}: evaluating (elapsed {total.Elapsed:mm\\:ss})");
-            rows.Add(Evaluate(arch, regime, cfg, trained.FinalCheckpoint, trained.Seconds, device, seed) with { Seed = seed });
+            rows.Add(Evaluate(arch, regime, cfg, trained.FinalCheckpoint, trained.Seconds, device, seed) with
+            {
+                Seed = seed, Branch = regime == "ddcat" ? BranchDiagnostics.Of(records) : null,
+            });
         }
         WriteResults(rows);
         o.Progress.WriteLine($"== done in {total.Elapsed:mm\\:ss}");
@@ -139,6 +143,7 @@ public sealed class ReproduceJob(ReproduceOptions o)
         Directory.CreateDirectory(o.WorkDir);
         var summary = ReproduceSummary.Of(rows);
         var reading = ReproduceReport.Reading(summary);
+        if (ReproduceReport.Branch(rows) is { } branch) reading += Environment.NewLine + Environment.NewLine + branch;
         var seeds = o.Seeds > 1 ? $"seeds {o.Seed}..{o.Seed + (ulong)o.Seeds - 1} (training and attacks; data seed {o.Seed}), mean ± sample std" : $"seed {o.Seed}";
         var setup = $"Device {o.Device}; {(o.Quick ? "quick run" : "full run")}; {seeds}; legacy BIM = 2 steps of 0.01, eps 0.03 (per window); " +
                     $"strong = PGD with random start, {Steps} steps, eps {o.StrongEps255.ToString(CultureInfo.InvariantCulture)}/255 (whole image)" +

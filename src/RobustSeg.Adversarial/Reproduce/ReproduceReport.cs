@@ -59,7 +59,25 @@ public static class ReproduceReport
             arch = r.Arch, regime = r.Regime, seed = r.Seed, clean_miou = r.CleanMIoU, legacy_bim_miou = r.LegacyMIoU,
             strong_miou = r.StrongMIoU, ensemble_miou = r.EnsembleMIoU, train_seconds = r.TrainSeconds,
             eval_seconds = r.EvalSeconds, checkpoint = r.Checkpoint,
+            mask_target_ones = r.Branch?.MaskTargetOnes, routed_cls2_clean = r.Branch?.RoutedClean, routed_cls2_adv = r.Branch?.RoutedAdv,
         }));
+
+    /// <summary>The DDC-AT branch diagnostics (last training epoch, mean over seeds) in words, or null without DDC-AT rows.</summary>
+    public static string? Branch(IReadOnlyList<ReproduceRow> rows)
+    {
+        var parts = new List<string>();
+        foreach (var g in rows.Where(r => r.Branch is not null).GroupBy(r => r.Arch))
+        {
+            var b = g.Select(r => r.Branch!).ToList();
+            double ones = b.Average(x => x.MaskTargetOnes), clean = b.Average(x => x.RoutedClean), adv = b.Average(x => x.RoutedAdv);
+            string s = $"{g.Key} DDC-AT branch (last epoch{(b.Count > 1 ? $", mean over {b.Count} seeds" : "")}): mask targets = 1 on {ones:P1} of the clean half's pixels " +
+                       $"(pixels the training attack flips); routed to cls2: {clean:P1} of clean, {adv:P1} of adversarial pixels";
+            // Below 1 % the mask head has collapsed to cls1: the model is then trained and deployed almost as cls1 alone.
+            if (clean < 0.01 && adv < 0.01) s += " (routing has collapsed: almost every pixel goes to cls1)";
+            parts.Add(s + ".");
+        }
+        return parts.Count == 0 ? null : string.Join(" ", parts);
+    }
 
     public static void WriteSummaryCsv(string path, IReadOnlyList<ReproduceSummary> rows) =>
         EvalReport.Write(path, rows.Select(r => new
