@@ -15,6 +15,44 @@ public class CliTests
     }
 
     [Test]
+    public void InfoReportsTheHostSimdPathAndPeak()
+    {
+        var (code, output, _) = CliRunner.Capture("info");
+        Assert.That(code, Is.EqualTo(0));
+        var simd = RobustSeg.Engine.Cpu.HostGemm.SimdPath;
+        Assert.That(output, Does.Contain("host SIMD: " + simd));
+        Assert.That(output, Does.Contain("host fp32 FMA peak: "));
+    }
+
+    [Test]
+    public void BenchPeakPrintsAPositiveGflopsFigurePerWidth()
+    {
+        var (code, output, err) = CliRunner.Capture("bench", "peak", "--seconds", "0.2");
+        Assert.That(code, Is.EqualTo(0), err);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.That(lines[0], Is.EqualTo(RobustSeg.Benchmarks.BenchCsv.Header));
+        var widths = RobustSeg.Benchmarks.PeakProbe.Widths();
+        Assert.That(lines, Has.Length.EqualTo(1 + widths.Count));
+        for (int i = 0; i < widths.Count; i++)
+        {
+            var cells = lines[1 + i].Split(',');
+            Assert.That(cells[0], Is.EqualTo("peak"));
+            Assert.That(cells[2], Does.StartWith($"fma{widths[i]}_"));
+            double gflops = double.Parse(cells[6], System.Globalization.CultureInfo.InvariantCulture);
+            Assert.That(gflops, Is.GreaterThan(0));
+            Assert.That(err, Does.Contain($"fp32 FMA peak, {widths[i]}-bit: "));
+        }
+    }
+
+    [Test]
+    public void BenchPeakRejectsANonPositiveDuration()
+    {
+        var (code, _, err) = CliRunner.Capture("bench", "peak", "--seconds", "0");
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(err, Does.Contain("--seconds must be in (0, 600]"));
+    }
+
+    [Test]
     public void GradcheckRunsAnOpAndReportsErrors()
     {
         var (code, output, _) = CliRunner.Capture("gradcheck", "--op", "matmul", "--device", "ilgpu-cpu");

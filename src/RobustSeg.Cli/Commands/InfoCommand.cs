@@ -1,9 +1,11 @@
 using System.CommandLine;
+using RobustSeg.Benchmarks;
 using RobustSeg.Engine;
+using RobustSeg.Engine.Cpu;
 
 namespace RobustSeg.Cli.Commands;
 
-/// <summary>`robustseg info`: the devices ILGPU finds and which one `auto` picks.</summary>
+/// <summary>`robustseg info`: the host SIMD path and FMA peak, the devices ILGPU finds and which one `auto` picks.</summary>
 public sealed class InfoCommand : ICliCommand
 {
     public Command Build()
@@ -13,6 +15,8 @@ public sealed class InfoCommand : ICliCommand
         {
             Console.WriteLine($"RobustSeg on .NET {Environment.Version}, {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}");
             Console.WriteLine($"SIMD: Vector<float> {System.Numerics.Vector<float>.Count} lanes, AVX2 {System.Runtime.Intrinsics.X86.Avx2.IsSupported}, FMA {System.Runtime.Intrinsics.X86.Fma.IsSupported}, AVX-512F {System.Runtime.Intrinsics.X86.Avx512F.IsSupported}");
+            Console.WriteLine($"host SIMD: {HostGemm.SimdPath}");
+            Console.WriteLine($"host fp32 FMA peak: {PeakLine()}");
             Console.WriteLine("devices:");
             foreach (var kind in new[] { DeviceKind.Cpu, DeviceKind.IlgpuCpu, DeviceKind.Cuda })
             {
@@ -32,5 +36,15 @@ public sealed class InfoCommand : ICliCommand
             return 0;
         });
         return cmd;
+    }
+
+    /// <summary>A short (~0.2 s in all) <see cref="PeakProbe"/> per vector width; `bench peak` measures longer.</summary>
+    static string PeakLine()
+    {
+        var widths = PeakProbe.Widths();
+        if (widths.Count == 0) return "n/a (no x86 FMA)";
+        int threads = Environment.ProcessorCount;
+        var parts = widths.Select(w => $"{PeakProbe.Measure(w, threads, 0.2 / widths.Count).Gflops:0.0} GFLOP/s ({w}-bit)");
+        return $"{string.Join(", ", parts)} on {threads} threads";
     }
 }

@@ -26,6 +26,14 @@ public static unsafe class HostGemm
     /// <summary>Tests set this to exercise the portable (non-FMA) micro-kernel on FMA hardware.</summary>
     public static bool ForcePortableKernel { get; set; }
 
+    /// <summary>The micro-kernel <see cref="Micro"/> selects on this host, in words (`robustseg info`);
+    /// kept next to the selection so the report cannot drift from what runs.</summary>
+    public static string SimdPath =>
+        (Fma.IsSupported && !ForcePortableKernel
+            ? "AVX+FMA (256-bit, Vector256 6x16 FMA micro-kernel)"
+            : $"portable Vector<float> ({System.Numerics.Vector<float>.Count * 32}-bit, no FMA)")
+        + (Avx512F.IsSupported ? "; AVX-512 present but unused (no Vector512 kernel)" : "");
+
     public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
         float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
     {
