@@ -1,9 +1,10 @@
 #!/usr/bin/python3
-"""Times PSPNet / DeepLabV3 in PyTorch (CPU, 2 threads) and RobustSeg's `robustseg bench model` with the same
-arguments in the same run, and prints both and the ratio (ours / torch).
+"""Times PSPNet / DeepLabV3 in PyTorch (CPU at 2 threads, or CUDA with --device cuda) and RobustSeg's
+`robustseg bench model` with the same arguments in the same run, and prints both and the ratio (ours / torch).
 
   /usr/bin/python3 scripts/bench_model.py --arch psp --layers 50 --classes 21 --size 225 --batch 1
   /usr/bin/python3 scripts/bench_model.py --layers 18 --width 0.5
+  python3 scripts/bench_model.py --device cuda      # both on the GPU (needs a CUDA build of torch)
 """
 import argparse
 import csv
@@ -22,31 +23,43 @@ import gen_model_reference as ref  # noqa: E402  (the same architectures with th
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 
 
-def measure(fn, warmup=1.0, min_runs=5, min_seconds=1.0):
+def measure(fn, warmup=1.0, min_runs=5, min_seconds=1.0, sync=lambda: None):
+    # sync waits for queued CUDA work, so each time covers the whole call (as `ctx.Sync` in BenchRunner).
     t0 = time.perf_counter()
     n = 0
     while n < 2 or time.perf_counter() - t0 < warmup:
-        fn(); n += 1
+        fn(); sync(); n += 1
     times = []
     t0 = time.perf_counter()
     while len(times) < min_runs or (time.perf_counter() - t0 < min_seconds and len(times) < 200):
-        s = time.perf_counter(); fn(); times.append((time.perf_counter() - s) * 1000)
+        s = time.perf_counter(); fn(); sync(); times.append((time.perf_counter() - s) * 1000)
     times.sort()
     return times[len(times) // 2]
 
 
+def torch_device(a):
+    """Our device name -> torch's: cuda runs torch on the GPU too; cpu, ilgpu-cpu (and auto) on the CPU."""
+    if a.device == "cuda":
+        if not torch.cuda.is_available():
+            raise SystemExit(f"--device cuda: this torch ({torch.__version__}) has no CUDA device")
+        return torch.device("cuda")
+    return torch.device("cpu")
+
+
 def torch_times(a):
     ref.WIDTH, ref.LAYERS, ref.CLASSES = a.width, a.layers, a.classes
-    m = ref.SegNet(a.arch, a.ddcat)
+    dev = torch_device(a)
+    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
+    m = ref.SegNet(a.arch, a.ddcat).to(dev)
     for mod in m.modules():
         if isinstance(mod, torch.nn.Dropout2d):
             mod.p = 0.1
-    x = torch.rand(a.batch, 3, a.size, a.size) * 4 - 2
-    y = torch.randint(0, a.classes, (a.batch, a.size, a.size))
+    x = (torch.rand(a.batch, 3, a.size, a.size) * 4 - 2).to(dev)
+    y = torch.randint(0, a.classes, (a.batch, a.size, a.size)).to(dev)
     # Training needs batch >= 2 (batch norm over the 1x1 pooled branches), as in `robustseg bench model`.
     tb = max(2, a.batch)
-    xt = torch.rand(tb, 3, a.size, a.size) * 4 - 2
-    yt = torch.randint(0, a.classes, (tb, a.size, a.size))
+    xt = (torch.rand(tb, 3, a.size, a.size) * 4 - 2).to(dev)
+    yt = torch.randint(0, a.classes, (tb, a.size, a.size)).to(dev)
     out = {}
 
     def fwd():
@@ -66,9 +79,9 @@ def torch_times(a):
         loss = F.cross_entropy(r["cls1"] if a.ddcat else r["logits"], y, ignore_index=255)
         torch.autograd.grad(loss, [xi])
 
-    m.eval(); out["model_fwd"] = measure(fwd)
-    m.train(); out["model_train_step"] = measure(train)
-    m.eval(); out["model_attack_step"] = measure(attack)
+    m.eval(); out["model_fwd"] = measure(fwd, sync=sync)
+    m.train(); out["model_train_step"] = measure(train, sync=sync)
+    m.eval(); out["model_attack_step"] = measure(attack, sync=sync)
     return out
 
 
@@ -92,7 +105,7 @@ def main():
     ap.add_argument("--batch", type=int, default=1)
     ap.add_argument("--width", type=float, default=1.0)
     ap.add_argument("--ddcat", action="store_true")
-    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--device", default="cpu", help="our device (cpu, ilgpu-cpu, cuda); cuda also runs torch on the GPU")
     ap.add_argument("--repeat", type=int, default=1, help="alternate torch / ours N times and keep each case's best median (noisy machines)")
     a = ap.parse_args()
     torch.set_num_threads(2)
@@ -102,7 +115,8 @@ def main():
             t[k] = min(v, t.get(k, v))
         for k, v in ours(a).items():
             o[k] = min(v, o.get(k, v))
-    print(f"{a.arch} layers={a.layers} width={a.width} classes={a.classes} input {a.batch}x3x{a.size}x{a.size} (train step batch {max(2, a.batch)})")
+    print(f"{a.arch} layers={a.layers} width={a.width} classes={a.classes} input {a.batch}x3x{a.size}x{a.size} (train step batch {max(2, a.batch)})"
+          f"; torch {torch.__version__} on {torch_device(a)}, ours on {a.device}")
     print(f"{'case':<20}{'torch ms':>12}{'robustseg ms':>15}{'ratio':>8}")
     for k in ("model_fwd", "model_train_step", "model_attack_step"):
         if k in o:
