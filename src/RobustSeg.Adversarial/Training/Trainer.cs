@@ -38,9 +38,9 @@ public sealed class Trainer
         long maxIter = (long)t.Epochs * perEpoch;
 
         using var model = ModelFactory.Create(ModelLoader.ConfigOf(cfg), Device);
-        var resumeFrom = Options.Resume ?? t.Resume;
+        var resume = Options.Resume ?? t.Resume;
         if (!string.IsNullOrWhiteSpace(t.Weight)) ModelLoader.LoadWeights(model, t.Weight, "TRAIN.weight");
-        else if (!string.IsNullOrWhiteSpace(t.BackboneWeights) && string.IsNullOrWhiteSpace(resumeFrom))
+        else if (!string.IsNullOrWhiteSpace(t.BackboneWeights) && string.IsNullOrWhiteSpace(resume))
         {
             // As the original with `weight:` empty: an ImageNet-initialised backbone (heads keep their init).
             var dropped = ModelLoader.LoadBackbone(model, t.BackboneWeights, "TRAIN.backbone_weights");
@@ -52,7 +52,6 @@ public sealed class Trainer
 
         int startEpoch = t.StartEpoch;
         long iteration = (long)startEpoch * perEpoch;
-        var resume = Options.Resume ?? t.Resume;
         if (!string.IsNullOrWhiteSpace(resume))
         {
             (startEpoch, iteration) = TrainCheckpoint.Load(resume, model, optimizer, cfg);

@@ -33,21 +33,13 @@ public sealed class ImportCommand : ICliCommand
             if ((pr.GetValue(pth) is null) == (pr.GetValue(backbone) is null)) throw new UserInputException("import: give exactly one of --pth (a whole checkpoint) or --backbone (an ImageNet ResNet)");
             if (pr.GetValue(backbone) is { } bb) return ImportBackbone(bb, cfg with { Ddcat = false }, pr.GetValue(output)!);
             var src = pr.GetValue(pth)!;
-            try
-            {
-                using var model = PthImport.Load(src, cfg, Device.Cpu, pr.GetValue(deploy), out var info);
-                var md = new Dictionary<string, string> { ["source"] = Path.GetFileName(src), ["regime"] = cfg.Ddcat && !pr.GetValue(deploy) ? "ddcat" : "imported" };
-                foreach (var (k, v) in info) md[k] = v;
-                ModelFactory.Save(pr.GetValue(output)!, model, md);
-                Console.WriteLine($"imported {src}: {model.Config.Describe()}, {model.StateDict().Count} tensors, " +
-                    $"{model.ParameterCount():N0} parameters -> {pr.GetValue(output)}");
-                return 0;
-            }
-            catch (Exception e) when (e is StateDictMismatchException or UnsafePickleException)
-            {
-                Console.Error.WriteLine($"error: {e.Message}");
-                return 2;
-            }
+            using var model = PthImport.Load(src, cfg, Device.Cpu, pr.GetValue(deploy), out var info);
+            var md = new Dictionary<string, string> { ["source"] = Path.GetFileName(src), ["regime"] = cfg.Ddcat && !pr.GetValue(deploy) ? "ddcat" : "imported" };
+            foreach (var (k, v) in info) md[k] = v;
+            ModelFactory.Save(pr.GetValue(output)!, model, md);
+            Console.WriteLine($"imported {src}: {model.Config.Describe()}, {model.StateDict().Count} tensors, " +
+                $"{model.ParameterCount():N0} parameters -> {pr.GetValue(output)}");
+            return 0;
         });
         return cmd;
     }
