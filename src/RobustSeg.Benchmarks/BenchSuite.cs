@@ -3,7 +3,8 @@ using RobustSeg.Engine;
 namespace RobustSeg.Benchmarks;
 
 /// <summary>A named option of a bench suite (becomes `--name` on `robustseg bench SUITE`).</summary>
-public sealed record BenchOption(string Name, string Default, string Description);
+/// <summary>A suite option: `--name value`, or with <paramref name="Flag"/> a switch `--name` (value "true"/"false").</summary>
+public sealed record BenchOption(string Name, string Default, string Description, bool Flag = false);
 
 /// <summary>What a suite gets: the device, its options, a log for progress on standard error.</summary>
 public sealed class BenchContext(Device device, IReadOnlyDictionary<string, string> options)
@@ -11,6 +12,7 @@ public sealed class BenchContext(Device device, IReadOnlyDictionary<string, stri
     public Device Device { get; } = device;
     public string Get(string name) => options.TryGetValue(name, out var v) ? v : throw new KeyNotFoundException($"bench option --{name} missing");
     public int Int(string name) => int.TryParse(Get(name), out var v) ? v : throw new UserInputException($"--{name}: expected an integer, got '{Get(name)}'");
+    public bool Flag(string name) => Get(name) == "true";
     public double Double(string name) => double.TryParse(Get(name), System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : throw new UserInputException($"--{name}: expected a number, got '{Get(name)}'");
     public void Log(string message) => Console.Error.WriteLine(message);
     /// <summary>Waits for queued device work (no-op on the CPU).</summary>

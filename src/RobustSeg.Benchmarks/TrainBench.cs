@@ -22,6 +22,7 @@ public sealed class TrainBench : IBenchSuite
         new("size", "129", "crop side ((size-1) % 8 == 0)"),
         new("batch", "4", "batch size"),
         new("classes", "21", "classes"),
+        new("profile", "false", "also time every op of a few profiled iterations: a per-op table on stderr and train_op rows", Flag: true),
     ];
 
     public IEnumerable<BenchRow> Run(BenchContext ctx)
@@ -30,11 +31,11 @@ public sealed class TrainBench : IBenchSuite
         foreach (var name in regimes)
         {
             if (!RegimeNames.TryParse(name, out var regime)) throw new UserInputException($"--regime: expected nodefense, sat, ddcat or all, got '{name}'");
-            yield return RunOne(ctx, regime);
+            foreach (var row in RunOne(ctx, regime)) yield return row;
         }
     }
 
-    static BenchRow RunOne(BenchContext ctx, Regime regime)
+    static IEnumerable<BenchRow> RunOne(BenchContext ctx, Regime regime)
     {
         var dev = ctx.Device;
         int size = ctx.Int("size"), batch = ctx.Int("batch"), classes = ctx.Int("classes");
@@ -54,6 +55,28 @@ public sealed class TrainBench : IBenchSuite
         ctx.Log($"train {regime.ToKey()}: {mc.Describe()}, batch {batch}x3x{size}x{size} on {dev}");
         var stats = BenchRunner.Measure(() => step.Run(x, y, ++it), ctx.Sync, minRuns: 3, minSeconds: 3);
         var shape = string.Create(CultureInfo.InvariantCulture, $"{regime.ToKey()}:{mc.Arch}{mc.Layers}x{mc.Width}:{batch}x3x{size}x{size}");
-        return BenchRow.From("train_iteration", dev.Name, shape, stats);
+        var rows = new List<BenchRow> { BenchRow.From("train_iteration", dev.Name, shape, stats) };
+        if (ctx.Flag("profile")) rows.AddRange(Profile(ctx, () => step.Run(x, y, ++it), regime, shape));
+        return rows;
+    }
+
+    /// <summary>Times every op of a few iterations (after the measured ones: warm caches and JIT): the table on
+    /// stderr, one train_op row per op (median = its ms per iteration).</summary>
+    static IEnumerable<BenchRow> Profile(BenchContext ctx, Action iteration, Regime regime, string shape)
+    {
+        const int iterations = 3;
+        var profile = new OpProfile();
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        using (ctx.Device.Profile(profile))
+            for (int i = 0; i < iterations; i++) { iteration(); ctx.Sync(); }
+        double total = sw.Elapsed.TotalSeconds;
+        ctx.Log($"profile of {iterations} {regime.ToKey()} iterations ({shape}):\n{profile.Table(total, iterations)}");
+        foreach (var (op, v) in profile.Ops.OrderByDescending(kv => kv.Value.Ticks))
+        {
+            double ms = 1000.0 * v.Ticks / System.Diagnostics.Stopwatch.Frequency / iterations;
+            yield return new BenchRow("train_op", ctx.Device.Name, $"{shape}:{op}", ms, ms, ms, null, null);
+        }
+        double other = 1000 * Math.Max(0, total - profile.OpSeconds) / iterations;
+        yield return new BenchRow("train_op", ctx.Device.Name, $"{shape}:(outside ops)", other, other, other, null, null);
     }
 }

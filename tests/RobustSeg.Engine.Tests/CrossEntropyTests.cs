@@ -64,6 +64,32 @@ public class CrossEntropyTests
         Assert.That(F.CrossEntropyPerPixel(x, neg, ignoreIndex: -1).ToArray()[1], Is.EqualTo(0f));
     }
 
+    [Test, NonParallelizable]
+    public void LabelsKnownOnTheHostAreCheckedWithoutADeviceRead()
+    {
+        using var s = Tensor.Scope();
+        var x = Tensor.FromArray(Device.Cpu, Enumerable.Range(0, 20).Select(i => (float)Math.Sin(i)).ToArray(), 1, 5, 2, 2);
+        x.RequiresGrad = true;
+        var labels = Tensor.FromArray(Device.Cpu, [0, 255, 4, 1], 1, 2, 2);
+        Assert.That(labels.KnownValues, Is.Not.Null);
+        TransferCounter.Reset();
+        var loss = F.CrossEntropy(x, labels);
+        var g = Autograd.Grad(loss, [x])[0];
+        Assert.That(TransferCounter.ToHost + TransferCounter.ToDevice, Is.EqualTo(0), "forward and backward of CE on uploaded labels");
+        // Labels made on the device (values unknown on the host) are checked there: a bad one is still named.
+        var wide = Tensor.FromArray(Device.Cpu, Enumerable.Range(0, 28).Select(i => i == 6 * 4 + 2 ? 9f : 0f).ToArray(), 1, 7, 2, 2);
+        var argmax = F.Argmax(wide);
+        Assert.That(argmax.KnownValues, Is.Null);
+        Assert.That(() => F.CrossEntropy(x, argmax), Throws.ArgumentException.With.Message.Contains("label 6"));
+        // Values carried by the shape ops: narrow keeps them, pad and cat add the fill and the parts.
+        var narrowed = F.Narrow(labels.ViewAs(1, 1, 4), 2, 1, 2);
+        Assert.That(narrowed.KnownValues!.Value.Contains(255) && narrowed.KnownValues.Value.Contains(4), Is.True);
+        var padded = F.Pad(labels, 0, 0, 1, 7f);
+        Assert.That(padded.KnownValues!.Value.Contains(7), Is.True);
+        Assert.That(F.Cat([labels, argmax], 0).KnownValues, Is.Null);
+        Assert.That(F.NotEqual(labels, labels).KnownValues, Is.EqualTo(IntValueSet.Binary));
+    }
+
     [TestCaseSource(typeof(TestDevices), nameof(TestDevices.Names))]
     public void OneClassHasNoLoss(string device)
     {

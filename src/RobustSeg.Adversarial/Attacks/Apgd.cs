@@ -55,7 +55,7 @@ public sealed class Apgd(IPixelLoss loss) : IAttack
         {
             var (logits, map, lossT, grad) = AttackLoop.Evaluate(model, x, Loss, target, 1, T);
             lossCur = PerImage.Sums(map);
-            worst.Offer(x, target.Accuracy(logits));
+            worst.Offer(x, target.CorrectCounts(logits));
             AttackLoop.Report(ctx, Name, restart, 1, x, x0, logits, lossT, grad, ref cleanPred, model);
             using (Tensor.NoScope()) { g = grad.Clone(); gBest = grad.Clone(); xBest = x.Clone(); xPrev = x.Clone(); }
         }
@@ -94,7 +94,7 @@ public sealed class Apgd(IPixelLoss loss) : IAttack
             {
                 var (logits, map, lossT, grad) = AttackLoop.Evaluate(model, x, Loss, target, k + 2, T + 1);
                 lossNew = PerImage.Sums(map);
-                worst.Offer(x, target.Accuracy(logits));
+                worst.Offer(x, target.CorrectCounts(logits));
                 AttackLoop.Report(ctx, Name, restart, k + 2, x, x0, logits, lossT, grad, ref cleanPred, model);
                 var improved = new bool[n];
                 bool anyImproved = false;
@@ -142,7 +142,7 @@ public sealed class Apgd(IPixelLoss loss) : IAttack
         }
         using (var s = Tensor.Scope())
         using (Autograd.NoGrad())
-            worst.Offer(x, target.Accuracy(model(x)));
+            worst.Offer(x, target.CorrectCounts(model(x)));
         x.Dispose(); xPrev.Dispose(); xBest.Dispose(); g.Dispose(); gBest.Dispose();
     }
 }

@@ -15,7 +15,7 @@ internal static class AttackLoop
         xv.RequiresGrad = true;
         var logits = model(xv);
         var map = loss.Map(logits, target, step, steps);
-        var total = F.MulScalar(F.Sum(map), 1f / Math.Max(1, target.ValidTotal));
+        var total = F.Mul(F.Sum(map), target.InvValidTotal);
         var grad = Autograd.Grad(total, [xv])[0];
         return (logits, map, total, grad);
     }
@@ -54,28 +54,41 @@ internal static class AttackLoop
     }
 }
 
-/// <summary>Per image, the candidate with the lowest pixel accuracy seen so far (ties keep the earlier one).</summary>
+/// <summary>Per image, the candidate with the lowest pixel accuracy seen so far (ties keep the earlier one),
+/// kept on the device: candidates are compared by their per-image correct-pixel counts (the same valid pixels
+/// for every candidate of an image), and the selection is a per-image blend with 0/1 weights, which copies
+/// the chosen image exactly. No device read.</summary>
 internal sealed class WorstCase : IDisposable
 {
     public Tensor? Best { get; private set; }
-    public double[] Accuracy { get; }
+    Tensor? _bestCorrect;
+    readonly int _n;
 
-    public WorstCase(int n) { Accuracy = new double[n]; Array.Fill(Accuracy, double.PositiveInfinity); }
+    public WorstCase(int n) { _n = n; }
 
-    public void Offer(Tensor candidate, double[] acc)
+    /// <summary>Offers a candidate with its per-image correct-pixel counts (<see cref="AttackTarget.CorrectCounts"/>,
+    /// taken over by this call).</summary>
+    public void Offer(Tensor candidate, Tensor correct)
     {
+        using var _ = Autograd.NoGrad();
+        using var __ = Tensor.NoScope();
         if (Best is null)
         {
-            using (Tensor.NoScope()) Best = candidate.Clone();
-            Array.Copy(acc, Accuracy, acc.Length);
+            Best = candidate.Clone();
+            _bestCorrect = correct.Clone();
             return;
         }
-        var take = new bool[acc.Length];
-        bool any = false;
-        for (int i = 0; i < acc.Length; i++) if (acc[i] < Accuracy[i]) { take[i] = true; any = true; Accuracy[i] = acc[i]; }
-        if (!any) return;
-        Tensor next;
-        using (Tensor.NoScope()) next = PerImage.Select(take, candidate, Best);
+        // take = 1 where the candidate has fewer correct pixels: relu(sign(best - candidate)).
+        using var diff = F.Sub(_bestCorrect!, correct);
+        using var sign = F.Sign(diff);
+        using var take = F.Relu(sign);
+        using var keep = F.Affine(take, -1f, 1f);
+        var nextCorrect = F.Minimum(_bestCorrect!, correct);
+        _bestCorrect!.Dispose();
+        _bestCorrect = nextCorrect;
+        using var a = PerImage.Scale(candidate, take);
+        using var b = PerImage.Scale(Best, keep);
+        var next = F.Add(a, b);
         Best.Dispose();
         Best = next;
     }
@@ -88,5 +101,5 @@ internal sealed class WorstCase : IDisposable
         return b;
     }
 
-    public void Dispose() { Best?.Dispose(); Best = null; }
+    public void Dispose() { Best?.Dispose(); Best = null; _bestCorrect?.Dispose(); _bestCorrect = null; }
 }

@@ -2,20 +2,24 @@ using RobustSeg.Engine;
 
 namespace RobustSeg.Adversarial.Attacks;
 
-/// <summary>The labels of one attack call and what losses derive from them, computed once per call:
-/// a host copy (per-image accuracy), the valid-pixel mask and, on demand, the one-hot encoding.</summary>
+/// <summary>The labels of one attack call and what losses derive from them, computed once per call on the
+/// device (the valid-pixel mask, its counts, on demand the one-hot encoding), so that attack steps read nothing
+/// back; the host copy of the labels (per-image accuracy on the host, the one-hot's construction) is made on
+/// first use.</summary>
 public sealed class AttackTarget : IDisposable
 {
     public Tensor Labels { get; }
     public int IgnoreIndex { get; }
-    public int[] HostLabels { get; }
     public int N { get; }
     public int PixelsPerImage { get; }
-    /// <summary>Non-ignored pixels per image.</summary>
-    public long[] ValidPerImage { get; }
-    public long ValidTotal { get; }
+    /// <summary>1 at non-ignored pixels, 0 at ignored ones, float (N, H, W).</summary>
+    public Tensor Valid { get; }
+    /// <summary>1 / max(valid pixels, 1) of the whole batch, a one-element device tensor: the loss mean's scale.</summary>
+    public Tensor InvValidTotal { get; }
     Tensor? _oneHot;
     int _oneHotClasses;
+    int[]? _host;
+    long[]? _validPerImage;
 
     public AttackTarget(Tensor labels, int ignoreIndex)
     {
@@ -23,17 +27,55 @@ public sealed class AttackTarget : IDisposable
             throw new ArgumentException($"attack labels must be int32 (N,H,W), got {labels.DType} {labels.ShapeString}");
         Labels = labels;
         IgnoreIndex = ignoreIndex;
-        HostLabels = labels.ToIntArray();
         N = labels.Size(0);
         PixelsPerImage = labels.Size(1) * labels.Size(2);
-        ValidPerImage = new long[N];
-        for (int n = 0; n < N; n++)
+        using (Tensor.NoScope())
+        using (Autograd.NoGrad())
         {
-            long c = 0;
-            for (int p = n * PixelsPerImage, e = p + PixelsPerImage; p < e; p++) if (HostLabels[p] != ignoreIndex) c++;
-            ValidPerImage[n] = c;
-            ValidTotal += c;
+            using var ignore = Tensor.FullInt(labels.Device, ignoreIndex, labels.Shape);
+            using var ne = F.NotEqual(labels, ignore);
+            Valid = F.ToFloat(ne);
+            using var total = F.Sum(Valid);
+            using var one = Tensor.Full(labels.Device, 1f, total.Shape);
+            using var denom = F.Maximum(total, one);
+            InvValidTotal = F.RDivScalar(1f, denom);
         }
+    }
+
+    /// <summary>The labels on the host (read once, on first use).</summary>
+    public int[] HostLabels => _host ??= Labels.ToIntArray();
+
+    /// <summary>Non-ignored pixels per image (host; reads the labels on first use).</summary>
+    public long[] ValidPerImage
+    {
+        get
+        {
+            if (_validPerImage is not null) return _validPerImage;
+            var host = HostLabels;
+            var v = new long[N];
+            for (int n = 0; n < N; n++)
+            {
+                long c = 0;
+                for (int p = n * PixelsPerImage, e = p + PixelsPerImage; p < e; p++) if (host[p] != IgnoreIndex) c++;
+                v[n] = c;
+            }
+            return _validPerImage = v;
+        }
+    }
+
+    public long ValidTotal => ValidPerImage.Sum();
+
+    /// <summary>Per image, the number of correctly classified valid pixels, as a float (N) device tensor
+    /// (exact up to 2^24 pixels per image): what the worst-case selection compares, with no device read.</summary>
+    public Tensor CorrectCounts(Tensor logits)
+    {
+        using var _ = Autograd.NoGrad();
+        using var pred = F.Argmax(logits);
+        using var eq = F.Equal(pred, Labels);
+        using var hit = F.ToFloat(eq);
+        using var ok = F.Mul(hit, Valid);
+        using var rows = ok.ViewAs(N, PixelsPerImage);
+        return F.Sum(rows, [1]);
     }
 
     /// <summary>(N,K,H,W) float one-hot of the labels; all zeros at ignored pixels (and labels outside [0,K)).</summary>
@@ -56,21 +98,27 @@ public sealed class AttackTarget : IDisposable
     }
 
     /// <summary>Per image: correctly classified valid pixels / valid pixels (1 for an image with none),
-    /// from the argmax of the logits.</summary>
+    /// from the argmax of the logits (reads N counts).</summary>
     public double[] Accuracy(Tensor logits)
     {
-        using var pred = F.Argmax(logits);
-        var p = pred.ToIntArray();
+        using var counts = CorrectCounts(logits);
+        return AccuracyFromCounts(counts);
+    }
+
+    /// <summary>Accuracy per image from <see cref="CorrectCounts"/> (reads N counts).</summary>
+    public double[] AccuracyFromCounts(Tensor correctCounts)
+    {
+        var ok = correctCounts.ToArray();
+        var valid = ValidPerImage;
         var acc = new double[N];
-        for (int n = 0; n < N; n++)
-        {
-            long ok = 0;
-            for (int i = n * PixelsPerImage, e = i + PixelsPerImage; i < e; i++)
-                if (HostLabels[i] != IgnoreIndex && p[i] == HostLabels[i]) ok++;
-            acc[n] = ValidPerImage[n] == 0 ? 1.0 : (double)ok / ValidPerImage[n];
-        }
+        for (int n = 0; n < N; n++) acc[n] = valid[n] == 0 ? 1.0 : (double)ok[n] / valid[n];
         return acc;
     }
 
-    public void Dispose() { _oneHot?.Dispose(); _oneHot = null; }
+    public void Dispose()
+    {
+        _oneHot?.Dispose(); _oneHot = null;
+        Valid.Dispose();
+        InvValidTotal.Dispose();
+    }
 }

@@ -21,12 +21,11 @@ public sealed class EnsembleAttack(IReadOnlyList<IAttack> members) : IAttack
         {
             var memberCtx = new AttackContext(ctx.Options with { Seed = ctx.Options.Seed + (ulong)i * 7919UL }, ctx.OnStep);
             using var adv = Members[i].Perturb(model, images01, labels, memberCtx);
-            double[] acc;
-            using (Tensor.Scope())
-            using (Autograd.NoGrad())
-                acc = target.Accuracy(model(adv));
-            LastAccuracies.Add((Members[i].Name, acc));
-            worst.Offer(adv, acc);
+            using var scope = Tensor.Scope();
+            Tensor correct;
+            using (Autograd.NoGrad()) correct = target.CorrectCounts(model(adv));
+            LastAccuracies.Add((Members[i].Name, target.AccuracyFromCounts(correct)));
+            worst.Offer(adv, correct);
         }
         return AttackLoop.Adopt(worst.Take());
     }

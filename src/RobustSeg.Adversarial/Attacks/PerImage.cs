@@ -25,11 +25,19 @@ public static class PerImage
     /// <summary>x[n] * s[n].</summary>
     public static Tensor Scale(Tensor x, float[] s)
     {
+        using var v = Tensor.FromArray(x.Device, s, x.Size(0));
+        return Scale(x, v);
+    }
+
+    /// <summary>x[n] * s[n] with the factors on the device (N).</summary>
+    public static Tensor Scale(Tensor x, Tensor s)
+    {
         int n = x.Size(0);
+        if (s.Numel != n) throw new ArgumentException($"per-image scale: {s.Numel} factors for {n} images");
         using var _ = Autograd.NoGrad();
-        using var v = Tensor.FromArray(x.Device, s, n);
+        using var sv = s.ViewAs(n);
         using var xv = x.ViewAs(1, n, (int)(x.Numel / n));
-        using var y = F.MulChannel(xv, v);
+        using var y = F.MulChannel(xv, sv);
         return y.ViewAs(x.Shape);
     }
 

@@ -35,7 +35,7 @@ public class SignGradientAttack(string name, IPixelLoss loss) : IAttack
                 using (var scope = Tensor.Scope())
                 {
                     var (logits, _, lossT, grad) = AttackLoop.Evaluate(model, x, Loss, target, t, o.Steps);
-                    if (o.KeepBest) worst.Offer(x, target.Accuracy(logits));
+                    if (o.KeepBest) worst.Offer(x, target.CorrectCounts(logits));
                     AttackLoop.Report(ctx, Name, r, t, x, images01, logits, lossT, grad, ref cleanPred, model);
                     using (Tensor.NoScope()) next = ball.SignStep(x, grad, o.Alpha);
                 }
@@ -46,7 +46,7 @@ public class SignGradientAttack(string name, IPixelLoss loss) : IAttack
             {
                 using var scope = Tensor.Scope();
                 using var ng = Autograd.NoGrad();
-                worst.Offer(x, target.Accuracy(model(x)));
+                worst.Offer(x, target.CorrectCounts(model(x)));
                 x.Dispose();
             }
             else { last?.Dispose(); last = x; }

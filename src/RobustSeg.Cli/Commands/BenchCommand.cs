@@ -20,15 +20,22 @@ public sealed class BenchCommand : ICliCommand
             var sub = new Command(suite.Name, suite.Description);
             var device = new Option<string>("--device") { Description = "cpu, ilgpu-cpu, cuda or auto", DefaultValueFactory = _ => "cpu" };
             sub.Options.Add(device);
-            var opts = suite.Options.Select(o =>
+            var opts = suite.Options.Where(o => !o.Flag).Select(o =>
             {
                 var opt = new Option<string>("--" + o.Name) { Description = o.Description, DefaultValueFactory = _ => o.Default };
+                sub.Options.Add(opt);
+                return (o.Name, opt);
+            }).ToList();
+            var flags = suite.Options.Where(o => o.Flag).Select(o =>
+            {
+                var opt = new Option<bool>("--" + o.Name) { Description = o.Description };
                 sub.Options.Add(opt);
                 return (o.Name, opt);
             }).ToList();
             sub.SetAction(pr =>
             {
                 var values = opts.ToDictionary(o => o.Name, o => pr.GetValue(o.opt)!);
+                foreach (var (name, opt) in flags) values[name] = pr.GetValue(opt) ? "true" : "false";
                 var dev = Device.Get(pr.GetValue(device)!);
                 BenchCsv.Write(Console.Out, suite.Run(new BenchContext(dev, values)));
                 return 0;

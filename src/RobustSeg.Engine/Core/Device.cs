@@ -21,7 +21,7 @@ public sealed class Device : IDisposable
     public DeviceKind Kind { get; }
     public Context Context { get; }
     public Accelerator Accelerator { get; }
-    public Backend Backend { get; }
+    public Backend Backend { get; private set; }
     public BufferPool Pool { get; }
     public KernelCache Kernels { get; }
     /// <summary>True when ILGPU kernels run on the CPU accelerator (group size 1, chunked launches).</summary>
@@ -120,6 +120,22 @@ public sealed class Device : IDisposable
 
     /// <summary>Waits for queued GPU work; a no-op on the CPU accelerator (launches are synchronous).</summary>
     public void Synchronize() => Accelerator.Synchronize();
+
+    /// <summary>Times every op of this device into <paramref name="profile"/> until the returned handle is
+    /// disposed (one profile at a time; not for concurrent use of the device from several threads).</summary>
+    public IDisposable Profile(OpProfile profile)
+    {
+        if (Backend is ProfilingBackend) throw new InvalidOperationException($"device {Name} is already being profiled");
+        var inner = Backend;
+        Backend = new ProfilingBackend(inner, profile);
+        return new Restore(() => Backend = inner);
+    }
+
+    sealed class Restore(Action undo) : IDisposable
+    {
+        Action? _undo = undo;
+        public void Dispose() { _undo?.Invoke(); _undo = null; }
+    }
 
     public string Describe()
     {

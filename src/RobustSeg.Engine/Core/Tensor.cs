@@ -29,6 +29,10 @@ public sealed partial class Tensor : IDisposable
     public Node? GradFn { get; internal set; }
     public bool IsLeaf => GradFn is null;
 
+    /// <summary>For int32 tensors: the values it holds when known on the host (see <see cref="IntValueSet"/>);
+    /// null when unknown. Set on upload and by ops with a known output range; any other write clears it.</summary>
+    public IntValueSet? KnownValues { get; internal set; }
+
     internal Tensor(Device device, int[] shape, DType dtype, Storage? shared = null)
     {
         foreach (var s in shape)
@@ -111,6 +115,7 @@ public sealed partial class Tensor : IDisposable
     {
         var t = new Tensor(device, shape, DType.Int32);
         t.Storage.View.MemSetToZero(device.Accelerator.DefaultStream);
+        t.KnownValues = IntValueSet.Single(0);
         return t;
     }
 
@@ -126,6 +131,7 @@ public sealed partial class Tensor : IDisposable
     {
         var t = EmptyInt(device, shape);
         device.Backend.Fill(t, value);
+        t.KnownValues = IntValueSet.Single(value);
         return t;
     }
 
@@ -137,7 +143,7 @@ public sealed partial class Tensor : IDisposable
     {
         CheckLength(data.Length, shape);
         var t = new Tensor(device, shape, DType.Float32);
-        if (data.Length > 0) t.View.SubView(0, data.Length).CopyFromCPU(device.Accelerator.DefaultStream, data);
+        if (data.Length > 0) { t.View.SubView(0, data.Length).CopyFromCPU(device.Accelerator.DefaultStream, data); TransferCounter.Write(4L * data.Length); }
         return t;
     }
 
@@ -145,7 +151,8 @@ public sealed partial class Tensor : IDisposable
     {
         CheckLength(data.Length, shape);
         var t = new Tensor(device, shape, DType.Int32);
-        if (data.Length > 0) t.IntView.SubView(0, data.Length).CopyFromCPU(device.Accelerator.DefaultStream, data);
+        if (data.Length > 0) { t.IntView.SubView(0, data.Length).CopyFromCPU(device.Accelerator.DefaultStream, data); TransferCounter.Write(4L * data.Length); }
+        t.KnownValues = IntValueSet.Of(data);
         return t;
     }
 
@@ -166,6 +173,7 @@ public sealed partial class Tensor : IDisposable
         if (DType == DType.Int32) { var ints = ToIntArray(); for (int i = 0; i < a.Length; i++) a[i] = ints[i]; return a; }
         View.SubView(0, Numel).CopyToCPU(Device.Accelerator.DefaultStream, a);
         Device.Accelerator.DefaultStream.Synchronize();
+        TransferCounter.Read(4L * Numel);
         return a;
     }
 
@@ -176,6 +184,7 @@ public sealed partial class Tensor : IDisposable
         if (Numel == 0) return a;
         IntView.SubView(0, Numel).CopyToCPU(Device.Accelerator.DefaultStream, a);
         Device.Accelerator.DefaultStream.Synchronize();
+        TransferCounter.Read(4L * Numel);
         return a;
     }
 
@@ -189,7 +198,7 @@ public sealed partial class Tensor : IDisposable
     public void CopyFrom(float[] data)
     {
         CheckLength(data.Length, _shape);
-        if (data.Length > 0) View.SubView(0, data.Length).CopyFromCPU(Device.Accelerator.DefaultStream, data);
+        if (data.Length > 0) { View.SubView(0, data.Length).CopyFromCPU(Device.Accelerator.DefaultStream, data); TransferCounter.Write(4L * data.Length); }
     }
 
     /// <summary>Copies the values of another tensor of the same size (any device) into this one.</summary>
@@ -197,8 +206,9 @@ public sealed partial class Tensor : IDisposable
     {
         if (src.Numel != Numel || src.DType != DType)
             throw new ArgumentException($"copy from [{string.Join(", ", src._shape)}] {src.DType} into [{string.Join(", ", _shape)}] {DType}");
+        KnownValues = src.KnownValues;
         if (src.Device == Device) { Device.Backend.Copy(src, this); return; }
-        if (DType == DType.Int32) { var d = src.ToIntArray(); IntView.SubView(0, d.Length).CopyFromCPU(Device.Accelerator.DefaultStream, d); }
+        if (DType == DType.Int32) { var d = src.ToIntArray(); IntView.SubView(0, d.Length).CopyFromCPU(Device.Accelerator.DefaultStream, d); TransferCounter.Write(4L * d.Length); }
         else CopyFrom(src.ToArray());
     }
 
@@ -217,7 +227,7 @@ public sealed partial class Tensor : IDisposable
     public Tensor ViewAs(params int[] shape)
     {
         shape = ResolveShape(shape);
-        return new Tensor(Device, shape, DType, Storage);
+        return new Tensor(Device, shape, DType, Storage) { KnownValues = KnownValues };
     }
 
     internal int[] ResolveShape(int[] shape)
@@ -236,7 +246,7 @@ public sealed partial class Tensor : IDisposable
     }
 
     /// <summary>Shares data, drops the tape: the result never requires grad.</summary>
-    public Tensor Detach() => new(Device, _shape, DType, Storage);
+    public Tensor Detach() => new(Device, _shape, DType, Storage) { KnownValues = KnownValues };
 
     /// <summary>Moves this tensor out of its scope into the enclosing one.</summary>
     public Tensor KeepAlive()

@@ -15,22 +15,33 @@ public static partial class F
         const string op = "cross_entropy";
         var (n, k, s) = CheckCrossEntropy(logits, labels, op);
         var dev = logits.Device;
-        long count;
-        Tensor sum;
+        Tensor sum, count;
         using (var loss = Tensor.Empty(dev, n * s))
         {
-            count = CrossEntropyPixels(logits, labels, loss, n, k, s, ignoreIndex, op);
+            using var counts = CrossEntropyPixels(logits, labels, loss, n, k, s, ignoreIndex, op);
             sum = ReduceRows(loss, null, 1, n * s, 1);
+            using var cv = counts.ViewAs(2);
+            count = Narrow(cv, 0, 0, 1);
         }
-        var y = sum.ViewAs();
+        // The mean stays on the device (no read per call): sum / max(count, 1) is sum / count, and 0 when every
+        // pixel is ignored (the sum is 0 then); the backward scales the incoming gradient by 1 / max(count, 1),
+        // which gives the same bits as scaling by a host 1 / count.
+        using var one = Tensor.Full(dev, 1f, 1);
+        using var denom = Tensor.Empty(dev, 1);
+        dev.Backend.Binary(BinaryOp.Max, count, one, denom);
+        count.Dispose();
+        var y = Tensor.Empty(dev);
+        using (var flat = y.ViewAs(1)) using (var s1 = sum.ViewAs(1)) dev.Backend.Binary(BinaryOp.Div, s1, denom, flat);
         sum.Dispose();
-        if (count > 0) dev.Backend.Unary(UnaryOp.DivScalar, y, y, count);
-        else dev.Backend.Fill(y, 0f);
-        float scale = count > 0 ? 1f / count : 0f;
+        var inv = Tensor.Empty(dev, 1);
+        dev.Backend.Unary(UnaryOp.RDivScalar, denom, inv, 1f);
         return Autograd.Record(y, op, [logits], (g, needs) =>
         {
             var dx = Tensor.Empty(g.Device, logits.Shape);
-            if (dx.Numel > 0) g.Device.Backend.CrossEntropyBackward(logits, labels, g, false, scale, dx, n, k, s, ignoreIndex);
+            if (dx.Numel == 0) return [dx];
+            using var gs = Tensor.Empty(g.Device, 1);
+            using (var g1 = g.ViewAs(1)) g.Device.Backend.Binary(BinaryOp.Mul, g1, inv, gs);
+            g.Device.Backend.CrossEntropyBackward(logits, labels, gs, false, 1f, dx, n, k, s, ignoreIndex);
             return [dx];
         });
     }
@@ -43,7 +54,7 @@ public static partial class F
         const string op = "cross_entropy_per_pixel";
         var (n, k, s) = CheckCrossEntropy(logits, labels, op);
         var y = Tensor.Empty(logits.Device, labels.Shape);
-        CrossEntropyPixels(logits, labels, y, n, k, s, ignoreIndex, op);
+        CrossEntropyPixels(logits, labels, y, n, k, s, ignoreIndex, op).Dispose();
         return Autograd.Record(y, op, [logits], (g, needs) =>
         {
             var dx = Tensor.Empty(g.Device, logits.Shape);
@@ -65,29 +76,33 @@ public static partial class F
         return (n, k, s);
     }
 
-    /// <summary>Fills per-pixel losses, validates the labels and returns the number of counted pixels.
-    /// The check costs one reduction of the flags and a 2-float read; the labels are read back to the
-    /// host only to name an offending value.</summary>
-    static long CrossEntropyPixels(Tensor logits, Tensor labels, Tensor loss, int n, int k, int s, int ignoreIndex, string op)
+    /// <summary>Fills per-pixel losses, validates the labels and returns the device counts (counted pixels,
+    /// invalid labels). Labels whose values are known on the host (<see cref="Tensor.KnownValues"/>: uploaded
+    /// labels and the ops that carry them) are validated there, with no device read; others cost a 2-float read.
+    /// The labels are read back to the host only to name an offending value.</summary>
+    static Tensor CrossEntropyPixels(Tensor logits, Tensor labels, Tensor loss, int n, int k, int s, int ignoreIndex, string op)
     {
         long pixels = (long)n * s;
-        if (pixels == 0) return 0;
         var dev = logits.Device;
+        if (pixels == 0) return Tensor.Zeros(dev, 2);
         using var flags = Tensor.Empty(dev, 2, n * s);
         dev.Backend.CrossEntropyForward(logits, labels, loss, flags, n, k, s, ignoreIndex);
-        using var counts = ReduceRows(flags, null, 2, n * s, 1);
-        var c = counts.ToArray();
-        if (c[1] > 0)
+        var counts = ReduceRows(flags, null, 2, n * s, 1);
+        bool invalid = labels.KnownValues is { } known ? !known.AllLabels(k, ignoreIndex) : counts.ToArray()[1] > 0;
+        if (invalid)
         {
             var lab = labels.ToIntArray();
             for (long j = 0; j < lab.Length; j++)
             {
                 int l = lab[j];
                 if (l != ignoreIndex && (l < 0 || l >= k))
+                {
+                    counts.Dispose();
                     throw new ArgumentException(
                         $"{op}: label {l} at pixel {j % s} of image {j / s} is outside [0, {k}) and is not ignore_index {ignoreIndex}");
+                }
             }
         }
-        return (long)Math.Round(c[0]);
+        return counts;
     }
 }

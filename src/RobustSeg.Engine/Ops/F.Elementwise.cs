@@ -158,6 +158,7 @@ public static partial class F
         if (a.Numel != b.Numel) throw new ArgumentException($"compare: {a.ShapeString} vs {b.ShapeString}");
         var y = Tensor.EmptyInt(a.Device, a.Shape);
         a.Device.Backend.IntCompare(op, a, b, y);
+        y.KnownValues = IntValueSet.Binary;
         return y;
     }
 

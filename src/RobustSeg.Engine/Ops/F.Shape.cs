@@ -34,6 +34,7 @@ public static partial class F
         var shape = x.Shape; shape[NormAxis(x, axis)] = length;
         var y = Tensor.EmptyLike(x, shape);
         CopyBlock(x, size, start, y, length, 0, length, inner, outer);
+        y.KnownValues = x.KnownValues;
         return Autograd.Record(y, "narrow", [x], (g, needs) =>
         {
             var dx = Tensor.Zeros(g.Device, x.Shape);
@@ -52,6 +53,7 @@ public static partial class F
         var y = Tensor.EmptyLike(x, shape);
         x.Device.Backend.Fill(y, value);
         CopyBlock(x, size, 0, y, size + before + after, before, size, inner, outer);
+        if (x.DType == DType.Int32) y.KnownValues = before + after == 0 ? x.KnownValues : IntValueSet.Union(x.KnownValues, IntValueSet.Single((int)value));
         return Autograd.Record(y, "pad", [x], (g, needs) =>
         {
             var dx = Tensor.Empty(g.Device, x.Shape);
@@ -83,6 +85,7 @@ public static partial class F
             offsets[i] = off;
             CopyBlock(xs[i], xs[i].Size(ax), 0, y, total, off, xs[i].Size(ax), inner, outer);
         }
+        if (first.DType == DType.Int32) y.KnownValues = xs.Skip(1).Aggregate(first.KnownValues, (a, t) => IntValueSet.Union(a, t.KnownValues));
         return Autograd.Record(y, "cat", xs, (g, needs) =>
         {
             var r = new Tensor?[xs.Length];
