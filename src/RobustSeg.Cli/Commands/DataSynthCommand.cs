@@ -17,13 +17,16 @@ internal static class DataSynthCommand
         var size = new Option<int>("--size") { Description = "image side, (size-1) % 8 == 0", DefaultValueFactory = _ => d.Size };
         var classes = new Option<int>("--classes") { Description = $"classes incl. background (2..{SyntheticScene.ObjectTypes.Length + 1})", DefaultValueFactory = _ => d.Classes };
         var seed = new Option<ulong>("--seed") { Description = "random seed", DefaultValueFactory = _ => d.Seed };
-        foreach (var o in new Option[] { outDir, train, val, size, classes, seed }) cmd.Options.Add(o);
+        var noise = new Option<double>("--noise") { Description = "per-pixel Gaussian noise, 0..255 units", DefaultValueFactory = _ => d.Noise };
+        var plain = new Option<bool>("--no-class-colours") { Description = "random colours per object (only shape and texture tell classes apart: much harder)" };
+        foreach (var o in new Option[] { outDir, train, val, size, classes, seed, noise, plain }) cmd.Options.Add(o);
         cmd.SetAction(pr =>
         {
             var opts = new SyntheticOptions
             {
                 Train = pr.GetValue(train), Val = pr.GetValue(val), Size = pr.GetValue(size),
-                Classes = pr.GetValue(classes), Seed = pr.GetValue(seed),
+                Classes = pr.GetValue(classes), Seed = pr.GetValue(seed), Noise = pr.GetValue(noise),
+                ClassColours = !pr.GetValue(plain),
             };
             var sw = Stopwatch.StartNew();
             var info = SyntheticDataset.Generate(pr.GetValue(outDir)!, opts);
