@@ -88,6 +88,37 @@ public class SyntheticDatasetTests
         }
     }
 
+    /// <summary>Mean channel spread (max - min) over object pixels: how saturated the objects are.</summary>
+    static double ObjectSaturation(SyntheticOptions o)
+    {
+        double sum = 0; long count = 0;
+        for (int i = 0; i < 10; i++)
+        {
+            var (img, lab) = SyntheticDataset.RenderSample(o, 0, i);
+            for (int p = 0; p < lab.Data.Length; p++)
+            {
+                if (lab.Data[p] is 0 or 255) continue;
+                float r = img.Data[3 * p], g = img.Data[3 * p + 1], b = img.Data[3 * p + 2];
+                sum += Math.Max(r, Math.Max(g, b)) - Math.Min(r, Math.Min(g, b));
+                count++;
+            }
+        }
+        return sum / count;
+    }
+
+    [Test]
+    public void ClassSaturationPullsObjectColoursTowardsGrey()
+    {
+        var o = Small with { Noise = 0 };
+        double full = ObjectSaturation(o), low = ObjectSaturation(o with { ClassSaturation = 0.35 });
+        Assert.That(low, Is.LessThan(0.5 * full));
+        // Same scene layout: the labels do not depend on the colours.
+        Assert.That(SyntheticDataset.RenderSample(o with { ClassSaturation = 0.35 }, 0, 3).Label.Data,
+            Is.EqualTo(SyntheticDataset.RenderSample(o, 0, 3).Label.Data));
+        var e = Assert.Throws<UserInputException>(() => (o with { ClassSaturation = 0 }).Validate())!;
+        Assert.That(e.Message, Does.Contain("saturation"));
+    }
+
     [TestCase(64)]
     [TestCase(9)]
     public void BadSizesAreRefused(int size)

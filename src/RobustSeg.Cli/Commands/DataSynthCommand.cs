@@ -19,14 +19,15 @@ internal static class DataSynthCommand
         var seed = new Option<ulong>("--seed") { Description = "random seed", DefaultValueFactory = _ => d.Seed };
         var noise = new Option<double>("--noise") { Description = "per-pixel Gaussian noise, 0..255 units", DefaultValueFactory = _ => d.Noise };
         var plain = new Option<bool>("--no-class-colours") { Description = "random colours per object (only shape and texture tell classes apart: much harder)" };
-        foreach (var o in new Option[] { outDir, train, val, size, classes, seed, noise, plain }) cmd.Options.Add(o);
+        var saturation = new Option<double>("--class-saturation") { Description = "share of the class hues' saturation objects keep, (0, 1]", DefaultValueFactory = _ => d.ClassSaturation };
+        foreach (var o in new Option[] { outDir, train, val, size, classes, seed, noise, plain, saturation }) cmd.Options.Add(o);
         cmd.SetAction(pr =>
         {
             var opts = new SyntheticOptions
             {
                 Train = pr.GetValue(train), Val = pr.GetValue(val), Size = pr.GetValue(size),
                 Classes = pr.GetValue(classes), Seed = pr.GetValue(seed), Noise = pr.GetValue(noise),
-                ClassColours = !pr.GetValue(plain),
+                ClassColours = !pr.GetValue(plain), ClassSaturation = pr.GetValue(saturation),
             };
             var sw = Stopwatch.StartNew();
             var info = SyntheticDataset.Generate(pr.GetValue(outDir)!, opts);

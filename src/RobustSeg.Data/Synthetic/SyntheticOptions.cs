@@ -21,6 +21,9 @@ public sealed record SyntheticOptions
     /// shape and texture tell classes apart: a much harder task that a small CPU model does not learn
     /// in minutes (PyTorch and ours both stay near background-only mIoU after 200 iterations).</summary>
     public bool ClassColours { get; init; } = true;
+    /// <summary>With class colours: how much of the class hue's saturation objects keep (1 = full; lower values
+    /// move the classes' colours towards grey and towards each other, so a small perturbation flips more pixels).</summary>
+    public double ClassSaturation { get; init; } = 1.0;
 
     public void Validate()
     {
@@ -32,6 +35,7 @@ public sealed record SyntheticOptions
             throw new UserInputException($"synthetic: --classes must be in [2, {SyntheticScene.ObjectTypes.Length + 1}] (background + object types), got {Classes}");
         if (JpegQuality is < 1 or > 100) throw new UserInputException($"synthetic: JPEG quality must be in [1, 100], got {JpegQuality}");
         if (MinObjects < 0 || MaxObjects < MinObjects) throw new UserInputException($"synthetic: need 0 <= min objects <= max objects, got {MinObjects}..{MaxObjects}");
+        if (!(ClassSaturation > 0 && ClassSaturation <= 1)) throw new UserInputException($"synthetic: class saturation must be in (0, 1], got {ClassSaturation}");
         if (Noise < 0) throw new UserInputException($"synthetic: noise must be >= 0, got {Noise}");
     }
 }

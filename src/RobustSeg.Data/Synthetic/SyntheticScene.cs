@@ -28,7 +28,7 @@ public static class SyntheticScene
         for (int k = 0; k < nObj; k++)
         {
             int cls = rng.NextInt(1, o.Classes - 1);
-            DrawObject(img, lab, rng, s, cls, o.ClassColours);
+            DrawObject(img, lab, rng, s, cls, o.ClassColours, (float)o.ClassSaturation);
         }
         // Partial occlusion by background stuff (plain colour bars).
         if (nObj > 0 && rng.NextDouble() < 0.5) DrawPlainBar(img, lab, rng, s, labelled: true, o.ClassColours ? 0.25f : 1f);
@@ -137,13 +137,13 @@ public static class SyntheticScene
             }
     }
 
-    static void DrawObject(RgbImage img, LabelMap lab, SampleRng r, int s, int cls, bool classColours)
+    static void DrawObject(RgbImage img, LabelMap lab, SampleRng r, int s, int cls, bool classColours, float saturation)
     {
         int type = cls - 1;
         double rad = s * (0.17 + 0.13 * r.NextDouble());
         double cx = s * (0.15 + 0.7 * r.NextDouble()), cy = s * (0.15 + 0.7 * r.NextDouble());
         double th = r.NextDouble() * 2 * Math.PI, cos = Math.Cos(th), sin = Math.Sin(th);
-        var c1 = classColours ? ClassColour(type, r) : RandomColour(r);
+        var c1 = !classColours ? RandomColour(r) : saturation < 1f ? Desaturate(ClassColour(type, r), saturation) : ClassColour(type, r);
         var c2 = classColours ? Desaturate(c1, 0.35f) : Contrast(c1, r);
         double period = classColours ? 7 + 3 * r.NextDouble() : 4 + 2 * r.NextDouble();
         double texAngle = r.NextDouble() * Math.PI, tcos = Math.Cos(texAngle), tsin = Math.Sin(texAngle);
