@@ -16,11 +16,28 @@ public sealed class GemmBench : IBenchSuite
         new("k", "1024", "inner dimension"),
         new("transa", "0", "1: A is stored K x M"),
         new("transb", "0", "1: B is stored N x K"),
+        new("vs-peak", "false", "cpu: alternate 5 GEMM measurements with 5 FMA peak probes and report the median paired fraction of peak (robust on a noisy machine)", Flag: true),
     ];
 
     public IEnumerable<BenchRow> Run(BenchContext ctx)
     {
-        yield return Measure(ctx);
+        if (!ctx.Flag("vs-peak")) { yield return Measure(ctx); yield break; }
+        if (ctx.Device.Kind != DeviceKind.Cpu) throw new UserInputException("bench gemm --vs-peak compares with the host FMA peak: use --device cpu");
+        var widths = PeakProbe.Widths();
+        if (widths.Count == 0) throw new UserInputException("bench gemm --vs-peak: this host has no FMA, so there is no peak probe");
+        int width = widths[^1], threads = Environment.ProcessorCount;
+        var fractions = new List<double>();
+        for (int round = 0; round < 5; round++)
+        {
+            var peak = PeakProbe.Measure(width, threads, 0.3);
+            var row = Measure(ctx);
+            fractions.Add(row.Gflops!.Value / peak.Gflops);
+            yield return BenchRow.From("peak", ctx.Device.Name, $"fma{width}_x{PeakProbe.Chains}_t{threads}", peak.Stats, flops: peak.FlopsPerRound);
+            yield return row;
+        }
+        fractions.Sort();
+        ctx.Log(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"gemm: {fractions[2]:F3} of the measured {width}-bit FMA peak (median of 5 paired runs; range {fractions[0]:F3}-{fractions[^1]:F3})"));
     }
 
     static BenchRow Measure(BenchContext ctx)
