@@ -2,81 +2,77 @@ using RobustSeg.Engine;
 
 namespace RobustSeg.Adversarial.Attacks;
 
-/// <summary>APGD (Croce and Hein 2020), L-inf, per image: step size starts at 2 eps; updates use momentum
-/// alpha = 0.75, x_{k+1} = P(x_k + 0.75 (z - x_k) + 0.25 (x_k - x_{k-1})) with z = P(x_k + eta sign(g));
-/// at checkpoints (first after 0.22 T steps, then intervals shrinking by 0.03 T down to 0.06 T) the step
-/// is halved and the iterate restarts from the best-loss point when fewer than 75% of the steps since
-/// the last checkpoint increased the loss, or when the step was not reduced at the last checkpoint and
-/// the best loss has not improved since. Alpha in the options is not used. The returned images are the
-/// per-image lowest-accuracy iterates (over iterates and restarts).</summary>
-public sealed class Apgd(IPixelLoss loss) : IAttack
+/// <summary>APGD (Croce and Hein 2020), L-inf, per image, as the reference loop (auto-attack
+/// <c>autopgd_base.py</c>; nmndeep/robust-segmentation <c>attacker.apgd_train</c>): step size 2 eps, halved at
+/// checkpoints by <see cref="ApgdSchedule"/>, which also says when to restart from the best point with its
+/// gradient; momentum x_{k+1} = P(x_k + 0.75 (z - x_k) + 0.25 (x_k - x_{k-1})), z = P(x_k + eta sign(g)),
+/// a plain step at the first iteration. The gradient is that of <see cref="Loss"/>; the best point and the
+/// checkpoints use <see cref="Track"/> (SEA's "track loss", by default the attack loss). Each run returns the
+/// per-image lowest-accuracy iterate (later iterates win ties, as the reference's <c>&lt;=</c>); over restarts
+/// the strictly lowest is kept. Alpha in the options is not used. With <c>earlyStop</c> a run ends once
+/// every image of the batch is at accuracy 0 (the reference's <c>early_stop</c>, which SEA sets).</summary>
+public sealed class Apgd(IPixelLoss loss, IPixelLoss? track = null, bool earlyStop = false) : IAttack
 {
     public IPixelLoss Loss { get; } = loss;
+    public IPixelLoss Track { get; } = track ?? loss;
+    public bool EarlyStop { get; } = earlyStop;
     public string Name => "apgd-" + Loss.Name;
 
     const float Momentum = 0.75f;
-    const double Rho = 0.75;
-
-    /// <summary>Checkpoint steps (0-based iteration indices at which the conditions are checked).</summary>
-    public static List<int> Checkpoints(int steps)
-    {
-        var r = new List<int>();
-        int first = Math.Max((int)(0.22 * steps), 1), min = Math.Max((int)(0.06 * steps), 1), decr = Math.Max((int)(0.03 * steps), 1);
-        int k = first, at = first;
-        while (at < steps) { r.Add(at); k = Math.Max(k - decr, min); at += k; }
-        return r;
-    }
 
     public Tensor Perturb(SegForward model, Tensor images01, Tensor labels, AttackContext ctx)
     {
         var o = ctx.Options;
         o.Validate();
-        int n = images01.Size(0);
         using var target = new AttackTarget(labels, o.IgnoreIndex);
         using var ball = new LinfBall(images01, o.Eps);
-        using var worst = new WorstCase(n);
+        using var worst = new WorstCase(images01.Size(0));
         int[]? cleanPred = null;
-        var checkpoints = new HashSet<int>(Checkpoints(o.Steps));
         for (int r = 0; r < o.Restarts; r++)
-            RunOnce(model, images01, target, ball, worst, o, r, ctx, ref cleanPred, checkpoints);
+        {
+            Tensor start;
+            using (Tensor.NoScope())
+                start = o.RandomStart ? ball.RandomStart(images01, RestartSeed(o.Seed, r)) : images01.Clone();
+            using var adv = Run(model, images01, start, target, ball, o.Steps, ctx, r, ref cleanPred, out var acc);
+            start.Dispose();
+            worst.Offer(adv, acc);
+        }
         return AttackLoop.Adopt(worst.Take());
     }
 
-    void RunOnce(SegForward model, Tensor x0, AttackTarget target, LinfBall ball, WorstCase worst, AttackOptions o, int restart,
-        AttackContext ctx, ref int[]? cleanPred, HashSet<int> checkpoints)
+    internal static ulong RestartSeed(ulong seed, int restart) => seed + (ulong)restart * 0x9E3779B97F4A7C15UL;
+
+    /// <summary>One APGD run of <paramref name="iterations"/> from <paramref name="start"/> (borrowed) in
+    /// <paramref name="ball"/>: the per-image lowest-accuracy iterate (owned by the caller, outside scopes) and its accuracy.</summary>
+    internal Tensor Run(SegForward model, Tensor x0, Tensor start, AttackTarget target, LinfBall ball, int iterations,
+        AttackContext ctx, int restart, ref int[]? cleanPred, out double[] accuracy)
     {
-        int n = x0.Size(0), T = o.Steps;
+        int T = iterations;
+        using var worst = new WorstCase(x0.Size(0), laterOnTies: true);
         // Long-lived tensors live outside scopes and are swapped by hand.
         Tensor x, xPrev, xBest, g, gBest;
-        double[] lossCur, lossBest;
-        using (Tensor.NoScope())
-            x = o.RandomStart ? ball.RandomStart(x0, o.Seed + (ulong)restart * 0x9E3779B97F4A7C15UL) : x0.Clone();
+        ApgdSchedule schedule;
+        using (Tensor.NoScope()) x = ball.Project(start);
         using (var s = Tensor.Scope())
         {
+            // SegPGD's lambda = t / (2 T) with t = 0 here and i + 1 after iteration i: our 1-based step is t + 1.
             var (logits, map, lossT, grad) = AttackLoop.Evaluate(model, x, Loss, target, 1, T);
-            lossCur = PerImage.Sums(map);
+            schedule = new ApgdSchedule(T, ball.Eps, Tracked(logits, map, target, 1, T));
             worst.Offer(x, target.Accuracy(logits));
             AttackLoop.Report(ctx, Name, restart, 1, x, x0, logits, lossT, grad, ref cleanPred, model);
             using (Tensor.NoScope()) { g = grad.Clone(); gBest = grad.Clone(); xBest = x.Clone(); xPrev = x.Clone(); }
         }
-        lossBest = (double[])lossCur.Clone();
-        var eta = new float[n];
-        Array.Fill(eta, 2f * o.Eps);
-        var increases = new int[n];
-        var reducedLast = new bool[n];
-        var lossBestLast = (double[])lossBest.Clone();
-        int sinceCheck = 0;
 
-        for (int k = 0; k < T; k++)
+        for (int i = 0; i < T; i++)
         {
             Tensor xNew;
             using (var s = Tensor.Scope())
             using (Autograd.NoGrad())
             {
-                var sg = F.Sign(g);
-                var z = ball.Project(F.Add(x, PerImage.Scale(sg, eta)));
+                var eta = schedule.StepSize.Select(v => (float)v).ToArray();
+                var z = ball.Project(F.Add(x, PerImage.Scale(F.Sign(g), eta)));
                 Tensor cand;
-                if (k == 0) cand = z;
+                if (i == 0) cand = z;
                 else
                 {
                     // x + a (z - x) + (1 - a)(x - x_prev)
@@ -89,60 +85,43 @@ public sealed class Apgd(IPixelLoss loss) : IAttack
             xPrev = x;
             x = xNew;
 
-            double[] lossNew;
+            ApgdSchedule.Decision d;
             using (var s = Tensor.Scope())
             {
-                var (logits, map, lossT, grad) = AttackLoop.Evaluate(model, x, Loss, target, k + 2, T + 1);
-                lossNew = PerImage.Sums(map);
+                var (logits, map, lossT, grad) = AttackLoop.Evaluate(model, x, Loss, target, i + 2, T);
                 worst.Offer(x, target.Accuracy(logits));
-                AttackLoop.Report(ctx, Name, restart, k + 2, x, x0, logits, lossT, grad, ref cleanPred, model);
-                var improved = new bool[n];
-                bool anyImproved = false;
-                for (int i = 0; i < n; i++)
-                {
-                    if (lossNew[i] > lossCur[i]) increases[i]++;
-                    if (lossNew[i] > lossBest[i]) { lossBest[i] = lossNew[i]; improved[i] = true; anyImproved = true; }
-                }
+                AttackLoop.Report(ctx, Name, restart, i + 2, x, x0, logits, lossT, grad, ref cleanPred, model);
+                d = schedule.Step(i, Tracked(logits, map, target, i + 2, T));
                 using (Tensor.NoScope())
                 {
                     g.Dispose();
                     g = grad.Clone();
-                    if (anyImproved)
+                    if (d.Improved.Any(v => v))
                     {
-                        var nb = PerImage.Select(improved, x, xBest); xBest.Dispose(); xBest = nb;
-                        var ng = PerImage.Select(improved, grad, gBest); gBest.Dispose(); gBest = ng;
+                        var nb = PerImage.Select(d.Improved, x, xBest); xBest.Dispose(); xBest = nb;
+                        var ng = PerImage.Select(d.Improved, grad, gBest); gBest.Dispose(); gBest = ng;
                     }
                 }
             }
-            lossCur = lossNew;
-            sinceCheck++;
-
-            if (checkpoints.Contains(k))
-            {
-                var reduce = new bool[n];
-                bool any = false;
-                for (int i = 0; i < n; i++)
+            if (d.Reduced is { } reduce && reduce.Any(v => v))
+                using (Tensor.NoScope())
                 {
-                    bool oscillating = increases[i] < Rho * sinceCheck;
-                    bool stalled = !reducedLast[i] && lossBestLast[i] >= lossBest[i];
-                    reduce[i] = oscillating || stalled;
-                    reducedLast[i] = reduce[i];
-                    lossBestLast[i] = lossBest[i];
-                    increases[i] = 0;
-                    if (reduce[i]) { eta[i] /= 2f; any = true; lossCur[i] = lossBest[i]; }
+                    var nx = PerImage.Select(reduce, xBest, x); x.Dispose(); x = nx;
+                    var ng = PerImage.Select(reduce, gBest, g); g.Dispose(); g = ng;
                 }
-                sinceCheck = 0;
-                if (any)
-                    using (Tensor.NoScope())
-                    {
-                        var nx = PerImage.Select(reduce, xBest, x); x.Dispose(); x = nx;
-                        var ng = PerImage.Select(reduce, gBest, g); g.Dispose(); g = ng;
-                    }
-            }
+            if (EarlyStop && worst.Accuracy.All(a => a == 0)) break;
         }
-        using (var s = Tensor.Scope())
-        using (Autograd.NoGrad())
-            worst.Offer(x, target.Accuracy(model(x)));
         x.Dispose(); xPrev.Dispose(); xBest.Dispose(); g.Dispose(); gBest.Dispose();
+        accuracy = (double[])worst.Accuracy.Clone();
+        return worst.Take();
+    }
+
+    /// <summary>Per-image tracked loss: the attack loss's own map, or the track loss on the same logits.</summary>
+    double[] Tracked(Tensor logits, Tensor map, AttackTarget target, int step, int steps)
+    {
+        if (ReferenceEquals(Track, Loss)) return PerImage.Sums(map);
+        using var _ = Autograd.NoGrad();
+        using var s = Tensor.Scope();
+        return PerImage.Sums(Track.Map(logits, target, step, steps));
     }
 }

@@ -54,13 +54,20 @@ internal static class AttackLoop
     }
 }
 
-/// <summary>Per image, the candidate with the lowest pixel accuracy seen so far (ties keep the earlier one).</summary>
+/// <summary>Per image, the candidate with the lowest pixel accuracy seen so far. Ties keep the earlier one,
+/// or with <c>laterOnTies</c> take the later one (the reference APGD loop's <c>avg_acc &lt;= acc</c>).</summary>
 internal sealed class WorstCase : IDisposable
 {
+    readonly bool _laterOnTies;
     public Tensor? Best { get; private set; }
     public double[] Accuracy { get; }
 
-    public WorstCase(int n) { Accuracy = new double[n]; Array.Fill(Accuracy, double.PositiveInfinity); }
+    public WorstCase(int n, bool laterOnTies = false)
+    {
+        _laterOnTies = laterOnTies;
+        Accuracy = new double[n];
+        Array.Fill(Accuracy, double.PositiveInfinity);
+    }
 
     public void Offer(Tensor candidate, double[] acc)
     {
@@ -72,7 +79,7 @@ internal sealed class WorstCase : IDisposable
         }
         var take = new bool[acc.Length];
         bool any = false;
-        for (int i = 0; i < acc.Length; i++) if (acc[i] < Accuracy[i]) { take[i] = true; any = true; Accuracy[i] = acc[i]; }
+        for (int i = 0; i < acc.Length; i++) if (acc[i] < Accuracy[i] || (_laterOnTies && acc[i] == Accuracy[i])) { take[i] = true; any = true; Accuracy[i] = acc[i]; }
         if (!any) return;
         Tensor next;
         using (Tensor.NoScope()) next = PerImage.Select(take, candidate, Best);
