@@ -4,7 +4,7 @@ namespace RobustSeg.Adversarial.Attacks;
 /// <summary>Attacks by name (the CLI's --attack values).</summary>
 public static class AttackFactory
 {
-    public static readonly string[] Names = ["none", "fgsm", "bim", "pgd", "segpgd", "cospgd", "apgd", "apgd-masked", "apgd-margin", "ensemble"];
+    public static readonly string[] Names = ["none", "fgsm", "bim", "pgd", "segpgd", "cospgd", "cospgd-sigmoid", "apgd", "apgd-masked", "apgd-margin", "ensemble"];
 
     /// <summary>The attack for a name; null for "none".</summary>
     public static IAttack? Create(string name) => name.ToLowerInvariant() switch
@@ -15,6 +15,7 @@ public static class AttackFactory
         "pgd" => new Pgd(),
         "segpgd" => new SegPgd(),
         "cospgd" => new CosPgd(),
+        "cospgd-sigmoid" => new CosPgd(sigmoid: true),
         "apgd" or "apgd-ce" => new Apgd(new CrossEntropyLoss()),
         "apgd-masked" or "apgd-masked-ce" => new Apgd(new MaskedCrossEntropyLoss()),
         "apgd-margin" => new Apgd(new MarginLoss()),
