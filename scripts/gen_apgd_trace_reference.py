@@ -55,21 +55,23 @@ def check_oscillation(x, j, k, k3=0.75):
     return (t <= k * k3 * torch.ones_like(t)).to(x.dtype)
 
 
-def apgd(track, n_iter=T, eps=EPS):
-    x = torch.from_numpy(X0).clone()
+def apgd(track, grad_fn=None, x0=X0, n_iter=T, eps=EPS):
+    grad_fn = grad_fn or grad_f
+    x = torch.from_numpy(x0).clone()
+    n = x.shape[0]
     n_iter_2 = max(int(0.22 * n_iter), 1)
     n_iter_min = max(int(0.06 * n_iter), 1)
     size_decr = max(int(0.03 * n_iter), 1)
     k = n_iter_2 + 0
     thr_decr = .75
-    step_size = 2. * eps * torch.ones([N, 1], dtype=torch.float64)
+    step_size = 2. * eps * torch.ones([n, 1], dtype=torch.float64)
     counter3 = 0
     x_adv = x.clone()
-    grad = grad_f(x_adv)
+    grad = grad_fn(x_adv)
     loss_indiv = track(x_adv)
     x_best = x_adv.clone()
     grad_best = grad.clone()
-    loss_steps = torch.zeros([n_iter, N], dtype=torch.float64)
+    loss_steps = torch.zeros([n_iter, n], dtype=torch.float64)
     loss_best = loss_indiv.clone()
     loss_best_last_check = loss_best.clone()
     reduced_last_check = torch.ones_like(loss_best)
@@ -83,7 +85,7 @@ def apgd(track, n_iter=T, eps=EPS):
         x_adv_1 = torch.clamp(torch.min(torch.max(x_adv_1, x - eps), x + eps), 0.0, 1.0)
         x_adv_1 = torch.clamp(torch.min(torch.max(x_adv + (x_adv_1 - x_adv) * a + grad2 * (1 - a), x - eps), x + eps), 0.0, 1.0)
         x_adv = x_adv_1 + 0.
-        grad = grad_f(x_adv)
+        grad = grad_fn(x_adv)
         loss_indiv = track(x_adv)
 
         y1 = loss_indiv.clone()
@@ -162,13 +164,36 @@ seq[:, 5:] = np.random.default_rng(5).normal(0, 1, (T, 2)).cumsum(0)
 init[5:] = [0.0, 1.5]
 sched_steps = schedule_only(seq, init)
 
+# A gated chain (points of D_CHAIN coordinates, all starting at 0.5): coordinate d pays off only once coordinate
+# d - 1 passed the threshold, so the loss rises for many iterations and the first checkpoints do not reduce.
+# f(x) = x_0 + sum_d relu(x_{d-1} - th) x_d, with the gradient written out (relu' = 0 at 0, as torch).
+D_CHAIN = 40
+CHAIN_TH = np.array([0.55, 0.58, 0.52])
+CHAIN_X0 = np.full((len(CHAIN_TH), D_CHAIN), 0.5)
+th_t = torch.from_numpy(CHAIN_TH)[:, None]
+
+
+def chain_f(x):
+    return x[:, 0] + (torch.relu(x[:, :-1] - th_t) * x[:, 1:]).sum(1)
+
+
+def chain_grad(x):
+    g = torch.zeros_like(x)
+    g[:, 0] += 1
+    g[:, 1:] += torch.relu(x[:, :-1] - th_t)
+    g[:, :-1] += (x[:, :-1] > th_t).to(x.dtype) * x[:, 1:]
+    return g
+
+
+chain_steps, chain_loss = apgd(chain_f, chain_grad, CHAIN_X0)
 same_steps, same_loss = apgd(track_same)
 tr_steps, tr_loss = apgd(track_extra)
 out = dict(a=A, w=Wf, p=P, b=B, x0=X0, eps=np.array(EPS), iterations=np.array(T),
+           chain_th=CHAIN_TH, chain_x0=CHAIN_X0, chain_steps=chain_steps, chain_loss=chain_loss,
            sched_losses=seq, sched_init=init, sched_steps=sched_steps,
            same_steps=same_steps, same_loss=same_loss, tracked_steps=tr_steps, tracked_loss=tr_loss)
 path = os.path.join(os.path.dirname(__file__), "..", "tests", "RobustSeg.Adversarial.Tests", "Data", "torch", "apgd_trace.npz")
 np.savez(path, **out)
 print("wrote", os.path.normpath(path))
-for name, s in (("same", same_steps), ("tracked", tr_steps), ("scripted", sched_steps)):
+for name, s in (("same", same_steps), ("tracked", tr_steps), ("scripted", sched_steps), ("chain", chain_steps)):
     print(name, "halvings per point at the end:", np.round(np.log2(2 * EPS / s[-1])).astype(int).tolist())

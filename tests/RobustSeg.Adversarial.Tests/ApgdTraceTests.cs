@@ -71,4 +71,31 @@ public class ApgdTraceTests
             Assert.That(trace.Loss[i], Is.EqualTo(loss[i]).Within(1e-9), $"loss at iteration {i}");
         }
     }
+
+    [Test]
+    public void GatedChainTraceEqualsTheReference()
+    {
+        // The loss rises for ~40 iterations, so the first checkpoints keep the step (the sine landscapes reduce at every one).
+        var th = Ref["chain_th"].Data;
+        var x0 = Rows(Ref["chain_x0"]);
+        static double Relu(double v) => v > 0 ? v : 0;
+        double Fn(int j, double[] x) { double s = x[0]; for (int d = 1; d < x.Length; d++) s += Relu(x[d - 1] - th[j]) * x[d]; return s; }
+        double[] Grad(int j, double[] x)
+        {
+            var g = new double[x.Length];
+            g[0] = 1;
+            for (int d = 1; d < x.Length; d++) g[d] += Relu(x[d - 1] - th[j]);
+            for (int d = 0; d < x.Length - 1; d++) if (x[d] > th[j]) g[d] += x[d + 1];
+            return g;
+        }
+        var trace = ApgdToy.Run(Grad, Fn, x0, Eps, T);
+        var steps = Rows(Ref["chain_steps"]);
+        var loss = Rows(Ref["chain_loss"]);
+        Assert.That(steps[40][0], Is.EqualTo(2 * Eps), "no reduction at the first two checkpoints");
+        for (int i = 0; i < T; i++)
+        {
+            Assert.That(trace.StepSize[i], Is.EqualTo(steps[i]).Within(1e-15), $"step size after iteration {i}");
+            Assert.That(trace.Loss[i], Is.EqualTo(loss[i]).Within(1e-9), $"loss at iteration {i}");
+        }
+    }
 }
