@@ -5,6 +5,8 @@
   /usr/bin/python3 scripts/bench_model.py --arch psp --layers 50 --classes 21 --size 225 --batch 1
   /usr/bin/python3 scripts/bench_model.py --layers 18 --width 0.5
   python3 scripts/bench_model.py --device cuda      # both on the GPU (needs a CUDA build of torch)
+  /usr/bin/python3 scripts/bench_model.py --rss     # peak resident memory of a train step and an attack step
+                                                    # (each side in its own process under /usr/bin/time -v)
 """
 import argparse
 import csv
@@ -46,14 +48,19 @@ def torch_device(a):
     return torch.device("cpu")
 
 
-def torch_times(a):
+def torch_model(a):
     ref.WIDTH, ref.LAYERS, ref.CLASSES = a.width, a.layers, a.classes
-    dev = torch_device(a)
-    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
-    m = ref.SegNet(a.arch, a.ddcat).to(dev)
+    m = ref.SegNet(a.arch, a.ddcat).to(torch_device(a))
     for mod in m.modules():
         if isinstance(mod, torch.nn.Dropout2d):
             mod.p = 0.1
+    return m
+
+
+def torch_times(a):
+    dev = torch_device(a)
+    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
+    m = torch_model(a)
     x = (torch.rand(a.batch, 3, a.size, a.size) * 4 - 2).to(dev)
     y = torch.randint(0, a.classes, (a.batch, a.size, a.size)).to(dev)
     # Training needs batch >= 2 (batch norm over the 1x1 pooled branches), as in `robustseg bench model`.
@@ -79,10 +86,40 @@ def torch_times(a):
         loss = F.cross_entropy(r["cls1"] if a.ddcat else r["logits"], y, ignore_index=255)
         torch.autograd.grad(loss, [xi])
 
-    m.eval(); out["model_fwd"] = measure(fwd, sync=sync)
-    m.train(); out["model_train_step"] = measure(train, sync=sync)
-    m.eval(); out["model_attack_step"] = measure(attack, sync=sync)
+    cases = {"fwd": ("model_fwd", fwd, False), "train": ("model_train_step", train, True), "attack": ("model_attack_step", attack, False)}
+    for c in (a.only.split(",") if a.only else cases):
+        name, fn, training = cases[c]
+        m.train(training)
+        out[name] = measure(fn, sync=sync)
     return out
+
+
+def max_rss_kb(cmd):
+    """Whole-process maximum resident set size of cmd (GNU time -v), in KiB."""
+    p = subprocess.run(["/usr/bin/time", "-v"] + cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.stderr.write(p.stderr[-4000:])
+        raise SystemExit(f"failed: {' '.join(cmd)}")
+    for line in p.stderr.splitlines():
+        if "Maximum resident set size" in line:
+            return int(line.split(":")[1])
+    raise SystemExit("no 'Maximum resident set size' in the output of /usr/bin/time -v")
+
+
+def rss(a):
+    """Each step in a fresh process per side: torch running only that case, ours `bench model --cases X`
+    from the built CLI (not `dotnet run`, whose build would be measured too)."""
+    dll = os.path.join(ROOT, "src", "RobustSeg.Cli", "bin", "Release", "net10.0", "robustseg.dll")
+    if not os.path.exists(dll):
+        raise SystemExit(f"{dll} is missing: dotnet build RobustSeg.sln -c Release first")
+    common = ["--arch", a.arch, "--layers", str(a.layers), "--classes", str(a.classes), "--size", str(a.size),
+              "--batch", str(a.batch), "--width", str(a.width)]
+    print(f"peak resident memory (MiB, whole process): {a.arch} layers={a.layers} width={a.width} input {a.batch}x3x{a.size}x{a.size}")
+    print(f"{'step':<10}{'torch':>10}{'robustseg':>12}{'ratio':>8}")
+    for case in ("train", "attack"):
+        t = max_rss_kb(["/usr/bin/python3", os.path.abspath(__file__), "--only", case, "--torch-only"] + common + (["--ddcat"] if a.ddcat else []))
+        o = max_rss_kb(["dotnet", dll, "bench", "model", "--cases", case, "--ddcat", "true" if a.ddcat else "false", "--device", a.device] + common)
+        print(f"{case:<10}{t / 1024:>10.0f}{o / 1024:>12.0f}{o / t:>8.2f}")
 
 
 def ours(a):
@@ -107,8 +144,17 @@ def main():
     ap.add_argument("--ddcat", action="store_true")
     ap.add_argument("--device", default="cpu", help="our device (cpu, ilgpu-cpu, cuda); cuda also runs torch on the GPU")
     ap.add_argument("--repeat", type=int, default=1, help="alternate torch / ours N times and keep each case's best median (noisy machines)")
+    ap.add_argument("--rss", action="store_true", help="peak resident memory of a train step and an attack step instead of times")
+    ap.add_argument("--only", default="", help=argparse.SUPPRESS)
+    ap.add_argument("--torch-only", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
     torch.set_num_threads(2)
+    if a.rss:
+        rss(a)
+        return
+    if a.torch_only:
+        print(torch_times(a))
+        return
     t, o = {}, {}
     for _ in range(a.repeat):
         for k, v in torch_times(a).items():

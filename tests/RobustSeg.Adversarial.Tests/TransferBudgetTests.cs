@@ -53,4 +53,36 @@ public class TransferBudgetTests
         TestContext.Out.WriteLine($"{name}: {few} transfers at 10 steps, {many} at 20");
         Assert.That(many, Is.EqualTo(few), $"{name}: transfers grow with the number of steps");
     }
+
+    /// <summary>APGD's step-size rules are the reference's host code: one read per iteration (the N tracked
+    /// losses, with the correct counts when early stop is on), nothing else.</summary>
+    [TestCase("apgd")]
+    [TestCase("apgd-masked")]
+    [TestCase("sea")]
+    public void ApgdReadsOncePerIteration(string name)
+    {
+        var dev = Device.Cpu;
+        using var scope = Tensor.Scope();
+        using var model = TrainTestSupport.TinyModel(dev, ddcat: false);
+        model.Eval();
+        var (x, y) = TrainTestSupport.Batch(dev, 2);
+        (long Reads, long Writes) Count(int steps)
+        {
+            var o = new AttackOptions { Eps = 8f / 255, Alpha = 2f / 255, Steps = steps, Seed = 3 };
+            TransferCounter.Reset();
+            using var s = Tensor.Scope();
+            AttackFactory.Create(name)!.Perturb(model.Forward, x, y, new AttackContext(o));
+            return (TransferCounter.ToHost, TransferCounter.ToDevice);
+        }
+        var few = Count(20);
+        var many = Count(40);
+        TestContext.Out.WriteLine($"{name}: {few} at 20 steps, {many} at 40");
+        // SEA runs four APGD members over the steps (split into three radius stages): 4 reads per step in all;
+        // an early stop can only end a run sooner.
+        int members = name == "sea" ? 4 : 1;
+        Assert.That(many.Reads - few.Reads, Is.LessThanOrEqualTo(20 * members), "reads per added iteration");
+        // Writes: the improved-images mask when a best point moves, and at checkpoints the new step sizes and the
+        // restart mask (SEA's three radius stages have three sets of checkpoints).
+        Assert.That(many.Writes - few.Writes, Is.LessThanOrEqualTo(2 * 20 * members), "writes per added iteration");
+    }
 }

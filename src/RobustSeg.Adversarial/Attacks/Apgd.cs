@@ -2,81 +2,83 @@ using RobustSeg.Engine;
 
 namespace RobustSeg.Adversarial.Attacks;
 
-/// <summary>APGD (Croce and Hein 2020), L-inf, per image: step size starts at 2 eps; updates use momentum
-/// alpha = 0.75, x_{k+1} = P(x_k + 0.75 (z - x_k) + 0.25 (x_k - x_{k-1})) with z = P(x_k + eta sign(g));
-/// at checkpoints (first after 0.22 T steps, then intervals shrinking by 0.03 T down to 0.06 T) the step
-/// is halved and the iterate restarts from the best-loss point when fewer than 75% of the steps since
-/// the last checkpoint increased the loss, or when the step was not reduced at the last checkpoint and
-/// the best loss has not improved since. Alpha in the options is not used. The returned images are the
-/// per-image lowest-accuracy iterates (over iterates and restarts).</summary>
-public sealed class Apgd(IPixelLoss loss) : IAttack
+/// <summary>APGD (Croce and Hein 2020), L-inf, per image, as the reference loop (auto-attack
+/// <c>autopgd_base.py</c>; nmndeep/robust-segmentation <c>attacker.apgd_train</c>): step size 2 eps, halved at
+/// checkpoints by <see cref="ApgdSchedule"/>, which also says when to restart from the best point with its
+/// gradient; momentum x_{k+1} = P(x_k + 0.75 (z - x_k) + 0.25 (x_k - x_{k-1})), z = P(x_k + eta sign(g)),
+/// a plain step at the first iteration. The gradient is that of <see cref="Loss"/>; the best point and the
+/// checkpoints use <see cref="Track"/> (SEA's "track loss", by default the attack loss). Each run returns the
+/// per-image lowest-accuracy iterate (later iterates win ties, as the reference's <c>&lt;=</c>); over restarts
+/// the strictly lowest is kept. Alpha in the options is not used. With <c>earlyStop</c> a run ends once
+/// every image of the batch is at accuracy 0 (the reference's <c>early_stop</c>, which SEA sets).</summary>
+public sealed class Apgd(IPixelLoss loss, IPixelLoss? track = null, bool earlyStop = false) : IAttack
 {
     public IPixelLoss Loss { get; } = loss;
+    public IPixelLoss Track { get; } = track ?? loss;
+    public bool EarlyStop { get; } = earlyStop;
     public string Name => "apgd-" + Loss.Name;
 
     const float Momentum = 0.75f;
-    const double Rho = 0.75;
-
-    /// <summary>Checkpoint steps (0-based iteration indices at which the conditions are checked).</summary>
-    public static List<int> Checkpoints(int steps)
-    {
-        var r = new List<int>();
-        int first = Math.Max((int)(0.22 * steps), 1), min = Math.Max((int)(0.06 * steps), 1), decr = Math.Max((int)(0.03 * steps), 1);
-        int k = first, at = first;
-        while (at < steps) { r.Add(at); k = Math.Max(k - decr, min); at += k; }
-        return r;
-    }
 
     public Tensor Perturb(SegForward model, Tensor images01, Tensor labels, AttackContext ctx)
     {
         var o = ctx.Options;
         o.Validate();
-        int n = images01.Size(0);
         using var target = new AttackTarget(labels, o.IgnoreIndex);
         using var ball = new LinfBall(images01, o.Eps);
-        using var worst = new WorstCase(n);
+        using var worst = new WorstCase(images01.Size(0));
         int[]? cleanPred = null;
-        var checkpoints = new HashSet<int>(Checkpoints(o.Steps));
         for (int r = 0; r < o.Restarts; r++)
-            RunOnce(model, images01, target, ball, worst, o, r, ctx, ref cleanPred, checkpoints);
+        {
+            Tensor start;
+            using (Tensor.NoScope())
+                start = o.RandomStart ? ball.RandomStart(images01, RestartSeed(o.Seed, r)) : images01.Clone();
+            using var adv = Run(model, images01, start, target, ball, o.Steps, ctx, r, ref cleanPred, out var correct);
+            start.Dispose();
+            worst.Offer(adv, correct);
+            correct.Dispose();
+        }
         return AttackLoop.Adopt(worst.Take());
     }
 
-    void RunOnce(SegForward model, Tensor x0, AttackTarget target, LinfBall ball, WorstCase worst, AttackOptions o, int restart,
-        AttackContext ctx, ref int[]? cleanPred, HashSet<int> checkpoints)
+    internal static ulong RestartSeed(ulong seed, int restart) => seed + (ulong)restart * 0x9E3779B97F4A7C15UL;
+
+    /// <summary>One APGD run of <paramref name="iterations"/> from <paramref name="start"/> (borrowed) in
+    /// <paramref name="ball"/>: the per-image lowest-accuracy iterate and its correct-pixel counts (both owned by the
+    /// caller, outside scopes). The step-size rules run on the host as the reference's, so each iteration reads
+    /// the N tracked losses back (one copy, with the correct counts when early stop is on).</summary>
+    internal Tensor Run(SegForward model, Tensor x0, Tensor start, AttackTarget target, LinfBall ball, int iterations,
+        AttackContext ctx, int restart, ref int[]? cleanPred, out Tensor correct)
     {
-        int n = x0.Size(0), T = o.Steps;
+        int T = iterations;
+        using var worst = new WorstCase(x0.Size(0), laterOnTies: true);
         // Long-lived tensors live outside scopes and are swapped by hand.
         Tensor x, xPrev, xBest, g, gBest;
-        double[] lossCur, lossBest;
-        using (Tensor.NoScope())
-            x = o.RandomStart ? ball.RandomStart(x0, o.Seed + (ulong)restart * 0x9E3779B97F4A7C15UL) : x0.Clone();
+        Tensor? eta = null;
+        ApgdSchedule schedule;
+        using (Tensor.NoScope()) x = ball.Project(start);
         using (var s = Tensor.Scope())
         {
+            // SegPGD's lambda = t / (2 T) with t = 0 here and i + 1 after iteration i: our 1-based step is t + 1.
             var (logits, map, lossT, grad) = AttackLoop.Evaluate(model, x, Loss, target, 1, T);
-            lossCur = PerImage.Sums(map);
+            schedule = new ApgdSchedule(T, ball.Eps, Read(Tracked(logits, map, target, 1, T), null).Loss);
             worst.Offer(x, target.CorrectCounts(logits));
             AttackLoop.Report(ctx, Name, restart, 1, x, x0, logits, lossT, grad, ref cleanPred, model);
             using (Tensor.NoScope()) { g = grad.Clone(); gBest = grad.Clone(); xBest = x.Clone(); xPrev = x.Clone(); }
         }
-        lossBest = (double[])lossCur.Clone();
-        var eta = new float[n];
-        Array.Fill(eta, 2f * o.Eps);
-        var increases = new int[n];
-        var reducedLast = new bool[n];
-        var lossBestLast = (double[])lossBest.Clone();
-        int sinceCheck = 0;
 
-        for (int k = 0; k < T; k++)
+        for (int i = 0; i < T; i++)
         {
             Tensor xNew;
             using (var s = Tensor.Scope())
             using (Autograd.NoGrad())
             {
-                var sg = F.Sign(g);
-                var z = ball.Project(F.Add(x, PerImage.Scale(sg, eta)));
+                // The step sizes change only at checkpoints: uploaded again only then.
+                if (eta is null)
+                    using (Tensor.NoScope()) eta = Tensor.FromArray(x.Device, schedule.StepSize.Select(v => (float)v).ToArray(), x.Size(0));
+                var z = ball.Project(F.Add(x, PerImage.Scale(F.Sign(g), eta)));
                 Tensor cand;
-                if (k == 0) cand = z;
+                if (i == 0) cand = z;
                 else
                 {
                     // x + a (z - x) + (1 - a)(x - x_prev)
@@ -89,60 +91,61 @@ public sealed class Apgd(IPixelLoss loss) : IAttack
             xPrev = x;
             x = xNew;
 
-            double[] lossNew;
+            ApgdSchedule.Decision d;
+            bool stop;
             using (var s = Tensor.Scope())
             {
-                var (logits, map, lossT, grad) = AttackLoop.Evaluate(model, x, Loss, target, k + 2, T + 1);
-                lossNew = PerImage.Sums(map);
-                worst.Offer(x, target.CorrectCounts(logits));
-                AttackLoop.Report(ctx, Name, restart, k + 2, x, x0, logits, lossT, grad, ref cleanPred, model);
-                var improved = new bool[n];
-                bool anyImproved = false;
-                for (int i = 0; i < n; i++)
-                {
-                    if (lossNew[i] > lossCur[i]) increases[i]++;
-                    if (lossNew[i] > lossBest[i]) { lossBest[i] = lossNew[i]; improved[i] = true; anyImproved = true; }
-                }
+                var (logits, map, lossT, grad) = AttackLoop.Evaluate(model, x, Loss, target, i + 2, T);
+                var counts = target.CorrectCounts(logits);
+                worst.Offer(x, counts);
+                AttackLoop.Report(ctx, Name, restart, i + 2, x, x0, logits, lossT, grad, ref cleanPred, model);
+                var (tracked, allWrong) = Read(Tracked(logits, map, target, i + 2, T), EarlyStop ? worst.BestCorrect : null);
+                d = schedule.Step(i, tracked);
+                stop = allWrong;
                 using (Tensor.NoScope())
                 {
                     g.Dispose();
                     g = grad.Clone();
-                    if (anyImproved)
+                    if (d.Improved.Any(v => v))
                     {
-                        var nb = PerImage.Select(improved, x, xBest); xBest.Dispose(); xBest = nb;
-                        var ng = PerImage.Select(improved, grad, gBest); gBest.Dispose(); gBest = ng;
+                        using var m = PerImage.Mask(d.Improved, x.Device);
+                        var nb = PerImage.Select(m, x, xBest); xBest.Dispose(); xBest = nb;
+                        var ng = PerImage.Select(m, grad, gBest); gBest.Dispose(); gBest = ng;
                     }
                 }
             }
-            lossCur = lossNew;
-            sinceCheck++;
-
-            if (checkpoints.Contains(k))
-            {
-                var reduce = new bool[n];
-                bool any = false;
-                for (int i = 0; i < n; i++)
+            if (d.Reduced is { } reduce && reduce.Any(v => v))
+                using (Tensor.NoScope())
                 {
-                    bool oscillating = increases[i] < Rho * sinceCheck;
-                    bool stalled = !reducedLast[i] && lossBestLast[i] >= lossBest[i];
-                    reduce[i] = oscillating || stalled;
-                    reducedLast[i] = reduce[i];
-                    lossBestLast[i] = lossBest[i];
-                    increases[i] = 0;
-                    if (reduce[i]) { eta[i] /= 2f; any = true; lossCur[i] = lossBest[i]; }
+                    using var m = PerImage.Mask(reduce, x.Device);
+                    var nx = PerImage.Select(m, xBest, x); x.Dispose(); x = nx;
+                    var ng = PerImage.Select(m, gBest, g); g.Dispose(); g = ng;
                 }
-                sinceCheck = 0;
-                if (any)
-                    using (Tensor.NoScope())
-                    {
-                        var nx = PerImage.Select(reduce, xBest, x); x.Dispose(); x = nx;
-                        var ng = PerImage.Select(reduce, gBest, g); g.Dispose(); g = ng;
-                    }
-            }
+            if (d.Reduced is not null) { eta?.Dispose(); eta = null; }
+            if (stop) break;
         }
-        using (var s = Tensor.Scope())
-        using (Autograd.NoGrad())
-            worst.Offer(x, target.CorrectCounts(model(x)));
+        eta?.Dispose();
         x.Dispose(); xPrev.Dispose(); xBest.Dispose(); g.Dispose(); gBest.Dispose();
+        using (Tensor.NoScope()) correct = worst.BestCorrect!.Clone();
+        return worst.Take();
+    }
+
+    /// <summary>The tracked losses (and, for early stop, whether every image's best point has no correct pixel) in
+    /// one device read.</summary>
+    static (double[] Loss, bool AllWrong) Read(Tensor tracked, Tensor? bestCorrect)
+    {
+        int n = tracked.Size(0);
+        if (bestCorrect is null) return (tracked.ToArray().Select(v => (double)v).ToArray(), false);
+        using var both = F.Cat([tracked.ViewAs(n), bestCorrect.ViewAs(n)], 0);
+        var v = both.ToArray();
+        return (v.Take(n).Select(f => (double)f).ToArray(), v.Skip(n).All(c => c == 0));
+    }
+
+    /// <summary>Per-image tracked loss (N, on the device, in the caller's scope): the attack loss's own map, or the
+    /// track loss on the same logits.</summary>
+    Tensor Tracked(Tensor logits, Tensor map, AttackTarget target, int step, int steps)
+    {
+        using var _ = Autograd.NoGrad();
+        return PerImage.SumsOnDevice(ReferenceEquals(Track, Loss) ? map : Track.Map(logits, target, step, steps));
     }
 }

@@ -54,22 +54,26 @@ internal static class AttackLoop
     }
 }
 
-/// <summary>Per image, the candidate with the lowest pixel accuracy seen so far (ties keep the earlier one),
-/// kept on the device: candidates are compared by their per-image correct-pixel counts (the same valid pixels
+/// <summary>Per image, the candidate with the lowest pixel accuracy seen so far. Ties keep the earlier one,
+/// or with <c>laterOnTies</c> take the later one (the reference APGD loop's <c>avg_acc &lt;= acc</c>).
+/// Kept on the device: candidates are compared by their per-image correct-pixel counts (the same valid pixels
 /// for every candidate of an image), and the selection is a per-image blend with 0/1 weights, which copies
 /// the chosen image exactly. No device read.</summary>
 internal sealed class WorstCase : IDisposable
 {
+    readonly bool _laterOnTies;
     public Tensor? Best { get; private set; }
+    /// <summary>Per-image correct-pixel counts of <see cref="Best"/> (N, on the device).</summary>
+    public Tensor? BestCorrect => _bestCorrect;
     Tensor? _bestCorrect;
     readonly int _n;
 
-    public WorstCase(int n) { _n = n; }
+    public WorstCase(int n, bool laterOnTies = false) { _n = n; _laterOnTies = laterOnTies; }
 
-    /// <summary>Offers a candidate with its per-image correct-pixel counts (<see cref="AttackTarget.CorrectCounts"/>,
-    /// taken over by this call).</summary>
+    /// <summary>Offers a candidate with its per-image correct-pixel counts (<see cref="AttackTarget.CorrectCounts"/>).</summary>
     public void Offer(Tensor candidate, Tensor correct)
     {
+        if (correct.Numel != _n) throw new ArgumentException($"worst case: {correct.Numel} counts for {_n} images");
         using var _ = Autograd.NoGrad();
         using var __ = Tensor.NoScope();
         if (Best is null)
@@ -78,9 +82,11 @@ internal sealed class WorstCase : IDisposable
             _bestCorrect = correct.Clone();
             return;
         }
-        // take = 1 where the candidate has fewer correct pixels: relu(sign(best - candidate)).
+        // take = 1 where the candidate has fewer correct pixels (or, laterOnTies, no more): the counts are
+        // integers, so relu(sign(best - candidate [+ 0.5])) is exactly that 0/1 flag.
         using var diff = F.Sub(_bestCorrect!, correct);
-        using var sign = F.Sign(diff);
+        using var shifted = _laterOnTies ? F.AddScalar(diff, 0.5f) : diff.Clone();
+        using var sign = F.Sign(shifted);
         using var take = F.Relu(sign);
         using var keep = F.Affine(take, -1f, 1f);
         var nextCorrect = F.Minimum(_bestCorrect!, correct);

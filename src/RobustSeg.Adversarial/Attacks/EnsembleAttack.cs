@@ -12,6 +12,9 @@ public sealed class EnsembleAttack(IReadOnlyList<IAttack> members) : IAttack
     /// <summary>Accuracy per image of each member's result, from the last call (for reports).</summary>
     public List<(string Attack, double[] Accuracy)> LastAccuracies { get; } = [];
 
+    /// <summary>The seed member <paramref name="i"/> runs with.</summary>
+    public static ulong MemberSeed(ulong seed, int i) => seed + (ulong)i * 7919UL;
+
     public Tensor Perturb(SegForward model, Tensor images01, Tensor labels, AttackContext ctx)
     {
         using var target = new AttackTarget(labels, ctx.Options.IgnoreIndex);
@@ -19,7 +22,7 @@ public sealed class EnsembleAttack(IReadOnlyList<IAttack> members) : IAttack
         LastAccuracies.Clear();
         for (int i = 0; i < Members.Count; i++)
         {
-            var memberCtx = new AttackContext(ctx.Options with { Seed = ctx.Options.Seed + (ulong)i * 7919UL }, ctx.OnStep);
+            var memberCtx = new AttackContext(ctx.Options with { Seed = MemberSeed(ctx.Options.Seed, i) }, ctx.OnStep);
             using var adv = Members[i].Perturb(model, images01, labels, memberCtx);
             using var scope = Tensor.Scope();
             Tensor correct;

@@ -9,13 +9,22 @@ public static class PerImage
     /// <summary>take[n] ? a[n] : b[n], as a new tensor shaped like a.</summary>
     public static Tensor Select(bool[] take, Tensor a, Tensor b)
     {
+        if (take.Length != a.Size(0)) throw new ArgumentException($"per-image select: {take.Length} flags for {a.Size(0)} images");
+        using var m = Mask(take, a.Device);
+        return Select(m, a, b);
+    }
+
+    /// <summary>The flags as an int32 (N) device mask (one upload, reusable for several selects).</summary>
+    public static Tensor Mask(bool[] take, Device device) => Tensor.FromArray(device, take.Select(t => t ? 1 : 0).ToArray(), take.Length);
+
+    /// <summary>mask[n] != 0 ? a[n] : b[n] with an int32 (N) device mask.</summary>
+    public static Tensor Select(Tensor mask, Tensor a, Tensor b)
+    {
         int n = a.Size(0);
-        if (take.Length != n) throw new ArgumentException($"per-image select: {take.Length} flags for {n} images");
+        if (mask.Numel != n) throw new ArgumentException($"per-image select: {mask.Numel} flags for {n} images");
         using var _ = Autograd.NoGrad();
         int rest = (int)(a.Numel / n);
-        var mask = new int[n];
-        for (int i = 0; i < n; i++) mask[i] = take[i] ? 1 : 0;
-        using var m = Tensor.FromArray(a.Device, mask, n);
+        using var m = mask.ViewAs(n);
         using var av = a.ViewAs(n, rest);
         using var bv = b.ViewAs(n, rest);
         using var y = F.Where(m, av, bv);
@@ -44,10 +53,16 @@ public static class PerImage
     /// <summary>Per-image sums of an (N, ...) tensor: reduced on the device, N values copied back.</summary>
     public static double[] Sums(Tensor x)
     {
+        using var s = SumsOnDevice(x);
+        return s.ToArray().Select(f => (double)f).ToArray();
+    }
+
+    /// <summary>Per-image sums of an (N, ...) tensor as an (N) device tensor (no tape).</summary>
+    public static Tensor SumsOnDevice(Tensor x)
+    {
         using var _ = Autograd.NoGrad();
         int n = x.Size(0);
         using var v = x.ViewAs(n, (int)(x.Numel / n));
-        using var s = F.Sum(v, [1]);
-        return s.ToArray().Select(f => (double)f).ToArray();
+        return F.Sum(v, [1]);
     }
 }

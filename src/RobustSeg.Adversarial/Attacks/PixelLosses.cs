@@ -46,17 +46,20 @@ public sealed class SegPgdLoss : IPixelLoss
 }
 
 /// <summary>CosPGD (Agnihotri et al.): CE per pixel weighted by the cosine similarity between the softmax
-/// and the one-hot label, so pixels already pushed away from their class count less. Weights detached;
-/// ignored pixels have a zero one-hot and so weight 0.</summary>
-public sealed class CosPgdLoss : IPixelLoss
+/// and the one-hot label, so pixels already pushed away from their class count less (the official
+/// <c>cospgd</c> package's <c>cospgd_scale</c>). With <c>sigmoid</c> the weight uses the element-wise sigmoid
+/// of the logits instead, as Croce et al.'s reimplementation (nmndeep/robust-segmentation <c>cospgd_loss</c>).
+/// Weights detached; ignored pixels have a zero one-hot and so weight 0.</summary>
+public sealed class CosPgdLoss(bool sigmoid = false) : IPixelLoss
 {
-    public string Name => "cospgd";
+    public bool UsesSigmoid { get; } = sigmoid;
+    public string Name => UsesSigmoid ? "cospgd-sigmoid" : "cospgd";
 
-    /// <summary>(N,H,W) cos(softmax(logits), onehot) = p_y / ||p||_2.</summary>
-    public static Tensor Weights(Tensor logits, Tensor oneHot)
+    /// <summary>(N,H,W) cos(s(logits), onehot) = s_y / ||s||_2, s = softmax (or sigmoid).</summary>
+    public static Tensor Weights(Tensor logits, Tensor oneHot, bool sigmoid = false)
     {
         using var _ = Autograd.NoGrad();
-        using var p = F.Softmax(logits);
+        using var p = sigmoid ? F.Sigmoid(logits) : F.Softmax(logits);
         using var py = F.Mul(p, oneHot);
         using var dot = F.Sum(py, [1]);
         using var p2 = F.Square(p);
@@ -67,7 +70,7 @@ public sealed class CosPgdLoss : IPixelLoss
 
     public Tensor Map(Tensor logits, AttackTarget target, int step, int steps)
     {
-        var w = Weights(logits, target.OneHot(logits.Size(1)));
+        var w = Weights(logits, target.OneHot(logits.Size(1)), UsesSigmoid);
         return F.Mul(F.CrossEntropyPerPixel(logits, target.Labels, target.IgnoreIndex), w);
     }
 }

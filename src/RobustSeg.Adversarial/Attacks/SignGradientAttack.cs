@@ -76,5 +76,5 @@ public sealed class Pgd() : SignGradientAttack("pgd", new CrossEntropyLoss())
 /// <summary>SegPGD (Gu et al. 2022), random start as in the paper's PGD setting.</summary>
 public sealed class SegPgd() : SignGradientAttack("segpgd", new SegPgdLoss());
 
-/// <summary>CosPGD (Agnihotri et al.).</summary>
-public sealed class CosPgd() : SignGradientAttack("cospgd", new CosPgdLoss());
+/// <summary>CosPGD (Agnihotri et al.): softmax weights as the official package; <c>sigmoid</c> as Croce et al.'s reimplementation.</summary>
+public sealed class CosPgd(bool sigmoid = false) : SignGradientAttack(sigmoid ? "cospgd-sigmoid" : "cospgd", new CosPgdLoss(sigmoid));

@@ -4,7 +4,8 @@ namespace RobustSeg.Adversarial.Evaluation;
 
 /// <summary>Turns the command-line attack settings into an attack and its options, with the protocol's
 /// defaults: legacy = the paper's BIM (eps 0.03, 2 steps of 0.01, no random start, last iterate);
-/// strong = eps 8/255, 10 steps (100 for APGD and the ensemble) of eps/4, random start, worst case kept.</summary>
+/// strong = eps 8/255, 10 steps (100 for APGD and the ensemble, 300 per loss for SEA as published) of eps/4,
+/// random start, worst case kept.</summary>
 public static class AttackSetup
 {
     public static (IAttack? Attack, AttackOptions Options) Create(string attackName, AttackProtocol protocol,
@@ -16,8 +17,8 @@ public static class AttackSetup
             o = AttackOptions.LegacyBim;
         else
         {
-            bool apgd = attack is Apgd or EnsembleAttack;
-            o = new AttackOptions { Eps = 8f / 255, Steps = apgd ? 100 : 10, RandomStart = true, KeepBest = true };
+            int defaultSteps = attack switch { Sea => 300, Apgd or EnsembleAttack or ProgressiveApgd => 100, _ => 10 };
+            o = new AttackOptions { Eps = 8f / 255, Steps = defaultSteps, RandomStart = true, KeepBest = true };
         }
         if (eps is not null) o = o with { Eps = AttackOptions.ParseMagnitude(eps, "--eps") };
         if (steps is int s) o = o with { Steps = s };
