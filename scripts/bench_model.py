@@ -59,6 +59,9 @@ def torch_model(a):
 
 def torch_times(a):
     dev = torch_device(a)
+    # torch's GPU default runs convolutions in TF32 (10-bit mantissa); plain float32 unless --tf32, as ours.
+    torch.backends.cudnn.allow_tf32 = a.tf32
+    torch.backends.cuda.matmul.allow_tf32 = a.tf32
     sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
     m = torch_model(a)
     x = (torch.rand(a.batch, 3, a.size, a.size) * 4 - 2).to(dev)
@@ -123,7 +126,10 @@ def rss(a):
 
 
 def ours(a):
-    cmd = ["dotnet", "run", "-c", "Release", "--project", os.path.join(ROOT, "src", "RobustSeg.Cli"), "--", "bench", "model",
+    # ROBUSTSEG_DLL (set by gpu-check.sh) runs a given build, e.g. on a machine without the SDK.
+    dll = os.environ.get("ROBUSTSEG_DLL")
+    exe = ["dotnet", dll] if dll else ["dotnet", "run", "-c", "Release", "--project", os.path.join(ROOT, "src", "RobustSeg.Cli"), "--"]
+    cmd = exe + ["bench", "model",
            "--arch", a.arch, "--layers", str(a.layers), "--classes", str(a.classes), "--size", str(a.size),
            "--batch", str(a.batch), "--width", str(a.width), "--ddcat", "true" if a.ddcat else "false", "--device", a.device]
     p = subprocess.run(cmd, capture_output=True, text=True)
@@ -144,6 +150,7 @@ def main():
     ap.add_argument("--ddcat", action="store_true")
     ap.add_argument("--device", default="cpu", help="our device (cpu, ilgpu-cpu, cuda); cuda also runs torch on the GPU")
     ap.add_argument("--repeat", type=int, default=1, help="alternate torch / ours N times and keep each case's best median (noisy machines)")
+    ap.add_argument("--tf32", action="store_true", help="let torch use TF32 on the GPU (its default for convolutions); off: float32 as ours")
     ap.add_argument("--rss", action="store_true", help="peak resident memory of a train step and an attack step instead of times")
     ap.add_argument("--only", default="", help=argparse.SUPPRESS)
     ap.add_argument("--torch-only", action="store_true", help=argparse.SUPPRESS)
@@ -162,7 +169,7 @@ def main():
         for k, v in ours(a).items():
             o[k] = min(v, o.get(k, v))
     print(f"{a.arch} layers={a.layers} width={a.width} classes={a.classes} input {a.batch}x3x{a.size}x{a.size} (train step batch {max(2, a.batch)})"
-          f"; torch {torch.__version__} on {torch_device(a)}, ours on {a.device}")
+          f"; torch {torch.__version__} on {torch_device(a)}{' (TF32 allowed)' if a.tf32 and a.device == 'cuda' else ''}, ours on {a.device}")
     print(f"{'case':<20}{'torch ms':>12}{'robustseg ms':>15}{'ratio':>8}")
     for k in ("model_fwd", "model_train_step", "model_attack_step"):
         if k in o:

@@ -142,7 +142,8 @@ public sealed class Device : IDisposable
         var a = Accelerator;
         const double GiB = 1024.0 * 1024 * 1024;
         if (a is CudaAccelerator c)
-            return $"{Name}: {a.Name} (ILGPU {a.AcceleratorType}), memory {a.MemorySize / GiB:F1} GiB, compute capability {c.Architecture}";
+            return $"{Name}: {a.Name} (ILGPU {a.AcceleratorType}), memory {a.MemorySize / GiB:F1} GiB, compute capability {c.Architecture}" +
+                   (Backend is Ilgpu.IlgpuBackend ib ? $", GEMM: {ib.GemmPath}" : "");
         // The CPU accelerator reports an address-space figure; the host's memory is what matters.
         var s = $"{Name}: {a.Name} (ILGPU {a.AcceleratorType}, {(Kind == DeviceKind.Cpu ? "host SIMD backend" : "ILGPU kernels")}), " +
                 $"memory {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / GiB:F1} GiB, {Environment.ProcessorCount} cores";
@@ -153,6 +154,7 @@ public sealed class Device : IDisposable
 
     public void Dispose()
     {
+        (Backend as IDisposable)?.Dispose();
         Pool.Dispose();
         Accelerator.Dispose();
         Context.Dispose();

@@ -6,11 +6,14 @@ namespace RobustSeg.Engine.Ilgpu;
 
 public sealed partial class IlgpuBackend
 {
-    /// <summary>On CUDA the shared-memory tiled kernel with 16x16 groups (64x64 C tiles); on the CPU
-    /// accelerator the strip kernel (see <see cref="GemmOnCpuAcceleratorUsesTiled"/>).</summary>
+    /// <summary>On CUDA cuBLAS where it is installed (<see cref="CuBlas"/>), else the shared-memory tiled kernel
+    /// with 16x16 groups (64x64 C tiles); on the CPU accelerator the strip kernel (see
+    /// <see cref="GemmOnCpuAcceleratorUsesTiled"/>).</summary>
     public override void Gemm(in GemmDesc d, Tensor a, Tensor b, Tensor c)
     {
         Device.Kernels.Count("gemm");
+        if (d.M == 0 || d.N == 0 || d.Batch == 0) return;
+        if (_cublas.Value?.TryGemm(d, a, b, c) == true) return;
         if (!Device.IsCpuAccelerator) GemmTiled(d, a, b, c, GemmKernels.MaxGroupDim, GemmKernels.MaxGroupDim);
         else if (GemmOnCpuAcceleratorUsesTiled) GemmTiled(d, a, b, c, 1, 1);
         else GemmStrip(d, a, b, c);

@@ -4,9 +4,19 @@ namespace RobustSeg.Engine.Ilgpu;
 
 /// <summary>Runs the ILGPU kernels of kernels/RobustSeg.Kernels: the CUDA path, and on the CPU
 /// accelerator the reference path for testing the GPU kernels.</summary>
-public sealed partial class IlgpuBackend(Device device) : Backend(device)
+public sealed partial class IlgpuBackend(Device device) : Backend(device), IDisposable
 {
     KernelCache K => Device.Kernels;
+    readonly Lazy<CuBlas?> _cublas = new(() => CuBlas.TryCreate(device.Accelerator));
+
+    /// <summary>What runs GEMMs here, for `robustseg info`.</summary>
+    public string GemmPath => Device.IsCpuAccelerator ? "ILGPU strip kernel"
+        : _cublas.Value is { } b ? $"cuBLAS SGEMM ({b.Describe})" : "ILGPU tiled kernel (cuBLAS not found)";
+
+    public void Dispose()
+    {
+        if (_cublas.IsValueCreated) _cublas.Value?.Dispose();
+    }
 
     public override void Fill(Tensor y, float value)
     {
