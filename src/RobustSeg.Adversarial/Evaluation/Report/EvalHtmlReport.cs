@@ -77,7 +77,7 @@ public static class EvalHtmlReport
                 ? [GallerySink.Image(stem), GallerySink.Label(stem), GallerySink.Prediction(stem, clean.Key)]
                 : [GallerySink.Image(stem), GallerySink.Label(stem), GallerySink.Prediction(stem, clean.Key),
                    attacked.Stems.ContainsKey(kv.Key) ? GallerySink.Prediction(stem, attacked.Key) : null,
-                   attacked.Stems.ContainsKey(kv.Key) ? GallerySink.Perturbation(stem, attacked.Key) : null];
+                   attacked.HasPerturbation(kv.Key) ? GallerySink.Perturbation(stem, attacked.Key) : null];
             return new GalleryRow(stem, files);
         }).ToList();
         return new GallerySection(heading, cols, rows, "Label and predictions in the dataset's colours; perturbation: 0.5 + 0.5 delta / eps per channel (grey = 0).");

@@ -11,10 +11,13 @@ public sealed class GallerySink(string reportDir, string key, int count, byte[] 
     public const string Folder = "report_files";
 
     readonly SortedDictionary<int, string> _stems = new();
+    readonly HashSet<int> _perturbed = [];
 
     /// <summary>Index -> file stem of the samples pictured so far.</summary>
     public IReadOnlyDictionary<int, string> Stems => _stems;
     public string Key => key;
+    /// <summary>Whether sample <paramref name="index"/> got a perturbation picture (the protocol returned the adversarial image).</summary>
+    public bool HasPerturbation(int index) => _perturbed.Contains(index);
 
     public void Add(EvalSample sample, int index, int[] prediction, EvalPrediction result)
     {
@@ -31,6 +34,7 @@ public sealed class GallerySink(string reportDir, string key, int count, byte[] 
         {
             using var img = ImageFiles.Perturbation(result.Adversarial, result.Clean, result.H, result.W, eps);
             ImageFiles.SavePng(img, Full(Perturbation(stem, key)));
+            _perturbed.Add(index);
         }
     }
 
