@@ -6,22 +6,10 @@ namespace RobustSeg.Adversarial.Tests;
 
 public class SweepTests
 {
-    static readonly ToySegModel Model = new(classes: 4, hidden: 8, seed: 3);
+    // The evaluator tests' toy model and samples (labels = the model's own predictions), and a second model.
+    static readonly ToySegModel Model = EvaluatorTests.Model;
     static readonly ToySegModel Other = new(classes: 4, hidden: 8, seed: 9);
-
-    static List<EvalSample> Samples(int count)
-    {
-        var r = new List<EvalSample>();
-        for (int i = 0; i < count; i++)
-        {
-            int h = 9 + i, w = 11;
-            var img = TestData.Images(1, h, w, 100 + i);
-            using var s = Tensor.Scope();
-            var lab = TestData.SelfLabels(Model, Tensor.FromArray(Device.Cpu, img, 1, 3, h, w), ignoreEvery: 5);
-            r.Add(new EvalSample($"img{i}.jpg", img, h, w, lab));
-        }
-        return r;
-    }
+    static List<EvalSample> Samples(int count) => EvaluatorTests.Samples(count);
 
     static EvalSettings Settings(IAttack? attack, float eps) => new()
     {
