@@ -39,7 +39,8 @@ public static class HtmlReport
         th:first-child, td:first-child { text-align: left; }
         .sw { display: inline-block; width: 12px; height: 12px; margin-right: 6px; border: 1px solid #444; vertical-align: middle; }
         .gallery td { text-align: center; vertical-align: top; }
-        .gallery img { max-width: 220px; image-rendering: pixelated; }
+        /* A fixed width: small test images are enlarged (pixelated keeps label edges), large ones shrink. */
+        .gallery img { width: 200px; height: auto; image-rendering: pixelated; }
         figure img { max-width: 100%; }
         .note { color: #555; font-size: 12px; }
         """;
