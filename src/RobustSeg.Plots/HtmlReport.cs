@@ -33,14 +33,14 @@ public static class HtmlReport
     const string Style = """
         body { font-family: "DejaVu Sans", Arial, sans-serif; margin: 24px; color: #222; }
         h1 { font-size: 22px; } h2 { font-size: 17px; margin-top: 28px; border-bottom: 1px solid #ccc; }
-        pre { background: #f5f5f5; padding: 8px; overflow-x: auto; font-size: 12px; }
+        pre { background: #f5f5f5; padding: 8px; white-space: pre-wrap; overflow-wrap: anywhere; font-size: 12px; }
         table { border-collapse: collapse; font-size: 13px; }
         th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: right; }
         th:first-child, td:first-child { text-align: left; }
         .sw { display: inline-block; width: 12px; height: 12px; margin-right: 6px; border: 1px solid #444; vertical-align: middle; }
         .gallery td { text-align: center; vertical-align: top; }
         /* A fixed width: small test images are enlarged (pixelated keeps label edges), large ones shrink. */
-        .gallery img { width: 200px; height: auto; image-rendering: pixelated; }
+        .gallery img { width: 160px; height: auto; image-rendering: pixelated; }
         figure img { max-width: 100%; }
         .note { color: #555; font-size: 12px; }
         """;
