@@ -34,6 +34,9 @@ public static class Figure
         return p.GetColor(i % p.Colors.Length);
     }
 
+    static readonly MarkerShape[] Shapes =
+        [MarkerShape.FilledCircle, MarkerShape.FilledSquare, MarkerShape.FilledTriangleUp, MarkerShape.FilledDiamond, MarkerShape.OpenCircle, MarkerShape.OpenSquare];
+
     public static Plot NewPlot()
     {
         PlotFonts.Ensure();
@@ -56,7 +59,9 @@ public static class Figure
             var sc = plot.Add.Scatter(s.X, s.Y, LineColour(i));
             sc.LegendText = s.Label;
             sc.LineWidth = 1.5f;
-            sc.MarkerSize = markers || s.X.Length <= 30 ? 6 : 0;
+            sc.MarkerSize = markers || s.X.Length <= 30 ? 7 : 0;
+            // Shapes cycle with the colours, so lines that coincide stay distinguishable at their points.
+            sc.MarkerShape = Shapes[i % Shapes.Length];
         }
         if (series.Count(s => s.Label.Length > 0 && s.X.Length > 0) > 1) plot.ShowLegend(Alignment.UpperRight);
         return plot;

@@ -17,7 +17,9 @@ public static class TrainCurves
         var dir = Path.GetDirectoryName(Path.GetFullPath(trainLogPath))!;
         var valPath = Path.Combine(dir, ValLogName);
         if (validation is { } v) AppendValidation(valPath, epoch, iteration, v);
-        var title = File.Exists(Path.Combine(dir, "config.yaml")) ? Path.GetFileName(dir) : null;
+        // The run's folder names it (save_path is often RUN/model).
+        var parent = Path.GetFileName(Path.GetDirectoryName(dir));
+        var title = string.IsNullOrEmpty(parent) ? Path.GetFileName(dir) : $"{parent}/{Path.GetFileName(dir)}";
         TrainingCurvesPlot.Write(Path.Combine(dir, FileName), Curves(trainLogPath, valPath), title);
     }
 
