@@ -68,7 +68,7 @@ public sealed class DataConfig
     /// *_colors.txt), else Cityscapes' colours for 19 classes and VOC's map otherwise.</summary>
     public byte[] Palette()
     {
-        if (Opt(_cfg.Test.ColorsPath) is null) return Classes == 19 ? Palettes.Cityscapes : Palettes.Voc;
+        if (Opt(_cfg.Test.ColorsPath) is null) return Palettes.ForClasses(Classes);
         var path = ConfigPaths.RequireFile(_cfg, "TEST.colors_path");
         var lines = File.ReadAllLines(path).Select(l => l.Trim()).Where(l => l.Length > 0).ToArray();
         if (lines.Length < Classes) throw new DataFileException(path, $"has {lines.Length} colours but DATA.classes = {Classes}");

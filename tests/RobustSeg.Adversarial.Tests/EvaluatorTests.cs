@@ -5,10 +5,10 @@ namespace RobustSeg.Adversarial.Tests;
 
 public class EvaluatorTests
 {
-    static readonly ToySegModel Model = new(classes: 4, hidden: 8, seed: 3);
+    internal static readonly ToySegModel Model = new(classes: 4, hidden: 8, seed: 3);
 
     /// <summary>Images whose labels are the toy model's own predictions at full size (so clean accuracy is high).</summary>
-    static List<EvalSample> Samples(int count)
+    internal static List<EvalSample> Samples(int count)
     {
         var r = new List<EvalSample>();
         for (int i = 0; i < count; i++)

@@ -34,6 +34,16 @@ public class ReproduceTests
             Assert.That(md, Does.Contain("| psp | ddcat |").And.Contain("DDC-AT"));
             Assert.That(output, Does.Contain("clean mIoU").And.Contain("legacy BIM mIoU"));
             Assert.That(err, Does.Contain("ETA"), "training shows progress with an ETA");
+            // report.html: every picture it references is a file beside it; the gallery pictures the first seed's 3 models.
+            var html = File.ReadAllText(Path.Combine(dir, "report.html"));
+            var srcs = System.Text.RegularExpressions.Regex.Matches(html, "<img src=\"([^\"]+)\"").Select(m => Uri.UnescapeDataString(m.Groups[1].Value)).ToList();
+            foreach (var src in srcs) Assert.That(File.Exists(Path.Combine(dir, src)), Is.True, src);
+            Assert.That(srcs, Does.Contain("robustness.png").And.Contain("psp_ddcat_seed2/model/curves.png"));
+            Assert.That(srcs.Count(s => s.EndsWith("_strong_pert.png")), Is.EqualTo(3 * 4), "3 models x 4 gallery images");
+            // robustness.csv: per model clean, legacy BIM and strong PGD.
+            var rob = File.ReadAllLines(Path.Combine(dir, "robustness.csv"));
+            Assert.That(rob.Length - 1, Is.EqualTo(6 * 3));
+            Assert.That(rob[1..4].Select(l => string.Join('/', l.Split(',')[..2])), Is.EqualTo(new[] { "psp_nodefense_seed1/none", "psp_nodefense_seed1/bim (legacy)", "psp_nodefense_seed1/pgd (strong)" }));
             // The trained checkpoints serve the evaluation and study commands end to end.
             var model = Path.Combine(dir, "psp_ddcat_seed1", "model");
             var ckpt = Path.Combine(model, "train_epoch_1.safetensors");

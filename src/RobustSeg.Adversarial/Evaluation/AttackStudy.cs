@@ -8,7 +8,7 @@ namespace RobustSeg.Adversarial.Evaluation;
 /// <summary>The `robustseg attack` study tool: one image through the same protocols `test` runs (clean, then the
 /// settings' attack protocol: strong or legacy), recording every attack step. Writes the adversarial image, the
 /// amplified perturbation, the input-gradient magnitude of the first step, the predictions before and after,
-/// steps.csv and optionally .npy arrays for other tools.</summary>
+/// steps.csv with its plot steps.png, overview.png (all pictures side by side) and optionally .npy arrays for other tools.</summary>
 public sealed class AttackStudy
 {
     public required Device Device { get; init; }
@@ -57,21 +57,26 @@ public sealed class AttackStudy
         var adv = r.Adversarial ?? throw new InvalidOperationException("attack protocol returned no adversarial image");
         if (r.H != h || r.W != w) throw new InvalidOperationException($"attack protocol worked at {r.H}x{r.W}, expected the image's {h}x{w}");
 
-        var palette = s.Palette ?? Palette.ForClasses(k);
+        var palette = Sinks.EvalSinks.PaletteOf(s);
         using (var img = ImageFiles.FromPlanar01(adv, h, w)) ImageFiles.SavePng(img, Path.Combine(outDir, "adv.png"));
         using (var img = ImageFiles.Perturbation(adv, image01, h, w, s.AttackOptions.Eps)) ImageFiles.SavePng(img, Path.Combine(outDir, "perturbation.png"));
         using (var img = Palette.Colourise(predClean, h, w, palette)) ImageFiles.SavePng(img, Path.Combine(outDir, "pred_clean.png"));
         using (var img = Palette.Colourise(predAdv, h, w, palette)) ImageFiles.SavePng(img, Path.Combine(outDir, "pred_adv.png"));
+        float[]? mag = null;
         if (grad0 is not null)
         {
             // The first step's gradient: the whole image (strong) or the first window (legacy).
             int gh = gradShape[^2], gw = gradShape[^1], plane = gh * gw;
-            var mag = new float[plane];
+            mag = new float[plane];
             for (int c = 0; c < 3; c++) for (int p = 0; p < plane; p++) mag[p] += Math.Abs(grad0[c * plane + p]);
             using var img = ImageFiles.Magnitude(mag, gh, gw);
             ImageFiles.SavePng(img, Path.Combine(outDir, "grad_magnitude.png"));
         }
         EvalReport.Write(Path.Combine(outDir, "steps.csv"), rows);
+        double accClean = PixelAcc(predClean, labels, s.IgnoreIndex), accAdv = PixelAcc(predAdv, labels, s.IgnoreIndex);
+        var title = $"{Settings.Attack.Name} eps {s.AttackOptions.Eps * 255:0.##}/255";
+        StudyFigures.Steps(Path.Combine(outDir, "steps.png"), rows.Select(r => (r.Attack, r.Restart, r.Step, r.Loss, r.FlippedFraction, r.PerturbationLinf, r.PerturbationL2)).ToList(), title);
+        StudyFigures.Overview(Path.Combine(outDir, "overview.png"), image01, adv, h, w, s.AttackOptions.Eps, mag, gradShape, predClean, predAdv, palette, accClean, accAdv, title);
 
         if (SaveNpy)
         {
@@ -92,7 +97,7 @@ public sealed class AttackStudy
             Npy.Write(Path.Combine(outDir, "adv.npy"), adv, [1, 3, h, w]);
             Npy.Write(Path.Combine(outDir, "probs_adv.npy"), r.Probabilities, [1, k, h, w]);
         }
-        return new Result(PixelAcc(predClean, labels, s.IgnoreIndex), PixelAcc(predAdv, labels, s.IgnoreIndex), rows.Count, outDir, predClean, predAdv);
+        return new Result(accClean, accAdv, rows.Count, outDir, predClean, predAdv);
     }
 
     static double PixelAcc(int[] pred, int[] label, int ignore)

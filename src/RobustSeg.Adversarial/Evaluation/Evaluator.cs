@@ -34,32 +34,65 @@ public sealed class Evaluator(Device device, SegForward target, SegForward? sour
     }
 
     public SegScores Run(IEnumerable<EvalSample> samples, EvalSettings s, IEvalProtocol protocol, IReadOnlyList<IEvalSink> sinks,
+        int? limit = null, int? expectedCount = null) =>
+        RunAll(samples, [new EvalJob(Target, s, protocol, sinks)], limit, expectedCount)[0].Scores;
+
+    /// <summary>Several evaluations over one pass of the samples (a robustness sweep: checkpoints x attacks x radii):
+    /// each sample is decoded once and handed to every job in order; progress and ETA count whole samples, so they
+    /// cover the whole sweep. Attacks are crafted on <see cref="Source"/> when set (black-box), else on each job's target.</summary>
+    public IReadOnlyList<(SegScores Scores, int Images)> RunAll(IEnumerable<EvalSample> samples, IReadOnlyList<EvalJob> jobs,
         int? limit = null, int? expectedCount = null)
     {
-        var acc = new SegMetricAccumulator(s.Classes, s.IgnoreIndex);
-        using var sw = new SlidingWindow(s.CropH, s.CropW, s.Classes, s.Mean255);
-        var ctx = new EvalContext(Device, Target, Source ?? Target, sw, s);
-        var timer = Stopwatch.StartNew();
-        int i = 0, total = limit is int l ? Math.Min(l, expectedCount ?? l) : expectedCount ?? 0;
-        foreach (var sample in samples)
+        var windows = new List<SlidingWindow>();
+        try
         {
-            if (limit is int lim && i >= lim) break;
-            sample.Validate();
-            int[] pred;
-            using (Tensor.Scope())
+            var runs = jobs.Select(j =>
             {
-                var r = protocol.Predict(ctx, sample, i);
-                pred = HostImageOps.Argmax(r.Probabilities, s.Classes, sample.Height, sample.Width);
-                foreach (var sink in sinks) sink.Add(sample, i, pred, r);
+                var sw = new SlidingWindow(j.Settings.CropH, j.Settings.CropW, j.Settings.Classes, j.Settings.Mean255);
+                windows.Add(sw);
+                return (Job: j, Ctx: new EvalContext(Device, j.Target, Source ?? j.Target, sw, j.Settings),
+                        Acc: new SegMetricAccumulator(j.Settings.Classes, j.Settings.IgnoreIndex));
+            }).ToList();
+            var timer = Stopwatch.StartNew();
+            int i = 0, total = limit is int l ? Math.Min(l, expectedCount ?? l) : expectedCount ?? 0;
+            string per = jobs.Count > 1 ? $" ({jobs.Count} evaluations)" : "";
+            foreach (var sample in samples)
+            {
+                if (limit is int lim && i >= lim) break;
+                sample.Validate();
+                foreach (var (job, ctx, acc) in runs)
+                {
+                    int[] pred;
+                    using (Tensor.Scope())
+                    {
+                        var r = job.Protocol.Predict(ctx, sample, i);
+                        pred = HostImageOps.Argmax(r.Probabilities, job.Settings.Classes, sample.Height, sample.Width);
+                        foreach (var sink in job.Sinks) sink.Add(sample, i, pred, r);
+                    }
+                    acc.Add(pred, sample.Label, sample.LabelPath);
+                }
+                i++;
+                var el = timer.Elapsed.TotalSeconds;
+                var eta = total > 0 ? $", eta {TimeSpan.FromSeconds(el / i * (total - i)):hh\\:mm\\:ss}" : "";
+                Log.WriteLine($"[{i}{(total > 0 ? "/" + total : "")}] {sample.Name}: {el / i:F2} s/image{per}{eta}");
             }
-            acc.Add(pred, sample.Label, sample.LabelPath);
-            i++;
-            var el = timer.Elapsed.TotalSeconds;
-            var eta = total > 0 ? $", eta {TimeSpan.FromSeconds(el / i * (total - i)):hh\\:mm\\:ss}" : "";
-            Log.WriteLine($"[{i}{(total > 0 ? "/" + total : "")}] {sample.Name}: {el / i:F2} s/image{eta}");
+            var results = new List<(SegScores, int)>();
+            foreach (var (job, _, acc) in runs)
+            {
+                var scores = acc.Compute();
+                foreach (var sink in job.Sinks) sink.Finish(scores, i);
+                results.Add((scores, i));
+            }
+            return results;
         }
-        var scores = acc.Compute();
-        foreach (var sink in sinks) sink.Finish(scores, i);
-        return scores;
+        finally { foreach (var w in windows) w.Dispose(); }
     }
+}
+
+/// <summary>One evaluation of a sweep: the model scored, its settings (attack, radius, outputs), protocol and sinks.</summary>
+public sealed record EvalJob(SegForward Target, EvalSettings Settings, IEvalProtocol Protocol, IReadOnlyList<IEvalSink> Sinks)
+{
+    /// <summary>The job a settings record asks for: its protocol and sinks, plus <paramref name="extraSinks"/>.</summary>
+    public static EvalJob For(SegForward target, EvalSettings s, IEnumerable<IEvalSink>? extraSinks = null) =>
+        new(target, s, EvalProtocols.For(s), EvalSinks.For(s).Concat(extraSinks ?? []).ToList());
 }

@@ -4,13 +4,10 @@ using SixLabors.ImageSharp.PixelFormats;
 
 namespace RobustSeg.Adversarial.Evaluation;
 
-/// <summary>Colourised label maps with the data project's palettes (VOC's colour map by default,
-/// Cityscapes' trainId colours for 19-class runs).</summary>
+/// <summary>Colourised label maps with the data project's palettes (picked by DataConfig.Palette, or
+/// Palettes.ForClasses when a run has no dataset).</summary>
 public static class Palette
 {
-    /// <summary>The palette for a class count: Cityscapes for 19 classes, VOC otherwise.</summary>
-    public static byte[] ForClasses(int classes) => classes == 19 ? Palettes.Cityscapes : Palettes.Voc;
-
     public static Rgb24 Color(int index, byte[]? palette = null)
     {
         var p = palette ?? Palettes.Voc;

@@ -5,6 +5,9 @@ using System.Globalization;
 using RobustSeg.Adversarial.Attacks;
 using RobustSeg.Config;
 using RobustSeg.Adversarial.Evaluation;
+using RobustSeg.Adversarial.Evaluation.Report;
+using RobustSeg.Adversarial.Evaluation.Sinks;
+using RobustSeg.Adversarial.Evaluation.Sweep;
 using RobustSeg.Adversarial.Training;
 using RobustSeg.Data;
 using RobustSeg.Engine;
@@ -18,6 +21,7 @@ namespace RobustSeg.Adversarial.Reproduce;
 public sealed class ReproduceJob(ReproduceOptions o)
 {
     public static readonly string[] Regimes = ["nodefense", "sat", "ddcat"];
+    readonly ReproduceHtml _html = new(o.WorkDir);
 
     public string DataDir => Path.Combine(o.WorkDir, "data");
 
@@ -114,25 +118,32 @@ public sealed class ReproduceJob(ReproduceOptions o)
                 Flip = EvalSettings.FlipFor(attacked: attack is not null), // as `test`: flip for clean only
                 SaveDir = Path.Combine(dir, name), SaveImages = false,
             };
-            double Score(string name, IAttack? attack, AttackOptions? opts, AttackProtocol protocol)
+            var scored = new List<(string, EvalSettings, Metrics.SegScores, int)>();
+            double Score(string name, IAttack? attack, AttackOptions? opts, AttackProtocol protocol, IEvalSink? gallery = null)
             {
                 var t = Stopwatch.StartNew();
-                var s = evaluator.Run(samples, Settings(name, attack, opts, protocol));
+                var settings = Settings(name, attack, opts, protocol);
+                var s = evaluator.Run(samples, settings, extraSinks: gallery is null ? null : [gallery]);
                 o.Progress.WriteLine($"   {arch}/{regime}/seed {seed} {name}: mIoU {s.MeanIoU:0.0000} ({t.Elapsed.TotalSeconds:0.0} s)");
+                scored.Add((name, settings, s, samples.Count));
                 return s.MeanIoU;
             }
-            double clean = Score("clean", null, null, AttackProtocol.Strong);
-            var (bim, bimOpts) = AttackSetup.Create("bim", AttackProtocol.Legacy, seed: seed);
-            double legacy = Score("legacy_bim", bim, bimOpts, AttackProtocol.Legacy);
             var eps = $"{o.StrongEps255.ToString(CultureInfo.InvariantCulture)}/255";
             var (pgd, pgdOpts) = AttackSetup.Create("pgd", AttackProtocol.Strong, eps: eps, steps: Steps, seed: seed);
-            double strong = Score("strong_pgd", pgd, pgdOpts, AttackProtocol.Strong);
+            var label = Path.GetFileName(RunDir(arch, regime, seed));
+            // The report's gallery pictures the first seed's models.
+            var gallery = seed == o.Seed ? _html.Gallery(label, Settings("clean", null, null, AttackProtocol.Strong), pgdOpts.Eps) : default((GallerySink, GallerySink)?);
+            double clean = Score("clean", null, null, AttackProtocol.Strong, gallery?.Item1);
+            var (bim, bimOpts) = AttackSetup.Create("bim", AttackProtocol.Legacy, seed: seed);
+            double legacy = Score("legacy_bim", bim, bimOpts, AttackProtocol.Legacy);
+            double strong = Score("strong_pgd", pgd, pgdOpts, AttackProtocol.Strong, gallery?.Item2);
             double? ensemble = null;
             if (o.StrongAll)
             {
                 var (ens, ensOpts) = AttackSetup.Create("ensemble", AttackProtocol.Strong, eps: eps, steps: o.Quick ? 3 : 50, seed: seed);
                 ensemble = Score("strong_ensemble", ens, ensOpts, AttackProtocol.Strong);
             }
+            _html.Add(label, cfg, Settings("clean", null, null, AttackProtocol.Strong), scored);
             return new ReproduceRow(arch, regime, clean, legacy, strong, ensemble, trainSeconds, timer.Elapsed.TotalSeconds, checkpoint);
         }
         finally { model.Dispose(); }
@@ -152,9 +163,11 @@ public sealed class ReproduceJob(ReproduceOptions o)
         ReproduceReport.WriteSummaryCsv(Path.Combine(o.WorkDir, "summary.csv"), summary);
         var md = ReproduceReport.Markdown(summary, StrongName, reading, setup);
         AtomicFile.WriteAllText(Path.Combine(o.WorkDir, "results.md"), md);
+        var html = _html.Write(o.Command, setup + "\n\n" + reading);
         Console.WriteLine();
         Console.WriteLine(ReproduceReport.ConsoleTable(summary, StrongName));
         Console.WriteLine(reading);
-        Console.WriteLine($"(written: {Path.Combine(o.WorkDir, "results.csv")}, {Path.Combine(o.WorkDir, "summary.csv")}, {Path.Combine(o.WorkDir, "results.md")})");
+        Console.WriteLine($"(written: {Path.Combine(o.WorkDir, "results.csv")}, {Path.Combine(o.WorkDir, "summary.csv")}, {Path.Combine(o.WorkDir, "results.md")}" +
+            (html is null ? ")" : $", {html} with {RobustnessResults.CsvName} and {RobustnessResults.PlotName})"));
     }
 }

@@ -28,4 +28,6 @@ public sealed record ReproduceOptions
     /// <summary>Regenerate the data and retrain even when results exist.</summary>
     public bool Force { get; init; }
     public TextWriter Progress { get; init; } = Console.Error;
+    /// <summary>The command line, shown in report.html.</summary>
+    public string Command { get; init; } = "robustseg reproduce";
 }

@@ -116,6 +116,7 @@ public sealed class Trainer
                     Say(string.Format(CultureInfo.InvariantCulture, "Val result (epoch {0}): loss {1:F4} mIoU/mAcc/allAcc {2:F4}/{3:F4}/{4:F4}",
                         done, v.Loss, v.MIoU, v.MAcc, v.AllAcc));
                 }
+                if (log is not null) TrainCurves.AfterEpoch(log.Path, done, iteration, t.Evaluate ? LastValidation : null);
             }
         }
         finally { log?.Dispose(); }

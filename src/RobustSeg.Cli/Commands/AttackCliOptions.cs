@@ -17,10 +17,14 @@ public sealed class AttackCliOptions
 
     public IEnumerable<Option> All => [Eps, Alpha, Steps, Restarts, Protocol, Seed];
 
-    public (IAttack? Attack, AttackOptions Options, AttackProtocol Protocol) Create(ParseResult pr, string attackName, int ignoreIndex)
+    public (IAttack? Attack, AttackOptions Options, AttackProtocol Protocol) Create(ParseResult pr, string attackName, int ignoreIndex) =>
+        Create(pr, attackName, ignoreIndex, pr.GetValue(Eps));
+
+    /// <summary>As <see cref="Create(ParseResult, string, int)"/> with one radius of a sweep's --eps list.</summary>
+    public (IAttack? Attack, AttackOptions Options, AttackProtocol Protocol) Create(ParseResult pr, string attackName, int ignoreIndex, string? eps)
     {
         var proto = AttackProtocols.Parse(pr.GetValue(Protocol)!);
-        var (atk, opts) = AttackSetup.Create(attackName, proto, pr.GetValue(Eps), pr.GetValue(Alpha),
+        var (atk, opts) = AttackSetup.Create(attackName, proto, eps, pr.GetValue(Alpha),
             pr.GetValue(Steps), pr.GetValue(Restarts), pr.GetValue(Seed), ignoreIndex);
         return (atk, opts, proto);
     }

@@ -36,6 +36,7 @@ public sealed class ReproduceCommand : ICliCommand
                 StrongSteps = pr.GetValue(steps), StrongEps255 = pr.GetValue(eps), Seed = pr.GetValue(seed), Seeds = pr.GetValue(seeds), Force = pr.GetValue(force),
                 Regimes = pr.GetValue(regimes)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
                 Overrides = pr.GetValue(sets) ?? [],
+                Command = "robustseg " + string.Join(' ', pr.Tokens.Select(t => t.Value)),
             });
             job.Run();
             return 0;

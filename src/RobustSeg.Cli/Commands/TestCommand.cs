@@ -1,6 +1,7 @@
 using System.CommandLine;
 using RobustSeg.Adversarial.Attacks;
 using RobustSeg.Adversarial.Evaluation;
+using RobustSeg.Adversarial.Evaluation.Sweep;
 using RobustSeg.Adversarial.Loading;
 using RobustSeg.Config;
 using RobustSeg.Data;
@@ -10,15 +11,21 @@ namespace RobustSeg.Cli.Commands;
 
 /// <summary>`robustseg test`: mIoU / mAcc / allAcc of a checkpoint on the config's validation list, clean
 /// or under attack (legacy = the paper's per-window BIM; strong = whole-image attacks), white-box or
-/// transferred from --source-checkpoint (black-box). Writes metrics.csv, per_class.csv and images.</summary>
+/// transferred from --source-checkpoint (black-box). Writes metrics.csv, per_class.csv and images. With lists
+/// (several --checkpoint, --attack a,b, --eps 0,2,4/255) or --report it runs a robustness sweep (TestSweep).</summary>
 public sealed class TestCommand : ICliCommand
 {
     public Command Build()
     {
-        var cmd = new Command("test", "Evaluate a checkpoint: clean or adversarial mIoU/mAcc/allAcc with semseg's sliding-window inference");
+        var cmd = new Command("test", "Evaluate a checkpoint: clean or adversarial mIoU/mAcc/allAcc with semseg's sliding-window inference; lists make a robustness sweep");
         var config = new ConfigCliOptions();
-        var checkpoint = new Option<string?>("--checkpoint") { Description = "model checkpoint (.safetensors of this project, or an original .pth); default: TEST.model_path" };
-        var attack = new Option<string>("--attack") { Description = "none|" + string.Join("|", AttackFactory.Names.Skip(1)), DefaultValueFactory = _ => "none" };
+        var checkpoint = new Option<string[]>("--checkpoint")
+        {
+            Description = "model checkpoint (.safetensors of this project, or an original .pth); default: TEST.model_path. Repeat for a sweep; " +
+                          "LABEL=PATH names it (default label: the file name)",
+            AllowMultipleArgumentsPerToken = false, DefaultValueFactory = _ => [],
+        };
+        var attack = new Option<string>("--attack") { Description = "none|" + string.Join("|", AttackFactory.Names.Skip(1)) + "; a comma-separated list sweeps them", DefaultValueFactory = _ => "none" };
         var source = new Option<string?>("--source-checkpoint") { Description = "black-box: craft the attack on this model, evaluate the --checkpoint model" };
         var flip = new Option<bool>("--flip") { Description = "average with the mirrored image's prediction also under attack (default: clean only, as the original; not with the legacy protocol)" };
         var noFlip = new Option<bool>("--no-flip") { Description = "no flip averaging for the clean evaluation either" };
@@ -27,18 +34,43 @@ public sealed class TestCommand : ICliCommand
         var shared = new AttackCliOptions();
         var device = new Option<string>("--device") { Description = "cpu, ilgpu-cpu, cuda or auto", DefaultValueFactory = _ => "auto" };
         var noImages = new Option<bool>("--no-images") { Description = "do not write per-image PNGs" };
-        foreach (var o in new Option[] { checkpoint, attack, source, flip, noFlip, saveDir, limit, device, noImages }.Concat(config.All).Concat(shared.All))
+        var report = new Option<bool>("--report") { Description = "also write report.html (metrics, per-class table, robustness plot, gallery) in the save dir" };
+        var reportImages = new Option<int>("--report-images") { Description = "images in the report's gallery", DefaultValueFactory = _ => 4 };
+        foreach (var o in new Option[] { checkpoint, attack, source, flip, noFlip, saveDir, limit, device, noImages, report, reportImages }.Concat(config.All).Concat(shared.All))
             cmd.Options.Add(o);
         cmd.SetAction(pr =>
         {
             var cfg = config.Load(pr);
             var data = DataConfig.From(cfg);
-            var (atk, opts, proto) = shared.Create(pr, pr.GetValue(attack)!, cfg.Train.IgnoreLabel);
+            var ckptArgs = pr.GetValue(checkpoint)!;
+            if (ckptArgs.Length == 0)
+                ckptArgs = [cfg.Test.ModelPath ?? throw new ConfigException($"no checkpoint: give --checkpoint FILE or set TEST.model_path in {cfg.Source}")];
+            var checkpoints = CheckpointSpec.ParseAll(ckptArgs);
+            var attacks = EpsList.Names(pr.GetValue(attack)!, "--attack");
+            var epsText = pr.GetValue(shared.Eps);
+            IReadOnlyList<string?> eps = epsText is null ? new string?[] { null } : EpsList.Parse(epsText).ToArray<string?>();
+            if (pr.GetValue(reportImages) < 0) throw new ConfigException($"--report-images: expected 0 or more, got {pr.GetValue(reportImages)}");
+            if (checkpoints.Count > 1 || attacks.Count > 1 || eps.Count > 1 || pr.GetValue(report))
+            {
+                var sweep = new TestSweep
+                {
+                    Config = cfg, Data = data, Checkpoints = checkpoints, Attacks = attacks, Eps = eps,
+                    Create = (a, e) => { var (atk, o, _) = shared.Create(pr, a, cfg.Train.IgnoreLabel, e); return (atk, o); },
+                    Protocol = AttackProtocols.Parse(pr.GetValue(shared.Protocol)!),
+                    Source = pr.GetValue(source), Flip = pr.GetValue(flip), NoFlip = pr.GetValue(noFlip),
+                    SaveDir = pr.GetValue(saveDir) ?? cfg.Test.SaveFolder ?? throw new ConfigException("a sweep or --report needs --save-dir DIR (or TEST.save_folder)"),
+                    SaveImages = !pr.GetValue(noImages), Limit = pr.GetValue(limit), Device = pr.GetValue(device)!,
+                    Report = pr.GetValue(report), ReportImages = pr.GetValue(reportImages),
+                    Command = "robustseg " + string.Join(' ', pr.Tokens.Select(t => Quote(t.Value))),
+                };
+                sweep.Run();
+                return 0;
+            }
+            var (atk, opts, proto) = shared.Create(pr, attacks[0], cfg.Train.IgnoreLabel);
             if (atk is null && pr.GetValue(source) is not null) throw new ConfigException("--source-checkpoint needs an --attack to transfer");
             bool flipOn = EvalSettings.FlipFor(atk is not null, pr.GetValue(flip), pr.GetValue(noFlip));
             if (pr.GetValue(flip) && atk is not null && proto == AttackProtocol.Legacy) throw new ConfigException("--flip is not part of the legacy protocol (the paper evaluates without flipping)");
-            var ckpt = pr.GetValue(checkpoint) ?? cfg.Test.ModelPath
-                ?? throw new ConfigException($"no checkpoint: give --checkpoint FILE or set TEST.model_path in {cfg.Source}");
+            var ckpt = checkpoints[0].Path;
 
             var dev = Device.Get(pr.GetValue(device)!);
             var ds = data.Dataset("test");
@@ -62,4 +94,6 @@ public sealed class TestCommand : ICliCommand
         });
         return cmd;
     }
+
+    static string Quote(string s) => s.Length > 0 && s.All(c => char.IsLetterOrDigit(c) || "-_./=,:+@".Contains(c)) ? s : "'" + s.Replace("'", "'\\''") + "'";
 }

@@ -43,7 +43,7 @@ public static class Palettes
         return p;
     }
 
-    /// <summary>The palette for a dataset name ("cityscapes" or anything else -> VOC).</summary>
-    public static byte[] For(string dataset) =>
-        dataset.Equals("cityscapes", StringComparison.OrdinalIgnoreCase) ? Cityscapes : Voc;
+    /// <summary>The palette for a class count when a dataset names no colours: Cityscapes' for its 19 trainIds,
+    /// VOC's otherwise (the one picker; DataConfig.Palette and the evaluation outputs use it).</summary>
+    public static byte[] ForClasses(int classes) => classes == 19 ? Cityscapes : Voc;
 }

@@ -1,4 +1,5 @@
 using RobustSeg.Adversarial.Metrics;
+using RobustSeg.Data;
 using RobustSeg.Adversarial.Evaluation.Protocols;
 
 namespace RobustSeg.Adversarial.Evaluation.Sinks;
@@ -22,11 +23,14 @@ public static class EvalSinks
         sinks.Add(new MetricsCsvSink(s.SaveDir, s));
         if (s.SaveImages)
         {
-            sinks.Add(new PredictionPngSink(Path.Combine(s.SaveDir, "pred"), s.Palette ?? Palette.ForClasses(s.Classes)));
+            sinks.Add(new PredictionPngSink(Path.Combine(s.SaveDir, "pred"), PaletteOf(s)));
             if (s.Attack is not null) sinks.Add(new PerturbationPngSink(Path.Combine(s.SaveDir, "perturbation"), s.AttackOptions.Eps));
         }
         return sinks;
     }
+
+    /// <summary>The colours of a run's class maps: the dataset's (settings), else by class count.</summary>
+    public static byte[] PaletteOf(EvalSettings s) => s.Palette ?? Palettes.ForClasses(s.Classes);
 
     /// <summary>A file stem from a sample name.</summary>
     public static string Stem(string name)
