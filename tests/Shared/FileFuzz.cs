@@ -93,26 +93,33 @@ public static class FileMutations
         return nl < 0 ? p.Length : i + nl + 1;
     }
 
-    /// <summary>A zip's records: each local header (offset of its data, stored length, name) and the offsets of the
-    /// 4-byte fields of every local header, central directory record and the end record (CRC, sizes, offsets).</summary>
+    /// <summary>A zip's records, from its central directory (torch writes sizes there and in data descriptors, not in
+    /// the local headers): each record's name, data offset and stored length, and the offsets of the 4-byte fields
+    /// (CRC, sizes, offsets) of every local header, data descriptor, central directory record and the end record.</summary>
     public static (List<(string Name, int DataOffset, int Length)> Entries, List<int> HeaderInt32Fields) Zip(byte[] zip)
     {
         var entries = new List<(string, int, int)>();
         var fields = new List<int>();
-        for (int i = 0; i + 30 <= zip.Length; i++)
+        int eocd = -1;
+        for (int i = zip.Length - 22; i >= 0; i--)
+            if (BinaryPrimitives.ReadUInt32LittleEndian(zip.AsSpan(i)) == 0x06054b50) { eocd = i; break; }
+        if (eocd < 0) throw new InvalidOperationException("not a zip: no end of central directory record");
+        fields.AddRange([eocd + 12, eocd + 16]);
+        int count = BinaryPrimitives.ReadUInt16LittleEndian(zip.AsSpan(eocd + 10));
+        int c = BinaryPrimitives.ReadInt32LittleEndian(zip.AsSpan(eocd + 16));
+        for (int k = 0; k < count; k++)
         {
-            uint sig = BinaryPrimitives.ReadUInt32LittleEndian(zip.AsSpan(i));
-            if (sig == 0x04034b50)
-            {
-                int nameLen = BinaryPrimitives.ReadUInt16LittleEndian(zip.AsSpan(i + 26)), extra = BinaryPrimitives.ReadUInt16LittleEndian(zip.AsSpan(i + 28));
-                int size = BinaryPrimitives.ReadInt32LittleEndian(zip.AsSpan(i + 18));
-                var name = Encoding.UTF8.GetString(zip, i + 30, nameLen);
-                entries.Add((name, i + 30 + nameLen + extra, size));
-                fields.AddRange([i + 14, i + 18, i + 22]);
-                i += 29 + nameLen + extra + Math.Max(0, size);
-            }
-            else if (sig == 0x02014b50) fields.AddRange([i + 16, i + 20, i + 24, i + 42]);
-            else if (sig == 0x06054b50 && i + 20 <= zip.Length) fields.AddRange([i + 12, i + 16]);
+            int nameLen = BinaryPrimitives.ReadUInt16LittleEndian(zip.AsSpan(c + 28)), extra = BinaryPrimitives.ReadUInt16LittleEndian(zip.AsSpan(c + 30));
+            int comment = BinaryPrimitives.ReadUInt16LittleEndian(zip.AsSpan(c + 32));
+            int size = BinaryPrimitives.ReadInt32LittleEndian(zip.AsSpan(c + 20)), local = BinaryPrimitives.ReadInt32LittleEndian(zip.AsSpan(c + 42));
+            fields.AddRange([c + 16, c + 20, c + 24, c + 42]);
+            int dataOffset = local + 30 + BinaryPrimitives.ReadUInt16LittleEndian(zip.AsSpan(local + 26)) + BinaryPrimitives.ReadUInt16LittleEndian(zip.AsSpan(local + 28));
+            fields.AddRange([local + 14, local + 18, local + 22]);
+            int desc = dataOffset + size;
+            if ((BinaryPrimitives.ReadUInt16LittleEndian(zip.AsSpan(local + 6)) & 8) != 0 && desc + 16 <= zip.Length)
+                fields.AddRange(BinaryPrimitives.ReadUInt32LittleEndian(zip.AsSpan(desc)) == 0x08074b50 ? [desc + 4, desc + 8, desc + 12] : [desc, desc + 4, desc + 8]);
+            entries.Add((Encoding.UTF8.GetString(zip, c + 46, nameLen), dataOffset, size));
+            c += 46 + nameLen + extra + comment;
         }
         return (entries, fields);
     }
@@ -146,6 +153,7 @@ public sealed class FuzzRun(string dir, string extension)
             File.WriteAllBytes(path, m.Apply(original));
             long before = GC.GetTotalAllocatedBytes(precise: true);
             var sw = Stopwatch.StartNew();
+            string outcome = "loaded";
             try
             {
                 var wrong = load(path);
@@ -154,6 +162,7 @@ public sealed class FuzzRun(string dir, string extension)
             }
             catch (Exception e) when (IsInputError(e))
             {
+                outcome = "refused: " + e.Message;
                 if (e.Message.Contains(path, StringComparison.Ordinal)) Refused++;
                 else Failures.Add($"{m.Name}: {e.GetType().Name} does not name the file: {e.Message}");
             }
@@ -163,7 +172,7 @@ public sealed class FuzzRun(string dir, string extension)
             }
             sw.Stop();
             long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
-            if (allocated > allocationBound) Failures.Add($"{m.Name}: allocated {allocated} bytes, over the bound of {allocationBound}");
+            if (allocated > allocationBound) Failures.Add($"{m.Name}: allocated {allocated} bytes, over the bound of {allocationBound} ({outcome})");
             if (sw.Elapsed > TimeBound) Failures.Add($"{m.Name}: took {sw.Elapsed.TotalSeconds:F1} s, over the hang guard of {TimeBound.TotalSeconds} s");
             File.Delete(path);
         }
