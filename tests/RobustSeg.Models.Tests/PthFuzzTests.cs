@@ -7,7 +7,8 @@ namespace RobustSeg.Models.Tests;
 /// <summary>The shared fuzz (tests/Shared/FileFuzz.cs) on original PyTorch checkpoints: the zip format (the general
 /// mutations plus inflated 4-byte integers in the pickle's opcodes and in the zip's headers) and the legacy format.
 /// Each load gives the original tensors or an input error naming the file; managed allocation per load stays under
-/// 3x the file's size + 1 MiB (the records read once, one array per tensor, the pickle's objects).</summary>
+/// 3x the file's size + 2 MiB (the records read once, one array per tensor; the fixed part is the pickle's objects
+/// and the archive's tables, a few KiB per tensor, which dominate in these small test files).</summary>
 public class PthFuzzTests
 {
     string _dir = "";
@@ -34,7 +35,7 @@ public class PthFuzzTests
             var sd = PthReader.ReadStateDict(path, Device.Cpu, out _);
             try { return Compare(path, sd, want, values); }
             finally { foreach (var t in sd.Values) t.Dispose(); }
-        }, 3L * bytes.Length + (1 << 20));
+        }, 3L * bytes.Length + (2 << 20));
 
     [Test]
     public void ZipCheckpointLoadsCorrectlyOrFailsNamingTheFile()

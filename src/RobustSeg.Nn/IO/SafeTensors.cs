@@ -37,8 +37,12 @@ public static class SafeTensors
 
     /// <summary>Metadata key of the SHA-256 of the whole data section (hex), written by this project.</summary>
     public const string HashKey = "robustseg.sha256";
-    /// <summary>Prefix of the per-tensor SHA-256 keys ("robustseg.sha256:NAME"), to name what a damage hit.</summary>
+    /// <summary>Prefix of the per-tensor SHA-256 keys ("robustseg.sha256:NAME"), to name what a damage hit; read, no
+    /// longer written (files of earlier versions).</summary>
     public const string TensorHashPrefix = "robustseg.sha256:";
+    /// <summary>Prefix of the per-tensor chunked digests ("robustseg.sha256-8MiB:NAME", <see cref="ChunkedSha256"/>),
+    /// what this project writes: checked in parallel chunks while the file is read.</summary>
+    public const string ChunkedHashPrefix = "robustseg.sha256-8MiB:";
 
     public static void Save(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
@@ -53,12 +57,13 @@ public static class SafeTensors
         if (metadata is not null)
             foreach (var (k, v) in metadata)
                 if (!k.StartsWith(HashKey, StringComparison.Ordinal)) md[k] = v;
+        // The whole-data hash lets readers of earlier versions (which know only it and the plain per-tensor keys) check these files too.
         using (var whole = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256))
         {
             for (int i = 0; i < list.Count; i++)
             {
                 whole.AppendData(data[i]);
-                md[TensorHashPrefix + list[i].Key] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(data[i]));
+                md[ChunkedHashPrefix + list[i].Key] = ChunkedSha256.Hash(data[i]);
             }
             md[HashKey] = Convert.ToHexStringLower(whole.GetHashAndReset());
         }
@@ -93,24 +98,26 @@ public static class SafeTensors
     /// <summary>The hashes a tensor's bytes must match, by tensor name (null: the file carries no hash, as files from
     /// other tools; their bytes are trusted). The table must list exactly the hashed tensors (a damaged name is not a
     /// different tensor). A file with only the whole-data hash is checked here, in a pass of its own.</summary>
-    static Dictionary<string, string>? ExpectedHashes(string path, SafeTensorsHeader h)
+    static (Dictionary<string, string>? Hashes, bool Chunked) ExpectedHashes(string path, SafeTensorsHeader h)
     {
-        if (!h.Metadata.TryGetValue(HashKey, out var whole)) return null;
-        var hashed = h.Metadata.Where(kv => kv.Key.StartsWith(TensorHashPrefix, StringComparison.Ordinal))
-            .ToDictionary(kv => kv.Key[TensorHashPrefix.Length..], kv => kv.Value.ToLowerInvariant());
+        if (!h.Metadata.TryGetValue(HashKey, out var whole)) return (null, false);
+        bool chunked = h.Metadata.Keys.Any(k => k.StartsWith(ChunkedHashPrefix, StringComparison.Ordinal));
+        var prefix = chunked ? ChunkedHashPrefix : TensorHashPrefix;
+        var hashed = h.Metadata.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal))
+            .ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value.ToLowerInvariant());
         if (hashed.Count == 0)
         {
             using var fs = OpenRead(path);
             fs.Position = h.DataStart;
             if (Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(fs)) != whole.ToLowerInvariant())
                 throw new InvalidDataException($"{path}: the tensor data does not match its SHA-256 (the file is damaged)");
-            return null;
+            return (null, false);
         }
         var listed = h.Entries.Select(x => x.Name).ToHashSet();
         if (!listed.SetEquals(hashed.Keys))
             throw new InvalidDataException($"{path}: the tensor table does not match the tensors that were written (the header is damaged): " +
                 $"missing {string.Join(", ", hashed.Keys.Except(listed).Take(10))}; unexpected {string.Join(", ", listed.Except(hashed.Keys).Take(10))}");
-        return hashed;
+        return (hashed, chunked);
     }
 
     static FileStream OpenRead(string path)
@@ -143,14 +150,14 @@ public static class SafeTensors
     }
 
     /// <summary>Reads every tensor onto `device` (checks offsets, sizes and dtypes; errors name the file and key).
-    /// <paramref name="verify"/> checks this project's SHA-256 of the data (off only to measure its cost): each
-    /// tensor is hashed on the thread pool as soon as its bytes are read, while the next one is read and uploaded,
-    /// so the file is read once and the hashing overlaps the rest of the load.</summary>
+    /// <paramref name="verify"/> checks this project's SHA-256 digests (off only to measure its cost): each tensor's
+    /// 8 MiB chunks are hashed on the thread pool as soon as its bytes are read, while the next tensor is read and
+    /// uploaded, so the file is read once and the hashing overlaps the rest of the load on every core.</summary>
     public static SafeTensorsFile Load(string path, Device device, bool verify = true)
     {
         using var fs = OpenRead(path);
         var h = ReadHeader(fs, path);
-        var expected = verify ? ExpectedHashes(path, h) : null;
+        var (expected, chunked) = verify ? ExpectedHashes(path, h) : (null, false);
         // The whole table is checked before any tensor is allocated (a damaged header allocates nothing).
         var tensors = new Dictionary<string, Tensor>();
         var checks = new List<Task<string?>>();
@@ -178,7 +185,9 @@ public static class SafeTensors
                 }
                 void Check<T>(T[] a) where T : unmanaged
                 {
-                    if (want is not null) checks.Add(Task.Run(() => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(MemoryMarshal.AsBytes(a.AsSpan()))) == want ? null : name));
+                    if (want is null) return;
+                    checks.Add(chunked ? ChunkedSha256.VerifyAsync(a, want).ContinueWith(ok => ok.Result ? null : name, TaskScheduler.Default)
+                        : Task.Run(() => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(MemoryMarshal.AsBytes(a.AsSpan()))) == want ? null : name));
                 }
                 tensors[name] = t.Persist();
             }
