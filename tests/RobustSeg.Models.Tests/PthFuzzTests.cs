@@ -15,25 +15,11 @@ public class PthFuzzTests
     [SetUp] public void SetUp() { _dir = Directory.CreateTempSubdirectory("rs-pthfuzz-").FullName; }
     [TearDown] public void TearDown() { try { Directory.Delete(_dir, true); } catch (IOException) { } }
 
-    /// <summary>What every command does with a state dict (a strict check of names and shapes; a mismatch is an input
-    /// error naming the file), then the values when the format can vouch for them.</summary>
-    static string? Compare(string path, Dictionary<string, Tensor> got, Dictionary<string, Tensor> want, bool values)
-    {
-        Module.CheckStateShapes(want.ToDictionary(kv => kv.Key, kv => kv.Value.Shape), got.ToDictionary(kv => kv.Key, kv => kv.Value.Shape), true, path, "the original state dict");
-        foreach (var (k, t) in want)
-        {
-            if (!got[k].ShapeSpan.SequenceEqual(t.ShapeSpan)) return $"{k}: shape {got[k].ShapeString}";
-            if (values && (t.DType == DType.Int32 ? !got[k].ToIntArray().SequenceEqual(t.ToIntArray()) : !got[k].ToArray().SequenceEqual(t.ToArray())))
-                return $"{k}: values differ";
-        }
-        return null;
-    }
-
     static FuzzRun Fuzz(string dir, byte[] bytes, IEnumerable<Mutation> mutations, Dictionary<string, Tensor> want, bool values) =>
         new FuzzRun(dir, ".pth").Run(bytes, mutations, path =>
         {
             var sd = PthReader.ReadStateDict(path, Device.Cpu, out _);
-            try { return Compare(path, sd, want, values); }
+            try { return FuzzStateDicts.Compare(path, sd, want, values); }
             finally { foreach (var t in sd.Values) t.Dispose(); }
         }, 3L * bytes.Length + (2 << 20));
 

@@ -20,21 +20,6 @@ public class SafeTensorsFuzzTests
     static Sequential Model(int seed) => new(new Conv2d(Device.Cpu, 3, 8, 3, rng: new SeededRandom((ulong)seed)), new BatchNorm2d(Device.Cpu, 8),
         new Conv2d(Device.Cpu, 8, 4, 1, rng: new SeededRandom((ulong)seed + 1), init: ConvInit.TorchDefault));
 
-    static Dictionary<string, float[]> Values(IReadOnlyDictionary<string, Tensor> sd) =>
-        sd.ToDictionary(kv => kv.Key, kv => kv.Value.DType == DType.Int32 ? kv.Value.ToIntArray().Select(v => (float)v).ToArray() : kv.Value.ToArray());
-
-    /// <summary>Null when <paramref name="got"/> has the expected names and shapes (and values, when <paramref name="values"/>).</summary>
-    static string? Compare(IReadOnlyDictionary<string, Tensor> got, IReadOnlyDictionary<string, Tensor> want, bool values)
-    {
-        if (!got.Keys.ToHashSet().SetEquals(want.Keys)) return $"keys {string.Join(",", got.Keys.Order())}";
-        foreach (var (k, t) in want)
-        {
-            if (!got[k].ShapeSpan.SequenceEqual(t.ShapeSpan)) return $"{k}: shape {got[k].ShapeString}";
-            if (values && !Values(got)[k].SequenceEqual(Values(want)[k])) return $"{k}: values differ";
-        }
-        return null;
-    }
-
     static int HeaderEnd(byte[] b) => 8 + (int)BinaryPrimitives.ReadUInt64LittleEndian(b);
 
     /// <summary>The general mutations plus edits a flip rarely makes: JSON types, shapes, invalid UTF-8, null offsets.</summary>
@@ -60,7 +45,7 @@ public class SafeTensorsFuzzTests
         var run = new FuzzRun(_dir, ".safetensors").Run(bytes, Mutations(bytes, 11), path =>
         {
             using var f = SafeTensors.Load(path, Device.Cpu);
-            return Compare(f.Tensors, sd, values: true);
+            return FuzzStateDicts.Compare(path, f.Tensors, sd, values: true);
         }, 2L * bytes.Length + (1 << 20));
         Assert.That(run.Failures, Is.Empty, run.ToString());
         Assert.That(run.Refused, Is.GreaterThan(run.Loaded), run.ToString());
@@ -77,8 +62,7 @@ public class SafeTensorsFuzzTests
         var run = new FuzzRun(_dir, ".safetensors").Run(bytes, Mutations(bytes, 12), path =>
         {
             using var f = SafeTensors.Load(path, Device.Cpu);
-            Module.CheckStateShapes(model.StateShapes(), f.Tensors.ToDictionary(kv => kv.Key, kv => kv.Value.Shape), true, path, "the test model");
-            return Compare(f.Tensors, sd, values: false);
+            return FuzzStateDicts.Compare(path, f.Tensors, sd, values: false);
         }, 2L * bytes.Length + (1 << 20));
         Assert.That(run.Failures, Is.Empty, run.ToString());
     }
@@ -124,7 +108,7 @@ public class SafeTensorsFuzzTests
                 using var fresh = Model(5);
                 using var o2 = new SGD(fresh, lr: 0.1);
                 Checkpoint.Load(ckpt, fresh, o2);
-                return o2.StepCount != 1 ? $"step {o2.StepCount}" : Compare(o2.MomentumBuffers, want, values: true);
+                return o2.StepCount != 1 ? $"step {o2.StepCount}" : FuzzStateDicts.Compare(path, o2.MomentumBuffers, want, values: true);
             }
             catch (Exception e) when (FuzzRun.IsInputError(e) && e.Message.Contains(optPath, StringComparison.Ordinal))
             {
