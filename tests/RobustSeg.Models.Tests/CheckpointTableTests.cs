@@ -3,6 +3,7 @@ using System.Text;
 using RobustSeg.Models.Import;
 using RobustSeg.Config;
 using RobustSeg.Nn.IO;
+using RobustSeg.Tests;
 
 namespace RobustSeg.Models.Tests;
 
@@ -64,5 +65,41 @@ public class CheckpointTableTests
         var cfg = TorchData.Config("psp") with { Classes = 6 };
         var e = Assert.Throws<StateDictMismatchException>(() => PthImport.Load(TorchData.Pth("psp"), cfg, Device.Cpu, false, out _))!;
         Assert.That(e.Message, Does.Contain(TorchData.Pth("psp")).And.Contain(cfg.Describe()));
+    }
+
+    /// <summary>The shared fuzz through ModelFactory.Load, as `test` loads a checkpoint: the metadata claims the model,
+    /// so a damaged claim must fail from the header (its digest, or the table against the claimed architecture)
+    /// before a model is built. Each load gives the saved weights and metadata or an input error naming the file,
+    /// allocating under 3x the file's size + 4 MiB (a model the damage made bigger would exceed it).</summary>
+    [Test]
+    public void DamagedModelCheckpointsLoadCorrectlyOrFailBeforeBuilding()
+    {
+        var dir = Directory.CreateTempSubdirectory("rs-modelfuzz-").FullName;
+        try
+        {
+            var cfg = new ModelConfig("psp", 18, 5, Width: 0.0625);
+            using var saved = ModelFactory.Create(cfg, Device.Cpu);
+            var good = Path.Combine(dir, "good.safetensors");
+            ModelFactory.Save(good, saved, new Dictionary<string, string> { ["epoch"] = "3" });
+            var want = saved.StateDict();
+            var bytes = File.ReadAllBytes(good);
+            int headerEnd = 8 + (int)BinaryPrimitives.ReadUInt64LittleEndian(bytes);
+            var mutations = FileMutations.Standard(bytes.Length, 61, [8, headerEnd / 2, headerEnd], flips: 40).Concat([
+                FileMutations.Replace("claim-width", "\"model.width\":\"0.0625\"", "\"model.width\":\"4\""),
+                FileMutations.Replace("claim-classes", "\"model.classes\":\"5\"", "\"model.classes\":\"255\""),
+                FileMutations.Replace("claim-layers", "\"model.layers\":\"18\"", "\"model.layers\":\"152\""),
+                FileMutations.Replace("epoch", "\"epoch\":\"3\"", "\"epoch\":\"8\""),
+            ]);
+            var run = new FuzzRun(dir, ".safetensors").Run(bytes, mutations, path =>
+            {
+                var (m, md) = ModelFactory.Load(path, Device.Cpu);
+                using (m)
+                    return md["epoch"] != "3" ? $"epoch {md["epoch"]}" : m.Config != cfg with { Seed = m.Config.Seed } ? m.Config.Describe()
+                        : FuzzStateDicts.Compare(path, m.StateDict(), want, values: true);
+            }, 3L * bytes.Length + (4 << 20));
+            Assert.That(run.Failures, Is.Empty, run.ToString());
+            Assert.That(run.Refused, Is.GreaterThan(run.Loaded), run.ToString());
+        }
+        finally { Directory.Delete(dir, true); }
     }
 }

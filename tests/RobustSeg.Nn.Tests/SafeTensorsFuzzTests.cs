@@ -68,17 +68,20 @@ public class SafeTensorsFuzzTests
     }
 
     /// <summary>What the safetensors Python library writes: the table sorted by name, no __metadata__, no padding rule beyond 8.</summary>
-    static byte[] Foreign(IReadOnlyDictionary<string, Tensor> sd)
+    static byte[] Foreign(IReadOnlyDictionary<string, Tensor> sd, Func<Dictionary<string, byte[]>, string>? metadataJson = null)
     {
         var parts = new List<string>();
         var data = new MemoryStream();
+        var raws = new Dictionary<string, byte[]>();
         foreach (var (k, t) in sd.OrderBy(kv => kv.Key, StringComparer.Ordinal))
         {
             var raw = t.DType == DType.Int32 ? System.Runtime.InteropServices.MemoryMarshal.AsBytes(t.ToIntArray().AsSpan()).ToArray()
                 : System.Runtime.InteropServices.MemoryMarshal.AsBytes(t.ToArray().AsSpan()).ToArray();
             parts.Add($"\"{k}\":{{\"dtype\":\"{(t.DType == DType.Int32 ? "I32" : "F32")}\",\"shape\":[{string.Join(",", t.Shape)}],\"data_offsets\":[{data.Length},{data.Length + raw.Length}]}}");
             data.Write(raw);
+            raws[k] = raw;
         }
+        if (metadataJson is not null) parts.Insert(0, $"\"__metadata__\":{metadataJson(raws)}");
         var json = Encoding.UTF8.GetBytes("{" + string.Join(",", parts) + "}");
         var padded = json.Concat(Enumerable.Repeat((byte)' ', (8 - json.Length % 8) % 8)).ToArray();
         var head = new byte[8];
@@ -135,5 +138,23 @@ public class SafeTensorsFuzzTests
         Assert.That(e.Message, Does.Contain("SHA-256").And.Contain(last.Name).And.Contain(path));
         Assert.That(h.Entries.Count(x => e.Message.Contains(x.Name + ",", StringComparison.Ordinal) || e.Message.EndsWith(x.Name, StringComparison.Ordinal)), Is.EqualTo(1),
             "only the damaged tensor is named");
+    }
+
+    /// <summary>Files of the earlier version (a plain SHA-256 per tensor and of the whole data) are still checked.</summary>
+    [Test]
+    public void EarlierPerTensorHashesAreStillChecked()
+    {
+        using var model = Model(9);
+        var sd = model.StateDict();
+        string Hex(byte[] b) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(b));
+        var bytes = Foreign(sd, raws => "{" + string.Join(",", raws.Select(kv => $"\"{SafeTensors.TensorHashPrefix}{kv.Key}\":\"{Hex(kv.Value)}\""))
+            + $",\"{SafeTensors.HashKey}\":\"{Hex(raws.OrderBy(kv => kv.Key, StringComparer.Ordinal).SelectMany(kv => kv.Value).ToArray())}\"}}");
+        var path = Path.Combine(_dir, "v1.safetensors");
+        File.WriteAllBytes(path, bytes);
+        using (var f = SafeTensors.Load(path, Device.Cpu)) Assert.That(FuzzStateDicts.Compare(path, f.Tensors, sd, values: true), Is.Null);
+        bytes[^1] ^= 0x08;
+        File.WriteAllBytes(path, bytes);
+        var last = sd.Keys.Max(StringComparer.Ordinal)!;                        // the foreign writer orders data by name
+        Assert.That(Assert.Throws<InvalidDataException>(() => SafeTensors.Load(path, Device.Cpu))!.Message, Does.Contain("SHA-256").And.Contain(last));
     }
 }

@@ -43,6 +43,22 @@ public static class SafeTensors
     /// <summary>Prefix of the per-tensor chunked digests ("robustseg.sha256-8MiB:NAME", <see cref="ChunkedSha256"/>),
     /// what this project writes: checked in parallel chunks while the file is read.</summary>
     public const string ChunkedHashPrefix = "robustseg.sha256-8MiB:";
+    /// <summary>Metadata key of the SHA-256 of the header's content: the tensor table and every metadata value but the
+    /// digests. Damage to a shape, an offset or a metadata value (the model it claims, the epoch, the config) is an
+    /// error too, found from the header alone.</summary>
+    public const string HeaderHashKey = "robustseg.sha256-header";
+
+    /// <summary>The header digest (hex): one JSON line per table entry (by name) and per metadata pair (by key), the
+    /// digests themselves left out.</summary>
+    static string HeaderDigest(IEnumerable<SafeTensorsEntry> entries, IEnumerable<KeyValuePair<string, string>> metadata)
+    {
+        var sb = new StringBuilder();
+        foreach (var e in entries.OrderBy(e => e.Name, StringComparer.Ordinal))
+            sb.Append(JsonSerializer.Serialize(new object[] { e.Name, e.DType, e.Shape, e.Begin, e.End })).Append('\n');
+        foreach (var (k, v) in metadata.Where(kv => !kv.Key.StartsWith(HashKey, StringComparison.Ordinal)).OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            sb.Append(JsonSerializer.Serialize(new[] { k, v })).Append('\n');
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(sb.ToString())));
+    }
 
     public static void Save(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
@@ -67,21 +83,24 @@ public static class SafeTensors
             }
             md[HashKey] = Convert.ToHexStringLower(whole.GetHashAndReset());
         }
-        header["__metadata__"] = md;
         long offset = 0;
+        var entries = new List<SafeTensorsEntry>();
         for (int i = 0; i < list.Count; i++)
         {
             var (name, t) = list[i];
             if (name == "__metadata__") throw new ArgumentException("'__metadata__' is reserved in safetensors");
-            long bytes = data[i].Length;
-            header[name] = new JsonObject
-            {
-                ["dtype"] = t.DType == DType.Int32 ? "I32" : "F32",
-                ["shape"] = new JsonArray(t.Shape.Select(s => (JsonNode)s).ToArray()),
-                ["data_offsets"] = new JsonArray(offset, offset + bytes),
-            };
-            offset += bytes;
+            entries.Add(new SafeTensorsEntry(name, t.DType == DType.Int32 ? "I32" : "F32", t.Shape, offset, offset + data[i].Length));
+            offset += data[i].Length;
         }
+        md[HeaderHashKey] = HeaderDigest(entries, md.Select(kv => KeyValuePair.Create(kv.Key, kv.Value!.GetValue<string>())));
+        header["__metadata__"] = md;
+        foreach (var e in entries)
+            header[e.Name] = new JsonObject
+            {
+                ["dtype"] = e.DType,
+                ["shape"] = new JsonArray(e.Shape.Select(s => (JsonNode)s).ToArray()),
+                ["data_offsets"] = new JsonArray(e.Begin, e.End),
+            };
         var json = Encoding.UTF8.GetBytes(header.ToJsonString());
         int pad = (8 - json.Length % 8) % 8;
         AtomicFile.Write(path, s =>
@@ -146,6 +165,8 @@ public static class SafeTensors
         var json = new byte[hlen];
         fs.ReadExactly(json);
         var (entries, meta) = ReadTable(path, json, length - 8 - (long)hlen);
+        if (meta.TryGetValue(HeaderHashKey, out var digest) && !string.Equals(digest, HeaderDigest(entries, meta), StringComparison.OrdinalIgnoreCase))
+            throw new InvalidDataException($"{path}: the header (tensor table or metadata) does not match its SHA-256 (the file is damaged)");
         return new SafeTensorsHeader(entries, meta, 8 + (long)hlen);
     }
 
