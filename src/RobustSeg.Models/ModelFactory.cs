@@ -20,9 +20,9 @@ public static class ModelFactory
 
     /// <summary>A DDC-AT state dict as the plain model's: cls1 -> cls, aux_cls1 -> aux; cls2 and mask1 dropped.
     /// Plain keys pass through unchanged.</summary>
-    public static Dictionary<string, Tensor> DeployStateDict(IReadOnlyDictionary<string, Tensor> ddcat)
+    public static Dictionary<string, T> DeployStateDict<T>(IReadOnlyDictionary<string, T> ddcat)
     {
-        var d = new Dictionary<string, Tensor>();
+        var d = new Dictionary<string, T>();
         foreach (var (k, v) in ddcat)
         {
             if (k.StartsWith("cls2.", StringComparison.Ordinal) || k.StartsWith("mask1.", StringComparison.Ordinal)) continue;
@@ -55,13 +55,33 @@ public static class ModelFactory
         Nn.IO.Checkpoint.Save(path, model, md, optimizer);
     }
 
-    /// <summary>Builds the model a checkpoint describes and loads its weights strictly.</summary>
+    /// <summary>The state dict's names and shapes of the model <paramref name="cfg"/> describes, laid out without
+    /// allocating or initialising any tensor (<see cref="Tensor.ShapesOnly"/>): cheap even for a huge model.</summary>
+    public static Dictionary<string, int[]> StateShapes(ModelConfig cfg, Device device)
+    {
+        using (Tensor.ShapesOnly())
+        using (Tensor.NoScope())
+        {
+            using var m = Create(cfg, device);
+            return m.StateShapes();
+        }
+    }
+
+    /// <summary>Checks a file's tensor table (names, shapes) against the model <paramref name="cfg"/> describes, before
+    /// the model or any tensor is allocated: a model can never need more values than the file holds.</summary>
+    public static void CheckTable(ModelConfig cfg, IReadOnlyDictionary<string, int[]> table, string path, Device device) =>
+        Module.CheckStateShapes(StateShapes(cfg, device), table, strict: true, path, cfg.Describe());
+
+    /// <summary>Builds the model a checkpoint describes and loads its weights strictly. The header's tensor table is
+    /// checked against the architecture its metadata claims before the model is built.</summary>
     public static (SegmentationModel Model, Dictionary<string, string> Metadata) Load(string path, Device device)
     {
-        var md = Nn.IO.Checkpoint.ReadMetadata(path);
-        var model = Create(ModelConfig.FromMetadata(md, path), device);
+        var header = Nn.IO.SafeTensors.ReadHeader(path);
+        var cfg = ModelConfig.FromMetadata(header.Metadata, path);
+        CheckTable(cfg, header.Shapes(), path, device);
+        var model = Create(cfg, device);
         try { Nn.IO.Checkpoint.Load(path, model); }
         catch { model.Dispose(); throw; }
-        return (model, md);
+        return (model, header.Metadata);
     }
 }

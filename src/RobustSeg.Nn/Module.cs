@@ -161,12 +161,7 @@ public abstract class Module : IDisposable
     public void LoadStateDict(IReadOnlyDictionary<string, Tensor> source, bool strict = true, string? sourceName = null)
     {
         var own = StateDict();
-        var missing = own.Keys.Where(k => !source.ContainsKey(k)).ToList();
-        var unexpected = source.Keys.Where(k => !own.ContainsKey(k)).Order(StringComparer.Ordinal).ToList();
-        var misShaped = own.Where(kv => source.TryGetValue(kv.Key, out var s) && !SameShape(kv.Value, s))
-            .Select(kv => $"{kv.Key}: expected {kv.Value.ShapeString}, got {source[kv.Key].ShapeString}").ToList();
-        if (misShaped.Count > 0 || (strict && (missing.Count > 0 || unexpected.Count > 0)))
-            throw new StateDictMismatchException(sourceName ?? "state dict", GetType().Name, missing, unexpected, misShaped);
+        CheckStateShapes(StateShapes(), source.ToDictionary(kv => kv.Key, kv => kv.Value.Shape), strict, sourceName ?? "state dict", GetType().Name);
         foreach (var (k, dst) in own)
         {
             if (!source.TryGetValue(k, out var src)) continue;
@@ -175,9 +170,35 @@ public abstract class Module : IDisposable
         foreach (var (_, m) in NamedModules()) m.SyncStateIn();
     }
 
+    /// <summary>The state dict's names and shapes, without reading any tensor (works on a module built under
+    /// <see cref="Tensor.ShapesOnly"/>).</summary>
+    public Dictionary<string, int[]> StateShapes()
+    {
+        var d = new Dictionary<string, Tensor>();
+        Collect(this, "", d);
+        return d.ToDictionary(kv => kv.Key, kv => kv.Value.Shape);
+    }
+
+    /// <summary>The one comparison of a state dict's names and shapes with a module's (what LoadStateDict enforces),
+    /// usable on a file's tensor table before anything is allocated: strict = every key present, none unexpected;
+    /// shapes always equal. Throws <see cref="StateDictMismatchException"/> listing every problem.</summary>
+    public static void CheckStateShapes(IReadOnlyDictionary<string, int[]> own, IReadOnlyDictionary<string, int[]> source, bool strict,
+        string sourceName, string moduleName)
+    {
+        var missing = own.Keys.Where(k => !source.ContainsKey(k)).ToList();
+        var unexpected = source.Keys.Where(k => !own.ContainsKey(k)).Order(StringComparer.Ordinal).ToList();
+        var misShaped = own.Where(kv => source.TryGetValue(kv.Key, out var s) && !SameShape(kv.Value, s))
+            .Select(kv => $"{kv.Key}: expected [{string.Join(", ", kv.Value)}], got [{string.Join(", ", source[kv.Key])}]").ToList();
+        if (misShaped.Count > 0 || (strict && (missing.Count > 0 || unexpected.Count > 0)))
+            throw new StateDictMismatchException(sourceName, moduleName, missing, unexpected, misShaped);
+    }
+
     // Scalars are stored with shape [] by PyTorch and [1] by some writers: treat them as equal.
-    static bool SameShape(Tensor a, Tensor b) =>
-        a.Numel == b.Numel && (a.ShapeSpan.SequenceEqual(b.ShapeSpan) || a.Numel == 1);
+    static bool SameShape(int[] a, int[] b)
+    {
+        long na = Tensor.ShapeNumel(a), nb = Tensor.ShapeNumel(b);
+        return na == nb && (a.AsSpan().SequenceEqual(b) || na == 1);
+    }
 
     static void CopyConverted(Tensor src, Tensor dst)
     {

@@ -27,13 +27,20 @@ public static class ModelLoader
         switch (Path.GetExtension(path).ToLowerInvariant())
         {
             case ".safetensors":
+                // The tensor table is checked against the model from the header before any tensor is read.
+                Nn.Module.CheckStateShapes(model.StateShapes(), SafeTensors.ReadHeader(path).Shapes(), strict: true, path, model.Config.Describe());
                 using (var f = SafeTensors.Load(path, model.Device))
                     model.LoadStateDict(f.Tensors, strict: true, sourceName: path);
                 return;
             case ".pth" or ".pt" or ".tar":
-                var sd = PthReader.ReadStateDict(path, model.Device, out _);
-                try { model.LoadStateDict(sd, strict: true, sourceName: path); }
-                finally { foreach (var t in sd.Values) t.Dispose(); }
+                var (file, refs) = PthReader.ReadRefs(path, out _);
+                using (file)
+                {
+                    Nn.Module.CheckStateShapes(model.StateShapes(), refs.ToDictionary(kv => kv.Key, kv => kv.Value.Size), strict: true, path, model.Config.Describe());
+                    var sd = PthReader.Materialize(file, refs, model.Device);
+                    try { model.LoadStateDict(sd, strict: true, sourceName: path); }
+                    finally { foreach (var t in sd.Values) t.Dispose(); }
+                }
                 return;
             default:
                 throw new ConfigException($"{key}: {path}: expected a .safetensors or .pth file");

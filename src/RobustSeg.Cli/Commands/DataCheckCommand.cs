@@ -1,3 +1,4 @@
+using RobustSeg.Engine;
 using System.CommandLine;
 using RobustSeg.Config;
 using RobustSeg.Data;
@@ -46,15 +47,18 @@ internal static class DataCheckCommand
                 var ds = SegDataset.FromList(listPath!, pr.GetValue(root)!, LabelFormats.Parse(pr.GetValue(labelFormat)!, "--label-format"), pr.GetValue(maxPixels));
                 checks.Add((listPath!, ds, k, 255));
             }
-            int problems = 0;
+            var problems = new List<DataProblem>();
             foreach (var (title, ds, k, ignore) in checks)
             {
                 Console.Error.WriteLine($"checking {title}: {ds.Count} samples, {k} classes ...");
                 var report = DatasetChecker.Check(ds, k, ignore);
                 DatasetChecker.Print(report, Console.Out, title, pr.GetValue(maxLines));
-                problems += report.Problems.Count;
+                problems.AddRange(report.Problems);
             }
-            return problems == 0 ? 0 : 1;
+            // Bad data is bad input: the one error policy's exit 2, one line naming the first bad file (the report above lists all).
+            if (problems.Count > 0)
+                throw new UserInputException($"{problems.Count} problem(s) in the data (listed above); the first: {problems[0]}");
+            return 0;
         });
         return cmd;
     }

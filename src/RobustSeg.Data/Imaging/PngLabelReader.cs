@@ -1,3 +1,4 @@
+using RobustSeg.Engine.IO;
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;

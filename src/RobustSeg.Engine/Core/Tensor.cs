@@ -41,10 +41,31 @@ public sealed partial class Tensor : IDisposable
         DType = dtype;
         _shape = (int[])shape.Clone();
         Numel = ShapeNumel(shape);
-        if (shared is null) _storage = new Storage(device, Numel);
+        if (shared is null && t_shapesOnly > 0) IsShapeOnly = true;
+        else if (shared is null) _storage = new Storage(device, Numel);
         else { shared.AddRef(); _storage = shared; }
         TensorScope.Track(this);
     }
+
+    [ThreadStatic] static int t_shapesOnly;
+
+    /// <summary>While the returned scope lives (on this thread), new tensors get a shape and no storage: a module built
+    /// inside it lays out its parameters' names and shapes without allocating them (to check a checkpoint's tensor
+    /// table against the architecture before building the model). Such tensors cannot be read or written.</summary>
+    public static IDisposable ShapesOnly()
+    {
+        t_shapesOnly++;
+        return new ShapesOnlyScope();
+    }
+
+    sealed class ShapesOnlyScope : IDisposable
+    {
+        bool _done;
+        public void Dispose() { if (!_done) { _done = true; t_shapesOnly--; } }
+    }
+
+    /// <summary>Made inside <see cref="ShapesOnly"/>: a shape without storage.</summary>
+    public bool IsShapeOnly { get; }
 
     public static long ShapeNumel(ReadOnlySpan<int> shape)
     {
@@ -59,9 +80,9 @@ public sealed partial class Tensor : IDisposable
     public int Size(int dim) => _shape[dim < 0 ? dim + _shape.Length : dim];
     public bool IsDisposed => _storage is null;
 
-    public Storage Storage => _storage ?? throw new ObjectDisposedException(
+    public Storage Storage => _storage ?? throw (IsShapeOnly ? new InvalidOperationException($"tensor {ShapeString} was made under Tensor.ShapesOnly and has no storage") : new ObjectDisposedException(
         $"tensor{(Name is null ? "" : " '" + Name + "'")} [{string.Join(", ", _shape)}]",
-        "the tensor was disposed (did its Tensor.Scope end before it was used?)");
+        "the tensor was disposed (did its Tensor.Scope end before it was used?)"));
 
     /// <summary>The float view of the storage (what kernels take).</summary>
     public ArrayView<float> View
@@ -107,14 +128,14 @@ public sealed partial class Tensor : IDisposable
     public static Tensor Zeros(Device device, params int[] shape)
     {
         var t = new Tensor(device, shape, DType.Float32);
-        t.Storage.View.MemSetToZero(device.Accelerator.DefaultStream);
+        if (!t.IsShapeOnly) t.Storage.View.MemSetToZero(device.Accelerator.DefaultStream);
         return t;
     }
 
     public static Tensor ZerosInt(Device device, params int[] shape)
     {
         var t = new Tensor(device, shape, DType.Int32);
-        t.Storage.View.MemSetToZero(device.Accelerator.DefaultStream);
+        if (!t.IsShapeOnly) t.Storage.View.MemSetToZero(device.Accelerator.DefaultStream);
         t.KnownValues = IntValueSet.Single(0);
         return t;
     }
@@ -122,7 +143,7 @@ public sealed partial class Tensor : IDisposable
     public static Tensor Full(Device device, float value, params int[] shape)
     {
         var t = Empty(device, shape);
-        device.Backend.Fill(t, value);
+        if (!t.IsShapeOnly) device.Backend.Fill(t, value);
         return t;
     }
 

@@ -35,6 +35,7 @@ public static class Init
 
     public static void Uniform(Tensor t, double low, double high, SeededRandom rng)
     {
+        if (t.IsShapeOnly) return;                      // a layout only (Tensor.ShapesOnly): nothing to fill
         var v = new float[t.Numel];
         for (int i = 0; i < v.Length; i++) v[i] = (float)(low + (high - low) * rng.NextDouble());
         t.CopyFrom(v);
@@ -42,10 +43,11 @@ public static class Init
 
     public static void Normal(Tensor t, double mean, double std, SeededRandom rng)
     {
+        if (t.IsShapeOnly) return;
         var v = new float[t.Numel];
         for (int i = 0; i < v.Length; i++) v[i] = (float)(mean + std * rng.NextNormal());
         t.CopyFrom(v);
     }
 
-    public static void Constant(Tensor t, float value) => F.FillInto(t, value);
+    public static void Constant(Tensor t, float value) { if (!t.IsShapeOnly) F.FillInto(t, value); }
 }
