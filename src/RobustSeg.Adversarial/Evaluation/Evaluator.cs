@@ -17,6 +17,11 @@ public sealed class Evaluator(Device device, SegForward target, SegForward? sour
     public SegForward? Source { get; } = source;
     /// <summary>Progress lines (with ETA) go here; stderr by default.</summary>
     public TextWriter Log { get; init; } = Console.Error;
+    /// <summary>A sharded evaluation's processes (each given its own samples, <see cref="DatasetSamples.Enumerate"/>):
+    /// the integer counts are summed over ranks, so the scores equal one process's exactly; per-image outputs
+    /// (sinks' Add) happen on the rank that owns the image, Finish (metrics, tables) on rank 0 alone with the
+    /// global scores. Progress lines come from rank 0 (its shard).</summary>
+    public Distributed.IProcessGroup Group { get; init; } = Distributed.SingleProcessGroup.Instance;
 
     /// <summary>Evaluates the samples with the protocol the settings ask for (<see cref="EvalProtocols.For"/>)
     /// and writes to the sinks they ask for (<see cref="EvalSinks.For"/>) plus <paramref name="extraSinks"/>.</summary>
@@ -41,6 +46,8 @@ public sealed class Evaluator(Device device, SegForward target, SegForward? sour
         var ctx = new EvalContext(Device, Target, Source ?? Target, sw, s);
         var timer = Stopwatch.StartNew();
         int i = 0, total = limit is int l ? Math.Min(l, expectedCount ?? l) : expectedCount ?? 0;
+        if (Group.WorldSize > 1) total = Distributed.BatchShard.OwnedCount(total, Group.Rank, Group.WorldSize);
+        var log = Group.Rank == 0 ? Log : TextWriter.Null;
         foreach (var sample in samples)
         {
             if (limit is int lim && i >= lim) break;
@@ -48,18 +55,27 @@ public sealed class Evaluator(Device device, SegForward target, SegForward? sour
             int[] pred;
             using (Tensor.Scope())
             {
-                var r = protocol.Predict(ctx, sample, i);
+                int index = sample.Index >= 0 ? sample.Index : i;
+                var r = protocol.Predict(ctx, sample, index);
                 pred = HostImageOps.Argmax(r.Probabilities, s.Classes, sample.Height, sample.Width);
-                foreach (var sink in sinks) sink.Add(sample, i, pred, r);
+                foreach (var sink in sinks) sink.Add(sample, index, pred, r);
             }
             acc.Add(pred, sample.Label, sample.LabelPath);
             i++;
             var el = timer.Elapsed.TotalSeconds;
             var eta = total > 0 ? $", eta {TimeSpan.FromSeconds(el / i * (total - i)):hh\\:mm\\:ss}" : "";
-            Log.WriteLine($"[{i}{(total > 0 ? "/" + total : "")}] {sample.Name}: {el / i:F2} s/image{eta}");
+            log.WriteLine($"[{i}{(total > 0 ? "/" + total : "")}] {sample.Name}: {el / i:F2} s/image{eta}");
+        }
+        int images = i;
+        if (Group.WorldSize > 1)
+        {
+            foreach (var a in new[] { acc.Intersection, acc.Union, acc.Target, acc.Output }) Group.AllReduceSum(a.AsSpan());
+            Span<long> n = [i];
+            Group.AllReduceSum(n);
+            images = (int)n[0];
         }
         var scores = acc.Compute();
-        foreach (var sink in sinks) sink.Finish(scores, i);
+        if (Group.Rank == 0) foreach (var sink in sinks) sink.Finish(scores, images);
         return scores;
     }
 }

@@ -28,4 +28,7 @@ public sealed record ReproduceOptions
     /// <summary>Regenerate the data and retrain even when results exist.</summary>
     public bool Force { get; init; }
     public TextWriter Progress { get; init; } = Console.Error;
+    /// <summary>Under mpirun: every training is data-parallel and every evaluation sharded over these processes;
+    /// rank 0 generates the data and writes the results (give the other ranks a silent Progress).</summary>
+    public Distributed.IProcessGroup? Group { get; init; }
 }

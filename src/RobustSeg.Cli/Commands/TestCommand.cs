@@ -40,7 +40,12 @@ public sealed class TestCommand : ICliCommand
             var ckpt = pr.GetValue(checkpoint) ?? cfg.Test.ModelPath
                 ?? throw new ConfigException($"no checkpoint: give --checkpoint FILE or set TEST.model_path in {cfg.Source}");
 
-            var dev = Device.Get(pr.GetValue(device)!);
+            var rank = Distributed.DistributedLaunch.Start(cfg.Distributed.DistBackend, pr.GetValue(device)!);
+            using var group = rank.Group;
+            var dev = rank.Device;
+            // Under mpirun each rank evaluates images r, r+N, ... and rank 0 prints and writes the totals.
+            var console = group.Rank == 0 ? Console.Out : TextWriter.Null;
+            if (Distributed.DistributedLaunch.Describe(rank) is { Length: > 0 } line) console.WriteLine(line);
             var ds = data.Dataset("test");
             using var model = ModelLoader.LoadForEval(ckpt, cfg, dev);
             using var srcModel = pr.GetValue(source) is { } sp ? ModelLoader.LoadForEval(sp, cfg, dev) : null;
@@ -49,15 +54,15 @@ public sealed class TestCommand : ICliCommand
                 Flip = flipOn, Attack = atk, AttackOptions = opts, Protocol = proto,
                 SaveDir = pr.GetValue(saveDir) ?? cfg.Test.SaveFolder, SaveImages = !pr.GetValue(noImages),
             };
-            Console.WriteLine($"model {model.Config.Describe()} on {dev.Describe()}");
-            Console.WriteLine($"data {ds.Count} images from {data.ListOf("test")}; base size {settings.BaseSize}, crop {settings.CropH}x{settings.CropW}" +
+            console.WriteLine($"model {model.Config.Describe()} on {dev.Describe()}");
+            console.WriteLine($"data {ds.Count} images from {data.ListOf("test")}; base size {settings.BaseSize}, crop {settings.CropH}x{settings.CropW}" +
                 $"{(settings.Scales.Count > 1 ? $", scales {string.Join(",", settings.Scales)}" : "")}{(flipOn ? ", flip" : "")}");
-            Console.WriteLine($"attack: {AttackSetup.Describe(atk, opts, proto)}{(srcModel is null ? "" : $"; black-box from {pr.GetValue(source)}")}");
-            var ev = new Evaluator(dev, ModelLoader.AsForward(model), srcModel is null ? null : ModelLoader.AsForward(srcModel));
+            console.WriteLine($"attack: {AttackSetup.Describe(atk, opts, proto)}{(srcModel is null ? "" : $"; black-box from {pr.GetValue(source)}")}");
+            var ev = new Evaluator(dev, ModelLoader.AsForward(model), srcModel is null ? null : ModelLoader.AsForward(srcModel)) { Group = group };
             var limitN = pr.GetValue(limit);
-            var scores = ev.Run(DatasetSamples.Enumerate(ds, limitN, cfg.Test.TestResize), settings, limitN, ds.Count);
-            Console.Write(EvalReport.Table(scores, settings.ClassNames));
-            if (settings.SaveDir is not null) Console.WriteLine($"wrote metrics.csv and per_class.csv to {settings.SaveDir}");
+            var scores = ev.Run(DatasetSamples.Enumerate(ds, limitN, cfg.Test.TestResize, group), settings, limitN, ds.Count);
+            console.Write(EvalReport.Table(scores, settings.ClassNames));
+            if (settings.SaveDir is not null) console.WriteLine($"wrote metrics.csv and per_class.csv to {settings.SaveDir}");
             return 0;
         });
         return cmd;
