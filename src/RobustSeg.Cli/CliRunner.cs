@@ -33,7 +33,9 @@ public static class CliRunner
     {
         try
         {
-            return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+            int code = root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+            Distributed.DistributedLaunch.Finish();
+            return code;
         }
         catch (Exception e) when (IsUserError(e))
         {

@@ -39,6 +39,15 @@ public static class DistributedLaunch
         return new RankSetup(Current, device, kind == DeviceKind.Cuda ? 0 : threads, note);
     }
 
+    /// <summary>Ends this process's part of the job after a command succeeded (MPI_Finalize waits for every rank,
+    /// so it must not run while another rank may still wait in a collective: after an error the CLI aborts the
+    /// job instead).</summary>
+    public static void Finish()
+    {
+        Current?.Dispose();
+        Current = null;
+    }
+
     /// <summary>One line for rank 0 to print: ranks, backend, device and the threads of each rank.</summary>
     public static string Describe(RankSetup s) => s.Group.WorldSize == 1 ? "" :
         $"=> {s.Group.WorldSize} ranks ({s.Group.Backend}), device {s.Device.Name}" +

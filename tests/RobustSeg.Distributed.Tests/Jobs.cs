@@ -29,14 +29,16 @@ public static class Jobs
     /// OMPI_COMM_WORLD_RANK and must exec "$@" itself).</summary>
     public static (int Rc, string Out) Run(int ranks, string workDir, string args, string? wrapper = null, int timeoutS = 180)
     {
-        string cmd = $"dotnet \"{Cli()}\" {args}";
-        if (wrapper is not null) cmd = $"bash -c '{wrapper}' rank {cmd}";
-        var (file, argv) = ranks == 0 ? ("bash", $"-c \"{cmd.Replace("\"", "\\\"")}\"")
-            : (Mpirun, $"--allow-run-as-root --oversubscribe -np {ranks} {cmd}");
-        var psi = new ProcessStartInfo(file, argv) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workDir };
+        // Arguments are passed as a list (no shell quoting); the tests' paths and values hold no spaces.
+        var cmd = new List<string> { "dotnet", Cli() };
+        cmd.AddRange(args.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        if (wrapper is not null) cmd.InsertRange(0, ["bash", "-c", wrapper, "rank"]);
+        if (ranks > 0) cmd.InsertRange(0, [Mpirun, "--allow-run-as-root", "--oversubscribe", "-np", ranks.ToString()]);
+        var psi = new ProcessStartInfo(cmd[0]) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workDir };
+        foreach (var a in cmd.Skip(1)) psi.ArgumentList.Add(a);
         psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         psi.Environment["TERM"] = "dumb";
-        using var p = Process.Start(psi) ?? throw new InvalidOperationException($"{file} did not start");
+        using var p = Process.Start(psi) ?? throw new InvalidOperationException($"{cmd[0]} did not start");
         var so = p.StandardOutput.ReadToEndAsync();
         var se = p.StandardError.ReadToEndAsync();
         if (!p.WaitForExit(timeoutS * 1000)) { p.Kill(true); Assert.Fail($"job hung (killed after {timeoutS} s): {args}"); }

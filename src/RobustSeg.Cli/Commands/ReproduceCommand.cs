@@ -32,7 +32,7 @@ public sealed class ReproduceCommand : ICliCommand
             // Under mpirun every training is data-parallel and every evaluation sharded (mpi on cpu, nccl on cuda).
             var dev = pr.GetValue(device)!;
             var rank = Distributed.DistributedLaunch.Start(Device.Parse(dev) == DeviceKind.Cuda ? "nccl" : "mpi", dev);
-            using var group = rank.Group;
+            var group = rank.Group; // finalized by CliRunner after success (on an error it aborts the job instead)
             if (group.Rank == 0 && Distributed.DistributedLaunch.Describe(rank) is { Length: > 0 } line) Console.Error.WriteLine(line);
             var job = new ReproduceJob(new ReproduceOptions
             {

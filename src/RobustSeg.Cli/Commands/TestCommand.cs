@@ -41,7 +41,7 @@ public sealed class TestCommand : ICliCommand
                 ?? throw new ConfigException($"no checkpoint: give --checkpoint FILE or set TEST.model_path in {cfg.Source}");
 
             var rank = Distributed.DistributedLaunch.Start(cfg.Distributed.DistBackend, pr.GetValue(device)!);
-            using var group = rank.Group;
+            var group = rank.Group; // finalized by CliRunner after success (on an error it aborts the job instead)
             var dev = rank.Device;
             // Under mpirun each rank evaluates images r, r+N, ... and rank 0 prints and writes the totals.
             var console = group.Rank == 0 ? Console.Out : TextWriter.Null;

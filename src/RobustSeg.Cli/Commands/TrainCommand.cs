@@ -25,7 +25,7 @@ public sealed class TrainCommand : ICliCommand
             var cfg = config.Load(pr);
             // Under mpirun: this rank's device and process group (DistributedLaunch); alone: the device as asked.
             var rank = Distributed.DistributedLaunch.Start(cfg.Distributed.DistBackend, pr.GetValue(device)!);
-            using var group = rank.Group;
+            var group = rank.Group; // finalized by CliRunner after success (on an error it aborts the job instead)
             var dev = rank.Device;
             bool main = group.Rank == 0;
             if (main && Distributed.DistributedLaunch.Describe(rank) is { Length: > 0 } line) Console.WriteLine(line);
