@@ -57,6 +57,18 @@ public class DataParallelTrainingTests
     }
 
     [Test]
+    public void WithoutSyncBnTheRanksNormaliseTheirOwnHalf()
+    {
+        // The control of the test above: it can fail. Each rank's batch norm sees 2 of the 4 images, so the
+        // first iteration's loss already differs from one process's beyond the tolerance.
+        Jobs.Ok(0, _data.Dir, TinyData.Train("nodefense", "local_n1"));
+        Jobs.Ok(2, _data.Dir, TinyData.Train("nodefense", "local_n2", extra: "--set sync_bn=False"));
+        var one = Jobs.Log(Path.Combine(_data.Dir, "local_n1", "train_log.csv"));
+        var two = Jobs.Log(Path.Combine(_data.Dir, "local_n2", "train_log.csv"));
+        Assert.That(Math.Abs(two[0]["main_loss"] - one[0]["main_loss"]), Is.GreaterThan(1e-3 * one[0]["main_loss"]));
+    }
+
+    [Test]
     public void ResumeUnderTwoRanksContinuesTheRunBitForBit()
     {
         Jobs.Ok(2, _data.Dir, TinyData.Train("sat", "straight", epochs: 2));
