@@ -11,8 +11,6 @@ namespace RobustSeg.Distributed;
 public sealed class GradientAverager(IProcessGroup group, IReadOnlyList<Tensor> parameters, long bucketBytes = 25L << 20)
 {
     public long BucketBytes { get; } = bucketBytes;
-    /// <summary>Seconds spent in the collectives (for the communication share of an iteration).</summary>
-    public double CommSeconds { get; private set; }
 
     public void Average()
     {
@@ -35,9 +33,7 @@ public sealed class GradientAverager(IProcessGroup group, IReadOnlyList<Tensor> 
         using var ng = Autograd.NoGrad();
         using var scope = Tensor.Scope();
         var flat = F.Cat(grads.Select(g => g.ViewAs((int)g.Numel)).ToArray(), 0);
-        var sw = System.Diagnostics.Stopwatch.StartNew();
         group.AllReduceSum(flat);
-        CommSeconds += sw.Elapsed.TotalSeconds;
         var mean = F.MulScalar(flat, 1f / group.WorldSize);
         long off = 0;
         foreach (var g in grads)

@@ -25,7 +25,13 @@ public sealed class DataParallel
     GradientAverager? _grads;
     double _localValid, _globalValid;
 
-    public DataParallel(IProcessGroup? group) => Group = group ?? SingleProcessGroup.Instance;
+    public DataParallel(IProcessGroup? group)
+    {
+        group ??= SingleProcessGroup.Instance;
+        Group = group.WorldSize > 1 ? _timed = new TimedProcessGroup(group) : group;
+    }
+
+    readonly TimedProcessGroup? _timed;
 
     /// <summary>Positions of this rank's samples in a global batch (null with one process).</summary>
     public int[]? Positions(TrainSection t) =>
@@ -54,8 +60,9 @@ public sealed class DataParallel
         step.SamplePositions = Positions(t);
     }
 
-    /// <summary>Seconds the gradient collectives took so far.</summary>
-    public double CommSeconds => _grads?.CommSeconds ?? 0;
+    /// <summary>Seconds this rank spent in collectives so far (gradients, sync_bn, logging; waits for slower
+    /// ranks included).</summary>
+    public double CommSeconds => _timed?.Seconds ?? 0;
 
     /// <summary>Before each step: the label-loss scale from this rank's and the global count of valid pixels.</summary>
     public void BeforeStep(TrainStep step, Tensor labels, int ignoreLabel)

@@ -125,6 +125,9 @@ public sealed class Trainer
             }
         }
         finally { log?.Dispose(); }
+        if (dp.World > 1)
+            Say(string.Format(CultureInfo.InvariantCulture, "=> rank 0 spent {0:F2} s of {1:F2} s of training in collectives ({2:P1})",
+                dp.CommSeconds, runClock.Elapsed.TotalSeconds, dp.CommSeconds / Math.Max(1e-9, runClock.Elapsed.TotalSeconds)));
         if (lastCheckpoint is null)
         {
             // Stopped before any save point: keep the state anyway so the work is not lost.
@@ -139,9 +142,6 @@ public sealed class Trainer
 
     DataParallel? _dp;
     bool Quiet => _dp is { IsMain: false };
-
-    /// <summary>Seconds this run spent in the gradient collectives (0 with one process).</summary>
-    public double CommSeconds => _dp?.CommSeconds ?? 0;
 
     void Say(string line) { if (!Quiet) Options.Progress?.WriteLine(line); }
 
