@@ -33,18 +33,28 @@ public static class CliRunner
     {
         try
         {
-            return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+            int code = root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+            Distributed.DistributedLaunch.Finish();
+            return code;
         }
         catch (Exception e) when (IsUserError(e))
         {
-            Console.Error.WriteLine($"error: {OneLine(e.Message)}");
-            return 2;
+            return Fail(2, OneLine(e.Message));
         }
         catch (Exception e)
         {
-            Console.Error.WriteLine($"internal error (a bug; please report it with this trace): {e}");
-            return 1;
+            return Fail(1, $"internal error (a bug; please report it with this trace): {e}");
         }
+    }
+
+    /// <summary>Under mpirun the line names the rank, and a job of several ranks is stopped as a whole
+    /// (MPI_Abort): the other ranks would otherwise wait in their next collective forever.</summary>
+    static int Fail(int code, string message)
+    {
+        if (Distributed.DistributedLaunch.Current is { WorldSize: > 1 } g) g.Abort(code, message);
+        var rank = Distributed.LaunchEnvironment.UnderMpirun ? $"rank {Distributed.LaunchEnvironment.Rank}: " : "";
+        Console.Error.WriteLine($"error: {rank}{message}");
+        return code;
     }
 
     /// <summary>The project's user-input errors, and the BCL's for files that are missing, unreadable or not

@@ -1,7 +1,9 @@
 namespace RobustSeg.Config;
 
-/// <summary>Distributed: kept so the original configs load unchanged; this implementation trains on one
-/// device and ignores these values.</summary>
+/// <summary>Distributed: the original configs' section. Under `mpirun` dist_backend selects the collectives
+/// (mpi, or nccl on cuda; see RobustSeg.Distributed.DistributedLaunch); ranks and world size come from mpirun,
+/// so dist_url, multiprocessing_distributed, world_size and rank are kept only so the configs load unchanged, as
+/// are the apex keys (no mixed precision here).</summary>
 public sealed class DistributedSection
 {
     [ConfigKey("dist_url")] public string DistUrl { get; set; } = "tcp://127.0.0.1:6789";

@@ -2,7 +2,8 @@ using System.Runtime.InteropServices;
 
 namespace RobustSeg.Distributed;
 
-/// <summary>Thin binding of the few MPI calls we need over Open MPI's libmpi.so.40 (Debian openmpi-bin /
+/// <summary>Thin binding of the few MPI calls we need (init, rank/size, reduce, allreduce, broadcast, allgather,
+/// barrier, abort, finalize) over Open MPI's libmpi.so.40 (Debian openmpi-bin /
 /// libopenmpi-dev, Open MPI 4.1). Chosen over the MPI.NET package, whose native side targets MPICH/MS-MPI
 /// conventions: in Open MPI the predefined handles (MPI_COMM_WORLD, MPI_FLOAT, MPI_SUM, ...) are the
 /// ADDRESSES of exported globals (ompi_mpi_comm_world, ...), which we read with NativeLibrary.GetExport.
@@ -37,6 +38,9 @@ internal static unsafe class MpiNative
     // MPI_Allreduce(send, recv, count, type, op, comm)
     public static readonly delegate* unmanaged<void*, void*, int, nint, nint, nint, int> Allreduce =
         (delegate* unmanaged<void*, void*, int, nint, nint, nint, int>)Fn("MPI_Allreduce");
+    // MPI_Reduce(send, recv, count, type, op, root, comm)
+    public static readonly delegate* unmanaged<void*, void*, int, nint, nint, int, nint, int> ReduceFn =
+        (delegate* unmanaged<void*, void*, int, nint, nint, int, nint, int>)Fn("MPI_Reduce");
     // MPI_Allgather(send, scount, stype, recv, rcount, rtype, comm)
     public static readonly delegate* unmanaged<void*, int, nint, void*, int, nint, nint, int> Allgather =
         (delegate* unmanaged<void*, int, nint, void*, int, nint, nint, int>)Fn("MPI_Allgather");

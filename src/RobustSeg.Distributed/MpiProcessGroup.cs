@@ -3,7 +3,10 @@ using RobustSeg.Engine;
 namespace RobustSeg.Distributed;
 
 /// <summary>MPI collectives on host memory. Tensors on the cpu device are reduced in place on their
-/// buffers through the host pointer (zero-copy); other devices go through a host copy.</summary>
+/// buffers through the host pointer (zero-copy); other devices go through a host copy.
+/// Sums are a reduce to rank 0 followed by a broadcast of its bytes: every rank gets the bit-identical result
+/// by construction (an allreduce's algorithm may add in a different order on different ranks), and for a fixed
+/// world size and message size the order is fixed, so runs repeat exactly.</summary>
 public sealed unsafe class MpiProcessGroup : IProcessGroup
 {
     // MPI counts are int: large buffers are sent in chunks of this many elements.
@@ -37,8 +40,11 @@ public sealed unsafe class MpiProcessGroup : IProcessGroup
         for (long off = 0; off < n; off += Chunk)
         {
             int c = (int)Math.Min(Chunk, n - off);
-            MpiNative.Check(MpiNative.Allreduce((void*)MpiNative.InPlace, (byte*)p + off * elem, c, type, MpiNative.OpSum,
-                MpiNative.CommWorld), "MPI_Allreduce");
+            byte* q = (byte*)p + off * elem;
+            // MPI_IN_PLACE is the send buffer at the root only; the other ranks pass theirs (recv is ignored there).
+            MpiNative.Check(MpiNative.ReduceFn(Rank == 0 ? (void*)MpiNative.InPlace : q, Rank == 0 ? q : null, c, type,
+                MpiNative.OpSum, 0, MpiNative.CommWorld), "MPI_Reduce");
+            MpiNative.Check(MpiNative.Bcast(q, c, type, 0, MpiNative.CommWorld), "MPI_Bcast");
         }
     }
 

@@ -65,3 +65,29 @@ public class DropoutTests
         Assert.Throws<ArgumentException>(() => F.Dropout2d(x, 1.5f, true, 1));
     }
 }
+
+/// <summary>Data-parallel dropout: a shard of a global batch draws the global batch's mask rows.</summary>
+public class DropoutSamplePositionTests
+{
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.Names))]
+    public void AShardDropsTheChannelsTheWholeBatchWouldDrop(string device)
+    {
+        var dev = TestDevices.Get(device);
+        const int n = 6, c = 5, s = 4;
+        using var scope = Tensor.Scope();
+        var all = Enumerable.Range(0, n * c * s).Select(i => 1f + i % 11).ToArray();
+        var whole = F.Dropout2d(Tensor.FromArray(dev, all, n, c, 2, 2), 0.5f, true, 99).ToArray();
+        int[] pos = [1, 4, 5];
+        var shard = pos.SelectMany(p => all.Skip(p * c * s).Take(c * s)).ToArray();
+        var x = Tensor.FromArray(dev, shard, pos.Length, c, 2, 2); x.RequiresGrad = true;
+        var y = F.Dropout2d(x, 0.5f, true, 99, pos);
+        var expected = pos.SelectMany(p => whole.Skip(p * c * s).Take(c * s)).ToArray();
+        Assert.That(y.ToArray(), Is.EqualTo(expected));
+        Assert.That(expected.Count(v => v == 0), Is.InRange(1, expected.Length - 1), "some channels dropped, some kept");
+        var dx = Autograd.Grad(y, [x], Tensor.Full(dev, 1f, pos.Length, c, 2, 2))[0].ToArray();
+        for (int i = 0; i < dx.Length; i++) Assert.That(dx[i], Is.EqualTo(expected[i] == 0 ? 0f : 2f), $"grad {i}");
+        // Positions 0..N-1 are the plain op.
+        var plain = F.Dropout2d(Tensor.FromArray(dev, all, n, c, 2, 2), 0.5f, true, 99, Enumerable.Range(0, n).ToArray()).ToArray();
+        Assert.That(plain, Is.EqualTo(whole));
+    }
+}

@@ -9,14 +9,22 @@ public static class DatasetSamples
 {
     /// <summary>`resize` = TEST.test_resize ([width, height], empty or null: none): each sample is resized to it
     /// before any protocol sees it, so inference and scoring both happen at that size.</summary>
-    public static IEnumerable<EvalSample> Enumerate(SegDataset ds, int? limit = null, int[]? resize = null)
+    /// <summary><paramref name="group"/>: a sharded evaluation's processes; this rank decodes only its images
+    /// (i = rank, rank + N, ... of the first `limit`), each tagged with its list index.</summary>
+    public static IEnumerable<EvalSample> Enumerate(SegDataset ds, int? limit = null, int[]? resize = null,
+        Distributed.IProcessGroup? group = null)
     {
         if (!ds.HasLabels) throw new InvalidDataException("the test list has no label column: evaluation needs `image label` pairs");
         int n = limit is int l ? Math.Min(l, ds.Count) : ds.Count;
+        int rank = group?.Rank ?? 0, world = group?.WorldSize ?? 1;
         for (int i = 0; i < n; i++)
         {
+            if (!Distributed.BatchShard.Owns(i, rank, world)) continue;
             var s = ds.Load(i);
-            var e = FromSample(Path.GetFileName(ds.Entries[i].ImagePath), s) with { LabelPath = ds.Entries[i].LabelPath };
+            var e = FromSample(Path.GetFileName(ds.Entries[i].ImagePath), s) with
+            {
+                LabelPath = ds.Entries[i].LabelPath, Index = world > 1 ? i : -1,
+            };
             yield return resize is { Length: 2 } ? Resized(e, resize[0], resize[1]) : e;
         }
     }

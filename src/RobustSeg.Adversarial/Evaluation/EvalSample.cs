@@ -5,6 +5,9 @@ public sealed record EvalSample(string Name, float[] Image01, int Height, int Wi
 {
     /// <summary>The label file (for error messages), when the sample came from a dataset.</summary>
     public string? LabelPath { get; init; }
+    /// <summary>The sample's index in the whole list when a process evaluates a shard of it (seeds and outputs
+    /// follow the list index, not the shard's); -1: its position in the evaluated sequence.</summary>
+    public int Index { get; init; } = -1;
 
     public void Validate()
     {

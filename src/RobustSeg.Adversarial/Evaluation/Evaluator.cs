@@ -17,6 +17,11 @@ public sealed class Evaluator(Device device, SegForward target, SegForward? sour
     public SegForward? Source { get; } = source;
     /// <summary>Progress lines (with ETA) go here; stderr by default.</summary>
     public TextWriter Log { get; init; } = Console.Error;
+    /// <summary>A sharded evaluation's processes (each given its own samples, <see cref="DatasetSamples.Enumerate"/>):
+    /// the integer counts are summed over ranks, so the scores equal one process's exactly; per-image outputs
+    /// (sinks' Add) happen on the rank that owns the image, Finish (metrics, tables) on rank 0 alone with the
+    /// global scores. Progress lines come from rank 0 (its shard).</summary>
+    public Distributed.IProcessGroup Group { get; init; } = Distributed.SingleProcessGroup.Instance;
 
     /// <summary>Evaluates the samples with the protocol the settings ask for (<see cref="EvalProtocols.For"/>)
     /// and writes to the sinks they ask for (<see cref="EvalSinks.For"/>) plus <paramref name="extraSinks"/>.</summary>
@@ -55,33 +60,47 @@ public sealed class Evaluator(Device device, SegForward target, SegForward? sour
             }).ToList();
             var timer = Stopwatch.StartNew();
             int i = 0, total = limit is int l ? Math.Min(l, expectedCount ?? l) : expectedCount ?? 0;
+            if (Group.WorldSize > 1) total = Distributed.BatchShard.OwnedCount(total, Group.Rank, Group.WorldSize);
+            var log = Group.Rank == 0 ? Log : TextWriter.Null;
             string per = jobs.Count > 1 ? $" ({jobs.Count} evaluations)" : "";
             foreach (var sample in samples)
             {
                 if (limit is int lim && i >= lim) break;
                 sample.Validate();
+                // A shard's samples carry their index in the whole list (attack seeds, output names).
+                int index = sample.Index >= 0 ? sample.Index : i;
                 foreach (var (job, ctx, acc) in runs)
                 {
                     int[] pred;
                     using (Tensor.Scope())
                     {
-                        var r = job.Protocol.Predict(ctx, sample, i);
+                        var r = job.Protocol.Predict(ctx, sample, index);
                         pred = HostImageOps.Argmax(r.Probabilities, job.Settings.Classes, sample.Height, sample.Width);
-                        foreach (var sink in job.Sinks) sink.Add(sample, i, pred, r);
+                        foreach (var sink in job.Sinks) sink.Add(sample, index, pred, r);
                     }
                     acc.Add(pred, sample.Label, sample.LabelPath);
                 }
                 i++;
                 var el = timer.Elapsed.TotalSeconds;
                 var eta = total > 0 ? $", eta {TimeSpan.FromSeconds(el / i * (total - i)):hh\\:mm\\:ss}" : "";
-                Log.WriteLine($"[{i}{(total > 0 ? "/" + total : "")}] {sample.Name}: {el / i:F2} s/image{per}{eta}");
+                log.WriteLine($"[{i}{(total > 0 ? "/" + total : "")}] {sample.Name}: {el / i:F2} s/image{per}{eta}");
+            }
+            int images = i;
+            if (Group.WorldSize > 1)
+            {
+                Span<long> n = [i];
+                Group.AllReduceSum(n);
+                images = (int)n[0];
             }
             var results = new List<(SegScores, int)>();
             foreach (var (job, _, acc) in runs)
             {
+                // Integer counts summed over ranks: the scores equal one process's exactly.
+                if (Group.WorldSize > 1)
+                    foreach (var a in new[] { acc.Intersection, acc.Union, acc.Target, acc.Output }) Group.AllReduceSum(a.AsSpan());
                 var scores = acc.Compute();
-                foreach (var sink in job.Sinks) sink.Finish(scores, i);
-                results.Add((scores, i));
+                if (Group.Rank == 0) foreach (var sink in job.Sinks) sink.Finish(scores, images);
+                results.Add((scores, images));
             }
             return results;
         }

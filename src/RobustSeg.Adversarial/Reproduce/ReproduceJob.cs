@@ -33,7 +33,9 @@ public sealed class ReproduceJob(ReproduceOptions o)
         if (o.Seeds < 1) throw new ConfigException($"--seeds: expected at least 1, got {o.Seeds}");
         var device = Engine.Device.Get(o.Device);
         var total = Stopwatch.StartNew();
-        EnsureData();
+        var group = o.Group ?? Distributed.SingleProcessGroup.Instance;
+        if (group.Rank == 0) EnsureData();
+        group.Barrier();
         var rows = new List<ReproduceRow>();
         // Seed-major: after each seed the table has every regime once, so an interrupted run still compares them.
         var plan = Enumerable.Range(0, o.Seeds).SelectMany(k => o.Archs.SelectMany(a => o.Regimes.Select(r => (a, r, Seed: o.Seed + (ulong)k)))).ToList();
@@ -45,14 +47,14 @@ public sealed class ReproduceJob(ReproduceOptions o)
             o.Progress.WriteLine($"== [{i + 1}/{plan.Count}] {what}: training on {device.Name} (elapsed {total.Elapsed:mm\\:ss}{eta})");
             var cfg = Config(arch, regime, seed);
             var records = new List<IterationRecord>();
-            var trained = new Trainer(cfg, device, new TrainerOptions { Progress = o.Progress, OnIteration = records.Add }).Run();
+            var trained = new Trainer(cfg, device, new TrainerOptions { Progress = o.Progress, OnIteration = records.Add, Group = o.Group }).Run();
             o.Progress.WriteLine($"== [{i + 1}/{plan.Count}] {what}: evaluating (elapsed {total.Elapsed:mm\\:ss})");
             rows.Add(Evaluate(arch, regime, cfg, trained.FinalCheckpoint, trained.Seconds, device, seed) with
             {
                 Seed = seed, Branch = regime == "ddcat" ? BranchDiagnostics.Of(records) : null,
             });
         }
-        WriteResults(rows);
+        if (group.Rank == 0) WriteResults(rows);
         o.Progress.WriteLine($"== done in {total.Elapsed:mm\\:ss}");
         return rows;
     }
@@ -109,8 +111,8 @@ public sealed class ReproduceJob(ReproduceOptions o)
         {
             var forward = ModelLoader.AsForward(model);
             var data = DataConfig.From(cfg);
-            var samples = DatasetSamples.Enumerate(data.Dataset("val"), resize: cfg.Test.TestResize).ToList();
-            var evaluator = new Evaluator(device, forward) { Log = TextWriter.Null };
+            var samples = DatasetSamples.Enumerate(data.Dataset("val"), resize: cfg.Test.TestResize, group: o.Group).ToList();
+            var evaluator = new Evaluator(device, forward) { Log = TextWriter.Null, Group = o.Group ?? Distributed.SingleProcessGroup.Instance };
             var dir = Path.Combine(RunDir(arch, regime, seed), "eval");
             EvalSettings Settings(string name, IAttack? attack, AttackOptions? opts, AttackProtocol protocol) => EvalSettings.From(cfg, data) with
             {

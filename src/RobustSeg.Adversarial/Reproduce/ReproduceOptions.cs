@@ -30,4 +30,7 @@ public sealed record ReproduceOptions
     public TextWriter Progress { get; init; } = Console.Error;
     /// <summary>The command line, shown in report.html.</summary>
     public string Command { get; init; } = "robustseg reproduce";
+    /// <summary>Under mpirun: every training is data-parallel and every evaluation sharded over these processes;
+    /// rank 0 generates the data and writes the results (give the other ranks a silent Progress).</summary>
+    public Distributed.IProcessGroup? Group { get; init; }
 }

@@ -6,13 +6,16 @@ namespace RobustSeg.Adversarial.Training;
 /// module index) only, so a resumed run draws the same masks as an uninterrupted one.</summary>
 public static class DropoutSeeding
 {
-    public static void Apply(Module model, ulong seed, long iteration)
+    /// <summary><paramref name="samplePositions"/>: where the local samples sit in the global batch (data-parallel
+    /// training), so each sample gets the mask it would get with one process; null: the whole batch is local.</summary>
+    public static void Apply(Module model, ulong seed, long iteration, IReadOnlyList<int>? samplePositions = null)
     {
         int i = 0;
         foreach (var (_, m) in model.NamedModules())
         {
             if (m is not Dropout2d d) continue;
             d.StepSeed = Mix(seed, (ulong)iteration, (ulong)i++);
+            d.SamplePositions = samplePositions;
         }
     }
 

@@ -33,6 +33,13 @@ public sealed class TrainStep
     public bool KeepLastInput { get; set; }
     public float[]? LastInput { get; private set; }
 
+    /// <summary>Data-parallel hooks (DataParallel sets them; one process leaves them as they are): where the local
+    /// samples sit in the global batch (dropout masks), the factor on the label losses that makes the mean over
+    /// ranks the global batch's mean, and the gradient averaging between backward and optimizer step.</summary>
+    public IReadOnlyList<int>? SamplePositions { get; set; }
+    public float LabelLossScale { get; set; } = 1f;
+    public Action? BeforeOptimizerStep { get; set; }
+
     public TrainStep(SegmentationModel model, SGD optimizer, Regime regime, TrainingAttack attack, float auxWeight = 0.4f,
         int ignoreLabel = 255, ulong seed = 0)
     {
@@ -75,7 +82,7 @@ public sealed class TrainStep
 
             if (KeepLastInput) LastInput = input.ToArray();
             Model.Train();
-            DropoutSeeding.Apply(Model, Seed, iteration);
+            DropoutSeeding.Apply(Model, Seed, iteration, SamplePositions);
             var o = Model.Run(Normalization.Normalize(input), ForwardOptions.Everything);
             var main = F.CrossEntropy(o.Logits, labels, IgnoreLabel);
             var loss = main;
@@ -85,6 +92,7 @@ public sealed class TrainStep
                 aux = F.CrossEntropy(o.Aux, labels, IgnoreLabel);
                 loss = F.Add(loss, F.MulScalar(aux, AuxWeight));
             }
+            if (LabelLossScale != 1f) loss = F.MulScalar(loss, LabelLossScale);
             if (Regime == Regime.DdcAt)
             {
                 // Targets are 0/1 everywhere: an ignore index outside {0, 1} keeps every pixel.
@@ -93,6 +101,7 @@ public sealed class TrainStep
             }
             Optimizer.ZeroGrad();
             loss.Backward();
+            BeforeOptimizerStep?.Invoke();
             Optimizer.Step();
             v = Scalars(main, aux, mask, loss, o, labels, targets, half, n);
         }

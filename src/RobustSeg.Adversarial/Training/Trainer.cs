@@ -33,7 +33,9 @@ public sealed class Trainer
         var cfg = Config;
         var t = cfg.Train;
         var total = Stopwatch.StartNew();
-        var loader = TrainingData.TrainLoader(cfg, Device);
+        var dp = _dp = new DataParallel(Options.Group);
+        dp.CheckSameRun(cfg);
+        var loader = TrainingData.TrainLoader(cfg, Device, dp.Shard(t));
         int perEpoch = loader.BatchesPerEpoch;
         long maxIter = (long)t.Epochs * perEpoch;
 
@@ -59,16 +61,17 @@ public sealed class Trainer
                 throw new ConfigException($"resume: {resume} is at iteration {iteration} of epoch {startEpoch}, but the dataset gives {perEpoch} iterations per epoch (different data or batch_size?)");
             Say($"=> resumed from {resume} (epoch {startEpoch}, iteration {iteration})");
         }
+        dp.Attach(model, step, t);
 
         Directory.CreateDirectory(t.SavePath);
         TrainLog? log = null;
-        if (Options.WriteLog)
+        if (Options.WriteLog && dp.IsMain)
         {
             cfg.Save(Path.Combine(t.SavePath, "config.yaml"));
             log = new TrainLog(Path.Combine(t.SavePath, "train_log.csv"), iteration);
         }
         Say($"=> {model.Config.Describe()}, regime {t.Regime.ToKey()}, {model.ParameterCount():N0} parameters, device {Device}");
-        Say($"=> {loader.Dataset.Count} training images, batch {t.BatchSize}, {perEpoch} iterations/epoch, {t.Epochs} epochs ({maxIter} iterations)");
+        Say($"=> {loader.Dataset.Count} training images, batch {t.BatchSize}{(dp.World > 1 ? $" ({dp.World} ranks x {t.BatchSize / dp.World}{(t.SyncBn ? ", sync_bn" : "")})" : "")}, {perEpoch} iterations/epoch, {t.Epochs} epochs ({maxIter} iterations)");
 
         string? lastCheckpoint = null;
         IterationRecord? last = null;
@@ -93,9 +96,11 @@ public sealed class Trainer
                         // so step k (1-based) runs at base * (1 - k/max_iter)^power, the last one at 0.
                         poly.Apply(iteration);
                         // Seconds as semseg's batch time: from the previous iteration's end, data wait included.
-                        var rec = step.Run(batch.Images, batch.Labels!, iteration, epoch + 1, i) with { Seconds = iterClock.Elapsed.TotalSeconds };
+                        dp.BeforeStep(step, batch.Labels!, t.IgnoreLabel);
+                        var rec = dp.Reduce(step.Run(batch.Images, batch.Labels!, iteration, epoch + 1, i), t.AuxWeight)
+                            with { Seconds = iterClock.Elapsed.TotalSeconds };
                         iterClock.Restart();
-                        images += batch.Count;
+                        images += batch.Count * dp.World;
                         last = rec;
                         log?.Write(rec);
                         Options.OnIteration?.Invoke(rec);
@@ -106,12 +111,13 @@ public sealed class Trainer
                 if (done % t.SaveFreq == 0 || done == t.Epochs)
                 {
                     lastCheckpoint = TrainCheckpoint.PathFor(t.SavePath, done);
-                    TrainCheckpoint.Save(lastCheckpoint, model, optimizer, cfg, done, iteration);
+                    if (dp.IsMain) TrainCheckpoint.Save(lastCheckpoint, model, optimizer, cfg, done, iteration);
+                    dp.Barrier();
                     Say($"=> saved {lastCheckpoint}");
                 }
                 if (t.Evaluate)
                 {
-                    var v = Validation.Run(model, cfg, Device);
+                    var v = Validation.Run(model, cfg, Device, dp.Group);
                     LastValidation = v;
                     Say(string.Format(CultureInfo.InvariantCulture, "Val result (epoch {0}): loss {1:F4} mIoU/mAcc/allAcc {2:F4}/{3:F4}/{4:F4}",
                         done, v.Loss, v.MIoU, v.MAcc, v.AllAcc));
@@ -120,22 +126,29 @@ public sealed class Trainer
             }
         }
         finally { log?.Dispose(); }
+        if (dp.World > 1)
+            Say(string.Format(CultureInfo.InvariantCulture, "=> rank 0 spent {0:F2} s of {1:F2} s of training in collectives ({2:P1})",
+                dp.CommSeconds, runClock.Elapsed.TotalSeconds, dp.CommSeconds / Math.Max(1e-9, runClock.Elapsed.TotalSeconds)));
         if (lastCheckpoint is null)
         {
             // Stopped before any save point: keep the state anyway so the work is not lost.
             lastCheckpoint = TrainCheckpoint.PathFor(t.SavePath, epoch);
-            TrainCheckpoint.Save(lastCheckpoint, model, optimizer, cfg, epoch, iteration);
+            if (dp.IsMain) TrainCheckpoint.Save(lastCheckpoint, model, optimizer, cfg, epoch, iteration);
+            dp.Barrier();
         }
         double secs = total.Elapsed.TotalSeconds;
         return new TrainResult(lastCheckpoint, secs, iteration, epoch, images / Math.Max(1e-9, runClock.Elapsed.TotalSeconds), last,
             log?.Path);
     }
 
-    void Say(string line) => Options.Progress?.WriteLine(line);
+    DataParallel? _dp;
+    bool Quiet => _dp is { IsMain: false };
+
+    void Say(string line) { if (!Quiet) Options.Progress?.WriteLine(line); }
 
     void Progress(IterationRecord r, int epochs, int perEpoch, long maxIter, long doneThisRun, long images, double secs)
     {
-        if (Options.Progress is null) return;
+        if (Options.Progress is null || Quiet) return;
         double ips = images / Math.Max(1e-9, secs);
         double perIter = secs / Math.Max(1, doneThisRun);
         var eta = TimeSpan.FromSeconds(perIter * (maxIter - r.Iteration));

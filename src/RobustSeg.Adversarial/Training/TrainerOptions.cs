@@ -13,6 +13,8 @@ public sealed record TrainerOptions
     public int? StopAfterEpoch { get; init; }
     /// <summary>Write save_path/train_log.csv and config.yaml.</summary>
     public bool WriteLog { get; init; } = true;
+    /// <summary>The processes of a data-parallel run (null: one process). Rank 0 alone logs and writes checkpoints.</summary>
+    public Distributed.IProcessGroup? Group { get; init; }
 }
 
 /// <summary>What a training run produced.</summary>

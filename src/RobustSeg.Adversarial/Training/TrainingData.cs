@@ -9,7 +9,9 @@ namespace RobustSeg.Adversarial.Training;
 /// drop_last, images delivered in [0,1] (the attack's space; the model normalises).</summary>
 public static class TrainingData
 {
-    public static DataLoader TrainLoader(RunConfig cfg, Device device)
+    /// <summary><paramref name="shard"/>: the samples of each global batch this process loads (data-parallel
+    /// training); null: all.</summary>
+    public static DataLoader TrainLoader(RunConfig cfg, Device device, Func<int[], int[]>? shard = null)
     {
         var t = cfg.Train;
         if (string.IsNullOrWhiteSpace(cfg.Data.TrainList)) throw new ConfigException($"{cfg.Source}: DATA.train_list is empty");
@@ -20,7 +22,7 @@ public static class TrainingData
         return new DataLoader(dataset, transform, device, new DataLoaderOptions
         {
             BatchSize = t.BatchSize, Shuffle = true, DropLast = true, Workers = t.Workers, Seed = (ulong)t.Seed,
-            Pixels = PixelScale.Unit,
+            Pixels = PixelScale.Unit, Shard = shard,
         });
     }
 }

@@ -14,14 +14,20 @@ public static class Validation
 {
     public sealed record Result(double Loss, double MIoU, double MAcc, double AllAcc, double[] IoU, double[] Acc);
 
-    public static Result Run(SegmentationModel model, RunConfig cfg, Device device)
+    /// <summary><paramref name="group"/>: a data-parallel run's processes; each rank validates images r, r+N, ... of
+    /// every batch and the counts are summed (mIoU, mAcc, allAcc exactly the one-process values; the loss is the
+    /// mean over every rank's batches).</summary>
+    public static Result Run(SegmentationModel model, RunConfig cfg, Device device, Distributed.IProcessGroup? group = null)
     {
+        group ??= Distributed.SingleProcessGroup.Instance;
+        int rank = group.Rank, world = group.WorldSize;
         var t = cfg.Train;
         var dc = DataConfig.From(cfg);
         if (dc.ValList is null || !File.Exists(dc.ValList)) throw new ConfigException($"{cfg.Source}: DATA.val_list: list file not found: {dc.ValList} (evaluate: True needs it)");
         var dataset = dc.Dataset("val");
         var loader = new DataLoader(dataset, SemsegTransforms.Val(t.TrainH, t.TrainW, (byte)t.IgnoreLabel), device,
-            new DataLoaderOptions { BatchSize = t.BatchSizeVal, Shuffle = false, DropLast = false, Workers = t.Workers, Pixels = PixelScale.Unit });
+            new DataLoaderOptions { BatchSize = t.BatchSizeVal, Shuffle = false, DropLast = false, Workers = t.Workers, Pixels = PixelScale.Unit,
+                Shard = world == 1 ? null : idx => idx.Where((_, j) => Distributed.BatchShard.Owns(j, rank, world)).ToArray() });
         int k = cfg.Data.Classes;
         var acc = new SegMetricAccumulator(k, t.IgnoreLabel);
         double lossSum = 0; int batches = 0;
@@ -47,6 +53,13 @@ public static class Validation
             }
         }
         finally { model.Train(wasTraining); }
+        if (world > 1)
+        {
+            foreach (var a in new[] { acc.Intersection, acc.Union, acc.Target, acc.Output }) group.AllReduceSum(a.AsSpan());
+            Span<double> ls = [lossSum, batches];
+            group.AllReduceSum(ls);
+            (lossSum, batches) = (ls[0], (int)ls[1]);
+        }
         var r = acc.Compute();
         return new Result(lossSum / Math.Max(1, batches), r.MeanIoU, r.MeanAccuracy, r.AllAccuracy, r.IoU, r.Accuracy);
     }

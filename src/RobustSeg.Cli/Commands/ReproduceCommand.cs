@@ -29,8 +29,14 @@ public sealed class ReproduceCommand : ICliCommand
         {
             var a = pr.GetValue(arch)!.ToLowerInvariant();
             if (a != "psp" && a != "aspp") throw new UserInputException($"--arch: expected psp or aspp, got '{a}'");
+            // Under mpirun every training is data-parallel and every evaluation sharded (mpi on cpu, nccl on cuda).
+            var dev = pr.GetValue(device)!;
+            var rank = Distributed.DistributedLaunch.Start(Device.Parse(dev) == DeviceKind.Cuda ? "nccl" : "mpi", dev);
+            var group = rank.Group; // finalized by CliRunner after success (on an error it aborts the job instead)
+            if (group.Rank == 0 && Distributed.DistributedLaunch.Describe(rank) is { Length: > 0 } line) Console.Error.WriteLine(line);
             var job = new ReproduceJob(new ReproduceOptions
             {
+                Group = group, Progress = group.Rank == 0 ? Console.Error : TextWriter.Null,
                 WorkDir = pr.GetValue(work)!, Archs = pr.GetValue(all) ? ["psp", "aspp"] : [a], Device = pr.GetValue(device)!,
                 Quick = pr.GetValue(quick), StrongAll = pr.GetValue(strongAll), Epochs = pr.GetValue(epochs),
                 StrongSteps = pr.GetValue(steps), StrongEps255 = pr.GetValue(eps), Seed = pr.GetValue(seed), Seeds = pr.GetValue(seeds), Force = pr.GetValue(force),

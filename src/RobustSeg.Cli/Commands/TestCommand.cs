@@ -50,6 +50,12 @@ public sealed class TestCommand : ICliCommand
             var epsText = pr.GetValue(shared.Eps);
             IReadOnlyList<string?> eps = epsText is null ? new string?[] { null } : EpsList.Parse(epsText).ToArray<string?>();
             if (pr.GetValue(reportImages) < 0) throw new ConfigException($"--report-images: expected 0 or more, got {pr.GetValue(reportImages)}");
+            var rank = Distributed.DistributedLaunch.Start(cfg.Distributed.DistBackend, pr.GetValue(device)!);
+            var group = rank.Group; // finalized by CliRunner after success (on an error it aborts the job instead)
+            var dev = rank.Device;
+            // Under mpirun each rank evaluates images r, r+N, ... and rank 0 prints and writes the totals.
+            var console = group.Rank == 0 ? Console.Out : TextWriter.Null;
+            if (Distributed.DistributedLaunch.Describe(rank) is { Length: > 0 } line) console.WriteLine(line);
             if (checkpoints.Count > 1 || attacks.Count > 1 || eps.Count > 1 || pr.GetValue(report))
             {
                 var sweep = new TestSweep
@@ -59,7 +65,8 @@ public sealed class TestCommand : ICliCommand
                     Protocol = AttackProtocols.Parse(pr.GetValue(shared.Protocol)!),
                     Source = pr.GetValue(source), Flip = pr.GetValue(flip), NoFlip = pr.GetValue(noFlip),
                     SaveDir = pr.GetValue(saveDir) ?? cfg.Test.SaveFolder ?? throw new ConfigException("a sweep or --report needs --save-dir DIR (or TEST.save_folder)"),
-                    SaveImages = !pr.GetValue(noImages), Limit = pr.GetValue(limit), Device = pr.GetValue(device)!,
+                    SaveImages = !pr.GetValue(noImages), Limit = pr.GetValue(limit), Device = dev, Group = group,
+                    Out = console, Log = group.Rank == 0 ? Console.Error : TextWriter.Null,
                     Report = pr.GetValue(report), ReportImages = pr.GetValue(reportImages),
                     Command = "robustseg " + string.Join(' ', pr.Tokens.Select(t => Quote(t.Value))),
                 };
@@ -71,8 +78,6 @@ public sealed class TestCommand : ICliCommand
             bool flipOn = EvalSettings.FlipFor(atk is not null, pr.GetValue(flip), pr.GetValue(noFlip));
             if (pr.GetValue(flip) && atk is not null && proto == AttackProtocol.Legacy) throw new ConfigException("--flip is not part of the legacy protocol (the paper evaluates without flipping)");
             var ckpt = checkpoints[0].Path;
-
-            var dev = Device.Get(pr.GetValue(device)!);
             var ds = data.Dataset("test");
             using var model = ModelLoader.LoadForEval(ckpt, cfg, dev);
             using var srcModel = pr.GetValue(source) is { } sp ? ModelLoader.LoadForEval(sp, cfg, dev) : null;
@@ -81,15 +86,15 @@ public sealed class TestCommand : ICliCommand
                 Flip = flipOn, Attack = atk, AttackOptions = opts, Protocol = proto,
                 SaveDir = pr.GetValue(saveDir) ?? cfg.Test.SaveFolder, SaveImages = !pr.GetValue(noImages),
             };
-            Console.WriteLine($"model {model.Config.Describe()} on {dev.Describe()}");
-            Console.WriteLine($"data {ds.Count} images from {data.ListOf("test")}; base size {settings.BaseSize}, crop {settings.CropH}x{settings.CropW}" +
+            console.WriteLine($"model {model.Config.Describe()} on {dev.Describe()}");
+            console.WriteLine($"data {ds.Count} images from {data.ListOf("test")}; base size {settings.BaseSize}, crop {settings.CropH}x{settings.CropW}" +
                 $"{(settings.Scales.Count > 1 ? $", scales {string.Join(",", settings.Scales)}" : "")}{(flipOn ? ", flip" : "")}");
-            Console.WriteLine($"attack: {AttackSetup.Describe(atk, opts, proto)}{(srcModel is null ? "" : $"; black-box from {pr.GetValue(source)}")}");
-            var ev = new Evaluator(dev, ModelLoader.AsForward(model), srcModel is null ? null : ModelLoader.AsForward(srcModel));
+            console.WriteLine($"attack: {AttackSetup.Describe(atk, opts, proto)}{(srcModel is null ? "" : $"; black-box from {pr.GetValue(source)}")}");
+            var ev = new Evaluator(dev, ModelLoader.AsForward(model), srcModel is null ? null : ModelLoader.AsForward(srcModel)) { Group = group };
             var limitN = pr.GetValue(limit);
-            var scores = ev.Run(DatasetSamples.Enumerate(ds, limitN, cfg.Test.TestResize), settings, limitN, ds.Count);
-            Console.Write(EvalReport.Table(scores, settings.ClassNames));
-            if (settings.SaveDir is not null) Console.WriteLine($"wrote metrics.csv and per_class.csv to {settings.SaveDir}");
+            var scores = ev.Run(DatasetSamples.Enumerate(ds, limitN, cfg.Test.TestResize, group), settings, limitN, ds.Count);
+            console.Write(EvalReport.Table(scores, settings.ClassNames));
+            if (settings.SaveDir is not null) console.WriteLine($"wrote metrics.csv and per_class.csv to {settings.SaveDir}");
             return 0;
         });
         return cmd;

@@ -23,11 +23,17 @@ public sealed class TrainCommand : ICliCommand
         cmd.SetAction(pr =>
         {
             var cfg = config.Load(pr);
-            var dev = Device.Get(pr.GetValue(device)!);
+            // Under mpirun: this rank's device and process group (DistributedLaunch); alone: the device as asked.
+            var rank = Distributed.DistributedLaunch.Start(cfg.Distributed.DistBackend, pr.GetValue(device)!);
+            var group = rank.Group; // finalized by CliRunner after success (on an error it aborts the job instead)
+            var dev = rank.Device;
+            bool main = group.Rank == 0;
+            if (main && Distributed.DistributedLaunch.Describe(rank) is { Length: > 0 } line) Console.WriteLine(line);
             var trainer = new Trainer(cfg, dev, new TrainerOptions
             {
                 Resume = pr.GetValue(resume),
                 Progress = pr.GetValue(quiet) ? null : Console.Out,
+                Group = group,
             });
             // Ctrl+C stops after the current iteration; checkpoints already written stay resumable.
             using var cts = new CancellationTokenSource();
@@ -41,7 +47,7 @@ public sealed class TrainCommand : ICliCommand
                 return 130;
             }
             finally { Console.CancelKeyPress -= onCancel; }
-            Console.WriteLine(string.Format(CultureInfo.InvariantCulture,
+            if (main) Console.WriteLine(string.Format(CultureInfo.InvariantCulture,
                 "done: {0} iterations, {1} epochs in {2:F1} s ({3:F1} img/s); checkpoint {4}; log {5}",
                 r.Iterations, r.EpochsCompleted, r.Seconds, r.ImagesPerSecond, r.FinalCheckpoint, r.LogPath ?? "-"));
             return 0;

@@ -60,16 +60,24 @@ public sealed class DataLoader
     {
         var order = Order(epoch);
         int nb = BatchesPerEpoch, bs = Options.BatchSize;
-        int[] BatchIndices(int b) => order.AsSpan(b * bs, Math.Min(bs, order.Length - b * bs)).ToArray();
+        int[] BatchIndices(int b)
+        {
+            var all = order.AsSpan(b * bs, Math.Min(bs, order.Length - b * bs)).ToArray();
+            return Options.Shard is { } shard ? shard(all) : all;
+        }
 
         if (Options.Workers == 0)
         {
-            for (int b = 0; b < nb; b++) yield return BuildBatch(BatchIndices(b), epoch).ToDevice(Device);
+            for (int b = 0; b < nb; b++)
+            {
+                var idx = BatchIndices(b);
+                if (idx.Length > 0) yield return BuildBatch(idx, epoch).ToDevice(Device);
+            }
             yield break;
         }
 
-        var slots = new TaskCompletionSource<HostBatch>[nb];
-        for (int b = 0; b < nb; b++) slots[b] = new TaskCompletionSource<HostBatch>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var slots = new TaskCompletionSource<HostBatch?>[nb];
+        for (int b = 0; b < nb; b++) slots[b] = new TaskCompletionSource<HostBatch?>(TaskCreationOptions.RunContinuationsAsynchronously);
         using var cts = new CancellationTokenSource();
         using var window = new SemaphoreSlim(Options.Prefetch, Options.Prefetch);
         int next = -1;
@@ -82,7 +90,7 @@ public sealed class DataLoader
                     window.Wait(cts.Token);
                     int b = Interlocked.Increment(ref next);
                     if (b >= nb) return;
-                    try { slots[b].SetResult(BuildBatch(BatchIndices(b), epoch)); }
+                    try { var idx = BatchIndices(b); slots[b].SetResult(idx.Length > 0 ? BuildBatch(idx, epoch) : null); }
                     catch (Exception e) { slots[b].SetException(e); }
                 }
             }, cts.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
@@ -92,7 +100,7 @@ public sealed class DataLoader
             {
                 var host = slots[b].Task.GetAwaiter().GetResult();
                 window.Release();
-                yield return host.ToDevice(Device);
+                if (host is not null) yield return host.ToDevice(Device);
             }
         }
         finally

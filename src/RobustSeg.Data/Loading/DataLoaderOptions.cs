@@ -15,4 +15,7 @@ public sealed class DataLoaderOptions
     public int Prefetch { get; init; } = 3;
     public ulong Seed { get; init; }
     public PixelScale Pixels { get; init; } = PixelScale.Raw255;
+    /// <summary>Data-parallel runs: given the dataset indices of a whole (global) batch, the ones this process
+    /// loads, in its batch order. Batches it leaves empty are skipped. Null: the whole batch.</summary>
+    public Func<int[], int[]>? Shard { get; init; }
 }

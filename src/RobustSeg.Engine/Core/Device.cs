@@ -38,7 +38,7 @@ public sealed class Device : IDisposable
         Kind = kind;
         // One simulated multiprocessor per core, 2 threads per warp: the only CPU setting that does not
         // oversubscribe threads (see shared/notes/ilgpu-cpu.md section 3).
-        var cpuDev = new CPUDevice(2, 1, Environment.ProcessorCount);
+        var cpuDev = new CPUDevice(2, 1, Engine.Cpu.HostParallel.Cores);
         if (kind == DeviceKind.Cuda)
         {
             InstallCudaResolver();
@@ -50,7 +50,13 @@ public sealed class Device : IDisposable
                 throw new DeviceUnavailableException(
                     "device 'cuda' requested but no CUDA device was found (is the NVIDIA driver installed and libcuda.so.1 on the library path?). Use --device cpu.");
             }
-            Accelerator = cudaDevices[0].CreateAccelerator(Context);
+            if (CudaOrdinal >= cudaDevices.Count)
+            {
+                Context.Dispose();
+                throw new DeviceUnavailableException(
+                    $"device 'cuda' number {CudaOrdinal} requested (one GPU per local rank) but only {cudaDevices.Count} CUDA device(s) were found; start at most that many ranks per machine");
+            }
+            Accelerator = cudaDevices[CudaOrdinal].CreateAccelerator(Context);
         }
         else
         {
@@ -63,6 +69,10 @@ public sealed class Device : IDisposable
         Kernels = new KernelCache(this);
         Backend = kind == DeviceKind.Cpu ? new Cpu.CpuBackend(this) : new Ilgpu.IlgpuBackend(this);
     }
+
+    /// <summary>Which CUDA device `cuda` opens (0 by default; the local rank under mpirun). Set before the
+    /// first cuda device is created.</summary>
+    public static int CudaOrdinal { get; set; }
 
     /// <summary>The process-wide device of a kind ("cpu", "ilgpu-cpu", "cuda", "auto"), created on first use.</summary>
     public static Device Get(string name) => Get(Parse(name));

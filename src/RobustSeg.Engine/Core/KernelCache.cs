@@ -25,7 +25,7 @@ public sealed class KernelCache(Device device)
     {
         if (n <= 0) return (0, 1);
         if (!device.IsCpuAccelerator) return ((int)n, 1);
-        int parts = Math.Max(1, Environment.ProcessorCount * 4);
+        int parts = Math.Max(1, Engine.Cpu.HostParallel.Cores * 4);
         int chunk = (int)Math.Max(minChunk, (n + parts - 1) / parts);
         return ((int)((n + chunk - 1) / chunk), chunk);
     }

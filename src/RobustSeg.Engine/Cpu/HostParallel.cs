@@ -6,8 +6,19 @@ namespace RobustSeg.Engine.Cpu;
 /// (a Parallel.For costs microseconds, more than a small elementwise op).</summary>
 public static class HostParallel
 {
-    public static readonly int Cores = Environment.ProcessorCount;
-    static readonly ParallelOptions Options = new() { MaxDegreeOfParallelism = Environment.ProcessorCount };
+    /// <summary>Threads the host path uses: every core by default; a share of them when several processes
+    /// run on one machine (mpirun, see <see cref="SetThreads"/>).</summary>
+    public static int Cores { get; private set; } = Environment.ProcessorCount;
+    static ParallelOptions Options = new() { MaxDegreeOfParallelism = Environment.ProcessorCount };
+
+    /// <summary>Limits the host path (and the ILGPU CPU accelerator created after this call) to n threads.
+    /// Set before the first device is created; later devices keep the count they were built with.</summary>
+    public static void SetThreads(int n)
+    {
+        if (n < 1) throw new ArgumentOutOfRangeException(nameof(n), $"threads must be >= 1, got {n}");
+        Cores = n;
+        Options = new ParallelOptions { MaxDegreeOfParallelism = n };
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void For(long n, long minPerTask, Action<long, long> body)

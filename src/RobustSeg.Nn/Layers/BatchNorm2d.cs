@@ -29,9 +29,14 @@ public sealed class BatchNorm2d : Module
         }
     }
 
+    /// <summary>Set by data-parallel training with sync_bn: training forwards then use the global batch's
+    /// statistics (<see cref="SyncBatchNorm"/>); null: this process's batch (the engine's fused kernels).</summary>
+    public IBatchNormSync? Sync { get; set; }
+
     public override Tensor Forward(Tensor x)
     {
         if (IsTraining) BatchesTracked++;
+        if (IsTraining && Sync is not null) return SyncBatchNorm.Forward(this, x, Sync);
         return F.BatchNorm2d(x, Weight, Bias, RunningMean, RunningVar, IsTraining, Momentum, Eps);
     }
 

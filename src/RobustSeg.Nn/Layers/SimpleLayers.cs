@@ -35,11 +35,14 @@ public sealed class Dropout2d(float p, ulong seed = 0) : Module
     /// so a resumed run draws the same masks as an uninterrupted one). Null: a fresh mask per call from
     /// <see cref="Seed"/> and a call counter, as PyTorch's dropout draws anew each call.</summary>
     public ulong? StepSeed { get; set; }
+    /// <summary>Where each sample of the next forwards sits in the global batch (data-parallel training: a rank's
+    /// shard draws the whole batch's mask rows, so masks do not depend on the number of ranks). Null: 0..N-1.</summary>
+    public IReadOnlyList<int>? SamplePositions { get; set; }
 
     public override Tensor Forward(Tensor x)
     {
         if (!IsTraining || P <= 0f) return x;
         ulong s = StepSeed ?? Seed * 0x9E3779B97F4A7C15UL + Calls++;
-        return F.Dropout2d(x, P, true, s);
+        return F.Dropout2d(x, P, true, s, SamplePositions);
     }
 }

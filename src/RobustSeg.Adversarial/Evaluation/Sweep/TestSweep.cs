@@ -31,7 +31,10 @@ public sealed class TestSweep
     public required string SaveDir { get; init; }
     public bool SaveImages { get; init; } = true;
     public int? Limit { get; init; }
-    public string Device { get; init; } = "auto";
+    public required Device Device { get; init; }
+    /// <summary>Under mpirun: each rank evaluates its shard of the images (the counts are summed, so the scores
+    /// equal one process's); rank 0 writes robustness.csv/.png and the report. Give the other ranks silent writers.</summary>
+    public Distributed.IProcessGroup Group { get; init; } = Distributed.SingleProcessGroup.Instance;
     public bool Report { get; init; }
     public int ReportImages { get; init; } = 4;
     /// <summary>The command line, shown in the report.</summary>
@@ -49,7 +52,7 @@ public sealed class TestSweep
         if (!anyAttack && Source is not null) throw new ConfigException("--source-checkpoint needs an --attack to transfer");
         if (Flip && anyAttack && Protocol == AttackProtocol.Legacy) throw new ConfigException("--flip is not part of the legacy protocol (the paper evaluates without flipping)");
 
-        var dev = Engine.Device.Get(Device);
+        var dev = Device;
         var ds = Data.Dataset("test");
         var models = new List<SegmentationModel>();
         try
@@ -72,10 +75,11 @@ public sealed class TestSweep
             var gallery = Report ? GallerySinks(runs) : [];
             var jobs = runs.Select(r => EvalJob.For(forwards[r.Checkpoint], r.Settings,
                 gallery.Where(g => g.Run == r).Select(g => (IEvalSink)g.Sink))).ToList();
-            var evaluator = new Evaluator(dev, forwards[Checkpoints[0].Label], src is null ? null : ModelLoader.AsForward(src)) { Log = Log };
-            var results = evaluator.RunAll(DatasetSamples.Enumerate(ds, Limit, Config.Test.TestResize), jobs, Limit, ds.Count);
+            var evaluator = new Evaluator(dev, forwards[Checkpoints[0].Label], src is null ? null : ModelLoader.AsForward(src)) { Log = Log, Group = Group };
+            var results = evaluator.RunAll(DatasetSamples.Enumerate(ds, Limit, Config.Test.TestResize, Group), jobs, Limit, ds.Count);
 
             var rows = runs.Select((r, i) => RobustnessRow.Of(r, results[i].Scores, results[i].Images)).ToList();
+            if (Group.Rank != 0) return rows;
             RobustnessResults.Write(SaveDir, rows);
             Out.Write(RobustnessResults.Table(rows));
             var written = $"{RobustnessResults.CsvName}, {RobustnessResults.PlotName}";
