@@ -42,4 +42,20 @@ public class ShardedEvaluationTests
             Assert.That(File.ReadAllBytes(Path.Combine(_data.Dir, $"{name}_n2", "pred", f!)),
                 Is.EqualTo(File.ReadAllBytes(Path.Combine(_data.Dir, $"{name}_n1", "pred", f!))), f);
     }
+
+    /// <summary>A robustness sweep (clean + PGD at two radii in one pass) sharded over 2 ranks writes exactly the
+    /// one-process robustness.csv, from rank 0 alone.</summary>
+    [Test]
+    public void ShardedSweepGivesExactlyTheOneProcessTable()
+    {
+        string Args(string dir) => $"test --config {Jobs.Config("nodefense")} --device cpu --set data_root=data --set base_size=33 " +
+            $"--set test_h=33 --set test_w=33 --checkpoint {Checkpoint} --save-dir {dir} --no-images --attack pgd --steps 2 --eps 4,8/255";
+        Jobs.Ok(0, _data.Dir, Args("sweep_n1"));
+        var output = Jobs.Ok(2, _data.Dir, Args("sweep_n2"));
+        // Rank 0 reports its own shard (2 of the 4 images); a rank that evaluated everything would reach [4/..].
+        Assert.That(output, Does.Contain("[2/2]").And.Not.Contain("[3/"), output);
+        var one = File.ReadAllText(Path.Combine(_data.Dir, "sweep_n1", "robustness.csv"));
+        Assert.That(one.Split('\n', StringSplitOptions.RemoveEmptyEntries), Has.Length.EqualTo(4), "header, clean and two radii");
+        Assert.That(File.ReadAllText(Path.Combine(_data.Dir, "sweep_n2", "robustness.csv")), Is.EqualTo(one));
+    }
 }
