@@ -136,6 +136,8 @@ step bench-conv2d 30 "${RS[@]}" bench conv2d --device "$DEV"
 step bench-batchnorm 20 "${RS[@]}" bench batchnorm --n 8 --c 256 --h 33 --w 33 --device "$DEV"
 step bench-interpolate 20 "${RS[@]}" bench interpolate --n 2 --c 21 --h 29 --w 29 --oh 225 --ow 225 --device "$DEV"
 step bench-model 60 "${RS[@]}" bench model --arch psp --layers 50 --classes 21 --size 225 --batch 1 --device "$DEV"
+# NCCL on the GPU's buffers: a one-rank communicator summing PSPNet-50's gradient size (no MPI needed).
+[ "$DEV" = cuda ] && step nccl-allreduce 40 "${RS[@]}" bench allreduce --backend nccl --device cuda
 # The same with the ILGPU tiled GEMM instead of cuBLAS (the fallback where cuBLAS is absent).
 step bench-model-ilgpu-gemm 60 env ROBUSTSEG_CUBLAS=0 "${RS[@]}" bench model --arch psp --layers 50 --classes 21 --size 225 --batch 1 --device "$DEV"
 # Where a PSPNet-50 training iteration's time goes on the device (the engine's per-op profile).

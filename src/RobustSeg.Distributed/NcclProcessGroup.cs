@@ -4,12 +4,12 @@ using RobustSeg.Engine;
 
 namespace RobustSeg.Distributed;
 
-/// <summary>NCCL collectives on CUDA tensors; host spans, barrier and abort go through MPI, which also
-/// carries the communicator id from rank 0. Not exercised in CI (no GPU there): compiled, and run by hand
-/// on a GPU machine with one rank (NCCL supports one-rank communicators).</summary>
+/// <summary>NCCL collectives on CUDA tensors; host spans, barrier and abort go through the host group (MPI,
+/// which also carries the communicator id from rank 0). Not exercised in CI (no GPU there): compiled, and run
+/// on a GPU machine by scripts/gpu-check.sh with a one-rank communicator (<see cref="OneRank"/>, no MPI needed).</summary>
 public sealed unsafe class NcclProcessGroup : IProcessGroup
 {
-    readonly MpiProcessGroup _mpi;
+    readonly IProcessGroup _mpi;
     nint _comm;
 
     public int Rank => _mpi.Rank;
@@ -19,7 +19,13 @@ public sealed unsafe class NcclProcessGroup : IProcessGroup
 
     /// <summary>Creates the communicator. The CUDA context of the local-rank-th GPU must be current on
     /// this thread (the cuda device was created before).</summary>
-    public NcclProcessGroup(MpiProcessGroup mpi)
+    public NcclProcessGroup(MpiProcessGroup mpi) : this((IProcessGroup)mpi) { }
+
+    /// <summary>A one-rank communicator in a process without mpirun: exercises NCCL on one GPU (`bench
+    /// allreduce --backend nccl`); host collectives are the identity.</summary>
+    public static NcclProcessGroup OneRank() => new(SingleProcessGroup.Instance);
+
+    NcclProcessGroup(IProcessGroup mpi)
     {
         _mpi = mpi;
         NcclUniqueId id;
