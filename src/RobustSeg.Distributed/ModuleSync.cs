@@ -31,11 +31,4 @@ public static class ModuleSync
 public sealed class ProcessGroupBatchNormSync(IProcessGroup group) : IBatchNormSync
 {
     public void SumInPlace(Tensor t) => group.AllReduceSum(t);
-
-    public long SumOverRanks(long value)
-    {
-        Span<long> v = [value];
-        group.AllReduceSum(v);
-        return v[0];
-    }
 }

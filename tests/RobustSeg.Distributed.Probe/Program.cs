@@ -8,7 +8,7 @@ if (args.Length >= 1 && args[0] == "bandwidth")
 {
     // scripts/bench_ddp.sh: the group's float sum (reduce to rank 0 + broadcast) over message sizes; median of
     // 7 after 2 warm-ups; bus bandwidth as NCCL's tests define it, algbw * 2(N-1)/N.
-    Console.WriteLine("floats,bytes,median_ms,algbw_GBps,busbw_GBps");
+    if (g.Rank == 0) Console.WriteLine("floats,bytes,median_ms,algbw_GBps,busbw_GBps");
     for (int n = 1 << 16; n <= 1 << 24; n <<= 2)
     {
         var buf = new float[n];

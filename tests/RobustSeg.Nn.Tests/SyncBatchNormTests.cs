@@ -17,7 +17,6 @@ public class SyncBatchNormTests
             using var s = Tensor.Scope();
             t.CopyFrom(F.MulScalar(t, n));
         }
-        public long SumOverRanks(long value) => value * n;
     }
 
     static (float[] Y, float[] Dx, float[] Dw, float[] Db, float[] Rm, float[] Rv) Run(IBatchNormSync? sync)
@@ -48,7 +47,7 @@ public class SyncBatchNormTests
         var fused = Run(null);
         var one = new Ranks(1);
         var sync = Run(one);
-        Assert.That(one.Calls, Is.EqualTo(2), "one [2C] sum forward, one backward");
+        Assert.That(one.Calls, Is.EqualTo(2), "one sum forward (statistics and count), one backward");
         Close(sync.Y, fused.Y, 2e-5f, "y");
         Close(sync.Dx, fused.Dx, 2e-5f, "dx");
         Close(sync.Dw, fused.Dw, 2e-5f, "dweight");
