@@ -60,7 +60,17 @@ public static unsafe class HostGemm
     }
 
     public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
-        float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
+        float* a, int lda, float* b, int ldb, float beta, float* c, int ldc) =>
+        Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, null, beta, c, ldc);
+
+    /// <summary>The same with B = the im2col matrix of one image (CKK x pixels; transB: pixels x CKK
+    /// stored as CKK x pixels), packed straight from the image.</summary>
+    public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
+        float* a, int lda, ImplicitCols cols, float beta, float* c, int ldc) =>
+        Run(transA, transB, m, n, k, alpha, a, lda, null, 0, &cols, beta, c, ldc);
+
+    static void Run(bool transA, bool transB, int m, int n, int k, float alpha,
+        float* a, int lda, float* b, int ldb, ImplicitCols* cols, float beta, float* c, int ldc)
     {
         if (m < 0 || n < 0 || k < 0) throw new ArgumentException($"sgemm: negative size m={m} n={n} k={k}");
         if (m == 0 || n == 0) return;
@@ -86,6 +96,7 @@ public static unsafe class HostGemm
                 {
                     TransA = transA, TransB = transB, A = a, Lda = lda, B = b, Ldb = ldb, C = c, Ldc = ldc,
                     Alpha = alpha, M = m, MPanels = mPanels, Shape = sh,
+                    HasCols = cols != null, Cols = cols != null ? *cols : default,
                 };
                 for (int jc = 0; jc < n; jc += nc)
                 {
@@ -122,6 +133,9 @@ public static unsafe class HostGemm
         public int Lda, Ldb, Ldc, M, J0, Nc, P0, Kc, Tm, Tn, MPanels, NPanels;
         public float Alpha, Beta;
         public MicroShape Shape;
+        /// <summary>B is <see cref="Cols"/> (implicit im2col), not B/Ldb.</summary>
+        public bool HasCols;
+        public ImplicitCols Cols;
     }
 
     /// <summary>Panels start on a cache line, so a 16-float B row is one line, never two.</summary>
@@ -247,6 +261,26 @@ public static unsafe class HostGemm
         int kc = j.Kc, NR = j.Shape.Nr;
         int col0 = j.J0 + jp * NR;
         int nr = Math.Min(NR, j.Nc - jp * NR);
+        if (j.HasCols)
+        {
+            if (!j.TransB)
+            {
+                for (int p = 0; p < kc; p++, dst += NR)
+                {
+                    j.Cols.Row(j.P0 + p, col0, nr, dst, 1);
+                    for (int q = nr; q < NR; q++) dst[q] = 0f;
+                }
+            }
+            else
+            {
+                for (int q = 0; q < NR; q++)
+                {
+                    if (q < nr) j.Cols.Row(col0 + q, j.P0, kc, dst + q, NR);
+                    else for (int p = 0; p < kc; p++) dst[p * NR + q] = 0f;
+                }
+            }
+            return;
+        }
         if (!j.TransB)
         {
             // op(B)(p, q) = B[p*ldb + q]: NR contiguous values per p.
