@@ -19,7 +19,9 @@ public static unsafe class HostGemm
     /// <summary>Below this many multiply-adds a GEMM runs on the calling thread.</summary>
     const long SerialMacs = 1L << 17;
 
-    [ThreadStatic] static float[]? _aPack, _bPanel;
+    [ThreadStatic] static float[]? _aPack, _bPanel, _colRows;
+    /// <summary>The largest K block of any shape.</summary>
+    const int KcMax = 256;
 
     /// <summary>Tile shape and K block of one micro-kernel. Mc: most A rows per task (the packed A
     /// block, Mc x Kc, stays in L2); Kc: an Mr x Kc A panel plus a Kc x Nr B panel fit in L1.</summary>
@@ -263,22 +265,22 @@ public static unsafe class HostGemm
         int nr = Math.Min(NR, j.Nc - jp * NR);
         if (j.HasCols)
         {
-            if (!j.TransB)
+            if (!j.TransB) { j.Cols.Panel(j.P0, kc, col0, nr, dst, NR); return; }
+            // op(B)(p, q) = col(col0 + q, P0 + p): NR rows of pixels, gathered contiguously, then transposed.
+            var rows = _colRows;
+            if (rows is null || rows.Length < NR * kc + 16) _colRows = rows = GC.AllocateUninitializedArray<float>(NR * Math.Max(kc, KcMax) + 16, pinned: true);
+            float* t = Align64((float*)Unsafe.AsPointer(ref rows[0]));
+            for (int q = 0; q < NR; q++)
             {
-                for (int p = 0; p < kc; p++, dst += NR)
-                {
-                    j.Cols.Row(j.P0 + p, col0, nr, dst, 1);
-                    for (int q = nr; q < NR; q++) dst[q] = 0f;
-                }
+                if (q < nr) j.Cols.Row(col0 + q, j.P0, kc, t + (long)q * kc, 1);
+                else new Span<float>(t + (long)q * kc, kc).Clear();
             }
-            else
-            {
-                for (int q = 0; q < NR; q++)
-                {
-                    if (q < nr) j.Cols.Row(col0 + q, j.P0, kc, dst + q, NR);
-                    else for (int p = 0; p < kc; p++) dst[p * NR + q] = 0f;
-                }
-            }
+            int pp = 0;
+            if (Avx.IsSupported)
+                for (; pp + 8 <= kc; pp += 8)
+                for (int qb = 0; qb < NR; qb += 8) Transpose8x8(t + (long)qb * kc + pp, kc, dst + pp * NR + qb, NR);
+            for (; pp < kc; pp++)
+            for (int q = 0; q < NR; q++) dst[pp * NR + q] = t[(long)q * kc + pp];
             return;
         }
         if (!j.TransB)
