@@ -145,8 +145,8 @@ public static unsafe class HostGemm
 
     static int RoundUp(int x, int to) => (x + to - 1) / to * to;
 
-    /// <summary>Task grid (row ranges x column ranges): rows in chunks of at most Mc (A block in L2),
-    /// then columns split until there are a few tasks per core (skinny GEMMs such as conv's 64 x 4225).</summary>
+    /// <summary>Task grid (row ranges x column ranges): rows in chunks of at most Mc (A block in L2), then
+    /// smaller row chunks or column splits until there are a few tasks per core (skinny GEMMs such as conv's 64 x 4225).</summary>
     static (int Tm, int Tn) Tasks(in MicroShape sh, int mPanels, int nPanels, long macs)
     {
         if (macs < SerialMacs) return (1, 1);
@@ -154,6 +154,9 @@ public static unsafe class HostGemm
         if (HostParallel.Cores == 1) return (tm, 1);   // row blocks still keep packed A in L2
         int want = HostParallel.Cores * 3;
         int tn = 1;
+        // Several row blocks already (B shared): more of them before splitting columns, since every column
+        // range packs its own copy of the A block (a 512 x 2048 weight packed twice cost a third of a 1x1 conv).
+        if (tm > 1) while (tm * tn < want && mPanels / (tm + 1) >= 4) tm++;
         while (tm * tn < want && nPanels / (tn + 1) >= 4) tn++;
         while (tm * tn < want && tm < mPanels && mPanels / (tm + 1) >= 2) tm++;
         return (tm, tn);
