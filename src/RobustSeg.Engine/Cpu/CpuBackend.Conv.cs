@@ -10,9 +10,14 @@ namespace RobustSeg.Engine.Cpu;
 /// them back by rows (col2im).</summary>
 public sealed unsafe partial class CpuBackend
 {
+    /// <summary>Most floats of a data-gradient column block on the host (16 MB): whole images for the backbone's
+    /// 3x3 convs, blocks of rows for the head's 4096-channel 3x3 (whose column matrix is 124 MB at 29x29), so the
+    /// transient does not set the process's peak memory.</summary>
+    const long HostColBlock = 1L << 22;
+
     /// <summary>Output rows per column block.</summary>
     static int RowsPerBlock(in Conv2dGeom g) =>
-        (int)Math.Clamp(ConvColumnBudget / Math.Max(1L, (long)g.ColRows * g.Wo), 1, g.Ho);
+        (int)Math.Clamp(Math.Min(ConvColumnBudget, HostColBlock) / Math.Max(1L, (long)g.ColRows * g.Wo), 1, g.Ho);
 
     public override void Conv2dForward(in Conv2dGeom g, Tensor x, Tensor w, Tensor? bias, Tensor y)
     {
