@@ -1,4 +1,5 @@
 using RobustSeg.Engine;
+using RobustSeg.Engine.Cpu;
 
 namespace RobustSeg.Benchmarks;
 
@@ -23,9 +24,10 @@ public sealed class GemmBench : IBenchSuite
     {
         if (!ctx.Flag("vs-peak")) { yield return Measure(ctx); yield break; }
         if (ctx.Device.Kind != DeviceKind.Cpu) throw new UserInputException("bench gemm --vs-peak compares with the host FMA peak: use --device cpu");
-        var widths = PeakProbe.Widths();
-        if (widths.Count == 0) throw new UserInputException("bench gemm --vs-peak: this host has no FMA, so there is no peak probe");
-        int width = widths[^1], threads = Environment.ProcessorCount;
+        // The peak of the instruction set the GEMM runs (ROBUSTSEG_SIMD=avx2 on an AVX-512 host: 256-bit).
+        int width = HostSimd.Current switch { HostSimdPath.Avx512 => 512, HostSimdPath.Avx2 => 256, _ => 0 };
+        if (width == 0) throw new UserInputException("bench gemm --vs-peak: the host GEMM runs the portable path (no FMA), so there is no FMA peak to compare with");
+        int threads = Environment.ProcessorCount;
         var fractions = new List<double>();
         for (int round = 0; round < 5; round++)
         {

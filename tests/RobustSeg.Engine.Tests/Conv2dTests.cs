@@ -43,20 +43,31 @@ public class Conv2dTests
     [TestCase(2, 3, 14, 14, 4, 3, 3, 1, 4, 4, true)]
     [TestCase(2, 6, 7, 8, 5, 1, 1, 1, 0, 1, true)]
     [TestCase(1, 3, 8, 9, 2, 3, 1, 1, 1, 1, false)]
+    // Past the GEMM's serial threshold and tile sizes: parallel tasks, per-task B panels (K <= 144) and
+    // the shared packed B block (K > 144), dilation, a 1x1 on the input directly.
+    [TestCase(1, 20, 33, 31, 40, 3, 3, 1, 1, 1, true)]
+    [TestCase(1, 12, 29, 29, 150, 3, 3, 1, 2, 2, false)]
+    [TestCase(2, 36, 17, 19, 160, 1, 1, 1, 0, 1, false)]
+    [NonParallelizable]
     public void HostAgreesWithIlgpuKernelsAndReference(int n, int c, int h, int w, int k, int kh, int kw, int s, int p, int d, bool bias)
     {
         var x = Rand(n * c * h * w, 1); var wt = Rand(k * c * kh * kw, 2);
         var b = bias ? Rand(k, 3) : null;
         int ho = (h + 2 * p - d * (kh - 1) - 1) / s + 1, wo = (w + 2 * p - d * (kw - 1) - 1) / s + 1;
         var r = Rand(n * k * ho * wo, 4);
-        var host = Run(Device.Get("cpu"), x, [n, c, h, w], wt, [k, c, kh, kw], b, r, s, p, d);
         var kern = Run(Device.Get("ilgpu-cpu"), x, [n, c, h, w], wt, [k, c, kh, kw], b, r, s, p, d);
-        string[] names = ["y", "dx", "dw", "db"];
-        for (int i = 0; i < host.Length; i++)
-            Assert.That(RelErr(host[i], kern[i]), Is.LessThan(1e-5), $"{names[i]}: host vs ilgpu-cpu");
         var yRef = ConvReference.Conv2d(x.Select(v => (double)v).ToArray(), wt.Select(v => (double)v).ToArray(),
             b?.Select(v => (double)v).ToArray(), n, c, h, w, k, kh, kw, s, p, d);
-        Assert.That(RelErr(host[0], yRef.Select(v => (float)v).ToArray()), Is.LessThan(1e-5), "y vs double reference");
+        string[] names = ["y", "dx", "dw", "db"];
+        // Every host SIMD path this CPU runs (ROBUSTSEG_SIMD): each has its own GEMM tile shape and packing.
+        foreach (var path in RobustSeg.Engine.Cpu.HostSimd.Available())
+        {
+            float[][] host;
+            using (RobustSeg.Engine.Cpu.HostSimd.Use(path)) host = Run(Device.Get("cpu"), x, [n, c, h, w], wt, [k, c, kh, kw], b, r, s, p, d);
+            for (int i = 0; i < host.Length; i++)
+                Assert.That(RelErr(host[i], kern[i]), Is.LessThan(1e-5), $"{path} {names[i]}: host vs ilgpu-cpu");
+            Assert.That(RelErr(host[0], yRef.Select(v => (float)v).ToArray()), Is.LessThan(1e-5), $"{path} y vs double reference");
+        }
     }
 
     static IEnumerable<string> TorchFiles() =>

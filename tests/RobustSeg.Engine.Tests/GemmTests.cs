@@ -154,23 +154,47 @@ public class GemmTests
     static IEnumerable<TestCaseData> AllCases() => Named(Cases());
     static IEnumerable<TestCaseData> AllHostCases() => Named(Cases().Concat(HostCases()));
 
-    [TestCaseSource(nameof(AllHostCases))]
-    public void HostSgemmMatchesReference(Case c)
+    /// <summary>Every host SIMD path this CPU runs (AVX-512, AVX2, portable): each has its own micro-kernel and tile shape.</summary>
+    static IEnumerable<HostSimdPath> Paths() => HostSimd.Available();
+
+    static IEnumerable<TestCaseData> HostCasesPerPath() =>
+        from p in Paths() from c in Cases().Concat(HostCases())
+        select new TestCaseData(p, c).SetArgDisplayNames(p.ToString(), c.ToString());
+
+    [TestCaseSource(nameof(HostCasesPerPath)), NonParallelizable]
+    public void HostSgemmMatchesReference(HostSimdPath path, Case c)
     {
         var bu = Make(c, 1);
-        Check(RunHost(bu), bu, c, "host");
+        using (HostSimd.Use(path)) Check(RunHost(bu), bu, c, $"host {path}");
     }
 
-    // The micro-kernel sees packed panels only, so a few shapes (full and edge tiles, beta on and off) suffice.
-    static IEnumerable<TestCaseData> PortableCases() => Named(Cases().Where(c => c.M == 37 || c.M == 6));
-
-    [TestCaseSource(nameof(PortableCases))]
-    public void HostPortableKernelMatchesReference(Case c)
+    [Test]
+    public void EachSimdPathSelectsItsOwnMicroKernelShape()
     {
-        var bu = Make(c, 2);
-        HostGemm.ForcePortableKernel = true;
-        try { Check(RunHost(bu), bu, c, "host portable"); }
-        finally { HostGemm.ForcePortableKernel = false; }
+        // A path switch must reach the GEMM: the tile shapes differ, so a silent fallback would show here.
+        var shapes = Paths().Select(p => HostGemm.ShapeFor(p)).ToList();
+        Assert.That(shapes.Select(s => s.Path), Is.EqualTo(Paths()));
+        // AVX-512: 12-row tiles, 8-row ones where 12 would pad many rows (the cases above run both).
+        Assert.That(HostGemm.ShapeFor(HostSimdPath.Avx512, 512), Is.EqualTo(new HostGemm.MicroShape(HostSimdPath.Avx512, 12, 32, 256, 144)));
+        Assert.That(HostGemm.ShapeFor(HostSimdPath.Avx512, 64).Mr, Is.EqualTo(8));
+        Assert.That(HostGemm.ShapeFor(HostSimdPath.Avx512, 37).Mr, Is.EqualTo(8));
+        Assert.That(HostGemm.ShapeFor(HostSimdPath.Avx512, 70).Mr, Is.EqualTo(12));
+        Assert.That(HostGemm.ShapeFor(HostSimdPath.Avx2).Nr, Is.EqualTo(16));
+    }
+
+    [TestCase(null), TestCase(""), TestCase("auto")]
+    public void SimdAutoPicksTheWidestPath(string? value) =>
+        Assert.That(HostSimd.FromEnvironment(value), Is.EqualTo(HostSimd.Available()[0]));
+
+    [Test]
+    public void SimdEnvironmentValueIsParsedOrRejectedByName()
+    {
+        Assert.That(HostSimd.FromEnvironment("portable"), Is.EqualTo(HostSimdPath.Portable));
+        if (HostSimd.Supported(HostSimdPath.Avx2)) Assert.That(HostSimd.FromEnvironment(" AVX2 "), Is.EqualTo(HostSimdPath.Avx2));
+        var ex = Assert.Throws<UserInputException>(() => HostSimd.FromEnvironment("sse9"));
+        Assert.That(ex!.Message, Does.Contain("ROBUSTSEG_SIMD=sse9").And.Contain("avx512, avx2 or portable"));
+        if (!HostSimd.Supported(HostSimdPath.Avx512))
+            Assert.That(() => HostSimd.FromEnvironment("avx512"), Throws.TypeOf<UserInputException>().With.Message.Contain("does not support"));
     }
 
     [TestCaseSource(nameof(AllCases))]

@@ -102,6 +102,27 @@ public class TensorTests
         Assert.That(host[0], Is.EqualTo(ilgpu[0]).Within(1e-4 * Math.Abs(ilgpu[0])));
     }
 
+    [Test]
+    public void ReluGradientOnTheHostMatchesTheKernelIncludingZeroNaNAndTails()
+    {
+        // The host's vector path and scalar tail against the ILGPU kernel (the same ElementwiseMath rule).
+        var x = new float[37];
+        var dy = new float[37];
+        for (int i = 0; i < x.Length; i++) { x[i] = (i % 5 - 2) * 0.5f; dy[i] = i + 1; }
+        x[3] = float.NaN; x[20] = -0f; x[36] = float.NaN;
+        float[] Run(Device d)
+        {
+            using var s = Tensor.Scope();
+            var tx = Tensor.FromArray(d, x, x.Length); var tdy = Tensor.FromArray(d, dy, dy.Length);
+            var dx = Tensor.Empty(d, x.Length);
+            d.Backend.UnaryGrad(UnaryOp.Relu, tx, tx, tdy, dx);
+            return dx.ToArray();
+        }
+        var host = Run(Device.Cpu);
+        Assert.That(host, Is.EqualTo(Run(Device.Get("ilgpu-cpu"))));
+        Assert.That(host[3], Is.EqualTo(0f)); Assert.That(host[4], Is.EqualTo(dy[4])); Assert.That(host[2], Is.EqualTo(0f));
+    }
+
     [TestCaseSource(typeof(TestDevices), nameof(TestDevices.Names))]
     public void RandUniformIsTheSameOnEveryDeviceAndInRange(string device)
     {

@@ -3,14 +3,21 @@ using System.Runtime.CompilerServices;
 
 namespace RobustSeg.Engine.Cpu;
 
-/// <summary>Host convolution: im2col by row copies + <see cref="HostGemm"/>, col2im by row adds. Images run
-/// one after another (the GEMM parallelises); 1x1 stride-1 unpadded convs use the input as the column
-/// matrix; larger images are blocked over output rows so the column buffer stays under <see cref="Backend.ConvColumnBudget"/>.</summary>
+/// <summary>Host convolution on <see cref="HostGemm"/>. Images run one after another (the GEMM parallelises);
+/// 1x1 stride-1 unpadded convs use the input as the column matrix; otherwise forward and weight gradient
+/// pack the GEMM's B panels straight from the image (<see cref="ImplicitCols"/>: no column matrix in memory),
+/// and the data gradient computes column blocks (under <see cref="Backend.ConvColumnBudget"/>) and adds
+/// them back by rows (col2im).</summary>
 public sealed unsafe partial class CpuBackend
 {
+    /// <summary>Most floats of a data-gradient column block on the host (16 MB): whole images for the backbone's
+    /// 3x3 convs, blocks of rows for the head's 4096-channel 3x3 (whose column matrix is 124 MB at 29x29), so the
+    /// transient does not set the process's peak memory.</summary>
+    const long HostColBlock = 1L << 22;
+
     /// <summary>Output rows per column block.</summary>
     static int RowsPerBlock(in Conv2dGeom g) =>
-        (int)Math.Clamp(ConvColumnBudget / Math.Max(1L, (long)g.ColRows * g.Wo), 1, g.Ho);
+        (int)Math.Clamp(Math.Min(ConvColumnBudget, HostColBlock) / Math.Max(1L, (long)g.ColRows * g.Wo), 1, g.Ho);
 
     public override void Conv2dForward(in Conv2dGeom g, Tensor x, Tensor w, Tensor? bias, Tensor y)
     {
@@ -25,16 +32,9 @@ public sealed unsafe partial class CpuBackend
         }
         else
         {
-            int rb = RowsPerBlock(g);
-            using var col = Tensor.Empty(Device, g.ColRows * rb * g.Wo);
-            float* pc = col.Ptr;
             for (int n = 0; n < g.N; n++)
-            for (int oh0 = 0; oh0 < g.Ho; oh0 += rb)
-            {
-                int oh1 = Math.Min(g.Ho, oh0 + rb), nc = (oh1 - oh0) * g.Wo;
-                Im2col(G, px + n * xImg, oh0, oh1, pc);
-                HostGemm.Sgemm(false, false, g.K, nc, g.ColRows, 1f, pw, g.ColRows, pc, nc, 0f, py + n * yImg + oh0 * g.Wo, g.OutSpatial);
-            }
+                HostGemm.Sgemm(false, false, g.K, g.OutSpatial, g.ColRows, 1f, pw, g.ColRows,
+                    new ImplicitCols(px + n * xImg, G, 0), 0f, py + n * yImg, g.OutSpatial);
         }
         if (bias is not null)
         {
@@ -86,58 +86,10 @@ public sealed unsafe partial class CpuBackend
                     n == 0 ? 0f : 1f, pdw, g.C);
             return;
         }
-        int rb = RowsPerBlock(g);
-        using var col = Tensor.Empty(Device, g.ColRows * rb * g.Wo);
-        float* pc = col.Ptr;
-        bool first = true;
+        // dW (K × CKK) (+)= dy[n] · col[n]ᵀ, images in a fixed order (deterministic).
         for (int n = 0; n < g.N; n++)
-        for (int oh0 = 0; oh0 < g.Ho; oh0 += rb)
-        {
-            int oh1 = Math.Min(g.Ho, oh0 + rb), nc = (oh1 - oh0) * g.Wo;
-            Im2col(G, px + n * xImg, oh0, oh1, pc);
-            // dW (K × CKK) (+)= dy[n][:, block] · colᵀ, in a fixed order (deterministic).
-            HostGemm.Sgemm(false, true, g.K, g.ColRows, nc, 1f, pdy + n * yImg + oh0 * g.Wo, g.OutSpatial, pc, nc,
-                first ? 0f : 1f, pdw, g.ColRows);
-            first = false;
-        }
-    }
-
-    /// <summary>Valid output columns [lo, hi) for kernel column kj: those whose input column is inside the image.</summary>
-    static (int Lo, int Hi) ValidCols(in Conv2dGeom g, int kj)
-    {
-        int off = kj * g.Dil - g.Pad;                       // iw = ow·s + off
-        int lo = off >= 0 ? 0 : (-off + g.Stride - 1) / g.Stride;
-        int hi = g.W - 1 - off < 0 ? 0 : (g.W - 1 - off) / g.Stride + 1;
-        lo = Math.Min(lo, g.Wo); hi = Math.Clamp(hi, lo, g.Wo);
-        return (lo, hi);
-    }
-
-    /// <summary>Column block (CKK × (oh1-oh0)·Wo) of one image: one row copy per (c, ki, kj, oh), zeros in the padding.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Im2col(Conv2dGeom g, float* x, int oh0, int oh1, float* col)
-    {
-        int nc = (oh1 - oh0) * g.Wo;
-        HostParallel.For(g.ColRows, Math.Max(1, (1 << 15) / Math.Max(1, nc)), (s, e) =>
-        {
-            for (long r = s; r < e; r++)
-            {
-                int kj = (int)(r % g.Kw), ki = (int)(r / g.Kw % g.Kh), c = (int)(r / ((long)g.Kw * g.Kh));
-                var (lo, hi) = ValidCols(g, kj);
-                int off = kj * g.Dil - g.Pad;
-                float* xc = x + (long)c * g.InSpatial;
-                float* dst = col + r * nc;
-                for (int oh = oh0; oh < oh1; oh++, dst += g.Wo)
-                {
-                    int ih = oh * g.Stride - g.Pad + ki * g.Dil;
-                    if (ih < 0 || ih >= g.H || lo >= hi) { new Span<float>(dst, g.Wo).Clear(); continue; }
-                    if (lo > 0) new Span<float>(dst, lo).Clear();
-                    float* src = xc + (long)ih * g.W + off;
-                    if (g.Stride == 1) new ReadOnlySpan<float>(src + lo, hi - lo).CopyTo(new Span<float>(dst + lo, hi - lo));
-                    else for (int ow = lo; ow < hi; ow++) dst[ow] = src[(long)ow * g.Stride];
-                    if (hi < g.Wo) new Span<float>(dst + hi, g.Wo - hi).Clear();
-                }
-            }
-        });
+            HostGemm.Sgemm(false, true, g.K, g.ColRows, g.OutSpatial, 1f, pdy + n * yImg, g.OutSpatial,
+                new ImplicitCols(px + n * xImg, G, 0), n == 0 ? 0f : 1f, pdw, g.ColRows);
     }
 
     /// <summary>Adds a column block back into one image's gradient; parallel over input channels so no two
@@ -155,7 +107,7 @@ public sealed unsafe partial class CpuBackend
                 for (int ki = 0; ki < g.Kh; ki++)
                 for (int kj = 0; kj < g.Kw; kj++)
                 {
-                    var (lo, hi) = ValidCols(g, kj);
+                    var (lo, hi) = ImplicitCols.ValidCols(g.W, g.Wo, kj * g.Dil - g.Pad, g.Stride);
                     if (lo >= hi) continue;
                     int off = kj * g.Dil - g.Pad;
                     float* src = col + ((c * g.Kh + ki) * g.Kw + kj) * nc;

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using RobustSeg.Kernels;
@@ -67,11 +68,25 @@ public sealed unsafe partial class CpuBackend(Device device) : Backend(device)
             {
                 case UnaryOp.Exp: TensorPrimitives.Multiply(S(pdy, s, e), S(py, s, e), S(pdx, s, e)); break;
                 case UnaryOp.Affine: TensorPrimitives.Multiply(S(pdy, s, e), p0, S(pdx, s, e)); break;
+                case UnaryOp.Relu: ReluGrad(px, pdy, pdx, s, e); break;
                 default:
                     for (long i = s; i < e; i++) pdx[i] = ElementwiseMath.UnaryGrad(op, px[i], py[i], pdy[i], p0, p1);
                     break;
             }
         });
+    }
+
+    /// <summary>dx = x &gt; 0 ? dy : 0 (ElementwiseMath.UnaryGrad's rule, NaN x gives 0), a vector at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void ReluGrad(float* x, float* dy, float* dx, long s, long e)
+    {
+        long i = s;
+        for (; i + Vector<float>.Count <= e; i += Vector<float>.Count)
+        {
+            var keep = Vector.GreaterThan(Unsafe.ReadUnaligned<Vector<float>>(x + i), Vector<float>.Zero);
+            Unsafe.WriteUnaligned(dx + i, Vector.ConditionalSelect(keep, Unsafe.ReadUnaligned<Vector<float>>(dy + i), Vector<float>.Zero));
+        }
+        for (; i < e; i++) dx[i] = x[i] > 0f ? dy[i] : 0f;
     }
 
     public override void Binary(BinaryOp op, Tensor a, Tensor b, Tensor y)
