@@ -56,15 +56,22 @@ public class ReproduceReportTests
         var recs = new List<Training.IterationRecord>
         {
             new(1, 1, 1, 0.01, 1, 1, 1, 1, 0.5, 0.5, 0, MaskTargetOnes: 0.9, RoutedClean: 0.5, RoutedAdv: 0.5),
-            new(2, 2, 1, 0.01, 1, 1, 1, 1, 0, 0.5, 0, MaskTargetOnes: 0.04, RoutedClean: 0.002, RoutedAdv: 0),
-            new(3, 2, 2, 0.01, 1, 1, 1, 1, 0, 0.5, 0, MaskTargetOnes: 0.06, RoutedClean: 0.004, RoutedAdv: 0.002),
+            new(2, 2, 1, 0.01, 1, 1, 0.10, 1, 0, 0.5, 0, MaskTargetOnes: 0.04, RoutedClean: 0.002, RoutedAdv: 0),
+            new(3, 2, 2, 0.01, 1, 1, 0.20, 1, 0, 0.5, 0, MaskTargetOnes: 0.06, RoutedClean: 0.004, RoutedAdv: 0.002),
         };
         var b = BranchDiagnostics.Of(recs)!;
         Assert.That(b.MaskTargetOnes, Is.EqualTo(0.05).Within(1e-12));
         Assert.That(b.RoutedClean, Is.EqualTo(0.003).Within(1e-12));
+        Assert.That(b.MaskLoss, Is.EqualTo(0.15).Within(1e-12));
+        // A constant prediction at the batch's rate: the clean half's share halved (the adversarial half is all 0).
+        double H(double q) => -(q * Math.Log(q) + (1 - q) * Math.Log(1 - q));
+        Assert.That(b.ConstantLoss, Is.EqualTo((H(0.02) + H(0.03)) / 2).Within(1e-12));
+        Assert.That(BranchDiagnostics.BinaryEntropy(0), Is.EqualTo(0));
+        Assert.That(BranchDiagnostics.BinaryEntropy(0.5), Is.EqualTo(Math.Log(2)).Within(1e-15));
         var rows = new[] { Row("sat", 1, 0.7, 0.6, 0.4), Row("ddcat", 1, 0.7, 0.6, 0.4) with { Branch = b } };
         var text = ReproduceReport.Branch(rows)!;
         Assert.That(text, Does.Contain("mask targets = 1 on 5.0 %").And.Contain("routing has collapsed"));
+        Assert.That(text, Does.Contain("mask-head loss 0.150 against " + b.ConstantLoss.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture)));
         Assert.That(ReproduceReport.Branch([rows[0]]), Is.Null);
     }
 }

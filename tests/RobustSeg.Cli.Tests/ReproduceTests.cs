@@ -54,10 +54,14 @@ public class ReproduceTests
             foreach (var npy in new[] { "input.npy", "probs_clean.npy", "grad_step0.npy", "adv.npy", "probs_adv.npy" })
                 Assert.That(File.Exists(Path.Combine(study, npy)), Is.True, npy);
 
-            // A second run reuses the generated data.
-            var again = CliRunner.Capture("reproduce", "--quick", "--work-dir", dir, "--regimes", "nodefense");
+            // A second run reuses the generated data; one that asks for other data regenerates it.
+            var again = CliRunner.Capture("reproduce", "--quick", "--work-dir", dir, "--regimes", "nodefense", "--seeds", "1");
             Assert.That(again.Code, Is.EqualTo(0), again.Err);
             Assert.That(again.Err, Does.Contain("using the synthetic dataset"));
+            var other = CliRunner.Capture("reproduce", "--quick", "--work-dir", dir, "--regimes", "nodefense", "--seeds", "1", "--class-saturation", "0.5");
+            Assert.That(other.Code, Is.EqualTo(0), other.Err);
+            Assert.That(other.Err, Does.Contain("was made with other options; regenerating"));
+            Assert.That(File.ReadAllText(Path.Combine(dir, "data", "data.yaml")), Does.Contain("class_saturation=0.5"));
         }
         finally
         {

@@ -60,6 +60,7 @@ public static class ReproduceReport
             strong_miou = r.StrongMIoU, ensemble_miou = r.EnsembleMIoU, train_seconds = r.TrainSeconds,
             eval_seconds = r.EvalSeconds, checkpoint = r.Checkpoint,
             mask_target_ones = r.Branch?.MaskTargetOnes, routed_cls2_clean = r.Branch?.RoutedClean, routed_cls2_adv = r.Branch?.RoutedAdv,
+            mask_loss = r.Branch?.MaskLoss, mask_loss_constant = r.Branch?.ConstantLoss,
         }));
 
     /// <summary>The DDC-AT branch diagnostics (last training epoch, mean over seeds) in words, or null without DDC-AT rows.</summary>
@@ -70,10 +71,12 @@ public static class ReproduceReport
         {
             var b = g.Select(r => r.Branch!).ToList();
             double ones = b.Average(x => x.MaskTargetOnes), clean = b.Average(x => x.RoutedClean), adv = b.Average(x => x.RoutedAdv);
+            double loss = b.Average(x => x.MaskLoss), constant = b.Average(x => x.ConstantLoss);
             string s = $"{g.Key} DDC-AT branch (last epoch{(b.Count > 1 ? $", mean over {b.Count} seeds" : "")}): mask targets = 1 on {ones:P1} of the clean half's pixels " +
-                       $"(pixels the training attack flips); routed to cls2: {clean:P1} of clean, {adv:P1} of adversarial pixels";
+                       $"(pixels the training attack flips); routed to cls2: {clean:P1} of clean, {adv:P1} of adversarial pixels; " +
+                       $"mask-head loss {loss:0.000} against {constant:0.000} for a constant prediction at the targets' rate";
             // Below 1 % the mask head has collapsed to cls1: the model is then trained and deployed almost as cls1 alone.
-            if (clean < 0.01 && adv < 0.01) s += " (routing has collapsed: almost every pixel goes to cls1)";
+            if (clean < 0.01 && adv < 0.01) s += " (routing has collapsed: almost every pixel goes to cls1, which then trains on the same batch as SAT's while cls2 idles)";
             parts.Add(s + ".");
         }
         return parts.Count == 0 ? null : string.Join(" ", parts);
