@@ -38,6 +38,22 @@ public class ReproduceReportTests
         // within the spread while the clean one (0.79 vs 0.78, std 0) is a real difference too.
         Assert.That(reading, Does.Contain("means over 3 seeds"));
         Assert.That(reading, Does.Contain("holds only in part: DDC-AT >= SAT on clean, below on legacy BIM, strong"));
+        Assert.That(reading, Does.Not.Contain("do not tell"));
+    }
+
+    [Test]
+    public void ReadingSaysWhenNoDifferenceExceedsTheSpread()
+    {
+        var rows = new List<ReproduceRow>();
+        for (ulong k = 0; k < 3; k++)
+        {
+            rows.Add(Row("nodefense", k, 0.80, 0.50, 0.30));
+            rows.Add(Row("sat", k, 0.78 + 0.02 * k, 0.60 + 0.02 * k, 0.45 + 0.02 * k));
+            rows.Add(Row("ddcat", k, 0.77 + 0.02 * k, 0.59 + 0.02 * k, 0.44 + 0.02 * k));
+        }
+        var reading = ReproduceReport.Reading(ReproduceSummary.Of(rows));
+        Assert.That(reading, Does.Contain("does not hold"));
+        Assert.That(reading, Does.Contain("every difference is within the seed spread, so these seeds do not tell DDC-AT and SAT apart"));
     }
 
     [Test]

@@ -106,19 +106,17 @@ public static class ReproduceReport
             var cmp = new (string Name, Spread D, Spread S)[] { ("clean", dd.Clean, sat.Clean), ("legacy BIM", dd.Legacy, sat.Legacy), ("strong", dd.Strong, sat.Strong) };
             var holds = cmp.Where(c => c.D.Mean >= c.S.Mean).Select(c => c.Name).ToList();
             var fails = cmp.Where(c => c.D.Mean < c.S.Mean).Select(c => c.Name).ToList();
-            string Diff((string Name, Spread D, Spread S) c)
-            {
-                string d = $"{c.Name} {P(c.D.Mean)} vs {P(c.S.Mean)}";
-                if (c.D.N < 2 || c.S.N < 2) return d;
-                // A difference within one standard deviation of either side is not told apart by these seeds.
-                bool within = Math.Abs(c.D.Mean - c.S.Mean) <= Math.Max(c.D.Std, c.S.Std);
-                return d + (within ? " (within the seed spread)" : "");
-            }
+            // A difference within one standard deviation of either side is not told apart by these seeds.
+            static bool Within((string Name, Spread D, Spread S) c) =>
+                c.D.N >= 2 && c.S.N >= 2 && Math.Abs(c.D.Mean - c.S.Mean) <= Math.Max(c.D.Std, c.S.Std);
+            string Diff((string Name, Spread D, Spread S) c) =>
+                $"{c.Name} {P(c.D.Mean)} vs {P(c.S.Mean)}" + (Within(c) ? " (within the seed spread)" : "");
             string order = fails.Count == 0
                 ? $"the paper's ordering holds: DDC-AT >= SAT on {string.Join(", ", holds)} mIoU ({string.Join("; ", cmp.Select(Diff))})"
                 : holds.Count == 0
                     ? $"the paper's ordering does not hold: DDC-AT is below SAT on clean and adversarial mIoU ({string.Join("; ", cmp.Select(Diff))})"
                     : $"the paper's ordering holds only in part: DDC-AT >= SAT on {string.Join(", ", holds)}, below on {string.Join(", ", fails)} ({string.Join("; ", cmp.Select(Diff))})";
+            if (cmp.All(Within)) order += "; every difference is within the seed spread, so these seeds do not tell DDC-AT and SAT apart";
             var bestLegacy = new[] { sat, dd }.MaxBy(r => r.Legacy.Mean)!;
             string legacy = bestLegacy.Legacy.Mean > nd.Legacy.Mean
                 ? $"under the legacy BIM, {Name(bestLegacy.Regime)} holds {P(bestLegacy.Legacy.Mean)} against {P(nd.Legacy.Mean)} undefended"
