@@ -32,6 +32,7 @@ public class ReproduceTests
             Assert.That(output, Does.Contain("means over 2 seeds"));
             var md = File.ReadAllText(Path.Combine(dir, "results.md"));
             Assert.That(md, Does.Contain("| psp | ddcat |").And.Contain("DDC-AT"));
+            Assert.That(md, Does.Contain("data: train=24 val=6 size=33"), "results.md names the data it was measured on");
             Assert.That(output, Does.Contain("clean mIoU").And.Contain("legacy BIM mIoU"));
             Assert.That(err, Does.Contain("ETA"), "training shows progress with an ETA");
             // The trained checkpoints serve the evaluation and study commands end to end.

@@ -156,7 +156,8 @@ public sealed class ReproduceJob(ReproduceOptions o)
         var seeds = o.Seeds > 1 ? $"seeds {o.Seed}..{o.Seed + (ulong)o.Seeds - 1} (training and attacks; data seed {o.Seed}), mean ± sample std" : $"seed {o.Seed}";
         var setup = $"Device {o.Device}; {(o.Quick ? "quick run" : "full run")}; {seeds}; legacy BIM = 2 steps of 0.01, eps 0.03 (per window); " +
                     $"strong = PGD with random start, {Steps} steps, eps {o.StrongEps255.ToString(CultureInfo.InvariantCulture)}/255 (whole image)" +
-                    (o.StrongAll ? "; ensemble = APGD-based worst case per image" : "") + ".";
+                    (o.StrongAll ? "; ensemble = APGD-based worst case per image" : "") +
+                    $"; data: {DataOptions.Describe()}.";
         ReproduceReport.WriteCsv(Path.Combine(o.WorkDir, "results.csv"), rows);
         ReproduceReport.WriteSummaryCsv(Path.Combine(o.WorkDir, "summary.csv"), summary);
         var md = ReproduceReport.Markdown(summary, StrongName, reading, setup);
