@@ -2,6 +2,7 @@
 """Shared pieces for the parity study: the torch SegNet of scripts/gen_model_reference.py at a chosen width,
 safetensors read/write (no package needed), the synthetic dataset as tensors, semseg's mIoU."""
 import json
+import math
 import os
 import struct
 import sys
@@ -130,3 +131,43 @@ def load_ours(path, width=0.25, classes=5):
         raise SystemExit(f"{path}: missing keys {missing[:5]}")
     m.load_state_dict({k: sd[k].to(mine[k].dtype) for k in mine}, strict=False)
     return m
+
+
+# cv2.GaussianBlur((5,5), 0): sigma = 0.3*((5-1)*0.5-1)+0.8 = 1.1, BORDER_REFLECT_101.
+g1 = torch.exp(-(torch.arange(5.) - 2) ** 2 / (2 * 1.1 ** 2)); g1 /= g1.sum()
+K = (g1[:, None] * g1[None, :]).view(1, 1, 5, 5).repeat(3, 1, 1, 1)
+
+
+def augment(xb, yb, gen, aug="flipblur", scale="0.75,1.5"):
+    """none | flipblur (random h-flip + cv2-like 5x5 Gaussian blur, p 0.5 each) | semseg (plus random scale and
+    rotation as one affine warp, image bilinear / label nearest, mean / 255 padding)."""
+    n = xb.shape[0]
+    xb, yb = xb.clone(), yb.clone()
+    if aug == "semseg":
+        smin, smax = map(float, scale.split(","))
+        s = smin + (smax - smin) * torch.rand(n, generator=gen)
+        rot = torch.rand(n, generator=gen) < 0.5
+        ang = torch.where(rot, (torch.rand(n, generator=gen) * 20 - 10) * math.pi / 180, torch.zeros(n))
+        H = xb.shape[2]
+        # random crop offset of the scaled image (scale>1: window inside; scale<1: padded, centred-ish)
+        span = (s - 1).clamp(min=0)
+        tx = (torch.rand(n, generator=gen) * 2 - 1) * span
+        ty = (torch.rand(n, generator=gen) * 2 - 1) * span
+        cos, sin = torch.cos(ang) / s, torch.sin(ang) / s
+        theta = torch.stack([torch.stack([cos, -sin, tx / s], 1), torch.stack([sin, cos, ty / s], 1)], 1)
+        grid = F.affine_grid(theta, xb.shape, align_corners=True)
+        pad = MEAN.expand(n, 3, H, H)
+        xi = F.grid_sample(xb - pad, grid, mode="bilinear", padding_mode="zeros", align_corners=True) + pad
+        yl = F.grid_sample((yb.float() + 1).unsqueeze(1), grid, mode="nearest", padding_mode="zeros", align_corners=True)
+        yl = yl.squeeze(1).long() - 1
+        yl[yl < 0] = 255
+        xb, yb = xi, yl
+    if aug in ("flipblur", "semseg"):
+        blur = torch.rand(n, generator=gen) < 0.5
+        if blur.any():
+            xp = F.pad(xb[blur], (2, 2, 2, 2), mode="reflect")
+            xb[blur] = F.conv2d(xp, K, groups=3)
+        flip = torch.rand(n, generator=gen) < 0.5
+        xb[flip] = xb[flip].flip(-1)
+        yb[flip] = yb[flip].flip(-1)
+    return xb, yb

@@ -4,7 +4,6 @@
 Augmentation: none | flipblur (random h-flip + cv2-like 5x5 Gaussian blur, p 0.5 each) | semseg (plus random
 scale and rotation as one affine warp, image bilinear / label nearest, mean / 255 padding)."""
 import argparse
-import math
 import time
 
 import torch
@@ -54,45 +53,6 @@ if a.save_init:
 opt = (torch.optim.SGD(common.param_groups(m, a.lr), lr=a.lr, momentum=a.momentum, weight_decay=a.wd) if a.opt == "sgd"
        else torch.optim.Adam(common.param_groups(m, a.lr), lr=a.lr))
 
-# cv2.GaussianBlur((5,5), 0): sigma = 0.3*((5-1)*0.5-1)+0.8 = 1.1, BORDER_REFLECT_101.
-g1 = torch.exp(-(torch.arange(5.) - 2) ** 2 / (2 * 1.1 ** 2)); g1 /= g1.sum()
-K = (g1[:, None] * g1[None, :]).view(1, 1, 5, 5).repeat(3, 1, 1, 1)
-MEAN = common.MEAN
-
-
-def augment(xb, yb, gen):
-    n = xb.shape[0]
-    xb, yb = xb.clone(), yb.clone()
-    if a.aug == "semseg":
-        smin, smax = map(float, a.scale.split(","))
-        s = smin + (smax - smin) * torch.rand(n, generator=gen)
-        rot = torch.rand(n, generator=gen) < 0.5
-        ang = torch.where(rot, (torch.rand(n, generator=gen) * 20 - 10) * math.pi / 180, torch.zeros(n))
-        H = xb.shape[2]
-        # random crop offset of the scaled image (scale>1: window inside; scale<1: padded, centred-ish)
-        span = (s - 1).clamp(min=0)
-        tx = (torch.rand(n, generator=gen) * 2 - 1) * span
-        ty = (torch.rand(n, generator=gen) * 2 - 1) * span
-        cos, sin = torch.cos(ang) / s, torch.sin(ang) / s
-        theta = torch.stack([torch.stack([cos, -sin, tx / s], 1), torch.stack([sin, cos, ty / s], 1)], 1)
-        grid = F.affine_grid(theta, xb.shape, align_corners=True)
-        pad = MEAN.expand(n, 3, H, H)
-        xi = F.grid_sample(xb - pad, grid, mode="bilinear", padding_mode="zeros", align_corners=True) + pad
-        yl = F.grid_sample((yb.float() + 1).unsqueeze(1), grid, mode="nearest", padding_mode="zeros", align_corners=True)
-        yl = yl.squeeze(1).long() - 1
-        yl[yl < 0] = 255
-        xb, yb = xi, yl
-    if a.aug in ("flipblur", "semseg"):
-        blur = torch.rand(n, generator=gen) < 0.5
-        if blur.any():
-            xp = F.pad(xb[blur], (2, 2, 2, 2), mode="reflect")
-            xb[blur] = F.conv2d(xp, K, groups=3)
-        flip = torch.rand(n, generator=gen) < 0.5
-        xb[flip] = xb[flip].flip(-1)
-        yb[flip] = yb[flip].flip(-1)
-    return xb, yb
-
-
 gen = torch.Generator().manual_seed(a.seed)
 per_epoch = len(x) // a.batch
 max_iter = a.epochs * per_epoch
@@ -103,7 +63,7 @@ for ep in range(a.epochs):
     perm = torch.randperm(len(x), generator=gen)
     for b in range(per_epoch):
         idx = perm[b * a.batch:(b + 1) * a.batch]
-        xb, yb = augment(x[idx], y[idx], gen)
+        xb, yb = common.augment(x[idx], y[idx], gen, a.aug, a.scale)
         out = m(common.normalize(xb))
         main = F.cross_entropy(out["logits"], yb, ignore_index=255)
         aux = F.cross_entropy(out["aux"], yb, ignore_index=255)

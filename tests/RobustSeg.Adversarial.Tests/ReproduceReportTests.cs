@@ -38,6 +38,22 @@ public class ReproduceReportTests
         // within the spread while the clean one (0.79 vs 0.78, std 0) is a real difference too.
         Assert.That(reading, Does.Contain("means over 3 seeds"));
         Assert.That(reading, Does.Contain("holds only in part: DDC-AT >= SAT on clean, below on legacy BIM, strong"));
+        Assert.That(reading, Does.Not.Contain("do not tell"));
+    }
+
+    [Test]
+    public void ReadingSaysWhenNoDifferenceExceedsTheSpread()
+    {
+        var rows = new List<ReproduceRow>();
+        for (ulong k = 0; k < 3; k++)
+        {
+            rows.Add(Row("nodefense", k, 0.80, 0.50, 0.30));
+            rows.Add(Row("sat", k, 0.78 + 0.02 * k, 0.60 + 0.02 * k, 0.45 + 0.02 * k));
+            rows.Add(Row("ddcat", k, 0.77 + 0.02 * k, 0.59 + 0.02 * k, 0.44 + 0.02 * k));
+        }
+        var reading = ReproduceReport.Reading(ReproduceSummary.Of(rows));
+        Assert.That(reading, Does.Contain("does not hold"));
+        Assert.That(reading, Does.Contain("every difference is within the seed spread, so these seeds do not tell DDC-AT and SAT apart"));
     }
 
     [Test]
@@ -56,15 +72,22 @@ public class ReproduceReportTests
         var recs = new List<Training.IterationRecord>
         {
             new(1, 1, 1, 0.01, 1, 1, 1, 1, 0.5, 0.5, 0, MaskTargetOnes: 0.9, RoutedClean: 0.5, RoutedAdv: 0.5),
-            new(2, 2, 1, 0.01, 1, 1, 1, 1, 0, 0.5, 0, MaskTargetOnes: 0.04, RoutedClean: 0.002, RoutedAdv: 0),
-            new(3, 2, 2, 0.01, 1, 1, 1, 1, 0, 0.5, 0, MaskTargetOnes: 0.06, RoutedClean: 0.004, RoutedAdv: 0.002),
+            new(2, 2, 1, 0.01, 1, 1, 0.10, 1, 0, 0.5, 0, MaskTargetOnes: 0.04, RoutedClean: 0.002, RoutedAdv: 0),
+            new(3, 2, 2, 0.01, 1, 1, 0.20, 1, 0, 0.5, 0, MaskTargetOnes: 0.06, RoutedClean: 0.004, RoutedAdv: 0.002),
         };
         var b = BranchDiagnostics.Of(recs)!;
         Assert.That(b.MaskTargetOnes, Is.EqualTo(0.05).Within(1e-12));
         Assert.That(b.RoutedClean, Is.EqualTo(0.003).Within(1e-12));
+        Assert.That(b.MaskLoss, Is.EqualTo(0.15).Within(1e-12));
+        // A constant prediction at the batch's rate: the clean half's share halved (the adversarial half is all 0).
+        double H(double q) => -(q * Math.Log(q) + (1 - q) * Math.Log(1 - q));
+        Assert.That(b.ConstantLoss, Is.EqualTo((H(0.02) + H(0.03)) / 2).Within(1e-12));
+        Assert.That(BranchDiagnostics.BinaryEntropy(0), Is.EqualTo(0));
+        Assert.That(BranchDiagnostics.BinaryEntropy(0.5), Is.EqualTo(Math.Log(2)).Within(1e-15));
         var rows = new[] { Row("sat", 1, 0.7, 0.6, 0.4), Row("ddcat", 1, 0.7, 0.6, 0.4) with { Branch = b } };
         var text = ReproduceReport.Branch(rows)!;
         Assert.That(text, Does.Contain("mask targets = 1 on 5.0 %").And.Contain("routing has collapsed"));
+        Assert.That(text, Does.Contain("mask-head loss 0.150 against " + b.ConstantLoss.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture)));
         Assert.That(ReproduceReport.Branch([rows[0]]), Is.Null);
     }
 }

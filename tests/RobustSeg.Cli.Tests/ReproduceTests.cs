@@ -32,6 +32,7 @@ public class ReproduceTests
             Assert.That(output, Does.Contain("means over 2 seeds"));
             var md = File.ReadAllText(Path.Combine(dir, "results.md"));
             Assert.That(md, Does.Contain("| psp | ddcat |").And.Contain("DDC-AT"));
+            Assert.That(md, Does.Contain("data: train=24 val=6 size=33"), "results.md names the data it was measured on");
             Assert.That(output, Does.Contain("clean mIoU").And.Contain("legacy BIM mIoU"));
             Assert.That(err, Does.Contain("ETA"), "training shows progress with an ETA");
             // report.html: every picture it references is a file beside it; the gallery pictures the first seed's 3 models.
@@ -64,10 +65,14 @@ public class ReproduceTests
             foreach (var npy in new[] { "input.npy", "probs_clean.npy", "grad_step0.npy", "adv.npy", "probs_adv.npy" })
                 Assert.That(File.Exists(Path.Combine(study, npy)), Is.True, npy);
 
-            // A second run reuses the generated data.
-            var again = CliRunner.Capture("reproduce", "--quick", "--work-dir", dir, "--regimes", "nodefense");
+            // A second run reuses the generated data; one that asks for other data regenerates it.
+            var again = CliRunner.Capture("reproduce", "--quick", "--work-dir", dir, "--regimes", "nodefense", "--seeds", "1");
             Assert.That(again.Code, Is.EqualTo(0), again.Err);
             Assert.That(again.Err, Does.Contain("using the synthetic dataset"));
+            var other = CliRunner.Capture("reproduce", "--quick", "--work-dir", dir, "--regimes", "nodefense", "--seeds", "1", "--class-saturation", "0.5");
+            Assert.That(other.Code, Is.EqualTo(0), other.Err);
+            Assert.That(other.Err, Does.Contain("was made with other options; regenerating"));
+            Assert.That(File.ReadAllText(Path.Combine(dir, "data", "data.yaml")), Does.Contain("class_saturation=0.5"));
         }
         finally
         {

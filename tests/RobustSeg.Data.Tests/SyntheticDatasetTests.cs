@@ -46,6 +46,10 @@ public class SyntheticDatasetTests
         Assert.That(cfg.Classes, Is.EqualTo(5));
         var report = DatasetChecker.Check(cfg.Dataset("train"), cfg.Classes);
         Assert.That(report.Ok, string.Join("\n", report.Problems));
+        // Every option that changes the images is recorded (reproduce compares this line before reusing a dataset).
+        Assert.That(File.ReadAllLines(info.ConfigPath), Does.Contain("# options: " + Small.Describe()));
+        Assert.That(Small.Describe(), Does.Contain("noise=6").And.Contain("class_saturation=1").And.Contain("class_colours=true"));
+        Assert.That((Small with { ClassSaturation = 0.5 }).Describe(), Is.Not.EqualTo(Small.Describe()));
     }
 
     [Test]

@@ -62,17 +62,26 @@ public sealed class ReproduceJob(ReproduceOptions o)
     public string StrongName => $"PGD-{Steps} eps {o.StrongEps255.ToString(CultureInfo.InvariantCulture)}/255 mIoU";
     int Steps => o.Quick ? Math.Min(3, o.StrongSteps) : o.StrongSteps;
 
+    /// <summary>The dataset this run asks for: <see cref="ReproduceOptions.Data"/> (a quick run: 24 + 6 images of 33 px),
+    /// seeded with --seed.</summary>
+    public SyntheticOptions DataOptions => (o.Quick ? o.Data with { Train = 24, Val = 6, Size = 33 } : o.Data) with { Seed = o.Seed };
+
     void EnsureData()
     {
+        var opts = DataOptions;
+        var yaml = Path.Combine(DataDir, "data.yaml");
         if (!o.Force && File.Exists(Path.Combine(DataDir, "train.txt")) && File.Exists(Path.Combine(DataDir, "val.txt")))
         {
-            o.Progress.WriteLine($"== using the synthetic dataset in {DataDir}");
-            return;
+            // A dataset made with other options (an older default, another --seed) would silently change the comparison.
+            if (File.Exists(yaml) && File.ReadLines(yaml).Any(l => l == "# options: " + opts.Describe()))
+            {
+                o.Progress.WriteLine($"== using the synthetic dataset in {DataDir}");
+                return;
+            }
+            o.Progress.WriteLine($"== the dataset in {DataDir} was made with other options; regenerating it ({opts.Describe()})");
         }
-        // 400 training images: the same iteration budget generalises better than 200 images seen twice as often.
-        var opts = o.Quick ? new SyntheticOptions { Train = 24, Val = 6, Size = 33, Seed = o.Seed } : new SyntheticOptions { Train = 400, Val = 50, Seed = o.Seed };
         var info = SyntheticDataset.Generate(DataDir, opts);
-        o.Progress.WriteLine($"== generated the synthetic dataset in {info.Root}");
+        o.Progress.WriteLine($"== generated the synthetic dataset in {info.Root} ({opts.Describe()})");
     }
 
     /// <summary>The shipped synthetic config of (arch, regime), pointed at this run's folders.</summary>
@@ -160,7 +169,8 @@ public sealed class ReproduceJob(ReproduceOptions o)
         var seeds = o.Seeds > 1 ? $"seeds {o.Seed}..{o.Seed + (ulong)o.Seeds - 1} (training and attacks; data seed {o.Seed}), mean ± sample std" : $"seed {o.Seed}";
         var setup = $"Device {o.Device}; {(o.Quick ? "quick run" : "full run")}; {seeds}; legacy BIM = 2 steps of 0.01, eps 0.03 (per window); " +
                     $"strong = PGD with random start, {Steps} steps, eps {o.StrongEps255.ToString(CultureInfo.InvariantCulture)}/255 (whole image)" +
-                    (o.StrongAll ? "; ensemble = APGD-based worst case per image" : "") + ".";
+                    (o.StrongAll ? "; ensemble = APGD-based worst case per image" : "") +
+                    $"; data: {DataOptions.Describe()}.";
         ReproduceReport.WriteCsv(Path.Combine(o.WorkDir, "results.csv"), rows);
         ReproduceReport.WriteSummaryCsv(Path.Combine(o.WorkDir, "summary.csv"), summary);
         var md = ReproduceReport.Markdown(summary, StrongName, reading, setup);

@@ -60,6 +60,7 @@ public static class ReproduceReport
             strong_miou = r.StrongMIoU, ensemble_miou = r.EnsembleMIoU, train_seconds = r.TrainSeconds,
             eval_seconds = r.EvalSeconds, checkpoint = r.Checkpoint,
             mask_target_ones = r.Branch?.MaskTargetOnes, routed_cls2_clean = r.Branch?.RoutedClean, routed_cls2_adv = r.Branch?.RoutedAdv,
+            mask_loss = r.Branch?.MaskLoss, mask_loss_constant = r.Branch?.ConstantLoss,
         }));
 
     /// <summary>The DDC-AT branch diagnostics (last training epoch, mean over seeds) in words, or null without DDC-AT rows.</summary>
@@ -70,10 +71,12 @@ public static class ReproduceReport
         {
             var b = g.Select(r => r.Branch!).ToList();
             double ones = b.Average(x => x.MaskTargetOnes), clean = b.Average(x => x.RoutedClean), adv = b.Average(x => x.RoutedAdv);
+            double loss = b.Average(x => x.MaskLoss), constant = b.Average(x => x.ConstantLoss);
             string s = $"{g.Key} DDC-AT branch (last epoch{(b.Count > 1 ? $", mean over {b.Count} seeds" : "")}): mask targets = 1 on {ones:P1} of the clean half's pixels " +
-                       $"(pixels the training attack flips); routed to cls2: {clean:P1} of clean, {adv:P1} of adversarial pixels";
+                       $"(pixels the training attack flips); routed to cls2: {clean:P1} of clean, {adv:P1} of adversarial pixels; " +
+                       $"mask-head loss {loss:0.000} against {constant:0.000} for a constant prediction at the targets' rate";
             // Below 1 % the mask head has collapsed to cls1: the model is then trained and deployed almost as cls1 alone.
-            if (clean < 0.01 && adv < 0.01) s += " (routing has collapsed: almost every pixel goes to cls1)";
+            if (clean < 0.01 && adv < 0.01) s += " (routing has collapsed: almost every pixel goes to cls1, which then trains on the same batch as SAT's while cls2 idles)";
             parts.Add(s + ".");
         }
         return parts.Count == 0 ? null : string.Join(" ", parts);
@@ -103,19 +106,17 @@ public static class ReproduceReport
             var cmp = new (string Name, Spread D, Spread S)[] { ("clean", dd.Clean, sat.Clean), ("legacy BIM", dd.Legacy, sat.Legacy), ("strong", dd.Strong, sat.Strong) };
             var holds = cmp.Where(c => c.D.Mean >= c.S.Mean).Select(c => c.Name).ToList();
             var fails = cmp.Where(c => c.D.Mean < c.S.Mean).Select(c => c.Name).ToList();
-            string Diff((string Name, Spread D, Spread S) c)
-            {
-                string d = $"{c.Name} {P(c.D.Mean)} vs {P(c.S.Mean)}";
-                if (c.D.N < 2 || c.S.N < 2) return d;
-                // A difference within one standard deviation of either side is not told apart by these seeds.
-                bool within = Math.Abs(c.D.Mean - c.S.Mean) <= Math.Max(c.D.Std, c.S.Std);
-                return d + (within ? " (within the seed spread)" : "");
-            }
+            // A difference within one standard deviation of either side is not told apart by these seeds.
+            static bool Within((string Name, Spread D, Spread S) c) =>
+                c.D.N >= 2 && c.S.N >= 2 && Math.Abs(c.D.Mean - c.S.Mean) <= Math.Max(c.D.Std, c.S.Std);
+            string Diff((string Name, Spread D, Spread S) c) =>
+                $"{c.Name} {P(c.D.Mean)} vs {P(c.S.Mean)}" + (Within(c) ? " (within the seed spread)" : "");
             string order = fails.Count == 0
                 ? $"the paper's ordering holds: DDC-AT >= SAT on {string.Join(", ", holds)} mIoU ({string.Join("; ", cmp.Select(Diff))})"
                 : holds.Count == 0
                     ? $"the paper's ordering does not hold: DDC-AT is below SAT on clean and adversarial mIoU ({string.Join("; ", cmp.Select(Diff))})"
                     : $"the paper's ordering holds only in part: DDC-AT >= SAT on {string.Join(", ", holds)}, below on {string.Join(", ", fails)} ({string.Join("; ", cmp.Select(Diff))})";
+            if (cmp.All(Within)) order += "; every difference is within the seed spread, so these seeds do not tell DDC-AT and SAT apart";
             var bestLegacy = new[] { sat, dd }.MaxBy(r => r.Legacy.Mean)!;
             string legacy = bestLegacy.Legacy.Mean > nd.Legacy.Mean
                 ? $"under the legacy BIM, {Name(bestLegacy.Regime)} holds {P(bestLegacy.Legacy.Mean)} against {P(nd.Legacy.Mean)} undefended"

@@ -20,11 +20,14 @@ public sealed class ReproduceCommand : ICliCommand
         var steps = new Option<int>("--strong-steps") { Description = "PGD steps of the strong attack", DefaultValueFactory = _ => 20 };
         var eps = new Option<float>("--strong-eps") { Description = "eps of the strong attack in /255 units", DefaultValueFactory = _ => 8f };
         var seed = new Option<ulong>("--seed") { Description = "seed of the data, training and attacks", DefaultValueFactory = _ => 1UL };
-        var seeds = new Option<int>("--seeds") { Description = "train and evaluate every regime with N seeds (--seed, --seed+1, ...; same data); the table shows mean ± std", DefaultValueFactory = _ => 1 };
+        var seeds = new Option<int>("--seeds") { Description = "train and evaluate every regime with N seeds (--seed, --seed+1, ...; same data); the table shows mean ± std", DefaultValueFactory = _ => new ReproduceOptions().Seeds };
         var force = new Option<bool>("--force") { Description = "regenerate the data even if it exists" };
         var regimes = new Option<string>("--regimes") { Description = "comma-separated subset of nodefense,sat,ddcat", DefaultValueFactory = _ => "nodefense,sat,ddcat" };
+        var data = new ReproduceOptions().Data;
+        var noise = new Option<double>("--noise") { Description = "synthetic data: per-pixel Gaussian noise, 0..255 units", DefaultValueFactory = _ => data.Noise };
+        var saturation = new Option<double>("--class-saturation") { Description = "synthetic data: share of the class hues' saturation objects keep, (0, 1]", DefaultValueFactory = _ => data.ClassSaturation };
         var sets = new Option<string[]>("--set") { Description = "config override key=value for every regime (repeatable)", AllowMultipleArgumentsPerToken = false };
-        foreach (var o in new Option[] { work, arch, all, device, quick, strongAll, epochs, steps, eps, seed, seeds, force, regimes, sets }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { work, arch, all, device, quick, strongAll, epochs, steps, eps, seed, seeds, force, regimes, noise, saturation, sets }) cmd.Options.Add(o);
         cmd.SetAction(pr =>
         {
             var a = pr.GetValue(arch)!.ToLowerInvariant();
@@ -43,6 +46,7 @@ public sealed class ReproduceCommand : ICliCommand
                 Regimes = pr.GetValue(regimes)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
                 Overrides = pr.GetValue(sets) ?? [],
                 Command = "robustseg " + string.Join(' ', pr.Tokens.Select(t => t.Value)),
+                Data = data with { Noise = pr.GetValue(noise), ClassSaturation = pr.GetValue(saturation) },
             });
             job.Run();
             return 0;

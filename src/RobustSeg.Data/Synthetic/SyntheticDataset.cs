@@ -31,7 +31,7 @@ public static class SyntheticDataset
         var config = Path.Combine(root, "data.yaml");
         AtomicFile.WriteAllText(config,
             "# Synthetic dataset written by `robustseg data synth`; paths are relative to this file's folder.\n" +
-            $"# options: train={options.Train} val={options.Val} size={options.Size} classes={options.Classes} seed={options.Seed}\n" +
+            $"# options: {options.Describe()}\n" +
             "DATA:\n  data_root: .\n  train_list: train.txt\n  val_list: val.txt\n" +
             $"  classes: {options.Classes.ToString(CultureInfo.InvariantCulture)}\n  label_format: index\n");
         return new SyntheticDatasetInfo(root, train, val, config, options.Classes, names, options.Train, options.Val);

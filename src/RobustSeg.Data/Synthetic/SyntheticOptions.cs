@@ -25,6 +25,12 @@ public sealed record SyntheticOptions
     /// move the classes' colours towards grey and towards each other, so a small perturbation flips more pixels).</summary>
     public double ClassSaturation { get; init; } = 1.0;
 
+    /// <summary>Every option that changes the images, as one line (written into data.yaml; `reproduce` compares it to
+    /// decide whether an existing dataset is the one it asks for).</summary>
+    public string Describe() => string.Format(System.Globalization.CultureInfo.InvariantCulture,
+        "train={0} val={1} size={2} classes={3} seed={4} noise={5} class_colours={6} class_saturation={7} jpeg={8} objects={9}..{10}",
+        Train, Val, Size, Classes, Seed, Noise, ClassColours ? "true" : "false", ClassSaturation, JpegQuality, MinObjects, MaxObjects);
+
     public void Validate()
     {
         if (Train < 1) throw new UserInputException($"synthetic: --train must be at least 1, got {Train}");
