@@ -18,7 +18,8 @@ fxr=$(ls "$root/host/fxr" | sort -V | tail -n 1)
 
 rm -rf .gpu/app
 mkdir -p .gpu
-dotnet publish src/RobustSeg.Cli -c Release -o .gpu/app --nologo -v quiet
+# One runtime identifier: the native assets of other platforms (SkiaSharp ships ~15) would not fit a transfer.
+dotnet publish src/RobustSeg.Cli -c Release -r linux-x64 --self-contained false -o .gpu/app --nologo -v quiet
 tar -C "$root" -cf - dotnet "host/fxr/$fxr" "shared/Microsoft.NETCore.App/$ver" | xz -T0 -6 >.gpu/dotnet-runtime.tar.xz.tmp
 mv .gpu/dotnet-runtime.tar.xz.tmp .gpu/dotnet-runtime.tar.xz
 echo "gpu-pack: .gpu/app ($(du -sh .gpu/app | cut -f1)), .gpu/dotnet-runtime.tar.xz ($(du -sh .gpu/dotnet-runtime.tar.xz | cut -f1), runtime $ver)"
