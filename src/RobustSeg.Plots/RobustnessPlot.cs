@@ -17,7 +17,8 @@ public static class RobustnessPlot
         }
         // mIoU is a fraction: a fixed 0..1 axis keeps plots of different runs comparable at a glance.
         plot.Axes.SetLimitsY(0, 1.02);
-        plot.ShowLegend(ScottPlot.Alignment.UpperRight);
+        // Curves start high at eps 0 and fall to the right, so the lower left is where no line runs.
+        plot.ShowLegend(ScottPlot.Alignment.LowerLeft);
         Figure.SavePng(plot, path, width, height);
     }
 }

@@ -92,3 +92,26 @@ public class SweepTests
         Assert.That(s[2].Y, Is.EqualTo(new[] { 0.6, 0.3 }));
     }
 }
+
+/// <summary>reproduce's robustness.png draws one line per regime and attack: the seeds' rows averaged.</summary>
+public class ReproducePlotRowsTests
+{
+    [Test]
+    public void MeansOverSeedsAverageEachModelAttackAndRadius()
+    {
+        RobustnessRow Row(string ck, string attack, double eps, double miou) => new(ck, attack, "", eps, eps * 255, 0, 4, miou, miou, miou);
+        var rows = new[]
+        {
+            Row("psp_sat_seed1", "none", 0, 0.8), Row("psp_sat_seed2", "none", 0, 0.6),
+            Row("psp_sat_seed1", "pgd (strong)", 8 / 255.0, 0.5), Row("psp_sat_seed2", "pgd (strong)", 8 / 255.0, 0.3),
+            Row("single", "none", 0, 0.9),
+        };
+        var means = RobustSeg.Adversarial.Reproduce.ReproduceHtml.MeansOverSeeds(rows);
+        Assert.That(means, Has.Count.EqualTo(3));
+        Assert.That(means[0].Checkpoint, Is.EqualTo("psp_sat (mean of 2 seeds)"));
+        Assert.That(means[0].MIoU, Is.EqualTo(0.7).Within(1e-12));
+        Assert.That(means[1].MIoU, Is.EqualTo(0.4).Within(1e-12));
+        Assert.That(means[2].Checkpoint, Is.EqualTo("single"));
+        Assert.That(RobustnessResults.Series(means), Has.Count.EqualTo(2), "the clean-only model is one point, the sat model one line");
+    }
+}

@@ -53,10 +53,25 @@ public sealed class ReproduceHtml(string workDir, int images = 4)
             _curves.Add(new FigureSection($"Training curves: {label}", Path.GetRelativePath(workDir, curves), "loss terms, training accuracy, learning rates and (DDC-AT) branch diagnostics per iteration"));
     }
 
+    /// <summary>ARCH_REGIME_seedN rows averaged over N per (model, attack, radius), labelled "ARCH_REGIME (mean of N
+    /// seeds)"; rows without a seed suffix stay as they are.</summary>
+    public static List<RobustnessRow> MeansOverSeeds(IReadOnlyList<RobustnessRow> rows) =>
+        rows.GroupBy(r => (Model: System.Text.RegularExpressions.Regex.Replace(r.Checkpoint, "_seed[0-9]+$", ""), r.Attack, r.Eps))
+            .Select(g =>
+            {
+                var first = g.First();
+                int n = g.Count();
+                return first with
+                {
+                    Checkpoint = n > 1 ? $"{g.Key.Model} (mean of {n} seeds)" : first.Checkpoint,
+                    MIoU = g.Average(r => r.MIoU), MAcc = g.Average(r => r.MAcc), AllAcc = g.Average(r => r.AllAcc),
+                };
+            }).ToList();
+
     public string? Write(string command, string setup)
     {
         if (_rows.Count == 0) return null;
-        RobustnessResults.Write(workDir, _rows);
+        RobustnessResults.Write(workDir, _rows, MeansOverSeeds(_rows));
         return EvalHtmlReport.Write(workDir, new EvalHtmlReport.Content("RobustSeg reproduce report", command, setup, _config, _rows,
             RobustnessResults.PlotName, _perClass, _names, _palette!, _gallery, _curves));
     }

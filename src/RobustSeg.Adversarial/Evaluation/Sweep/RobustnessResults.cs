@@ -20,10 +20,12 @@ public static class RobustnessResults
 {
     public const string CsvName = "robustness.csv", PlotName = "robustness.png";
 
-    public static void Write(string dir, IReadOnlyList<RobustnessRow> rows)
+    /// <summary>robustness.csv of <paramref name="rows"/> and robustness.png of <paramref name="plotRows"/> (default: the
+    /// same rows; reproduce plots the means over seeds so that one line stands for one regime and attack).</summary>
+    public static void Write(string dir, IReadOnlyList<RobustnessRow> rows, IReadOnlyList<RobustnessRow>? plotRows = null)
     {
         EvalReport.Write(Path.Combine(dir, CsvName), rows);
-        RobustnessPlot.Write(Path.Combine(dir, PlotName), Series(rows));
+        RobustnessPlot.Write(Path.Combine(dir, PlotName), Series(plotRows ?? rows));
     }
 
     /// <summary>One series per (checkpoint, attack): the clean point at eps 0, then the attack's radii in order.
