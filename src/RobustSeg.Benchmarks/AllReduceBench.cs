@@ -42,7 +42,9 @@ public sealed class AllReduceBench : IBenchSuite
         var first = t.ToArray();
         if (first[0] != expect || first[n - 1] != expect)
             throw new InvalidOperationException($"allreduce gave {first[0]} / {first[n - 1]}, expected {expect} (rank {g.Rank})");
-        var stats = Timed(() => { g.Barrier(); g.AllReduceSum(t); ctx.Sync(); });
+        // A fixed number of runs (2 warm-ups, 15 timed): every rank must make the same collective calls, so no rank
+        // may decide by its own clock when to stop, or one would wait forever in a collective the others skip.
+        var stats = BenchRunner.Measure(() => { g.Barrier(); g.AllReduceSum(t); }, ctx.Sync, warmupSeconds: 0, minRuns: 15, minSeconds: 0);
         double bytes = 4.0 * n, alg = bytes / (stats.MedianMs / 1e3) / 1e9;
         // One rank moves no data (NCCL returns at once for an in-place one-rank sum): a check of the path, no bandwidth.
         double? bus = g.WorldSize > 1 ? alg * 2 * (g.WorldSize - 1) / g.WorldSize : null;
@@ -52,22 +54,5 @@ public sealed class AllReduceBench : IBenchSuite
         if (g.Rank == 0)
             yield return new BenchRow("allreduce", dev.Name, string.Create(CultureInfo.InvariantCulture, $"{n}x{g.WorldSize}:{g.Backend}"),
                 stats.MedianMs, stats.MinMs, stats.MaxMs, null, bus);
-    }
-
-    /// <summary>A fixed number of runs: every rank must make the same collective calls, so no rank may decide by
-    /// its own clock when to stop (BenchRunner.Measure's time-based loop would leave a rank waiting forever).</summary>
-    static BenchStats Timed(Action body)
-    {
-        const int warmup = 3, runs = 15;
-        for (int i = 0; i < warmup; i++) body();
-        var ms = new double[runs];
-        for (int i = 0; i < runs; i++)
-        {
-            long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-            body();
-            ms[i] = System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
-        }
-        Array.Sort(ms);
-        return new BenchStats(ms[runs / 2], ms[0], ms[^1], runs);
     }
 }

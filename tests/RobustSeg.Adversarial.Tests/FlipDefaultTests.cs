@@ -22,4 +22,17 @@ public class FlipDefaultTests
         Assert.That(EvalSettings.FlipFor(attacked: false, flip: true), Is.True);
         Assert.Throws<ConfigException>(() => EvalSettings.FlipFor(false, flip: true, noFlip: true));
     }
+
+    /// <summary>What `test` refuses, single run or sweep: a transfer source without an attack, and --flip under the
+    /// legacy protocol (the paper evaluates without flipping).</summary>
+    [Test]
+    public void TestOptionsRefusedForSingleRunsAndSweepsAlike()
+    {
+        Assert.That(() => EvalSettings.CheckTestOptions(false, false, AttackProtocol.Strong, "src.safetensors"),
+            Throws.TypeOf<ConfigException>().With.Message.Contains("--source-checkpoint needs an --attack"));
+        Assert.That(() => EvalSettings.CheckTestOptions(true, true, AttackProtocol.Legacy, null),
+            Throws.TypeOf<ConfigException>().With.Message.Contains("legacy protocol"));
+        Assert.That(() => EvalSettings.CheckTestOptions(true, true, AttackProtocol.Strong, "src.safetensors"), Throws.Nothing);
+        Assert.That(() => EvalSettings.CheckTestOptions(false, true, AttackProtocol.Legacy, null), Throws.Nothing);
+    }
 }

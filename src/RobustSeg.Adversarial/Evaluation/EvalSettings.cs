@@ -25,6 +25,14 @@ public sealed record EvalSettings
         if (flip && noFlip) throw new ConfigException("--flip and --no-flip contradict each other");
         return !noFlip && (flip || !attacked);
     }
+
+    /// <summary>The option combinations `test` refuses, for a single run and a sweep alike.</summary>
+    public static void CheckTestOptions(bool anyAttack, bool flip, AttackProtocol protocol, string? source)
+    {
+        if (!anyAttack && source is not null) throw new ConfigException("--source-checkpoint needs an --attack to transfer");
+        if (flip && anyAttack && protocol == AttackProtocol.Legacy) throw new ConfigException("--flip is not part of the legacy protocol (the paper evaluates without flipping)");
+    }
+
     /// <summary>TEST.scales: several make the clean evaluation multi-scale (semseg's averaging).</summary>
     public IReadOnlyList<double> Scales { get; init; } = [1.0];
     public int IgnoreIndex { get; init; } = 255;

@@ -45,7 +45,7 @@ public sealed class ReproduceCommand : ICliCommand
                 StrongSteps = pr.GetValue(steps), StrongEps255 = pr.GetValue(eps), Seed = pr.GetValue(seed), Seeds = pr.GetValue(seeds), Force = pr.GetValue(force),
                 Regimes = pr.GetValue(regimes)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
                 Overrides = pr.GetValue(sets) ?? [],
-                Command = "robustseg " + string.Join(' ', pr.Tokens.Select(t => t.Value)),
+                Command = CommandLineText.Of(pr),
                 Data = data with { Noise = pr.GetValue(noise), ClassSaturation = pr.GetValue(saturation) },
             });
             job.Run();

@@ -68,15 +68,14 @@ public sealed class TestCommand : ICliCommand
                     SaveImages = !pr.GetValue(noImages), Limit = pr.GetValue(limit), Device = dev, Group = group,
                     Out = console, Log = group.Rank == 0 ? Console.Error : TextWriter.Null,
                     Report = pr.GetValue(report), ReportImages = pr.GetValue(reportImages),
-                    Command = "robustseg " + string.Join(' ', pr.Tokens.Select(t => Quote(t.Value))),
+                    Command = CommandLineText.Of(pr),
                 };
                 sweep.Run();
                 return 0;
             }
             var (atk, opts, proto) = shared.Create(pr, attacks[0], cfg.Train.IgnoreLabel);
-            if (atk is null && pr.GetValue(source) is not null) throw new ConfigException("--source-checkpoint needs an --attack to transfer");
+            EvalSettings.CheckTestOptions(atk is not null, pr.GetValue(flip), proto, pr.GetValue(source));
             bool flipOn = EvalSettings.FlipFor(atk is not null, pr.GetValue(flip), pr.GetValue(noFlip));
-            if (pr.GetValue(flip) && atk is not null && proto == AttackProtocol.Legacy) throw new ConfigException("--flip is not part of the legacy protocol (the paper evaluates without flipping)");
             var ckpt = checkpoints[0].Path;
             var ds = data.Dataset("test");
             using var model = ModelLoader.LoadForEval(ckpt, cfg, dev);
@@ -99,6 +98,4 @@ public sealed class TestCommand : ICliCommand
         });
         return cmd;
     }
-
-    static string Quote(string s) => s.Length > 0 && s.All(c => char.IsLetterOrDigit(c) || "-_./=,:+@".Contains(c)) ? s : "'" + s.Replace("'", "'\\''") + "'";
 }

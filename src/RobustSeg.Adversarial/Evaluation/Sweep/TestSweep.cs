@@ -49,8 +49,7 @@ public sealed class TestSweep
         var attacked = baseSettings with { Flip = EvalSettings.FlipFor(true, Flip, NoFlip), Protocol = Protocol };
         var runs = SweepRun.Plan(Checkpoints.Select(c => c.Label).ToList(), Attacks, Eps, Create, clean, attacked, SaveDir);
         bool anyAttack = runs.Any(r => !r.Clean);
-        if (!anyAttack && Source is not null) throw new ConfigException("--source-checkpoint needs an --attack to transfer");
-        if (Flip && anyAttack && Protocol == AttackProtocol.Legacy) throw new ConfigException("--flip is not part of the legacy protocol (the paper evaluates without flipping)");
+        EvalSettings.CheckTestOptions(anyAttack, Flip, Protocol, Source);
 
         var dev = Device;
         var ds = Data.Dataset("test");
