@@ -58,6 +58,11 @@ public class GemmTests
             // N beyond one 4096-column block: shared B blocks (M > 144) and per-task panels (small M).
             yield return new Case(150, 4200, 3, ta, tb, Beta: 0.5f);
             yield return new Case(7, 4500, 9, ta, tb, Pad: 1);
+            // The three task plans: all of A packed once (64 x 600), A per K block (200 x 400), B blocks with
+            // row sub-blocks (600 rows); batches that run whole images per core.
+            yield return new Case(64, 1000, 600, ta, tb, Batch: 3, Pad: 1, Beta: 0.5f);
+            yield return new Case(200, 300, 400, ta, tb, Offset: 2);
+            yield return new Case(600, 300, 300, ta, tb, Batch: 2, Alpha: 0.5f, Beta: 0f, NaNInC: true);
         }
     }
 
@@ -131,9 +136,8 @@ public class GemmTests
         unsafe
         {
             fixed (float* pa = a, pb = b, pc = c)
-                for (int q = 0; q < d.Batch; q++)
-                    HostGemm.Sgemm(d.TransA, d.TransB, d.M, d.N, d.K, d.Alpha, pa + d.OffsetA + q * d.StrideA, d.Lda,
-                        pb + d.OffsetB + q * d.StrideB, d.Ldb, d.Beta, pc + d.OffsetC + q * d.StrideC, d.Ldc);
+                HostGemm.SgemmBatched(d.Batch, d.TransA, d.TransB, d.M, d.N, d.K, d.Alpha, pa + d.OffsetA, d.Lda, d.StrideA,
+                    pb + d.OffsetB, d.Ldb, d.StrideB, d.Beta, pc + d.OffsetC, d.Ldc, d.StrideC);
         }
         Assert.That(a, Is.EqualTo(bu.A), "A was modified");
         Assert.That(b, Is.EqualTo(bu.B), "B was modified");
@@ -285,6 +289,28 @@ public class GemmTests
         var t = Tensor.Zeros(dev, 16);
         var ex = Assert.Throws<ArgumentException>(() => be.GemmTiled(GemmDesc.Dense(4, 4, 1), t, t, t, 16, 16));
         Assert.That(ex!.Message, Does.Contain("16x16"));
+    }
+
+    [Test]
+    public void HostBatchedSgemmIntoOneOutputAccumulatesInOrder()
+    {
+        // strideC = 0: every image adds into the same C (beta = 1), which must not run images concurrently.
+        const int m = 40, n = 300, k = 50, batch = 3;
+        var rng = new Random(4);
+        float[] a = Enumerable.Range(0, batch * m * k).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray();
+        float[] b = Enumerable.Range(0, batch * k * n).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray();
+        var c = new float[m * n];
+        var want = new double[m * n];
+        for (int q = 0; q < batch; q++)
+        for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++)
+        for (int p = 0; p < k; p++) want[i * n + j] += (double)a[q * m * k + i * k + p] * b[q * k * n + p * n + j];
+        unsafe
+        {
+            fixed (float* pa = a, pb = b, pc = c)
+                HostGemm.SgemmBatched(batch, false, false, m, n, k, 1f, pa, k, m * k, pb, n, k * n, 1f, pc, n, 0);
+        }
+        for (int i = 0; i < c.Length; i++) Assert.That(c[i], Is.EqualTo(want[i]).Within(1e-4), $"element {i}");
     }
 
     [Test]

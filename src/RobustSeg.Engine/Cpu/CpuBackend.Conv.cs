@@ -3,7 +3,8 @@ using System.Runtime.CompilerServices;
 
 namespace RobustSeg.Engine.Cpu;
 
-/// <summary>Host convolution on <see cref="HostGemm"/>. Images run one after another (the GEMM parallelises);
+/// <summary>Host convolution on <see cref="HostGemm"/>. Forward and the 1x1 data gradient are one batched GEMM
+/// (enough images run one per core); the weight gradient sums images in a fixed order (the GEMM parallelises);
 /// 1x1 stride-1 unpadded convs use the input as the column matrix; otherwise forward and weight gradient
 /// pack the GEMM's B panels straight from the image (<see cref="ImplicitCols"/>: no column matrix in memory),
 /// and the data gradient computes column blocks (under <see cref="Backend.ConvColumnBudget"/>) and adds
@@ -27,14 +28,12 @@ public sealed unsafe partial class CpuBackend
         long xImg = (long)g.C * g.InSpatial, yImg = (long)g.K * g.OutSpatial;
         if (g.IsPointwise)
         {
-            for (int n = 0; n < g.N; n++)
-                HostGemm.Sgemm(false, false, g.K, g.OutSpatial, g.C, 1f, pw, g.C, px + n * xImg, g.InSpatial, 0f, py + n * yImg, g.OutSpatial);
+            HostGemm.SgemmBatched(g.N, false, false, g.K, g.OutSpatial, g.C, 1f, pw, g.C, 0, px, g.InSpatial, xImg, 0f, py, g.OutSpatial, yImg);
         }
         else
         {
-            for (int n = 0; n < g.N; n++)
-                HostGemm.Sgemm(false, false, g.K, g.OutSpatial, g.ColRows, 1f, pw, g.ColRows,
-                    new ImplicitCols(px + n * xImg, G, 0), 0f, py + n * yImg, g.OutSpatial);
+            HostGemm.SgemmBatched(g.N, false, false, g.K, g.OutSpatial, g.ColRows, 1f, pw, g.ColRows, 0,
+                new ImplicitCols(px, G, 0), xImg, 0f, py, g.OutSpatial, yImg);
         }
         if (bias is not null)
         {
@@ -55,8 +54,7 @@ public sealed unsafe partial class CpuBackend
         long xImg = (long)g.C * g.InSpatial, yImg = (long)g.K * g.OutSpatial;
         if (g.IsPointwise)
         {
-            for (int n = 0; n < g.N; n++)
-                HostGemm.Sgemm(true, false, g.C, g.OutSpatial, g.K, 1f, pw, g.C, pdy + n * yImg, g.OutSpatial, 0f, pdx + n * xImg, g.InSpatial);
+            HostGemm.SgemmBatched(g.N, true, false, g.C, g.OutSpatial, g.K, 1f, pw, g.C, 0, pdy, g.OutSpatial, yImg, 0f, pdx, g.InSpatial, xImg);
             return;
         }
         int rb = RowsPerBlock(g);

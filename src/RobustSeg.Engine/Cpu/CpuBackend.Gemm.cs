@@ -6,11 +6,7 @@ public sealed unsafe partial class CpuBackend
     {
         Device.Kernels.Count("gemm");
         float* pa = a.Ptr, pb = b.Ptr, pc = c.Ptr;
-        var desc = d;
-        for (int bi = 0; bi < d.Batch; bi++)
-            HostGemm.Sgemm(desc.TransA, desc.TransB, desc.M, desc.N, desc.K, desc.Alpha,
-                pa + desc.OffsetA + bi * desc.StrideA, desc.Lda,
-                pb + desc.OffsetB + bi * desc.StrideB, desc.Ldb, desc.Beta,
-                pc + desc.OffsetC + bi * desc.StrideC, desc.Ldc);
+        HostGemm.SgemmBatched(d.Batch, d.TransA, d.TransB, d.M, d.N, d.K, d.Alpha,
+            pa + d.OffsetA, d.Lda, d.StrideA, pb + d.OffsetB, d.Ldb, d.StrideB, d.Beta, pc + d.OffsetC, d.Ldc, d.StrideC);
     }
 }

@@ -7,8 +7,9 @@ namespace RobustSeg.Engine.Cpu;
 /// NR-column panels and A into MR-row panels per K block, so the MR x NR micro-kernel reads both
 /// operands contiguously whatever the transposes and leading dimensions are; edge panels are
 /// zero-padded and stored through a bounds-checked path. The tile shape and micro-kernel follow
-/// <see cref="HostSimd.Current"/> (<see cref="MicroShape"/>). Work is split into (row range x column
-/// range) tasks so that tall, wide and skinny shapes all keep every core busy.
+/// <see cref="HostSimd.Current"/> (<see cref="MicroShape"/>). C is cut into a few (row range x column
+/// range) tasks, one parallel region per GEMM; each task runs every K block of its part on its own
+/// packed copies, so no core waits for another between K blocks and no packed panel crosses cores.
 /// beta == 0 never reads C (it may hold NaN garbage from a fresh pool buffer).</summary>
 public static unsafe class HostGemm
 {
@@ -18,12 +19,17 @@ public static unsafe class HostGemm
     const int NcMax = 4096;
     /// <summary>Below this many multiply-adds a GEMM runs on the calling thread.</summary>
     const long SerialMacs = 1L << 17;
+    /// <summary>Most A rows a task keeps packed (L2: 256 KB at Kc = 256, half of Zen 1's L2) while it
+    /// packs B panels on the fly; a task with more rows packs its B block once per K block and
+    /// walks its rows in Mc-row sub-blocks instead.</summary>
+    const int RowsInL2 = 256;
+    /// <summary>Cost of packing one float, in multiply-adds (a vector copy or transpose per 16 floats
+    /// against 32 MACs per cycle at peak), for choosing the task grid.</summary>
+    const double PackWeight = 16;
 
-    [ThreadStatic] static float[]? _aPack, _bPanel, _colRows;
-    /// <summary>The largest K block of any shape.</summary>
-    const int KcMax = 256;
+    [ThreadStatic] static float[]? _aPack, _bPanel, _bBlock, _colRows;
 
-    /// <summary>Tile shape and K block of one micro-kernel. Mc: most A rows per task (the packed A
+    /// <summary>Tile shape and K block of one micro-kernel. Mc: most A rows per sub-block (the packed A
     /// block, Mc x Kc, stays in L2); Kc: an Mr x Kc A panel plus a Kc x Nr B panel fit in L1.</summary>
     public readonly record struct MicroShape(HostSimdPath Path, int Mr, int Nr, int Kc, int Mc)
     {
@@ -63,76 +69,78 @@ public static unsafe class HostGemm
 
     public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
         float* a, int lda, float* b, int ldb, float beta, float* c, int ldc) =>
-        Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, null, beta, c, ldc);
+        Run(1, transA, transB, m, n, k, alpha, a, lda, 0, b, ldb, 0, null, beta, c, ldc, 0);
 
     /// <summary>The same with B = the im2col matrix of one image (CKK x pixels; transB: pixels x CKK
     /// stored as CKK x pixels), packed straight from the image.</summary>
     public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
         float* a, int lda, ImplicitCols cols, float beta, float* c, int ldc) =>
-        Run(transA, transB, m, n, k, alpha, a, lda, null, 0, &cols, beta, c, ldc);
+        Run(1, transA, transB, m, n, k, alpha, a, lda, 0, null, 0, 0, &cols, beta, c, ldc, 0);
 
-    static void Run(bool transA, bool transB, int m, int n, int k, float alpha,
-        float* a, int lda, float* b, int ldb, ImplicitCols* cols, float beta, float* c, int ldc)
+    /// <summary>batch independent GEMMs, operand i at a + i strideA, b + i strideB, c + i strideC (a stride
+    /// may be 0: a shared weight). Scheduled as one job, so with at least as many images as cores each core
+    /// runs whole images (no packed panel shared, no split of C) instead of every image being split.</summary>
+    public static void SgemmBatched(int batch, bool transA, bool transB, int m, int n, int k, float alpha,
+        float* a, int lda, long strideA, float* b, int ldb, long strideB, float beta, float* c, int ldc, long strideC) =>
+        Run(batch, transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, null, beta, c, ldc, strideC);
+
+    /// <summary>Batched with B = the im2col matrices of batch images, image i at cols.X + i strideX.</summary>
+    public static void SgemmBatched(int batch, bool transA, bool transB, int m, int n, int k, float alpha,
+        float* a, int lda, long strideA, ImplicitCols cols, long strideX, float beta, float* c, int ldc, long strideC) =>
+        Run(batch, transA, transB, m, n, k, alpha, a, lda, strideA, null, 0, strideX, &cols, beta, c, ldc, strideC);
+
+    static void Run(int batch, bool transA, bool transB, int m, int n, int k, float alpha,
+        float* a, int lda, long strideA, float* b, int ldb, long strideB, ImplicitCols* cols, float beta, float* c, int ldc, long strideC)
     {
-        if (m < 0 || n < 0 || k < 0) throw new ArgumentException($"sgemm: negative size m={m} n={n} k={k}");
-        if (m == 0 || n == 0) return;
-        if (k == 0 || alpha == 0f) { ScaleC(m, n, beta, c, ldc); return; }
+        if (m < 0 || n < 0 || k < 0 || batch < 0) throw new ArgumentException($"sgemm: negative size batch={batch} m={m} n={n} k={k}");
+        if (m == 0 || n == 0 || batch == 0) return;
+        if (k == 0 || alpha == 0f) { for (int i = 0; i < batch; i++) ScaleC(m, n, beta, c + i * strideC, ldc); return; }
 
-        var sh = ShapeFor(HostSimd.Current, m);
-        int MR = sh.Mr, NR = sh.Nr, KC = sh.Kc;
-        long macs = (long)m * n * k;
-        int ncBlocks = (n + NcMax - 1) / NcMax;
-        int nc = RoundUp((n + ncBlocks - 1) / ncBlocks, NR);
-        int mPanels = (m + MR - 1) / MR;
-        // With a single row range (M <= 144: conv's output channels) every B panel is used by one
-        // task only, so tasks pack their panels on the fly into an L1-sized buffer instead of
-        // staging the whole B block through memory; otherwise B is packed once and shared.
-        var (tm0, _) = Tasks(sh, mPanels, (nc + NR - 1) / NR, macs);
-        float[]? bPack = tm0 > 1 || ncBlocks > 1 ? PackPool.Rent(Math.Min(k, KC) * nc + 16) : null;
-        try
+        if (batch > 1 && Math.Abs(strideC) < (long)(m - 1) * ldc + n)
         {
-            fixed (float* pbBuf = bPack)
+            // Outputs overlap (an accumulation into one C): the images in order, each parallel inside.
+            for (int i = 0; i < batch; i++)
             {
-                float* sharedB = pbBuf == null ? null : Align64(pbBuf);
-                var job = new Job
-                {
-                    TransA = transA, TransB = transB, A = a, Lda = lda, B = b, Ldb = ldb, C = c, Ldc = ldc,
-                    Alpha = alpha, M = m, MPanels = mPanels, Shape = sh,
-                    HasCols = cols != null, Cols = cols != null ? *cols : default,
-                };
-                for (int jc = 0; jc < n; jc += nc)
-                {
-                    job.J0 = jc; job.Nc = Math.Min(nc, n - jc);
-                    job.NPanels = (job.Nc + NR - 1) / NR;
-                    (job.Tm, job.Tn) = Tasks(sh, mPanels, job.NPanels, macs);
-                    bool shared = job.Tm > 1 && sharedB != null;
-                    job.BPack = shared ? sharedB : null;
-                    for (int pc = 0; pc < k; pc += KC)
-                    {
-                        job.P0 = pc; job.Kc = Math.Min(KC, k - pc);
-                        job.Beta = pc == 0 ? beta : 1f;
-                        var j = job;
-                        if (j.Tm * j.Tn == 1) { RunTask(in j, 0); continue; }
-                        if (shared)
-                            HostParallel.For(j.NPanels, 8, (s, e) =>
-                            {
-                                for (int jp = (int)s; jp < e; jp++) PackBPanel(in j, jp, j.BPack + (long)jp * NR * j.Kc);
-                            });
-                        HostParallel.Each(j.Tm * j.Tn, t => RunTask(in j, t));
-                    }
-                }
+                var ci = cols != null ? cols->Offset(i * strideB) : default;
+                Run(1, transA, transB, m, n, k, alpha, a + i * strideA, lda, 0, cols != null ? null : b + i * strideB, ldb, 0,
+                    cols != null ? &ci : null, beta, c + i * strideC, ldc, 0);
             }
+            return;
         }
-        finally { if (bPack is not null) PackPool.Return(bPack); }
+        var sh = ShapeFor(HostSimd.Current, m);
+        var job = new Job
+        {
+            TransA = transA, TransB = transB, A = a, Lda = lda, B = b, Ldb = ldb, C = c, Ldc = ldc,
+            Alpha = alpha, Beta = beta, M = m, N = n, K = k, Shape = sh,
+            HasCols = cols != null, Cols = cols != null ? *cols : default,
+        };
+        int mPanels = (m + sh.Mr - 1) / sh.Mr, nPanels = (n + sh.Nr - 1) / sh.Nr;
+        var (tm, tn) = Grid(sh, batch, mPanels, nPanels, (long)batch * m * n * k);
+        int parts = tm * tn;
+        void Task(int t)
+        {
+            int img = t / parts, part = t % parts, ti = part / tn, tj = part % tn;
+            var ji = job;
+            ji.A += img * strideA; ji.C += img * strideC;
+            if (ji.HasCols) ji.Cols = ji.Cols.Offset(img * strideB); else ji.B += img * strideB;
+            RunRange(ji, Split(mPanels, tm, ti), Split(mPanels, tm, ti + 1), Split(nPanels, tn, tj), Split(nPanels, tn, tj + 1));
+        }
+        if (batch * parts == 1 || HostParallel.Cores == 1 || (long)batch * m * n * k < SerialMacs)
+            for (int t = 0; t < batch * parts; t++) Task(t);
+        else HostParallel.Each(batch * parts, Task);
     }
 
-    /// <summary>Everything one K block of one column block needs (copied into each task closure).</summary>
+    /// <summary>Start of part i of n panels cut into parts (sizes differ by at most one).</summary>
+    static int Split(int panels, int parts, int i) => (int)((long)i * panels / parts);
+
+    static int Ceil(int x, int d) => (x + d - 1) / d;
+
+    /// <summary>Everything a task needs: the operands, and the K block it is on (P0, Kc, Beta).</summary>
     struct Job
     {
         public bool TransA, TransB;
-        /// <summary>Shared packed B block, or null when tasks pack their own panels.</summary>
-        public float* A, B, C, BPack;
-        public int Lda, Ldb, Ldc, M, J0, Nc, P0, Kc, Tm, Tn, MPanels, NPanels;
+        public float* A, B, C;
+        public int Lda, Ldb, Ldc, M, N, K, P0, Kc;
         public float Alpha, Beta;
         public MicroShape Shape;
         /// <summary>B is <see cref="Cols"/> (implicit im2col), not B/Ldb.</summary>
@@ -143,55 +151,108 @@ public static unsafe class HostGemm
     /// <summary>Panels start on a cache line, so a 16-float B row is one line, never two.</summary>
     static float* Align64(float* p) => (float*)(((nuint)p + 63) & ~(nuint)63);
 
-    static int RoundUp(int x, int to) => (x + to - 1) / to * to;
-
-    /// <summary>Task grid (row ranges x column ranges): rows in chunks of at most Mc (A block in L2), then
-    /// smaller row chunks or column splits until there are a few tasks per core (skinny GEMMs such as conv's 64 x 4225).</summary>
-    static (int Tm, int Tn) Tasks(in MicroShape sh, int mPanels, int nPanels, long macs)
+    /// <summary>This thread's pinned scratch of at least n floats, 64-byte aligned (pinned: the address is stable).</summary>
+    static float* Scratch(ref float[]? buf, int n)
     {
-        if (macs < SerialMacs) return (1, 1);
-        int tm = (mPanels + sh.MaxPanelsPerTask - 1) / sh.MaxPanelsPerTask;
-        if (HostParallel.Cores == 1) return (tm, 1);   // row blocks still keep packed A in L2
-        int want = HostParallel.Cores * 3;
-        int tn = 1;
-        // Several row blocks already (B shared): more of them before splitting columns, since every column
-        // range packs its own copy of the A block (a 512 x 2048 weight packed twice cost a third of a 1x1 conv).
-        if (tm > 1) while (tm * tn < want && mPanels / (tm + 1) >= 4) tm++;
-        while (tm * tn < want && nPanels / (tn + 1) >= 4) tn++;
-        while (tm * tn < want && tm < mPanels && mPanels / (tm + 1) >= 2) tm++;
-        return (tm, tn);
+        if (buf is null || buf.Length < n + 16) buf = GC.AllocateUninitializedArray<float>(n + 16, pinned: true);
+        return Align64((float*)Unsafe.AsPointer(ref buf[0]));
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void RunTask(in Job j, int task)
+    /// <summary>The grid (row ranges x column ranges) each image is cut into: of every grid of up to 3 x cores parts,
+    /// the one the slowest core finishes first by estimate, i.e. the largest part's multiply-adds plus its packing (its
+    /// A rows and B columns, <see cref="PackWeight"/> each) times the rounds of batch x parts tasks per core. Enough
+    /// images run whole, one per core; a skinny GEMM (conv's 64 x 4225) gets column ranges, a tall one row ranges, and a
+    /// part of C is never cut finer than packing pays for.</summary>
+    static (int Tm, int Tn) Grid(in MicroShape sh, int batch, int mPanels, int nPanels, long macs)
     {
-        int ti = task / j.Tn, tj = task % j.Tn;
-        int mp0 = (int)((long)ti * j.MPanels / j.Tm), mp1 = (int)((long)(ti + 1) * j.MPanels / j.Tm);
-        int np0 = (int)((long)tj * j.NPanels / j.Tn), np1 = (int)((long)(tj + 1) * j.NPanels / j.Tn);
-        if (mp0 >= mp1 || np0 >= np1) return;
-        int kc = j.Kc, MR = j.Shape.Mr, NR = j.Shape.Nr;
-        int need = (mp1 - mp0) * MR * kc + 16;
-        var aBuf = _aPack;
-        if (aBuf is null || aBuf.Length < need)
-            _aPack = aBuf = GC.AllocateUninitializedArray<float>(Math.Max(need, j.Shape.Mc * j.Shape.Kc + 16 * 32 + 16), pinned: true);
-        float* pa = Align64((float*)Unsafe.AsPointer(ref aBuf[0]));   // pinned array: the address is stable
-        PackA(in j, mp0, mp1, pa);
-        float* own = null;
-        if (j.BPack == null)
+        int cores = HostParallel.Cores;
+        if (macs < SerialMacs || cores == 1) return (1, 1);
+        (int, int) best = (1, 1);
+        double bestCost = double.MaxValue, bestArea = double.MaxValue;
+        for (int p = 1; p <= 3 * cores; p++)
+        for (int tm = 1; tm <= p; tm++)
         {
-            if (_bPanel is null || _bPanel.Length < kc * NR + 16) _bPanel = GC.AllocateUninitializedArray<float>(j.Shape.Kc * NR + 16, pinned: true);
-            own = Align64((float*)Unsafe.AsPointer(ref _bPanel[0]));
+            int tn = p / tm;
+            if (tm * tn != p || tm > mPanels || tn > nPanels) continue;
+            double rows = Ceil(mPanels, tm) * sh.Mr, cols = Ceil(nPanels, tn) * sh.Nr;
+            double cost = (rows * cols + PackWeight * (rows + cols)) * Ceil(batch * p, cores);
+            // Near ties go to the smaller part: its working set (an image's im2col rows) stays in L2.
+            if (cost < bestCost * 0.98 || (cost < bestCost * 1.02 && rows * cols < bestArea))
+            { best = (tm, tn); bestCost = cost; bestArea = rows * cols; }
         }
+        return best;
+    }
 
+    /// <summary>Panels [mp0, mp1) x [np0, np1) of C over every K block. A task whose rows fit <see cref="RowsInL2"/>
+    /// packs them once per K block and each B panel right before use (it stays in L1 for all the rows); a taller
+    /// one packs its B block (at most <see cref="NcMax"/> columns at a time) and walks its rows in Mc-row sub-blocks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void RunRange(Job j, int mp0, int mp1, int np0, int np1)
+    {
+        if (mp0 >= mp1 || np0 >= np1) return;
+        int MR = j.Shape.Mr, NR = j.Shape.Nr, KC = j.Shape.Kc;
+        float beta = j.Beta;
         float* tmp = stackalloc float[MaxTile];
-        for (int jp = np0; jp < np1; jp++)
+        int rowsP = (mp1 - mp0) * MR;
+        bool aFits = rowsP <= RowsInL2;
+        if (aFits && (long)rowsP * j.K <= RowsInL2 * KC)
         {
-            float* pb;
-            if (own != null) { PackBPanel(in j, jp, own); pb = own; }
-            else pb = j.BPack + (long)jp * NR * kc;
-            // B panel in L1, A panels from L2; the next tile's C rows are far apart (ldc) and cold.
-            for (int ip = mp0; ip < mp1; ip++)
-                Tile(in j, ip, jp, pa + (long)(ip - mp0) * MR * kc, pb, tmp, ip + 1 < mp1);
+            // All of A (every K block) fits the L2 budget: pack it once, then finish each column panel over the
+            // whole K before the next, so its C tiles stay in L1 between K blocks instead of going back to memory
+            // (a 64 x 4225 conv output is 1 MB).
+            float* paAll = Scratch(ref _aPack, rowsP * j.K);
+            for (int pc = 0; pc < j.K; pc += KC)
+            {
+                j.P0 = pc; j.Kc = Math.Min(KC, j.K - pc);
+                PackA(in j, mp0, mp1, paAll + (long)rowsP * pc);
+            }
+            float* pb = Scratch(ref _bPanel, KC * NR);
+            for (int jp = np0; jp < np1; jp++)
+            for (int pc = 0; pc < j.K; pc += KC)
+            {
+                j.P0 = pc; j.Kc = Math.Min(KC, j.K - pc); j.Beta = pc == 0 ? beta : 1f;
+                PackBPanel(in j, jp, pb);
+                float* pa0 = paAll + (long)rowsP * pc;
+                for (int ip = mp0; ip < mp1; ip++)
+                    Tile(in j, ip, jp, pa0 + (long)(ip - mp0) * MR * j.Kc, pb, tmp, ip + 1 < mp1 && pc + KC >= j.K);
+            }
+            return;
+        }
+        int subs = aFits ? 1 : Ceil(mp1 - mp0, j.Shape.MaxPanelsPerTask);
+        int subPanels = Ceil(mp1 - mp0, subs);
+        float* pa = Scratch(ref _aPack, subPanels * MR * KC);
+        int ncPanels = NcMax / NR;
+        for (int pc = 0; pc < j.K; pc += KC)
+        {
+            j.P0 = pc; j.Kc = Math.Min(KC, j.K - pc); j.Beta = pc == 0 ? beta : 1f;
+            int kc = j.Kc;
+            if (aFits)
+            {
+                float* pb = Scratch(ref _bPanel, KC * NR);
+                PackA(in j, mp0, mp1, pa);
+                for (int jp = np0; jp < np1; jp++)
+                {
+                    PackBPanel(in j, jp, pb);
+                    // B panel in L1, A panels from L2; the next tile's C rows are far apart (ldc) and cold.
+                    for (int ip = mp0; ip < mp1; ip++)
+                        Tile(in j, ip, jp, pa + (long)(ip - mp0) * MR * kc, pb, tmp, ip + 1 < mp1);
+                }
+                continue;
+            }
+            for (int jb = np0; jb < np1; jb += ncPanels)
+            {
+                int je = Math.Min(np1, jb + ncPanels);
+                float* pb = Scratch(ref _bBlock, (je - jb) * NR * KC);
+                for (int jp = jb; jp < je; jp++) PackBPanel(in j, jp, pb + (long)(jp - jb) * NR * kc);
+                for (int ib = mp0; ib < mp1; ib += subPanels)
+                {
+                    int ie = Math.Min(mp1, ib + subPanels);
+                    PackA(in j, ib, ie, pa);
+                    for (int jp = jb; jp < je; jp++)
+                    for (int ip = ib; ip < ie; ip++)
+                        Tile(in j, ip, jp, pa + (long)(ip - ib) * MR * kc, pb + (long)(jp - jb) * NR * kc, tmp, ip + 1 < ie);
+                }
+            }
         }
     }
 
@@ -201,8 +262,8 @@ public static unsafe class HostGemm
     {
         int MR = j.Shape.Mr, NR = j.Shape.Nr, kc = j.Kc;
         int row = ip * MR, col = jp * NR;
-        int mr = Math.Min(MR, j.M - row), nr = Math.Min(NR, j.Nc - col);
-        float* cp = j.C + (long)row * j.Ldc + j.J0 + col;
+        int mr = Math.Min(MR, j.M - row), nr = Math.Min(NR, j.N - col);
+        float* cp = j.C + (long)row * j.Ldc + col;
         if (prefetchBelow && Sse.IsSupported)
         {
             float* nx = cp + (long)MR * j.Ldc;
@@ -259,20 +320,18 @@ public static unsafe class HostGemm
         }
     }
 
-    /// <summary>B panel jp of the current block: dst[p*NR + q] = op(B)(P0 + p, J0 + jp*NR + q), zero past N.</summary>
+    /// <summary>B panel jp of the current block: dst[p*NR + q] = op(B)(P0 + p, jp*NR + q), zero past N.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void PackBPanel(in Job j, int jp, float* dst)
     {
         int kc = j.Kc, NR = j.Shape.Nr;
-        int col0 = j.J0 + jp * NR;
-        int nr = Math.Min(NR, j.Nc - jp * NR);
+        int col0 = jp * NR;
+        int nr = Math.Min(NR, j.N - col0);
         if (j.HasCols)
         {
             if (!j.TransB) { j.Cols.Panel(j.P0, kc, col0, nr, dst, NR); return; }
             // op(B)(p, q) = col(col0 + q, P0 + p): NR rows of pixels, gathered contiguously, then transposed.
-            var rows = _colRows;
-            if (rows is null || rows.Length < NR * kc + 16) _colRows = rows = GC.AllocateUninitializedArray<float>(NR * Math.Max(kc, KcMax) + 16, pinned: true);
-            float* t = Align64((float*)Unsafe.AsPointer(ref rows[0]));
+            float* t = Scratch(ref _colRows, NR * j.Shape.Kc);
             for (int q = 0; q < NR; q++)
             {
                 if (q < nr) j.Cols.Row(col0 + q, j.P0, kc, t + (long)q * kc, 1);
@@ -290,7 +349,7 @@ public static unsafe class HostGemm
         {
             // op(B)(p, q) = B[p*ldb + q]: NR contiguous values per p.
             float* src = j.B + (long)j.P0 * j.Ldb + col0;
-            if (nr == NR && Sse.IsSupported && j.Nc - (jp + 1) * NR > 0)
+            if (nr == NR && Sse.IsSupported && j.N - (jp + 1) * NR > 0)
             {
                 // A panel takes NR/16 lines from each of kc rows: fetch the next panel's lines of each row now.
                 for (int p = 0; p < kc; p++, src += j.Ldb, dst += NR)
@@ -323,7 +382,7 @@ public static unsafe class HostGemm
                 // The NR source rows are short streams (kc floats each) far apart, which the hardware
                 // prefetcher barely catches: fetch the next panel's rows while transposing this one.
                 float* next = src + NR * (long)j.Ldb;
-                bool prefetch = Sse.IsSupported && j.Nc - (jp + 1) * NR >= NR;
+                bool prefetch = Sse.IsSupported && j.N - (jp + 1) * NR >= NR;
                 int half = NR / 2;
                 for (int it = 0; p + 8 <= kc; p += 8, it++)
                 {

@@ -16,6 +16,14 @@ public readonly unsafe struct ImplicitCols
         X = x; H = g.H; W = g.W; Kh = g.Kh; Kw = g.Kw; Stride = g.Stride; Pad = g.Pad; Dil = g.Dil; Wo = g.Wo; Oh0 = oh0;
     }
 
+    ImplicitCols(in ImplicitCols o, float* x)
+    {
+        X = x; H = o.H; W = o.W; Kh = o.Kh; Kw = o.Kw; Stride = o.Stride; Pad = o.Pad; Dil = o.Dil; Wo = o.Wo; Oh0 = o.Oh0;
+    }
+
+    /// <summary>The same geometry on the image floats further on (the next image of a batch).</summary>
+    public ImplicitCols Offset(long floats) => new(this, X + floats);
+
     /// <summary>Output columns [lo, hi) whose input column ow * stride + off lies inside a row of width w.</summary>
     internal static (int Lo, int Hi) ValidCols(int w, int wo, int off, int stride)
     {
