@@ -58,16 +58,27 @@ public sealed unsafe partial class CpuBackend
             return;
         }
         int rb = RowsPerBlock(g);
+        long colImg = (long)g.ColRows * g.OutSpatial;
+        Fill(dx, 0f);
+        if (rb == g.Ho && g.N > 1 && g.N * colImg <= Math.Min(ConvColumnBudget, HostColBlock))
+        {
+            // Every image's column matrix fits the block: one batched GEMM (whole images per core) and one
+            // parallel col2im over images x channels, instead of two parallel regions per image.
+            using var cols = Tensor.Empty(Device, (int)(g.N * colImg));
+            HostGemm.SgemmBatched(g.N, true, false, g.ColRows, g.OutSpatial, g.K, 1f, pw, g.ColRows, 0L,
+                pdy, g.OutSpatial, yImg, 0f, cols.Ptr, g.OutSpatial, colImg);
+            Col2imAdd(G, g.N, cols.Ptr, colImg, 0, g.Ho, pdx, xImg);
+            return;
+        }
         using var col = Tensor.Empty(Device, g.ColRows * rb * g.Wo);
         float* pc = col.Ptr;
-        Fill(dx, 0f);
         for (int n = 0; n < g.N; n++)
         for (int oh0 = 0; oh0 < g.Ho; oh0 += rb)
         {
             int oh1 = Math.Min(g.Ho, oh0 + rb), nc = (oh1 - oh0) * g.Wo;
             // dcol (CKK × block) = Wᵀ · dy[n][:, block], then scattered back as row adds.
             HostGemm.Sgemm(true, false, g.ColRows, nc, g.K, 1f, pw, g.ColRows, pdy + n * yImg + oh0 * g.Wo, g.OutSpatial, 0f, pc, nc);
-            Col2imAdd(G, pc, oh0, oh1, pdx + n * xImg);
+            Col2imAdd(G, 1, pc, 0, oh0, oh1, pdx + n * xImg, 0);
         }
     }
 
@@ -90,17 +101,20 @@ public sealed unsafe partial class CpuBackend
                 new ImplicitCols(px + n * xImg, G, 0), n == 0 ? 0f : 1f, pdw, g.ColRows);
     }
 
-    /// <summary>Adds a column block back into one image's gradient; parallel over input channels so no two
-    /// tasks touch the same plane, and a fixed (ki, kj, oh) order (deterministic).</summary>
+    /// <summary>Adds column blocks (output rows [oh0, oh1)) back into the gradients of images images, image i's
+    /// block at col + i colImg and its gradient at dx + i xImg; parallel over (image, input channel) so no two tasks
+    /// touch the same plane, and a fixed (ki, kj, oh) order (deterministic).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Col2imAdd(Conv2dGeom g, float* col, int oh0, int oh1, float* dx)
+    static void Col2imAdd(Conv2dGeom g, int images, float* col0, long colImg, int oh0, int oh1, float* dx0, long xImg)
     {
         int nc = (oh1 - oh0) * g.Wo;
         int kk = g.Kh * g.Kw;
-        HostParallel.For(g.C, Math.Max(1, (1 << 15) / Math.Max(1, (long)nc * kk)), (s, e) =>
+        HostParallel.For((long)images * g.C, Math.Max(1, (1 << 15) / Math.Max(1, (long)nc * kk)), (s, e) =>
         {
-            for (long c = s; c < e; c++)
+            for (long ic = s; ic < e; ic++)
             {
+                long img = ic / g.C, c = ic % g.C;
+                float* col = col0 + img * colImg, dx = dx0 + img * xImg;
                 float* xc = dx + c * g.InSpatial;
                 for (int ki = 0; ki < g.Kh; ki++)
                 for (int kj = 0; kj < g.Kw; kj++)

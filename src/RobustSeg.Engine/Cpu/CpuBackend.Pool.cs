@@ -127,21 +127,27 @@ public sealed unsafe partial class CpuBackend
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void AdaptiveAvgBackPlane(float* gp, float* dp, in PoolGeometry q)
     {
+        // Bin bounds and each column's bin range once per plane (not per pixel); the sums are unchanged.
+        int* hs = stackalloc int[q.OH], he = stackalloc int[q.OH], ws = stackalloc int[q.OW], we = stackalloc int[q.OW];
+        for (int o = 0; o < q.OH; o++) { hs[o] = PoolKernels.BinStart(o, q.H, q.OH); he[o] = PoolKernels.BinEnd(o, q.H, q.OH); }
+        for (int o = 0; o < q.OW; o++) { ws[o] = PoolKernels.BinStart(o, q.W, q.OW); we[o] = PoolKernels.BinEnd(o, q.W, q.OW); }
+        int* owAs = stackalloc int[q.W], owBs = stackalloc int[q.W];
+        for (int w = 0; w < q.W; w++) { owAs[w] = w * q.OW / q.W; owBs[w] = Math.Min(q.OW - 1, ((w + 1) * q.OW - 1) / q.W); }
         for (int h = 0; h < q.H; h++)
         {
             // Bins are monotone in o: the ones holding h are o in [h*OH/H, ((h+1)*OH-1)/H].
             int ohA = h * q.OH / q.H, ohB = Math.Min(q.OH - 1, ((h + 1) * q.OH - 1) / q.H);
             for (int w = 0; w < q.W; w++)
             {
-                int owA = w * q.OW / q.W, owB = Math.Min(q.OW - 1, ((w + 1) * q.OW - 1) / q.W);
+                int owA = owAs[w], owB = owBs[w];
                 float acc = 0f;
                 for (int oh = ohA; oh <= ohB; oh++)
                 {
-                    int h0 = PoolKernels.BinStart(oh, q.H, q.OH), h1 = PoolKernels.BinEnd(oh, q.H, q.OH);
+                    int h0 = hs[oh], h1 = he[oh];
                     if (h < h0 || h >= h1) continue;
                     for (int ow = owA; ow <= owB; ow++)
                     {
-                        int w0 = PoolKernels.BinStart(ow, q.W, q.OW), w1 = PoolKernels.BinEnd(ow, q.W, q.OW);
+                        int w0 = ws[ow], w1 = we[ow];
                         if (w < w0 || w >= w1) continue;
                         acc += gp[oh * q.OW + ow] / ((h1 - h0) * (w1 - w0));
                     }
