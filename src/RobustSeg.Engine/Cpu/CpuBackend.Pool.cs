@@ -63,26 +63,14 @@ public sealed unsafe partial class CpuBackend
         });
     }
 
+    /// <summary>Scatters each output's gradient to its argmax. Outputs are visited in (oh, ow) order, the order in
+    /// which the kernel's gather over a pixel's windows adds them, so every sum is the same.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void MaxPoolBackPlane(float* gp, int* ip, float* dp, in PoolGeometry q)
     {
-        for (int h = 0; h < q.H; h++)
-        {
-            int ohA = PoolKernels.WindowFirst(h, q.Kernel, q.Stride, q.Padding), ohB = PoolKernels.WindowLast(h, q.Stride, q.Padding, q.OH);
-            for (int w = 0; w < q.W; w++)
-            {
-                int owA = PoolKernels.WindowFirst(w, q.Kernel, q.Stride, q.Padding), owB = PoolKernels.WindowLast(w, q.Stride, q.Padding, q.OW);
-                int self = h * q.W + w;
-                float acc = 0f;
-                for (int oh = ohA; oh <= ohB; oh++)
-                    for (int ow = owA; ow <= owB; ow++)
-                    {
-                        int o = oh * q.OW + ow;
-                        if (ip[o] == self) acc += gp[o];
-                    }
-                dp[self] = acc;
-            }
-        }
+        new Span<float>(dp, q.H * q.W).Clear();
+        int n = q.OH * q.OW;
+        for (int o = 0; o < n; o++) dp[ip[o]] += gp[o];
     }
 
     public override void AdaptiveAvgPool2d(Tensor x, Tensor y, in PoolGeometry g)

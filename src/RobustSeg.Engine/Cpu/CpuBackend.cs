@@ -140,12 +140,22 @@ public sealed unsafe partial class CpuBackend(Device device) : Backend(device)
     public override void Where(Tensor mask, Tensor a, Tensor b, Tensor y, bool broadcast, int channels, int spatial)
     {
         int* pm = mask.IntPtr; float* pa = a.Ptr, pb = b.Ptr, py = y.Ptr;
-        HostParallel.For(a.Numel, MinElems, (s, e) =>
+        if (!broadcast)
         {
-            for (long j = s; j < e; j++)
+            HostParallel.For(a.Numel, MinElems, (s, e) =>
             {
-                long mi = broadcast ? (j / ((long)channels * spatial)) * spatial + j % spatial : j;
-                py[j] = pm[mi] != 0 ? pa[j] : pb[j];
+                for (long j = s; j < e; j++) py[j] = pm[j] != 0 ? pa[j] : pb[j];
+            });
+            return;
+        }
+        // One (image, channel) plane per step against its image's mask row: no division per element.
+        HostParallel.For(a.Numel / spatial, Math.Max(1, MinElems / spatial), (s, e) =>
+        {
+            for (long pl = s; pl < e; pl++)
+            {
+                int* mrow = pm + pl / channels * spatial;
+                long o = pl * spatial;
+                for (int q = 0; q < spatial; q++) py[o + q] = mrow[q] != 0 ? pa[o + q] : pb[o + q];
             }
         });
     }
