@@ -48,6 +48,9 @@ public class Conv2dTests
     [TestCase(1, 20, 33, 31, 40, 3, 3, 1, 1, 1, true)]
     [TestCase(1, 12, 29, 29, 150, 3, 3, 1, 2, 2, false)]
     [TestCase(2, 36, 17, 19, 160, 1, 1, 1, 0, 1, false)]
+    // Taps that read only padding (run as a smaller kernel): centre only, and a 5x5 whose outer ring is dead.
+    [TestCase(2, 6, 9, 9, 5, 3, 3, 1, 9, 9, true)]
+    [TestCase(1, 3, 7, 7, 4, 5, 5, 1, 8, 4, true)]
     [NonParallelizable]
     public void HostAgreesWithIlgpuKernelsAndReference(int n, int c, int h, int w, int k, int kh, int kw, int s, int p, int d, bool bias)
     {
@@ -67,6 +70,33 @@ public class Conv2dTests
             for (int i = 0; i < host.Length; i++)
                 Assert.That(RelErr(host[i], kern[i]), Is.LessThan(1e-5), $"{path} {names[i]}: host vs ilgpu-cpu");
             Assert.That(RelErr(host[0], yRef.Select(v => (float)v).ToArray()), Is.LessThan(1e-5), $"{path} y vs double reference");
+        }
+    }
+
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.Names))]
+    public void DeadTapsGiveTheFullKernelsOutputAndGradients(string device)
+    {
+        // 5x5, dilation 4, padding 8 on 7x7: the outer ring of taps reads only padding, so F.Conv2d runs the inner 3x3.
+        var dev = Device.Get(device);
+        int n = 2, c = 3, h = 7, k = 4, kh = 5, p = 8, d = 4;
+        var x = Rand(n * c * h * h, 11); var wt = Rand(k * c * kh * kh, 12); var r = Rand(n * k * h * h, 13);
+        var got = Run(dev, x, [n, c, h, h], wt, [k, c, kh, kh], null, r, 1, p, d);
+        using var scope = Tensor.Scope();
+        var tx = Tensor.FromArray(dev, x, n, c, h, h); var tw = Tensor.FromArray(dev, wt, k, c, kh, kh);
+        var tr = Tensor.FromArray(dev, r, n, k, h, h);
+        var g = F.Conv2dShape(tx, tw, null, 1, p, d);
+        var y = Tensor.Empty(dev, n, k, h, h); var dx = Tensor.Empty(dev, tx.Shape); var dw = Tensor.Empty(dev, tw.Shape);
+        dev.Backend.Conv2dForward(g, tx, tw, null, y);
+        dev.Backend.Conv2dBackwardData(g, tr, tw, dx);
+        dev.Backend.Conv2dBackwardWeight(g, tx, tr, dw);
+        float[][] full = [y.ToArray(), dx.ToArray(), dw.ToArray()];
+        string[] names = ["y", "dx", "dw"];
+        for (int i = 0; i < 3; i++) Assert.That(RelErr(got[i], full[i]), Is.LessThan(1e-5), names[i]);
+        for (int kk = 0; kk < k * c; kk++)
+        for (int t = 0; t < kh * kh; t++)
+        {
+            int ti = t / kh, tj = t % kh;
+            if (ti is 0 or 4 || tj is 0 or 4) Assert.That(got[2][kk * kh * kh + t], Is.EqualTo(0f), $"dead tap ({ti},{tj}) gradient");
         }
     }
 

@@ -8,6 +8,13 @@ public static partial class F
     public static Tensor Conv2d(Tensor x, Tensor weight, Tensor? bias, int stride = 1, int padding = 0, int dilation = 1)
     {
         var g = Conv2dShape(x, weight, bias, stride, padding, dilation);
+        if (LiveKernel(g) is { } live)
+        {
+            // Taps that read only padding add zeros: convolve with the live ones (their gradient flows back through
+            // the narrows; the dead taps' is zero, as it would be).
+            var wl = Narrow(Narrow(weight, 2, live.Ki0, live.Kh), 3, live.Kj0, live.Kw);
+            return Conv2d(x, wl, bias, stride, live.Pad, dilation);
+        }
         var dev = x.Device;
         var y = Tensor.Empty(dev, g.N, g.K, g.Ho, g.Wo);
         dev.Backend.Conv2dForward(g, x, weight, bias, y);
@@ -31,6 +38,32 @@ public static partial class F
             if (needs.Length > 2 && needs[2]) db = SumChannels(gy, null);
             return [dx, dw, db];
         });
+    }
+
+    /// <summary>The taps that read the image, as a smaller kernel with less padding and the same output, when some
+    /// taps read nothing but padding (a dilation as large as the map: DeepLabV3's rate-36 ASPP branch on a 29x29 map
+    /// reads only its centre, 1/9 of the work); null when every tap is live, none is, or the live ones would need
+    /// different padding per side or per axis.</summary>
+    static (int Ki0, int Kh, int Kj0, int Kw, int Pad)? LiveKernel(in Conv2dGeom g)
+    {
+        var (h0, h1) = LiveTaps(g.H, g.Ho, g.Kh, g.Stride, g.Pad, g.Dil);
+        var (w0, w1) = LiveTaps(g.W, g.Wo, g.Kw, g.Stride, g.Pad, g.Dil);
+        if (h0 > h1 || w0 > w1 || (h0 == 0 && h1 == g.Kh - 1 && w0 == 0 && w1 == g.Kw - 1)) return null;
+        int pad = g.Pad - h0 * g.Dil, kh = h1 - h0 + 1, kw = w1 - w0 + 1;
+        if (g.Pad - w0 * g.Dil != pad || pad < 0) return null;
+        if (Conv2dGeom.OutSize(g.H, kh, g.Stride, pad, g.Dil) != g.Ho || Conv2dGeom.OutSize(g.W, kw, g.Stride, pad, g.Dil) != g.Wo) return null;
+        return (h0, kh, w0, kw, pad);
+    }
+
+    /// <summary>First and last tap t along one axis whose input positions o*stride - pad + t*dil (o &lt; outSize) meet
+    /// [0, size); dead taps can only be at the ends (positions grow with t).</summary>
+    static (int Lo, int Hi) LiveTaps(int size, int outSize, int k, int stride, int pad, int dil)
+    {
+        bool Live(int t) => (outSize - 1) * stride - pad + t * dil >= 0 && t * dil - pad < size;
+        int lo = 0, hi = k - 1;
+        while (lo <= hi && !Live(lo)) lo++;
+        while (hi >= lo && !Live(hi)) hi--;
+        return (lo, hi);
     }
 
     /// <summary>Checks the operands and returns the geometry (output size ((H + 2p - d(kh-1) - 1)/s + 1)).</summary>
