@@ -12,8 +12,13 @@ public static partial class F
         {
             // Taps that read only padding add zeros: convolve with the live ones (their gradient flows back through
             // the narrows; the dead taps' is zero, as it would be).
-            var wl = Narrow(Narrow(weight, 2, live.Ki0, live.Kh), 3, live.Kj0, live.Kw);
-            return Conv2d(x, wl, bias, stride, live.Pad, dilation);
+            bool record = Autograd.ShouldRecord(x, weight, bias);
+            var wRows = Narrow(weight, 2, live.Ki0, live.Kh);
+            var wl = Narrow(wRows, 3, live.Kj0, live.Kw);
+            if (!record) wRows.Dispose();
+            var yl = Conv2d(x, wl, bias, stride, live.Pad, dilation);
+            if (!record) wl.Dispose();   // inference frees its transients (the tape keeps them when recording)
+            return yl;
         }
         var dev = x.Device;
         var y = Tensor.Empty(dev, g.N, g.K, g.Ho, g.Wo);
