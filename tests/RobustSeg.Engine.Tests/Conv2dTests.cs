@@ -43,8 +43,8 @@ public class Conv2dTests
     [TestCase(2, 3, 14, 14, 4, 3, 3, 1, 4, 4, true)]
     [TestCase(2, 6, 7, 8, 5, 1, 1, 1, 0, 1, true)]
     [TestCase(1, 3, 8, 9, 2, 3, 1, 1, 1, 1, false)]
-    // Past the GEMM's serial threshold and tile sizes: parallel tasks, per-task B panels (K <= 144) and
-    // the shared packed B block (K > 144), dilation, a 1x1 on the input directly.
+    // Past the GEMM's serial threshold and tile sizes: parallel tasks over images and column ranges, dilation,
+    // a 1x1 on the input directly (GemmTests covers each of the GEMM's task plans).
     [TestCase(1, 20, 33, 31, 40, 3, 3, 1, 1, 1, true)]
     [TestCase(1, 12, 29, 29, 150, 3, 3, 1, 2, 2, false)]
     [TestCase(2, 36, 17, 19, 160, 1, 1, 1, 0, 1, false)]
