@@ -24,6 +24,15 @@ public abstract partial class Backend
     /// over output rows and the kernels over images to stay under it. Tests lower it to reach those paths.</summary>
     public static long ConvColumnBudget { get; set; } = 16L << 20;
 
+    /// <summary>(images per group, output rows per block) whose column matrices fit in budget floats: as many whole
+    /// images as fit, or one image in blocks of output rows when a single image does not.</summary>
+    public static (int Group, int Rows) ConvBlocks(in Conv2dGeom g, long budget)
+    {
+        long perImage = (long)g.ColRows * g.OutSpatial;
+        if (perImage <= budget) return ((int)Math.Clamp(budget / Math.Max(1L, perImage), 1, Math.Max(1, g.N)), g.Ho);
+        return (1, (int)Math.Clamp(budget / Math.Max(1L, (long)g.ColRows * g.Wo), 1, g.Ho));
+    }
+
     /// <summary>y = conv(x, w) (+ bias per output channel).</summary>
     public abstract void Conv2dForward(in Conv2dGeom g, Tensor x, Tensor w, Tensor? bias, Tensor y);
     /// <summary>dx = d loss / d x from dy (overwrites dx).</summary>

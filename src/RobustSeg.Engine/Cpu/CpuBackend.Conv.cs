@@ -3,22 +3,18 @@ using System.Runtime.CompilerServices;
 
 namespace RobustSeg.Engine.Cpu;
 
-/// <summary>Host convolution on <see cref="HostGemm"/>. Forward and the 1x1 data gradient are one batched GEMM
+/// <summary>Host convolution on <see cref="HostGemm"/>. Forward and the data gradient are batched GEMMs
 /// (enough images run one per core); the weight gradient sums images in a fixed order (the GEMM parallelises);
 /// 1x1 stride-1 unpadded convs use the input as the column matrix; otherwise forward and weight gradient
 /// pack the GEMM's B panels straight from the image (<see cref="ImplicitCols"/>: no column matrix in memory),
-/// and the data gradient computes column blocks (under <see cref="Backend.ConvColumnBudget"/>) and adds
-/// them back by rows (col2im).</summary>
+/// and the data gradient computes column blocks (<see cref="Backend.ConvBlocks"/> under the smaller of
+/// <see cref="Backend.ConvColumnBudget"/> and <see cref="HostColBlock"/>) and adds them back by rows (col2im).</summary>
 public sealed unsafe partial class CpuBackend
 {
     /// <summary>Most floats of a data-gradient column block on the host (16 MB): whole images for the backbone's
     /// 3x3 convs, blocks of rows for the head's 4096-channel 3x3 (whose column matrix is 124 MB at 29x29), so the
     /// transient does not set the process's peak memory.</summary>
     const long HostColBlock = 1L << 22;
-
-    /// <summary>Output rows per column block.</summary>
-    static int RowsPerBlock(in Conv2dGeom g) =>
-        (int)Math.Clamp(Math.Min(ConvColumnBudget, HostColBlock) / Math.Max(1L, (long)g.ColRows * g.Wo), 1, g.Ho);
 
     public override void Conv2dForward(in Conv2dGeom g, Tensor x, Tensor w, Tensor? bias, Tensor y)
     {
@@ -57,28 +53,21 @@ public sealed unsafe partial class CpuBackend
             HostGemm.SgemmBatched(g.N, true, false, g.C, g.OutSpatial, g.K, 1f, pw, g.C, 0, pdy, g.OutSpatial, yImg, 0f, pdx, g.InSpatial, xImg);
             return;
         }
-        int rb = RowsPerBlock(g);
-        long colImg = (long)g.ColRows * g.OutSpatial;
-        Fill(dx, 0f);
-        if (rb == g.Ho && g.N > 1 && g.N * colImg <= Math.Min(ConvColumnBudget, HostColBlock))
-        {
-            // Every image's column matrix fits the block: one batched GEMM (whole images per core) and one
-            // parallel col2im over images x channels, instead of two parallel regions per image.
-            using var cols = Tensor.Empty(Device, (int)(g.N * colImg));
-            HostGemm.SgemmBatched(g.N, true, false, g.ColRows, g.OutSpatial, g.K, 1f, pw, g.ColRows, 0L,
-                pdy, g.OutSpatial, yImg, 0f, cols.Ptr, g.OutSpatial, colImg);
-            Col2imAdd(G, g.N, cols.Ptr, colImg, 0, g.Ho, pdx, xImg);
-            return;
-        }
-        using var col = Tensor.Empty(Device, g.ColRows * rb * g.Wo);
+        // Groups of whole images whose column matrices fit the block (one batched GEMM, whole images per core, and
+        // one col2im over images x channels), or one image in blocks of output rows.
+        var (group, rb) = ConvBlocks(g, Math.Min(ConvColumnBudget, HostColBlock));
+        long block = (long)g.ColRows * rb * g.Wo;
+        using var col = Tensor.Empty(Device, checked((int)(group * block)));
         float* pc = col.Ptr;
-        for (int n = 0; n < g.N; n++)
+        Fill(dx, 0f);
+        for (int n0 = 0; n0 < g.N; n0 += group)
         for (int oh0 = 0; oh0 < g.Ho; oh0 += rb)
         {
-            int oh1 = Math.Min(g.Ho, oh0 + rb), nc = (oh1 - oh0) * g.Wo;
-            // dcol (CKK × block) = Wᵀ · dy[n][:, block], then scattered back as row adds.
-            HostGemm.Sgemm(true, false, g.ColRows, nc, g.K, 1f, pw, g.ColRows, pdy + n * yImg + oh0 * g.Wo, g.OutSpatial, 0f, pc, nc);
-            Col2imAdd(G, 1, pc, 0, oh0, oh1, pdx + n * xImg, 0);
+            int gi = Math.Min(group, g.N - n0), oh1 = Math.Min(g.Ho, oh0 + rb), nc = (oh1 - oh0) * g.Wo;
+            // dcol[n] (CKK × block) = Wᵀ · dy[n][:, block], then scattered back as row adds.
+            HostGemm.SgemmBatched(gi, true, false, g.ColRows, nc, g.K, 1f, pw, g.ColRows, 0L,
+                pdy + n0 * yImg + oh0 * g.Wo, g.OutSpatial, yImg, 0f, pc, nc, block);
+            Col2imAdd(G, gi, pc, block, oh0, oh1, pdx + n0 * xImg, xImg);
         }
     }
 

@@ -6,8 +6,8 @@ namespace RobustSeg.Engine.Cpu;
 public sealed unsafe partial class CpuBackend
 {
     // Pooling on the host: a plane per work item, the kernels' accumulation order (their loops, index arithmetic
-    // shared through PoolKernels' helpers, except max pooling's backward, a scatter that adds in the same order). Plane bodies are static methods so the
-    // AggressiveOptimization flag reaches the loops (it does not apply to lambdas).
+    // shared through PoolKernels' helpers; max pooling's backward is a scatter that adds in the same order). Plane
+    // bodies are static methods so the AggressiveOptimization flag reaches the loops (it does not apply to lambdas).
 
     static long PlanesPerTask(in PoolGeometry g) => Math.Max(1, MinElems / Math.Max(1, g.H * g.W));
 

@@ -19,9 +19,9 @@ public static unsafe class HostGemm
     const int NcMax = 4096;
     /// <summary>Below this many multiply-adds a GEMM runs on the calling thread.</summary>
     const long SerialMacs = 1L << 17;
-    /// <summary>Most A rows a task keeps packed (L2: 256 KB at Kc = 256, half of Zen 1's L2) while it
-    /// packs B panels on the fly; a task with more rows packs its B block once per K block and
-    /// walks its rows in Mc-row sub-blocks instead.</summary>
+    /// <summary>Most A rows a task keeps packed while it packs B panels on the fly; RowsInL2 x Kc floats (256 KB,
+    /// half of Zen 1's L2) is also the budget of one packed A. A task with more rows packs its B block once per
+    /// K block and walks its rows in Mc-row sub-blocks instead.</summary>
     const int RowsInL2 = 256;
     /// <summary>Cost of packing one float, in multiply-adds (a vector copy or transpose per 16 floats
     /// against 32 MACs per cycle at peak), for choosing the task grid.</summary>
@@ -183,9 +183,10 @@ public static unsafe class HostGemm
         return best;
     }
 
-    /// <summary>Panels [mp0, mp1) x [np0, np1) of C over every K block. A task whose rows fit <see cref="RowsInL2"/>
-    /// packs them once per K block and each B panel right before use (it stays in L1 for all the rows); a taller
-    /// one packs its B block (at most <see cref="NcMax"/> columns at a time) and walks its rows in Mc-row sub-blocks.</summary>
+    /// <summary>Panels [mp0, mp1) x [np0, np1) of C over every K block. A part of at most <see cref="RowsInL2"/> rows
+    /// packs its A for as many K blocks as fit that budget (all of K for conv weights up to 256 x 256), then finishes
+    /// each B panel, packed right before use, over those K blocks, so the C tiles stay in L1 between them; a taller part
+    /// packs its B block (at most <see cref="NcMax"/> columns) per K block and walks its rows in Mc-row sub-blocks.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void RunRange(Job j, int mp0, int mp1, int np0, int np1)
     {
@@ -194,51 +195,40 @@ public static unsafe class HostGemm
         float beta = j.Beta;
         float* tmp = stackalloc float[MaxTile];
         int rowsP = (mp1 - mp0) * MR;
-        bool aFits = rowsP <= RowsInL2;
-        if (aFits && (long)rowsP * j.K <= RowsInL2 * KC)
+        if (rowsP <= RowsInL2)
         {
-            // All of A (every K block) fits the L2 budget: pack it once, then finish each column panel over the
-            // whole K before the next, so its C tiles stay in L1 between K blocks instead of going back to memory
-            // (a 64 x 4225 conv output is 1 MB).
-            float* paAll = Scratch(ref _aPack, rowsP * j.K);
-            for (int pc = 0; pc < j.K; pc += KC)
-            {
-                j.P0 = pc; j.Kc = Math.Min(KC, j.K - pc);
-                PackA(in j, mp0, mp1, paAll + (long)rowsP * pc);
-            }
+            int chunk = Math.Max(1, RowsInL2 / rowsP) * KC;   // K per packed A: rowsP x chunk <= RowsInL2 x KC floats
+            float* pa = Scratch(ref _aPack, rowsP * Math.Min(chunk, j.K));
             float* pb = Scratch(ref _bPanel, KC * NR);
-            for (int jp = np0; jp < np1; jp++)
-            for (int pc = 0; pc < j.K; pc += KC)
+            for (int k0 = 0; k0 < j.K; k0 += chunk)
             {
-                j.P0 = pc; j.Kc = Math.Min(KC, j.K - pc); j.Beta = pc == 0 ? beta : 1f;
-                PackBPanel(in j, jp, pb);
-                float* pa0 = paAll + (long)rowsP * pc;
-                for (int ip = mp0; ip < mp1; ip++)
-                    Tile(in j, ip, jp, pa0 + (long)(ip - mp0) * MR * j.Kc, pb, tmp, ip + 1 < mp1 && pc + KC >= j.K);
+                int k1 = Math.Min(j.K, k0 + chunk);
+                for (int pc = k0; pc < k1; pc += KC)
+                {
+                    j.P0 = pc; j.Kc = Math.Min(KC, k1 - pc);
+                    PackA(in j, mp0, mp1, pa + (long)rowsP * (pc - k0));
+                }
+                for (int jp = np0; jp < np1; jp++)
+                for (int pc = k0; pc < k1; pc += KC)
+                {
+                    j.P0 = pc; j.Kc = Math.Min(KC, k1 - pc); j.Beta = pc == 0 ? beta : 1f;
+                    PackBPanel(in j, jp, pb);
+                    // B panel in L1, A panels from L2; prefetch the next tile's C rows (far apart, cold) on its last K block.
+                    float* pak = pa + (long)rowsP * (pc - k0);
+                    for (int ip = mp0; ip < mp1; ip++)
+                        Tile(in j, ip, jp, pak + (long)(ip - mp0) * MR * j.Kc, pb, tmp, ip + 1 < mp1 && pc + KC >= k1);
+                }
             }
             return;
         }
-        int subs = aFits ? 1 : Ceil(mp1 - mp0, j.Shape.MaxPanelsPerTask);
+        int subs = Ceil(mp1 - mp0, j.Shape.MaxPanelsPerTask);
         int subPanels = Ceil(mp1 - mp0, subs);
-        float* pa = Scratch(ref _aPack, subPanels * MR * KC);
+        float* pas = Scratch(ref _aPack, subPanels * MR * KC);
         int ncPanels = NcMax / NR;
         for (int pc = 0; pc < j.K; pc += KC)
         {
             j.P0 = pc; j.Kc = Math.Min(KC, j.K - pc); j.Beta = pc == 0 ? beta : 1f;
             int kc = j.Kc;
-            if (aFits)
-            {
-                float* pb = Scratch(ref _bPanel, KC * NR);
-                PackA(in j, mp0, mp1, pa);
-                for (int jp = np0; jp < np1; jp++)
-                {
-                    PackBPanel(in j, jp, pb);
-                    // B panel in L1, A panels from L2; the next tile's C rows are far apart (ldc) and cold.
-                    for (int ip = mp0; ip < mp1; ip++)
-                        Tile(in j, ip, jp, pa + (long)(ip - mp0) * MR * kc, pb, tmp, ip + 1 < mp1);
-                }
-                continue;
-            }
             for (int jb = np0; jb < np1; jb += ncPanels)
             {
                 int je = Math.Min(np1, jb + ncPanels);
@@ -247,10 +237,10 @@ public static unsafe class HostGemm
                 for (int ib = mp0; ib < mp1; ib += subPanels)
                 {
                     int ie = Math.Min(mp1, ib + subPanels);
-                    PackA(in j, ib, ie, pa);
+                    PackA(in j, ib, ie, pas);
                     for (int jp = jb; jp < je; jp++)
                     for (int ip = ib; ip < ie; ip++)
-                        Tile(in j, ip, jp, pa + (long)(ip - ib) * MR * kc, pb + (long)(jp - jb) * NR * kc, tmp, ip + 1 < ie);
+                        Tile(in j, ip, jp, pas + (long)(ip - ib) * MR * kc, pb + (long)(jp - jb) * NR * kc, tmp, ip + 1 < ie);
                 }
             }
         }

@@ -7,14 +7,6 @@ namespace RobustSeg.Engine.Ilgpu;
 /// an image too large for it alone is split into blocks of output rows.</summary>
 public sealed partial class IlgpuBackend
 {
-    /// <summary>(images per group, output rows per block) for the column budget.</summary>
-    static (int Group, int Rows) ConvBlocks(in Conv2dGeom g)
-    {
-        long perImage = (long)g.ColRows * g.OutSpatial;
-        if (perImage <= ConvColumnBudget) return ((int)Math.Clamp(ConvColumnBudget / Math.Max(1L, perImage), 1, g.N), g.Ho);
-        return (1, (int)Math.Clamp(ConvColumnBudget / Math.Max(1L, (long)g.ColRows * g.Wo), 1, g.Ho));
-    }
-
     void Im2col(in Conv2dGeom g, Tensor x, int n0, int images, int oh0, int rows, Tensor col)
     {
         int total = checked(images * g.ColRows * rows * g.Wo);
@@ -40,7 +32,7 @@ public sealed partial class IlgpuBackend
     public override void Conv2dForward(in Conv2dGeom g, Tensor x, Tensor w, Tensor? bias, Tensor y)
     {
         Device.Kernels.Count("conv2d_fwd");
-        var (group, rb) = ConvBlocks(g);
+        var (group, rb) = ConvBlocks(g, ConvColumnBudget);
         long block = (long)g.ColRows * rb * g.Wo;
         using var col = g.IsPointwise ? null : Tensor.Empty(Device, checked((int)(group * block)));
         for (int n0 = 0; n0 < g.N; n0 += group)
@@ -62,7 +54,7 @@ public sealed partial class IlgpuBackend
     public override void Conv2dBackwardData(in Conv2dGeom g, Tensor dy, Tensor w, Tensor dx)
     {
         Device.Kernels.Count("conv2d_bwd_data");
-        var (group, rb) = ConvBlocks(g);
+        var (group, rb) = ConvBlocks(g, ConvColumnBudget);
         long block = (long)g.ColRows * rb * g.Wo;
         using var col = g.IsPointwise ? null : Tensor.Empty(Device, checked((int)(group * block)));
         for (int n0 = 0; n0 < g.N; n0 += group)
@@ -83,7 +75,7 @@ public sealed partial class IlgpuBackend
     public override void Conv2dBackwardWeight(in Conv2dGeom g, Tensor x, Tensor dy, Tensor dw)
     {
         Device.Kernels.Count("conv2d_bwd_weight");
-        var (group, rb) = ConvBlocks(g);
+        var (group, rb) = ConvBlocks(g, ConvColumnBudget);
         long block = (long)g.ColRows * rb * g.Wo;
         using var col = g.IsPointwise ? null : Tensor.Empty(Device, checked((int)(group * block)));
         bool first = true;
