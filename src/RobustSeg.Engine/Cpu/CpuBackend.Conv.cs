@@ -5,9 +5,10 @@ namespace RobustSeg.Engine.Cpu;
 
 /// <summary>Host convolution on <see cref="HostGemm"/>. Forward and the data gradient are batched GEMMs
 /// (enough images run one per core); the weight gradient sums images in a fixed order (the GEMM parallelises);
-/// 1x1 stride-1 unpadded convs use the input as the column matrix; otherwise forward and weight gradient
-/// pack the GEMM's B panels straight from the image (<see cref="ImplicitCols"/>: no column matrix in memory),
-/// and the data gradient computes column blocks (<see cref="Backend.ConvBlocks"/> under the smaller of
+/// 1x1 stride-1 unpadded convs use the input as the column matrix; stride-1 convs with few output channels read B in
+/// place from a padded copy (<see cref="DirectConv"/>, forward and, as the flipped convolution, the data gradient);
+/// otherwise forward and weight gradient pack the GEMM's B panels straight from the image (<see cref="ImplicitCols"/>:
+/// no column matrix in memory), and the data gradient computes column blocks (<see cref="Backend.ConvBlocks"/> under the smaller of
 /// <see cref="Backend.ConvColumnBudget"/> and <see cref="HostColBlock"/>) and adds them back by rows (col2im).</summary>
 public sealed unsafe partial class CpuBackend
 {
@@ -26,6 +27,10 @@ public sealed unsafe partial class CpuBackend
         {
             HostGemm.SgemmBatched(g.N, false, false, g.K, g.OutSpatial, g.C, 1f, pw, g.C, 0, px, g.InSpatial, xImg, 0f, py, g.OutSpatial, yImg);
         }
+        else if (UseDirectConv is { } force ? force && DirectConv.Applies(g) : DirectConv.Pays(g))
+        {
+            DirectForward(g, px, pw, py);
+        }
         else
         {
             HostGemm.SgemmBatched(g.N, false, false, g.K, g.OutSpatial, g.ColRows, 1f, pw, g.ColRows, 0,
@@ -42,6 +47,27 @@ public sealed unsafe partial class CpuBackend
         }
     }
 
+    /// <summary>Forces the direct stride-1 forward on (true) or off (false); null chooses by <see cref="DirectConv.Pays"/>.
+    /// Tests set it to reach both paths.</summary>
+    public static bool? UseDirectConv { get; set; }
+
+    /// <summary>y = conv(x, w) for a stride-1 conv through <see cref="DirectConv"/>, a core's worth of images at a time
+    /// (pad them, then one batched GEMM with whole images per core).</summary>
+    void DirectForward(in Conv2dGeom g, float* px, float* pw, float* py)
+    {
+        long xImg = (long)g.C * g.InSpatial, yImg = (long)g.K * g.OutSpatial;
+        int group = Math.Min(g.N, HostParallel.Cores);
+        using var xp = Tensor.Empty(Device, checked((int)(group * DirectConv.ImageFloatsOf(g) + DirectConv.Slack)));
+        var off = DirectConv.Offsets(g);
+        fixed (int* po = off)
+        for (int n0 = 0; n0 < g.N; n0 += group)
+        {
+            int gi = Math.Min(group, g.N - n0);
+            DirectConv.Pad(g, px + n0 * xImg, xImg, gi, xp.Ptr);
+            HostGemm.SgemmDirect(gi, g.K, g.ColRows, 1f, pw, g.ColRows, 0, new DirectConv(xp.Ptr, po, g), 0f, py + n0 * yImg, g.OutSpatial, yImg);
+        }
+    }
+
     public override void Conv2dBackwardData(in Conv2dGeom g, Tensor dy, Tensor w, Tensor dx)
     {
         Device.Kernels.Count("conv2d_bwd_data");
@@ -51,6 +77,14 @@ public sealed unsafe partial class CpuBackend
         if (g.IsPointwise)
         {
             HostGemm.SgemmBatched(g.N, true, false, g.C, g.OutSpatial, g.K, 1f, pw, g.C, 0, pdy, g.OutSpatial, yImg, 0f, pdx, g.InSpatial, xImg);
+            return;
+        }
+        if (DirectConv.Transposed(g) is { } gt && (UseDirectConv ?? DirectConv.Pays(gt)))
+        {
+            // dx = dy convolved with the flipped, transposed kernel: a forward conv, read in place (no column matrix).
+            using var wt = Tensor.Empty(Device, w.Shape[1], w.Shape[0], w.Shape[2], w.Shape[3]);
+            DirectConv.FlipTransposed(g, pw, wt.Ptr);
+            DirectForward(gt, pdy, wt.Ptr, pdx);
             return;
         }
         // Groups of whole images whose column matrices fit the block (one batched GEMM, whole images per core, and

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
 namespace RobustSeg.Engine.Cpu;
@@ -9,7 +10,9 @@ namespace RobustSeg.Engine.Cpu;
 /// zero-padded and stored through a bounds-checked path. The tile shape and micro-kernel follow
 /// <see cref="HostSimd.Current"/> (<see cref="MicroShape"/>). C is cut into a few (row range x column
 /// range) tasks, one parallel region per GEMM; each task runs every K block of its part on its own
-/// packed copies, so no core waits for another between K blocks and no packed panel crosses cores.
+/// packed copies, so no core waits for another between K blocks and no packed panel crosses cores. The micro-kernels
+/// are generic over where B's rows are (<see cref="IBRows"/>): packed panels, or a padded image read in place by
+/// <see cref="SgemmDirect"/>.
 /// beta == 0 never reads C (it may hold NaN garbage from a fresh pool buffer).</summary>
 public static unsafe class HostGemm
 {
@@ -27,7 +30,7 @@ public static unsafe class HostGemm
     /// against 32 MACs per cycle at peak), for choosing the task grid.</summary>
     const double PackWeight = 16;
 
-    [ThreadStatic] static float[]? _aPack, _bPanel, _bBlock, _colRows;
+    [ThreadStatic] static float[]? _aPack, _bPanel, _bBlock, _colRows, _cTile;
 
     /// <summary>Tile shape and K block of one micro-kernel. Mc: most A rows per sub-block (the packed A
     /// block, Mc x Kc, stays in L2); Kc: an Mr x Kc A panel plus a Kc x Nr B panel fit in L1.</summary>
@@ -89,14 +92,24 @@ public static unsafe class HostGemm
         float* a, int lda, long strideA, ImplicitCols cols, long strideX, float beta, float* c, int ldc, long strideC) =>
         Run(batch, transA, transB, m, n, k, alpha, a, lda, strideA, null, 0, strideX, &cols, beta, c, ldc, strideC);
 
+    /// <summary>batch stride-1 convolutions by <see cref="DirectConv"/>: C_i (m x Ho Wo, row stride ldc) = alpha A (m x taps)
+    /// B_i + beta C_i, B_i's rows read in place from padded image i of d. Outputs must not overlap.</summary>
+    public static void SgemmDirect(int batch, int m, int k, float alpha, float* a, int lda, long strideA, DirectConv d,
+        float beta, float* c, int ldc, long strideC)
+    {
+        if (batch > 1 && Math.Abs(strideC) < (long)(m - 1) * ldc + d.OutPixels) throw new ArgumentException("sgemm direct: outputs overlap");
+        Run(batch, false, false, m, d.Pixels, k, alpha, a, lda, strideA, null, 0, 0, null, beta, c, ldc, strideC, &d);
+    }
+
     static void Run(int batch, bool transA, bool transB, int m, int n, int k, float alpha,
-        float* a, int lda, long strideA, float* b, int ldb, long strideB, ImplicitCols* cols, float beta, float* c, int ldc, long strideC)
+        float* a, int lda, long strideA, float* b, int ldb, long strideB, ImplicitCols* cols, float beta, float* c, int ldc, long strideC,
+        DirectConv* direct = null)
     {
         if (m < 0 || n < 0 || k < 0 || batch < 0) throw new ArgumentException($"sgemm: negative size batch={batch} m={m} n={n} k={k}");
         if (m == 0 || n == 0 || batch == 0) return;
         if (k == 0 || alpha == 0f) { for (int i = 0; i < batch; i++) ScaleC(m, n, beta, c + i * strideC, ldc); return; }
 
-        if (batch > 1 && Math.Abs(strideC) < (long)(m - 1) * ldc + n)
+        if (batch > 1 && direct == null && Math.Abs(strideC) < (long)(m - 1) * ldc + n)
         {
             // Outputs overlap (an accumulation into one C): the images in order, each parallel inside.
             for (int i = 0; i < batch; i++)
@@ -123,6 +136,8 @@ public static unsafe class HostGemm
             var ji = job;
             ji.A += img * strideA; ji.C += img * strideC;
             if (ji.HasCols) ji.Cols = ji.Cols.Offset(img * strideB); else ji.B += img * strideB;
+            DirectConv di = direct != null ? direct->Image(img) : default;
+            if (direct != null) ji.Direct = &di;
             RunRange(ji, Split(mPanels, tm, ti), Split(mPanels, tm, ti + 1), Split(nPanels, tn, tj), Split(nPanels, tn, tj + 1));
         }
         if (batch * parts == 1 || HostParallel.Cores == 1 || (long)batch * m * n * k < SerialMacs)
@@ -146,6 +161,8 @@ public static unsafe class HostGemm
         /// <summary>B is <see cref="Cols"/> (implicit im2col), not B/Ldb.</summary>
         public bool HasCols;
         public ImplicitCols Cols;
+        /// <summary>B read in place from a padded image (direct convolution), not packed: this task's image.</summary>
+        public DirectConv* Direct;
     }
 
     /// <summary>Panels start on a cache line, so a 16-float B row is one line, never two.</summary>
@@ -195,6 +212,7 @@ public static unsafe class HostGemm
         float beta = j.Beta;
         float* tmp = stackalloc float[MaxTile];
         int rowsP = (mp1 - mp0) * MR;
+        if (j.Direct != null) { RunDirect(j, mp0, mp1, np0, np1); return; }
         if (rowsP <= RowsInL2)
         {
             int chunk = Math.Max(1, RowsInL2 / rowsP) * KC;   // K per packed A: rowsP x chunk <= RowsInL2 x KC floats
@@ -212,11 +230,11 @@ public static unsafe class HostGemm
                 for (int pc = k0; pc < k1; pc += KC)
                 {
                     j.P0 = pc; j.Kc = Math.Min(KC, k1 - pc); j.Beta = pc == 0 ? beta : 1f;
-                    PackBPanel(in j, jp, pb);
                     // B panel in L1, A panels from L2; prefetch the next tile's C rows (far apart, cold) on its last K block.
                     float* pak = pa + (long)rowsP * (pc - k0);
+                    PackBPanel(in j, jp, pb);
                     for (int ip = mp0; ip < mp1; ip++)
-                        Tile(in j, ip, jp, pak + (long)(ip - mp0) * MR * j.Kc, pb, tmp, ip + 1 < mp1 && pc + KC >= k1);
+                        Tile(in j, ip, jp, pak + (long)(ip - mp0) * MR * j.Kc, new PackedRows(pb, NR), tmp, ip + 1 < mp1 && pc + KC >= k1);
                 }
             }
             return;
@@ -240,7 +258,80 @@ public static unsafe class HostGemm
                     PackA(in j, ib, ie, pas);
                     for (int jp = jb; jp < je; jp++)
                     for (int ip = ib; ip < ie; ip++)
-                        Tile(in j, ip, jp, pas + (long)(ip - ib) * MR * kc, pb + (long)(jp - jb) * NR * kc, tmp, ip + 1 < ie);
+                        Tile(in j, ip, jp, pas + (long)(ip - ib) * MR * kc, new PackedRows(pb + (long)(jp - jb) * NR * kc, NR), tmp, ip + 1 < ie);
+                }
+            }
+        }
+    }
+
+    /// <summary>Direct convolution panels [mp0, mp1) x [np0, np1) (<see cref="DirectConv"/>): A packed as in the small-part
+    /// plan, B rows read in place, and each panel column's tiles summed over K in an L1 scratch (rows x NR, full tiles: zero
+    /// A rows and garbage virtual columns are computed and dropped), then stored as output-row segments.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void RunDirect(Job j, int mp0, int mp1, int np0, int np1)
+    {
+        int MR = j.Shape.Mr, NR = j.Shape.Nr, KC = j.Shape.Kc;
+        int rowsP = (mp1 - mp0) * MR;
+        int chunk = Math.Max(1, RowsInL2 / rowsP) * KC;
+        float* pa = Scratch(ref _aPack, rowsP * Math.Min(chunk, j.K));
+        float* ct = Scratch(ref _cTile, rowsP * NR);
+        int* seg = stackalloc int[3 * (NR + 1)];
+        var d = j.Direct;
+        for (int k0 = 0; k0 < j.K; k0 += chunk)
+        {
+            int k1 = Math.Min(j.K, k0 + chunk);
+            for (int pc = k0; pc < k1; pc += KC)
+            {
+                j.P0 = pc; j.Kc = Math.Min(KC, k1 - pc);
+                PackA(in j, mp0, mp1, pa + (long)rowsP * (pc - k0));
+            }
+            for (int jp = np0; jp < np1; jp++)
+            {
+                for (int pc = k0; pc < k1; pc += KC)
+                {
+                    int kc = Math.Min(KC, k1 - pc);
+                    var rows = new OffsetRows(d->X + (long)jp * NR, d->Off + pc);
+                    float* pak = pa + (long)rowsP * (pc - k0);
+                    for (int ip = mp0; ip < mp1; ip++)
+                        Micro(j.Shape, kc, pak + (long)(ip - mp0) * MR * kc, rows, ct + (long)(ip - mp0) * MR * NR, NR, 1f, pc == k0 ? 0f : 1f);
+                }
+                StoreDirect(in j, ct, mp0 * MR, Math.Min(j.M, mp1 * MR), jp * NR, seg, k0 == 0 ? j.Beta : 1f);
+            }
+        }
+    }
+
+    /// <summary>C rows [r0, r1) at virtual columns [v0, v0 + NR) = alpha ct + beta C, for the columns that are output
+    /// pixels (v = oh Wp + ow with ow &lt; Wo, stored at oh Wo + ow).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void StoreDirect(in Job j, float* ct, int r0, int r1, int v0, int* seg, float beta)
+    {
+        int NR = j.Shape.Nr, wp = j.Direct->Wp, wo = j.Direct->Wo;
+        int n = 0;
+        for (int v = v0, end = Math.Min(v0 + NR, j.N); v < end;)
+        {
+            int oh = v / wp, ow = v - oh * wp, len = Math.Min(wp - ow, end - v), valid = Math.Min(len, wo - ow);
+            if (valid > 0) { seg[3 * n] = v - v0; seg[3 * n + 1] = oh * wo + ow; seg[3 * n + 2] = valid; n++; }
+            v += len;
+        }
+        float alpha = j.Alpha;
+        var al = Vector256.Create(alpha);
+        var be = Vector256.Create(beta);
+        for (int r = r0; r < r1; r++)
+        {
+            float* src = ct + (long)(r - r0) * NR, dst = j.C + (long)r * j.Ldc;
+            for (int sg = 0; sg < n; sg++)
+            {
+                float* sp = src + seg[3 * sg], dp = dst + seg[3 * sg + 1];
+                int len = seg[3 * sg + 2], q = 0;
+                if (beta == 0f)
+                {
+                    for (; q + 8 <= len; q += 8) Vector256.Store(Vector256.Load(sp + q) * al, dp + q);
+                    for (; q < len; q++) dp[q] = alpha * sp[q];
+                }
+                else
+                {
+                    for (; q + 8 <= len; q += 8) Vector256.Store(Vector256.Load(sp + q) * al + Vector256.Load(dp + q) * be, dp + q);
+                    for (; q < len; q++) dp[q] = alpha * sp[q] + beta * dp[q];
                 }
             }
         }
@@ -248,7 +339,7 @@ public static unsafe class HostGemm
 
     /// <summary>One MR x NR tile of C from packed panels; edge tiles go through the scratch tile.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Tile(in Job j, int ip, int jp, float* ap, float* pb, float* tmp, bool prefetchBelow)
+    static void Tile<TB>(in Job j, int ip, int jp, float* ap, TB pb, float* tmp, bool prefetchBelow) where TB : struct, IBRows
     {
         int MR = j.Shape.Mr, NR = j.Shape.Nr, kc = j.Kc;
         int row = ip * MR, col = jp * NR;
@@ -435,7 +526,7 @@ public static unsafe class HostGemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Micro(in MicroShape sh, int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
+    static void Micro<TB>(in MicroShape sh, int kc, float* a, TB b, float* c, int ldc, float alpha, float beta) where TB : struct, IBRows
     {
         switch (sh.Path)
         {

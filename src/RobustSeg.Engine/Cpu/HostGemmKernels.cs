@@ -5,21 +5,22 @@ using System.Runtime.Intrinsics.X86;
 
 namespace RobustSeg.Engine.Cpu;
 
-/// <summary>6x16 micro-kernels of <see cref="HostGemm"/> on packed panels: a[p*6 + r], b[p*16 + q].
+/// <summary>6x16 micro-kernels of <see cref="HostGemm"/>: a packed A panel a[p*6 + r], B row p (16 floats) at b.Row(p).
 /// c (6 rows, row stride ldc) = alpha * sum_p a b + beta c; beta == 0 does not read c.</summary>
 internal static unsafe class HostGemmKernels
 {
     /// <summary>AVX2 + FMA: 12 accumulators, 2 B loads and 6 broadcasts per k step (12 FMAs).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Fma6x16(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
+    public static void Fma6x16<TB>(int kc, float* a, TB b, float* c, int ldc, float alpha, float beta) where TB : struct, IBRows
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
         int p = 0;
-        for (; p + 1 < kc; p += 2, a += 12, b += 32)
+        for (; p + 1 < kc; p += 2, a += 12)
         {
-            var b0 = Avx.LoadVector256(b);
-            var b1 = Avx.LoadVector256(b + 8);
+            float* bp = b.Row(p);
+            var b0 = Avx.LoadVector256(bp);
+            var b1 = Avx.LoadVector256(bp + 8);
             var av = Avx.BroadcastScalarToVector256(a);
             c00 = Fma.MultiplyAdd(av, b0, c00); c01 = Fma.MultiplyAdd(av, b1, c01);
             av = Avx.BroadcastScalarToVector256(a + 1);
@@ -33,8 +34,9 @@ internal static unsafe class HostGemmKernels
             av = Avx.BroadcastScalarToVector256(a + 5);
             c50 = Fma.MultiplyAdd(av, b0, c50); c51 = Fma.MultiplyAdd(av, b1, c51);
 
-            b0 = Avx.LoadVector256(b + 16);
-            b1 = Avx.LoadVector256(b + 24);
+            bp = b.Row(p + 1);
+            b0 = Avx.LoadVector256(bp);
+            b1 = Avx.LoadVector256(bp + 8);
             av = Avx.BroadcastScalarToVector256(a + 6);
             c00 = Fma.MultiplyAdd(av, b0, c00); c01 = Fma.MultiplyAdd(av, b1, c01);
             av = Avx.BroadcastScalarToVector256(a + 7);
@@ -50,8 +52,9 @@ internal static unsafe class HostGemmKernels
         }
         if (p < kc)
         {
-            var b0 = Avx.LoadVector256(b);
-            var b1 = Avx.LoadVector256(b + 8);
+            float* bp = b.Row(p);
+            var b0 = Avx.LoadVector256(bp);
+            var b1 = Avx.LoadVector256(bp + 8);
             var av = Avx.BroadcastScalarToVector256(a);
             c00 = Fma.MultiplyAdd(av, b0, c00); c01 = Fma.MultiplyAdd(av, b1, c01);
             av = Avx.BroadcastScalarToVector256(a + 1);
@@ -96,7 +99,7 @@ internal static unsafe class HostGemmKernels
 
     /// <summary>Any SIMD width (Vector&lt;float&gt;.Count divides 16): used when FMA is absent.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Portable6x16(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
+    public static void Portable6x16<TB>(int kc, float* a, TB b, float* c, int ldc, float alpha, float beta) where TB : struct, IBRows
     {
         int w = Vector<float>.Count;
         var acc = stackalloc Vector<float>[6 * 16 / Math.Min(w, 16)];
@@ -108,13 +111,14 @@ internal static unsafe class HostGemmKernels
             ScalarTile(kc, a, b, c, ldc, alpha, beta);
             return;
         }
-        for (int p = 0; p < kc; p++, a += 6, b += 16)
+        for (int p = 0; p < kc; p++, a += 6)
         {
+            float* bp = b.Row(p);
             for (int r = 0; r < 6; r++)
             {
                 var av = new Vector<float>(a[r]);
                 for (int v = 0; v < per; v++)
-                    acc[r * per + v] += av * Unsafe.ReadUnaligned<Vector<float>>(b + v * w);
+                    acc[r * per + v] += av * Unsafe.ReadUnaligned<Vector<float>>(bp + v * w);
             }
         }
         for (int r = 0; r < 6; r++)
@@ -129,13 +133,13 @@ internal static unsafe class HostGemmKernels
         }
     }
 
-    static void ScalarTile(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
+    static void ScalarTile<TB>(int kc, float* a, TB b, float* c, int ldc, float alpha, float beta) where TB : struct, IBRows
     {
         for (int r = 0; r < 6; r++)
         for (int q = 0; q < 16; q++)
         {
             float s = 0f;
-            for (int p = 0; p < kc; p++) s += a[p * 6 + r] * b[p * 16 + q];
+            for (int p = 0; p < kc; p++) s += a[p * 6 + r] * b.Row(p)[q];
             float* cp = c + (long)r * ldc + q;
             *cp = beta == 0f ? alpha * s : alpha * s + beta * *cp;
         }

@@ -4,13 +4,13 @@ using System.Runtime.Intrinsics.X86;
 
 namespace RobustSeg.Engine.Cpu;
 
-/// <summary>AVX-512 micro-kernels of <see cref="HostGemm"/> on packed panels: a[p*MR + r], b[p*32 + q].
+/// <summary>AVX-512 micro-kernels of <see cref="HostGemm"/>: a packed A panel a[p*MR + r], B row p (32 floats) at b.Row(p).
 /// c (MR rows, row stride ldc) = alpha * sum_p a b + beta c; beta == 0 does not read c. The JIT keeps all
 /// accumulators in zmm registers (no spills; checked with DOTNET_JitDisasm) and both run at the FMA peak from L1.</summary>
 internal static unsafe class HostGemmKernels512
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Run(int mr, int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
+    public static void Run<TB>(int mr, int kc, float* a, TB b, float* c, int ldc, float alpha, float beta) where TB : struct, IBRows
     {
         if (mr == 12) Avx512x12x32(kc, a, b, c, ldc, alpha, beta);
         else Avx512x8x32(kc, a, b, c, ldc, alpha, beta);
@@ -18,7 +18,7 @@ internal static unsafe class HostGemmKernels512
 
     /// <summary>AVX-512F: 16 accumulators, 2 B loads and 8 broadcasts per k step (16 FMAs).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Avx512x8x32(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
+    public static void Avx512x8x32<TB>(int kc, float* a, TB b, float* c, int ldc, float alpha, float beta) where TB : struct, IBRows
     {
         Vector512<float> c00 = default, c01 = default;
         Vector512<float> c10 = default, c11 = default;
@@ -28,10 +28,11 @@ internal static unsafe class HostGemmKernels512
         Vector512<float> c50 = default, c51 = default;
         Vector512<float> c60 = default, c61 = default;
         Vector512<float> c70 = default, c71 = default;
-        for (int p = 0; p < kc; p++, a += 8, b += 32)
+        for (int p = 0; p < kc; p++, a += 8)
         {
-            var b0 = Avx512F.LoadVector512(b);
-            var b1 = Avx512F.LoadVector512(b + 16);
+            float* bp = b.Row(p);
+            var b0 = Avx512F.LoadVector512(bp);
+            var b1 = Avx512F.LoadVector512(bp + 16);
             var a0 = Vector512.Create(a[0]);
             c00 = Avx512F.FusedMultiplyAdd(a0, b0, c00); c01 = Avx512F.FusedMultiplyAdd(a0, b1, c01);
             var a1 = Vector512.Create(a[1]);
@@ -78,7 +79,7 @@ internal static unsafe class HostGemmKernels512
 
     /// <summary>AVX-512F: 24 accumulators, 2 B loads and 12 broadcasts per k step (24 FMAs).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Avx512x12x32(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
+    public static void Avx512x12x32<TB>(int kc, float* a, TB b, float* c, int ldc, float alpha, float beta) where TB : struct, IBRows
     {
         Vector512<float> c00 = default, c01 = default;
         Vector512<float> c10 = default, c11 = default;
@@ -92,10 +93,11 @@ internal static unsafe class HostGemmKernels512
         Vector512<float> c90 = default, c91 = default;
         Vector512<float> c100 = default, c101 = default;
         Vector512<float> c110 = default, c111 = default;
-        for (int p = 0; p < kc; p++, a += 12, b += 32)
+        for (int p = 0; p < kc; p++, a += 12)
         {
-            var b0 = Avx512F.LoadVector512(b);
-            var b1 = Avx512F.LoadVector512(b + 16);
+            float* bp = b.Row(p);
+            var b0 = Avx512F.LoadVector512(bp);
+            var b1 = Avx512F.LoadVector512(bp + 16);
             var a0 = Vector512.Create(a[0]);
             c00 = Avx512F.FusedMultiplyAdd(a0, b0, c00); c01 = Avx512F.FusedMultiplyAdd(a0, b1, c01);
             var a1 = Vector512.Create(a[1]);

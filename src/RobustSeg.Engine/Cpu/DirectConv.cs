@@ -1,0 +1,109 @@
+using System.Runtime.CompilerServices;
+
+namespace RobustSeg.Engine.Cpu;
+
+/// <summary>A stride-1 convolution as a GEMM whose B rows are read in place: the image is copied once with its zero
+/// padding (C x Hp x Wp), and output pixels are numbered on the padded grid, v = oh * Wp + ow, so tap (c, ki, kj)'s row of
+/// B is the padded image itself from offset c Hp Wp + ki Dil Wp + kj Dil on, contiguous across output rows. The micro-kernel
+/// loads it directly (<see cref="OffsetRows"/>): no im2col panel is packed, at the price of computing Wp - Wo extra columns
+/// per output row, which the GEMM drops when it stores each panel (<see cref="HostGemm.SgemmDirect"/>). Sums run over the
+/// same taps in the same order as the packed path, so both give the same bits.</summary>
+public readonly unsafe struct DirectConv
+{
+    /// <summary>Floats past the last padded image that a partial last panel may read (it discards what it reads there).</summary>
+    public const int Slack = 64;
+
+    /// <summary>Padded image 0 (image i at X + i ImageFloats); per-tap offsets (C Kh Kw of them).</summary>
+    public readonly float* X;
+    public readonly int* Off;
+    public readonly long ImageFloats;
+    /// <summary>Virtual output pixels per image, (Ho - 1) Wp + Wo; the padded and the output row widths.</summary>
+    public readonly int Pixels, Wp, Wo;
+
+    public DirectConv(float* x, int* off, in Conv2dGeom g) : this(x, off, ImageFloatsOf(g), PixelsOf(g), PaddedW(g), g.Wo) { }
+
+    DirectConv(float* x, int* off, long imageFloats, int pixels, int wp, int wo)
+    {
+        X = x; Off = off; ImageFloats = imageFloats; Pixels = pixels; Wp = wp; Wo = wo;
+    }
+
+    /// <summary>Output pixels per image (Ho Wo).</summary>
+    public int OutPixels => (Pixels / Wp + 1) * Wo;
+
+    public DirectConv Image(int i) => new(X + i * ImageFloats, Off, ImageFloats, Pixels, Wp, Wo);
+
+    public static int PaddedW(in Conv2dGeom g) => g.W + 2 * g.Pad;
+    public static long ImageFloatsOf(in Conv2dGeom g) => (long)g.C * (g.H + 2 * g.Pad) * PaddedW(g);
+    public static int PixelsOf(in Conv2dGeom g) => (g.Ho - 1) * PaddedW(g) + g.Wo;
+
+    /// <summary>Stride 1 and not a plain 1x1 (which reads the input as B already).</summary>
+    public static bool Applies(in Conv2dGeom g) => g.Stride == 1 && !g.IsPointwise;
+
+    /// <summary>Whether reading in place beats packing for g: the Wp - Wo wasted columns per row cost less than
+    /// packing each B float for only K output channels (about <see cref="PackCost"/> multiply-adds per packed float).</summary>
+    public static bool Pays(in Conv2dGeom g) => Applies(g) && (double)(PaddedW(g) - g.Wo) / g.Wo < PackCost / g.K;
+
+    /// <summary>Multiply-adds one packed B float costs, measured as the break-even K of 3x3 convs.</summary>
+    public const double PackCost = 16;
+
+    /// <summary>The data gradient of a stride-1 conv g is the stride-1 conv of dy with the flipped, transposed weight
+    /// (<see cref="FlipTransposed"/>) and padding Dil (Kh - 1) - Pad; null where that padding would be negative or differ
+    /// between height and width.</summary>
+    public static Conv2dGeom? Transposed(in Conv2dGeom g)
+    {
+        int pad = g.Dil * (g.Kh - 1) - g.Pad;
+        if (!Applies(g) || g.Kh != g.Kw || pad < 0) return null;
+        return new Conv2dGeom(g.N, g.K, g.Ho, g.Wo, g.C, g.Kh, g.Kw, 1, pad, g.Dil, g.H, g.W);
+    }
+
+    /// <summary>dst[c, k, i, j] = w[k, c, Kh - 1 - i, Kw - 1 - j] for g's weight (K x C x Kh x Kw).</summary>
+    public static void FlipTransposed(in Conv2dGeom g, float* w, float* dst)
+    {
+        int kk = g.Kh * g.Kw;
+        for (int k = 0; k < g.K; k++)
+        for (int c = 0; c < g.C; c++)
+        {
+            float* src = w + ((long)k * g.C + c) * kk, d = dst + ((long)c * g.K + k) * kk;
+            for (int t = 0; t < kk; t++) d[t] = src[kk - 1 - t];
+        }
+    }
+
+    /// <summary>off[(c Kh + ki) Kw + kj] = c Hp Wp + ki Dil Wp + kj Dil.</summary>
+    public static int[] Offsets(in Conv2dGeom g)
+    {
+        int wp = PaddedW(g), plane = (g.H + 2 * g.Pad) * wp;
+        var off = GC.AllocateUninitializedArray<int>(g.ColRows, pinned: true);
+        for (int c = 0, r = 0; c < g.C; c++)
+        for (int ki = 0; ki < g.Kh; ki++)
+        for (int kj = 0; kj < g.Kw; kj++) off[r++] = c * plane + ki * g.Dil * wp + kj * g.Dil;
+        return off;
+    }
+
+    /// <summary>Images [0, images) of x (C x H x W each, xImg apart) into dst, zero-padded, one image per ImageFloatsOf(g),
+    /// and the <see cref="Slack"/> floats after the last zeroed.</summary>
+    public static void Pad(in Conv2dGeom g, float* x, long xImg, int images, float* dst)
+    {
+        var G = g;
+        int wp = PaddedW(g), hp = g.H + 2 * g.Pad;
+        long plane = (long)hp * wp;
+        HostParallel.For((long)images * g.C, Math.Max(1, (1 << 14) / plane), (s, e) =>
+        {
+            for (long ic = s; ic < e; ic++)
+            {
+                long img = ic / G.C, c = ic % G.C;
+                float* src = x + img * xImg + c * G.InSpatial, d = dst + ic * plane;
+                new Span<float>(d, G.Pad * wp + G.Pad).Clear();
+                for (int h = 0; h < G.H; h++)
+                {
+                    float* row = d + (long)(h + G.Pad) * wp + G.Pad;
+                    new ReadOnlySpan<float>(src + (long)h * G.W, G.W).CopyTo(new Span<float>(row, G.W));
+                    // The right padding of this row and the left padding of the next are adjacent.
+                    new Span<float>(row + G.W, 2 * G.Pad).Clear();
+                }
+                long tail = (long)(hp - G.H - G.Pad) * wp - G.Pad;
+                new Span<float>(d + plane - tail, (int)tail).Clear();
+            }
+        });
+        new Span<float>(dst + images * plane * g.C, Slack).Clear();
+    }
+}

@@ -1,0 +1,147 @@
+using RobustSeg.Engine.Cpu;
+using RobustSeg.Engine.Reference;
+
+namespace RobustSeg.Engine.Tests;
+
+/// <summary>The host's direct stride-1 convolution (<see cref="DirectConv"/>): the same bits as the packed im2col path
+/// forward, the data gradient as a flipped convolution, and the choice between the two.</summary>
+[NonParallelizable]
+public class DirectConvTests
+{
+    static float[] Rand(int n, int seed)
+    {
+        var r = new Random(seed);
+        return Enumerable.Range(0, n).Select(_ => (float)(r.NextDouble() * 2 - 1)).ToArray();
+    }
+
+    static double MaxRelErr(float[] a, double[] b)
+    {
+        double maxAbs = 0, maxRef = 0;
+        for (int i = 0; i < a.Length; i++) { maxAbs = Math.Max(maxAbs, Math.Abs(a[i] - b[i])); maxRef = Math.Max(maxRef, Math.Abs(b[i])); }
+        return maxAbs / Math.Max(maxRef, 1e-6);
+    }
+
+    // (n, c, h, w, k, kh, kw, pad, dil): a batch above the core count with a partial last panel; two K blocks and
+    // a row count no tile shape divides; rows past the packed-A budget (several K chunks, accumulated on store);
+    // dilation; a 1x3; a 5x5; no padding.
+    static readonly (int N, int C, int H, int W, int K, int Kh, int Kw, int P, int D)[] Cases =
+    [
+        (3, 5, 9, 11, 6, 3, 3, 1, 1),
+        (1, 40, 12, 10, 70, 3, 3, 2, 2),
+        (2, 64, 9, 9, 300, 3, 3, 1, 1),
+        (2, 6, 14, 13, 7, 3, 3, 4, 4),
+        (2, 3, 8, 9, 4, 1, 3, 1, 1),
+        (1, 4, 7, 7, 5, 5, 5, 2, 1),
+        (2, 8, 10, 12, 9, 3, 3, 0, 1),
+    ];
+
+    static IEnumerable<TestCaseData> CaseData() => Cases.Select((c, i) => new TestCaseData(i).SetName($"case {i}: {c}"));
+
+    static Conv2dGeom Geom(int i)
+    {
+        var c = Cases[i];
+        return new Conv2dGeom(c.N, c.C, c.H, c.W, c.K, c.Kh, c.Kw, 1, c.P, c.D,
+            Conv2dGeom.OutSize(c.H, c.Kh, 1, c.P, c.D), Conv2dGeom.OutSize(c.W, c.Kw, 1, c.P, c.D));
+    }
+
+    /// <summary>y and dx of g on the host with the direct path forced on or off.</summary>
+    static (float[] Y, float[] Dx) Host(in Conv2dGeom g, float[] x, float[] w, float[] dy, bool direct)
+    {
+        var dev = Device.Cpu;
+        bool? keep = CpuBackend.UseDirectConv;
+        try
+        {
+            CpuBackend.UseDirectConv = direct;
+            using var scope = Tensor.Scope();
+            var tx = Tensor.FromArray(dev, x, g.N, g.C, g.H, g.W);
+            var tw = Tensor.FromArray(dev, w, g.K, g.C, g.Kh, g.Kw);
+            var tdy = Tensor.FromArray(dev, dy, g.N, g.K, g.Ho, g.Wo);
+            var y = Tensor.Empty(dev, g.N, g.K, g.Ho, g.Wo);
+            var dx = Tensor.Empty(dev, g.N, g.C, g.H, g.W);
+            dev.Backend.Conv2dForward(g, tx, tw, null, y);
+            dev.Backend.Conv2dBackwardData(g, tdy, tw, dx);
+            return (y.ToArray(), dx.ToArray());
+        }
+        finally { CpuBackend.UseDirectConv = keep; }
+    }
+
+    /// <summary>dx by its definition, in double.</summary>
+    static double[] DataGradReference(in Conv2dGeom g, float[] dy, float[] w)
+    {
+        var dx = new double[g.N * g.C * g.H * g.W];
+        for (int n = 0; n < g.N; n++)
+        for (int k = 0; k < g.K; k++)
+        for (int oh = 0; oh < g.Ho; oh++)
+        for (int ow = 0; ow < g.Wo; ow++)
+        {
+            double v = dy[((n * g.K + k) * g.Ho + oh) * g.Wo + ow];
+            for (int c = 0; c < g.C; c++)
+            for (int i = 0; i < g.Kh; i++)
+            for (int j = 0; j < g.Kw; j++)
+            {
+                int ih = oh - g.Pad + i * g.Dil, iw = ow - g.Pad + j * g.Dil;
+                if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) continue;
+                dx[((n * g.C + c) * g.H + ih) * g.W + iw] += v * w[((k * g.C + c) * g.Kh + i) * g.Kw + j];
+            }
+        }
+        return dx;
+    }
+
+    [TestCaseSource(nameof(CaseData))]
+    public void DirectForwardHasThePackedPathsBitsAndTheDataGradientAgrees(int i)
+    {
+        var g = Geom(i);
+        var x = Rand(g.N * g.C * g.H * g.W, 1 + i); var w = Rand(g.K * g.ColRows, 20 + i);
+        var dy = Rand(g.N * g.K * g.OutSpatial, 40 + i);
+        var yRef = ConvReference.Conv2d(x.Select(v => (double)v).ToArray(), w.Select(v => (double)v).ToArray(), null,
+            g.N, g.C, g.H, g.W, g.K, g.Kh, g.Kw, 1, g.Pad, g.Dil);
+        var dxRef = DataGradReference(g, dy, w);
+        foreach (var path in HostSimd.Available())
+        {
+            using var use = HostSimd.Use(path);
+            var packed = Host(g, x, w, dy, direct: false);
+            var direct = Host(g, x, w, dy, direct: true);
+            // Same taps, same order, same K blocks: bit for bit.
+            Assert.That(direct.Y, Is.EqualTo(packed.Y), $"{path}: direct forward vs packed forward");
+            Assert.That(MaxRelErr(direct.Y, yRef), Is.LessThan(1e-5), $"{path}: y vs double reference");
+            // The flipped convolution sums in another order than col2im: both close to the double reference.
+            Assert.That(MaxRelErr(direct.Dx, dxRef), Is.LessThan(1e-5), $"{path}: direct dx vs double reference");
+            Assert.That(MaxRelErr(packed.Dx, dxRef), Is.LessThan(1e-5), $"{path}: packed dx vs double reference");
+        }
+    }
+
+    static Conv2dGeom G(int c, int hw, int k, int kernel, int stride, int pad, int dil) =>
+        new(1, c, hw, hw, k, kernel, kernel, stride, pad, dil,
+            Conv2dGeom.OutSize(hw, kernel, stride, pad, dil), Conv2dGeom.OutSize(hw, kernel, stride, pad, dil));
+
+    [Test]
+    public void DirectIsChosenWhereThePaddedColumnsCostLessThanPacking()
+    {
+        Assert.That(DirectConv.Pays(G(64, 65, 64, 3, 1, 1, 1)), Is.True, "64 channels at 65x65: 3% extra columns");
+        Assert.That(DirectConv.Pays(G(32, 33, 32, 3, 1, 2, 2)), Is.True, "32 channels, dilation 2");
+        Assert.That(DirectConv.Pays(G(512, 29, 512, 3, 1, 4, 4)), Is.False, "512 channels, 28% extra columns");
+        Assert.That(DirectConv.Pays(G(256, 29, 256, 3, 1, 12, 12)), Is.False, "rate 12 at 29x29");
+        Assert.That(DirectConv.Pays(G(64, 65, 64, 3, 2, 1, 1)), Is.False, "stride 2");
+        Assert.That(DirectConv.Applies(G(64, 65, 64, 1, 1, 0, 1)), Is.False, "a 1x1 reads its input as B already");
+    }
+
+    [Test]
+    public void TransposedGeometryIsTheDataGradientsConvolution()
+    {
+        var g = G(8, 20, 5, 3, 1, 2, 2);
+        var t = DirectConv.Transposed(g);
+        Assert.That(t, Is.Not.Null);
+        Assert.That((t!.Value.C, t.Value.K, t.Value.H, t.Value.Pad, t.Value.Ho, t.Value.Wo), Is.EqualTo((5, 8, 20, 2, 20, 20)));
+        Assert.That(DirectConv.Transposed(G(8, 20, 5, 3, 1, 3, 1)), Is.Null, "padding past the kernel's reach");
+        Assert.That(DirectConv.Transposed(G(8, 20, 5, 3, 2, 1, 1)), Is.Null, "stride 2");
+    }
+
+    [Test]
+    public unsafe void OverlappingOutputsAreRefused()
+    {
+        var g = G(2, 6, 3, 3, 1, 1, 1) with { N = 2 };
+        var d = new DirectConv(null, null, g);
+        var ex = Assert.Throws<ArgumentException>(() => HostGemm.SgemmDirect(2, 3, 18, 1f, null, 18, 0, d, 0f, null, 36, 36))!;
+        Assert.That(ex.Message, Does.Contain("overlap"));
+    }
+}
