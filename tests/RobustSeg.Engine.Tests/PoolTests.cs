@@ -79,12 +79,17 @@ public class PoolTests
     [TestCase(new[] { 2, 2, 7, 6 }, 4, 3, 2)]
     [TestCase(new[] { 1, 1, 1, 1 }, 1, 1, 0)]
     [TestCase(new[] { 1, 2, 2, 2 }, 3, 2, 1)]
-    public void MaxPoolHostAgreesWithKernels(int[] shape, int k, int s, int p)
+    // Rows wide enough for the host's 8-output vector windows (stride 2 and 1, no padding), with NaNs among them.
+    [TestCase(new[] { 2, 3, 9, 41 }, 3, 2, 1)]
+    [TestCase(new[] { 1, 2, 6, 40 }, 3, 1, 1)]
+    [TestCase(new[] { 1, 2, 5, 50 }, 2, 2, 0)]
+    [TestCase(new[] { 1, 3, 9, 41 }, 3, 2, 1, true)]
+    public void MaxPoolHostAgreesWithKernels(int[] shape, int k, int s, int p, bool nans = false)
     {
         var rng = new Random(9);
         int n = shape.Aggregate(1, (a, b) => a * b);
         // Coarse values: many ties, so the first-max rule is exercised on both paths.
-        var x = Enumerable.Range(0, n).Select(_ => (float)rng.Next(4)).ToArray();
+        var x = Enumerable.Range(0, n).Select(_ => nans && rng.Next(13) == 0 ? float.NaN : (float)rng.Next(4)).ToArray();
         int oh = (shape[2] + 2 * p - k) / s + 1, ow = (shape[3] + 2 * p - k) / s + 1;
         var dy = Enumerable.Range(0, shape[0] * shape[1] * oh * ow).Select(_ => (float)rng.NextDouble()).ToArray();
         var a = MaxPool(Device.Get("cpu"), x, shape, dy, k, s, p);
