@@ -380,9 +380,39 @@ public static unsafe class HostGemm
                 {
                     float* d = dst + p * MR;
                     int r = 0;
+                    if (mr == MR && MR >= 8 && Avx.IsSupported)
+                    {
+                        Avx.Store(d, Avx.LoadVector256(src));
+                        if (MR == 12) Sse.Store(d + 8, Sse.LoadVector128(src + 8));
+                        continue;
+                    }
                     for (; r < mr; r++) d[r] = src[r];
                     for (; r < MR; r++) d[r] = 0f;
                 }
+            }
+            else if (mr == MR && Avx.IsSupported && MR is 6 or 8 or 12)
+            {
+                // op(A)(i, p) = A[i*lda + p]: 8 columns of the MR rows at a time, transposed in registers (a scalar
+                // strided store per float cost as much as the multiply-adds when a conv's N is a few hundred pixels).
+                float* src = j.A + (long)row0 * j.Lda + j.P0;
+                long lda = j.Lda;
+                int p = 0;
+                for (; p + 8 <= kc; p += 8)
+                {
+                    float* d = dst + p * MR;
+                    if (MR == 6)
+                    {
+                        Transpose4x8(src + p, lda, d, MR);
+                        for (int q = 0; q < 8; q++) { d[q * MR + 4] = src[4 * lda + p + q]; d[q * MR + 5] = src[5 * lda + p + q]; }
+                    }
+                    else
+                    {
+                        Transpose8x8(src + p, lda, d, MR);
+                        if (MR == 12) Transpose4x8(src + 8 * lda + p, lda, d + 8, MR);
+                    }
+                }
+                for (; p < kc; p++)
+                for (int r = 0; r < MR; r++) dst[p * MR + r] = src[r * lda + p];
             }
             else
             {
@@ -515,6 +545,22 @@ public static unsafe class HostGemm
         Avx.Store(dst + 5 * ldd, Avx.Permute2x128(u1, u5, 0x31));
         Avx.Store(dst + 6 * ldd, Avx.Permute2x128(u2, u6, 0x31));
         Avx.Store(dst + 7 * ldd, Avx.Permute2x128(u3, u7, 0x31));
+    }
+
+    /// <summary>dst[c*ldd + r] = src[r*lds + c] for a 4-row x 8-column block (rows of 4 floats out).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Transpose4x8(float* src, long lds, float* dst, long ldd)
+    {
+        var r0 = Avx.LoadVector256(src); var r1 = Avx.LoadVector256(src + lds);
+        var r2 = Avx.LoadVector256(src + 2 * lds); var r3 = Avx.LoadVector256(src + 3 * lds);
+        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+        var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        Sse.Store(dst, u0.GetLower()); Sse.Store(dst + ldd, u1.GetLower());
+        Sse.Store(dst + 2 * ldd, u2.GetLower()); Sse.Store(dst + 3 * ldd, u3.GetLower());
+        Sse.Store(dst + 4 * ldd, u0.GetUpper()); Sse.Store(dst + 5 * ldd, u1.GetUpper());
+        Sse.Store(dst + 6 * ldd, u2.GetUpper()); Sse.Store(dst + 7 * ldd, u3.GetUpper());
     }
 
     /// <summary>n floats (a multiple of Vector&lt;float&gt;.Count) from src to dst.</summary>
