@@ -17,6 +17,39 @@ static class BatchNormCases
         return F.BatchNorm2d(x, w, b, rm, rv, training);
     }
 
+    static Tensor BnRelu(Tensor x, Tensor w, Tensor b, Tensor? residual, bool training)
+    {
+        int c = x.Size(1);
+        var rm = Tensor.FromArray(x.Device, RunMean(c).Select(v => (float)v).ToArray(), c);
+        var rv = Tensor.FromArray(x.Device, RunVar(c).Select(v => (float)v).ToArray(), c);
+        return F.BatchNormRelu2d(x, w, b, rm, rv, training, residual: residual);
+    }
+
+    /// <summary>relu(bn(x) + residual): the residual is 3 to 4 away from zero with a random sign, so almost no
+    /// pre-activation sits near the ReLU's kink (finite differences across it would disagree).</summary>
+    static GradCheckCase BnReluCase(string name, int[] shape, bool training, bool residual)
+    {
+        int n = shape[0], c = shape[1], s = shape.Skip(2).Aggregate(1, (a, v) => a * v);
+        return new GradCheckCase
+        {
+            Op = "batch_norm_relu2d", Name = $"{(training ? "train" : "eval")}-{(residual ? "residual-" : "")}{name}",
+            Shapes = residual ? [shape, [c], [c], shape] : [shape, [c], [c]],
+            Forward = t => BnRelu(t[0], t[1], t[2], residual ? t[3] : null, training),
+            Reference = h =>
+            {
+                var y = R.Forward(h[0], h[1], h[2], RunMean(c), RunVar(c), training, n, c, s);
+                for (int i = 0; i < y.Length; i++) y[i] = Math.Max(0, y[i] + (residual ? h[3][i] : 0));
+                return y;
+            },
+            Init = (i, g) => i switch
+            {
+                1 => 0.5 + g.NextDouble(),
+                3 => (g.Next(2) == 0 ? -1 : 1) * (3 + g.NextDouble()),
+                _ => g.NextDouble() * 2 - 1,
+            },
+        };
+    }
+
     static GradCheckCase Affine(string name, int[] shape, bool training)
     {
         int n = shape[0], c = shape[1], s = shape.Skip(2).Aggregate(1, (a, v) => a * v);
@@ -44,6 +77,10 @@ static class BatchNormCases
             Forward = t => Bn(t[0], null, null, true),
             Reference = h => R.Forward(h[0], null, null, RunMean(3), RunVar(3), true, 2, 3, 16),
         };
+        yield return BnReluCase("2x3x5x7", [2, 3, 5, 7], true, residual: true);
+        yield return BnReluCase("2x3x5x7", [2, 3, 5, 7], false, residual: true);
+        // Without a residual about half the outputs are clamped; the rest are away from the kink by chance.
+        yield return BnReluCase("3x2x4x5", [3, 2, 4, 5], true, residual: false);
         // A long reduction per channel (4 * 40 * 40 values): the finish merges many partials.
         yield return new GradCheckCase
         {

@@ -1,3 +1,5 @@
+using RobustSeg.Kernels;
+
 namespace RobustSeg.Engine;
 
 public static partial class F
@@ -9,27 +11,9 @@ public static partial class F
         bool training, float momentum = 0.1f, float eps = 1e-5f)
     {
         const string op = "batch_norm2d";
-        Float(x, op);
-        var (n, c, s) = Ncs(x, op);
-        CheckChannelVector(weight, c, x, op, "weight");
-        CheckChannelVector(bias, c, x, op, "bias");
-        CheckChannelVector(runningMean, c, x, op, "running_mean");
-        CheckChannelVector(runningVar, c, x, op, "running_var");
-        if (!(eps > 0f)) throw new ArgumentException($"{op}: eps must be positive, got {eps}");
-        if (training && (long)n * s <= 1)
-            throw new ArgumentException($"{op}: expected more than 1 value per channel when training, got input size {x.ShapeString}");
-
+        var (n, c, s) = CheckBatchNorm(op, x, weight, bias, runningMean, runningVar, training, eps);
         var dev = x.Device;
-        var mean = Tensor.Empty(dev, c);
-        var invstd = Tensor.Empty(dev, c);
-        var y = Tensor.Empty(dev, x.Shape);
-        using (var scaleShift = Tensor.Scope())
-        {
-            var scale = Tensor.Empty(dev, c);
-            var shift = Tensor.Empty(dev, c);
-            dev.Backend.BatchNormStats(x, n, c, s, weight, bias, runningMean, runningVar, training, momentum, eps, mean, invstd, scale, shift);
-            dev.Backend.BatchNormApply(x, scale, shift, y, c, s);
-        }
+        var (y, mean, invstd) = BatchNormInto(x, weight, bias, runningMean, runningVar, training, momentum, eps, n, c, s);
         if (!Autograd.ShouldRecord(x, weight, bias))
         {
             mean.Dispose();
@@ -44,6 +28,79 @@ public static partial class F
             dev.Backend.BatchNormBackward(x, g, mean, invstd, weight, training, n, c, s, dx, dw, db);
             return [dx, dw, db];
         });
+    }
+
+    /// <summary>relu(batch_norm(x) + residual) (residual optional) in one buffer, as PyTorch's in-place ReLU after
+    /// BatchNorm (and after `out += identity` in a residual block): the normalised values and their sum with the
+    /// residual are never kept apart, so training holds one activation where separate ops hold three. The backward
+    /// masks the gradient by y &gt; 0 (where the ReLU's input was positive) and runs batch norm's backward on it; the
+    /// residual's gradient is that masked gradient. Same values as the separate ops, bit for bit.</summary>
+    public static Tensor BatchNormRelu2d(Tensor x, Tensor? weight, Tensor? bias, Tensor runningMean, Tensor runningVar,
+        bool training, float momentum = 0.1f, float eps = 1e-5f, Tensor? residual = null)
+    {
+        const string op = "batch_norm_relu2d";
+        var (n, c, s) = CheckBatchNorm(op, x, weight, bias, runningMean, runningVar, training, eps);
+        if (residual is not null)
+        {
+            Float(residual, op, "residual");
+            SameShape(x, residual, op);
+        }
+        var dev = x.Device;
+        var (y, mean, invstd) = BatchNormInto(x, weight, bias, runningMean, runningVar, training, momentum, eps, n, c, s);
+        if (residual is not null) dev.Backend.Binary(BinaryOp.Add, y, residual, y);
+        dev.Backend.Unary(UnaryOp.Relu, y, y, 0f, 0f);
+        if (!Autograd.ShouldRecord(x, weight, bias, residual))
+        {
+            mean.Dispose();
+            invstd.Dispose();
+            return y;
+        }
+        return Autograd.Record(y, op, [x, weight, bias, residual], (g, needs) =>
+        {
+            var gm = Tensor.Empty(dev, x.Shape);
+            dev.Backend.UnaryGrad(UnaryOp.Relu, y, y, g, gm, 0f, 0f);
+            var dx = needs[0] ? Tensor.Empty(dev, x.Shape) : null;
+            var dw = needs[1] ? Tensor.Empty(dev, c) : null;
+            var db = needs[2] ? Tensor.Empty(dev, c) : null;
+            if (needs[0] || needs[1] || needs[2])
+                dev.Backend.BatchNormBackward(x, gm, mean, invstd, weight, training, n, c, s, dx, dw, db);
+            if (!needs[3]) gm.Dispose();
+            return [dx, dw, db, needs[3] ? gm : null];
+        });
+    }
+
+    static (int N, int C, int S) CheckBatchNorm(string op, Tensor x, Tensor? weight, Tensor? bias, Tensor runningMean,
+        Tensor runningVar, bool training, float eps)
+    {
+        Float(x, op);
+        var (n, c, s) = Ncs(x, op);
+        CheckChannelVector(weight, c, x, op, "weight");
+        CheckChannelVector(bias, c, x, op, "bias");
+        CheckChannelVector(runningMean, c, x, op, "running_mean");
+        CheckChannelVector(runningVar, c, x, op, "running_var");
+        if (!(eps > 0f)) throw new ArgumentException($"{op}: eps must be positive, got {eps}");
+        if (training && (long)n * s <= 1)
+            throw new ArgumentException($"{op}: expected more than 1 value per channel when training, got input size {x.ShapeString}");
+        return (n, c, s);
+    }
+
+    /// <summary>y = batch_norm(x) with the statistics the backward needs (mean, invstd); updates the running
+    /// statistics when training.</summary>
+    static (Tensor Y, Tensor Mean, Tensor Invstd) BatchNormInto(Tensor x, Tensor? weight, Tensor? bias, Tensor runningMean,
+        Tensor runningVar, bool training, float momentum, float eps, int n, int c, int s)
+    {
+        var dev = x.Device;
+        var mean = Tensor.Empty(dev, c);
+        var invstd = Tensor.Empty(dev, c);
+        var y = Tensor.Empty(dev, x.Shape);
+        using (var scaleShift = Tensor.Scope())
+        {
+            var scale = Tensor.Empty(dev, c);
+            var shift = Tensor.Empty(dev, c);
+            dev.Backend.BatchNormStats(x, n, c, s, weight, bias, runningMean, runningVar, training, momentum, eps, mean, invstd, scale, shift);
+            dev.Backend.BatchNormApply(x, scale, shift, y, c, s);
+        }
+        return (y, mean, invstd);
     }
 
     static void CheckChannelVector(Tensor? v, int c, Tensor x, string op, string name)

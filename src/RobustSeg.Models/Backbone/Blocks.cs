@@ -8,11 +8,18 @@ public abstract class ResidualBlock : Module
 {
     public abstract int OutChannels { get; }
 
-    /// <summary>BN (+ ReLU) after a conv output, freeing what inference no longer needs.</summary>
-    protected static Tensor Step(Tensor convOut, BatchNorm2d bn, bool relu)
+    /// <summary>BN + ReLU after a conv output as one op, freeing what inference no longer needs.</summary>
+    protected static Tensor Step(Tensor convOut, BatchNorm2d bn) => Then(convOut, bn.ForwardRelu(convOut));
+
+    /// <summary>The block's tail, relu(bn(convOut) + identity) as one op (PyTorch's `out += identity; relu_(out)`), freeing
+    /// the conv output and a downsampled identity under NoGrad.</summary>
+    protected static Tensor Tail(Tensor convOut, BatchNorm2d bn, Tensor x, Sequential? downsample)
     {
-        var y = Then(convOut, bn.Forward(convOut));
-        return relu ? Then(y, F.Relu(y)) : y;
+        var id = downsample is null ? x : downsample.Forward(x);
+        var y = bn.ForwardRelu(convOut, residual: id);
+        FreeIntermediate(convOut, y);
+        if (!ReferenceEquals(id, x)) FreeIntermediate(id, y);
+        return y;
     }
 
     /// <summary>`next`, after freeing `prev` under NoGrad.</summary>
@@ -51,14 +58,9 @@ public sealed class Bottleneck : ResidualBlock
 
     public override Tensor Forward(Tensor x)
     {
-        var o = Step(_conv1.Forward(x), _bn1, relu: true);
-        o = Step(Then(o, _conv2.Forward(o)), _bn2, relu: true);
-        o = Step(Then(o, _conv3.Forward(o)), _bn3, relu: false);
-        var id = _downsample is null ? x : _downsample.Forward(x);
-        var sum = F.Add(o, id);
-        FreeIntermediate(o, sum);
-        if (!ReferenceEquals(id, x)) FreeIntermediate(id, sum);
-        return Then(sum, F.Relu(sum));
+        var o = Step(_conv1.Forward(x), _bn1);
+        o = Step(Then(o, _conv2.Forward(o)), _bn2);
+        return Tail(Then(o, _conv3.Forward(o)), _bn3, x, _downsample);
     }
 }
 
@@ -87,12 +89,7 @@ public sealed class BasicBlock : ResidualBlock
 
     public override Tensor Forward(Tensor x)
     {
-        var o = Step(_conv1.Forward(x), _bn1, relu: true);
-        o = Step(Then(o, _conv2.Forward(o)), _bn2, relu: false);
-        var id = _downsample is null ? x : _downsample.Forward(x);
-        var sum = F.Add(o, id);
-        FreeIntermediate(o, sum);
-        if (!ReferenceEquals(id, x)) FreeIntermediate(id, sum);
-        return Then(sum, F.Relu(sum));
+        var o = Step(_conv1.Forward(x), _bn1);
+        return Tail(Then(o, _conv2.Forward(o)), _bn2, x, _downsample);
     }
 }

@@ -40,6 +40,20 @@ public sealed class BatchNorm2d : Module
         return F.BatchNorm2d(x, Weight, Bias, RunningMean, RunningVar, IsTraining, Momentum, Eps);
     }
 
+    /// <summary>relu(this(x) + residual) (residual optional) as one op and one buffer (<see cref="F.BatchNormRelu2d"/>);
+    /// with sync_bn the composed ops.</summary>
+    public Tensor ForwardRelu(Tensor x, Tensor? residual = null)
+    {
+        if (IsTraining && Sync is not null)
+        {
+            var y = Forward(x);
+            if (residual is not null) y = F.Add(y, residual);
+            return F.Relu(y);
+        }
+        if (IsTraining) BatchesTracked++;
+        return F.BatchNormRelu2d(x, Weight, Bias, RunningMean, RunningVar, IsTraining, Momentum, Eps, residual);
+    }
+
     protected override void SyncStateOut()
     {
         using var v = Tensor.FromArray(NumBatchesTracked.Device, new[] { (int)Math.Min(int.MaxValue, BatchesTracked) });

@@ -22,12 +22,17 @@ public sealed class Sequential : Module
     public int Count => _items.Count;
     public Module this[int i] => _items[i];
 
+    /// <summary>Runs the modules in order; a BatchNorm2d followed by a ReLU runs as one op (<see cref="BatchNorm2d.ForwardRelu"/>,
+    /// PyTorch's in-place ReLU: one activation kept for the backward instead of two).</summary>
     public override Tensor Forward(Tensor x)
     {
         var input = x;
-        foreach (var m in _items)
+        for (int i = 0; i < _items.Count; i++)
         {
-            var y = m.Forward(x);
+            var m = _items[i];
+            Tensor y;
+            if (m is BatchNorm2d bn && i + 1 < _items.Count && _items[i + 1] is ReLU) { y = bn.ForwardRelu(x); i++; }
+            else y = m.Forward(x);
             if (!ReferenceEquals(x, input)) FreeIntermediate(x, y);
             x = y;
         }
