@@ -51,6 +51,11 @@ public class Conv2dTests
     // Taps that read only padding (run as a smaller kernel): centre only, and a 5x5 whose outer ring is dead.
     [TestCase(2, 6, 9, 9, 5, 3, 3, 1, 9, 9, true)]
     [TestCase(1, 3, 7, 7, 4, 5, 5, 1, 8, 4, true)]
+    // Bands of output rows that skip the kernel rows reading only padding (host ConvRowBands): DeepLabV3's rates at
+    // 29x29, and a strided one.
+    [TestCase(2, 5, 29, 29, 7, 3, 3, 1, 24, 24, true)]
+    [TestCase(1, 6, 29, 29, 10, 3, 3, 1, 12, 12, false)]
+    [TestCase(2, 4, 15, 13, 5, 3, 3, 2, 3, 3, false)]
     [NonParallelizable]
     public void HostAgreesWithIlgpuKernelsAndReference(int n, int c, int h, int w, int k, int kh, int kw, int s, int p, int d, bool bias)
     {

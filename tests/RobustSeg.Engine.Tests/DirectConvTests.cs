@@ -4,7 +4,7 @@ using RobustSeg.Engine.Reference;
 namespace RobustSeg.Engine.Tests;
 
 /// <summary>The host's direct stride-1 convolution (<see cref="DirectConv"/>): the same bits as the packed im2col path
-/// forward, the data gradient as a flipped convolution, and the choice between the two.</summary>
+/// forward where that runs every tap, the data gradient as a flipped convolution, and the choice between the two.</summary>
 [NonParallelizable]
 public class DirectConvTests
 {
@@ -27,7 +27,7 @@ public class DirectConvTests
     static readonly (int N, int C, int H, int W, int K, int Kh, int Kw, int P, int D)[] Cases =
     [
         (3, 5, 9, 11, 6, 3, 3, 1, 1),
-        (1, 40, 12, 10, 70, 3, 3, 2, 2),
+        (1, 40, 20, 18, 70, 3, 3, 1, 1),
         (2, 64, 9, 9, 300, 3, 3, 1, 1),
         (2, 6, 14, 13, 7, 3, 3, 4, 4),
         (2, 3, 8, 9, 4, 1, 3, 1, 1),
@@ -101,8 +101,8 @@ public class DirectConvTests
             using var use = HostSimd.Use(path);
             var packed = Host(g, x, w, dy, direct: false);
             var direct = Host(g, x, w, dy, direct: true);
-            // Same taps, same order, same K blocks: bit for bit.
-            Assert.That(direct.Y, Is.EqualTo(packed.Y), $"{path}: direct forward vs packed forward");
+            // Same taps, same order, same K blocks: bit for bit (unless the packed path skips padding rows in bands).
+            if (ConvRowBands.Of(g) is null) Assert.That(direct.Y, Is.EqualTo(packed.Y), $"{path}: direct forward vs packed forward");
             Assert.That(MaxRelErr(direct.Y, yRef), Is.LessThan(1e-5), $"{path}: y vs double reference");
             // The flipped convolution sums in another order than col2im: both close to the double reference.
             Assert.That(MaxRelErr(direct.Dx, dxRef), Is.LessThan(1e-5), $"{path}: direct dx vs double reference");

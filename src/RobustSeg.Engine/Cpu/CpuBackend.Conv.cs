@@ -33,8 +33,21 @@ public sealed unsafe partial class CpuBackend
         }
         else
         {
-            HostGemm.SgemmBatched(g.N, false, false, g.K, g.OutSpatial, g.ColRows, 1f, pw, g.ColRows, 0,
-                new ImplicitCols(px, G, 0), xImg, 0f, py, g.OutSpatial, yImg);
+            // Bands of output rows, each over its live kernel rows only (one band: the whole conv).
+            foreach (var b in ConvRowBands.Of(g) ?? ConvRowBands.Whole(g))
+            {
+                var gb = ConvRowBands.Geometry(g, b);
+                float* yb = py + (long)b.Oh0 * g.Wo;
+                int pixels = (b.Oh1 - b.Oh0) * g.Wo;
+                if (gb.Kh == 0)
+                {
+                    for (long pl = 0; pl < (long)g.N * g.K; pl++) new Span<float>(yb + pl * g.OutSpatial, pixels).Clear();
+                    continue;
+                }
+                using var wb = BandWeight(g, b, pw);
+                HostGemm.SgemmBatched(g.N, false, false, g.K, pixels, gb.ColRows, 1f, wb is null ? pw : wb.Ptr, gb.ColRows, 0,
+                    new ImplicitCols(px, gb, b.Oh0, ConvRowBands.PadH(g, b)), xImg, 0f, yb, g.OutSpatial, yImg);
+            }
         }
         if (bias is not null)
         {
@@ -87,22 +100,41 @@ public sealed unsafe partial class CpuBackend
             DirectForward(gt, pdy, wt.Ptr, pdx);
             return;
         }
-        // Groups of whole images whose column matrices fit the block (one batched GEMM, whole images per core, and
-        // one col2im over images x channels), or one image in blocks of output rows.
-        var (group, rb) = ConvBlocks(g, Math.Min(ConvColumnBudget, HostColBlock));
-        long block = (long)g.ColRows * rb * g.Wo;
-        using var col = Tensor.Empty(Device, checked((int)(group * block)));
-        float* pc = col.Ptr;
         Fill(dx, 0f);
-        for (int n0 = 0; n0 < g.N; n0 += group)
-        for (int oh0 = 0; oh0 < g.Ho; oh0 += rb)
+        // Per band of output rows (ConvRowBands; one band: the whole conv), groups of whole images whose column matrices
+        // fit the block (one batched GEMM, whole images per core, and one col2im over images x channels), or one image
+        // in blocks of output rows.
+        foreach (var b in ConvRowBands.Of(g) ?? ConvRowBands.Whole(g))
         {
-            int gi = Math.Min(group, g.N - n0), oh1 = Math.Min(g.Ho, oh0 + rb), nc = (oh1 - oh0) * g.Wo;
-            // dcol[n] (CKK × block) = Wᵀ · dy[n][:, block], then scattered back as row adds.
-            HostGemm.SgemmBatched(gi, true, false, g.ColRows, nc, g.K, 1f, pw, g.ColRows, 0L,
-                pdy + n0 * yImg + oh0 * g.Wo, g.OutSpatial, yImg, 0f, pc, nc, block);
-            Col2imAdd(G, gi, pc, block, oh0, oh1, pdx + n0 * xImg, xImg);
+            var gb = ConvRowBands.Geometry(g, b);
+            if (gb.Kh == 0) continue;
+            int padH = ConvRowBands.PadH(g, b);
+            using var wb = BandWeight(g, b, pw);
+            float* pwb = wb is null ? pw : wb.Ptr;
+            var (group, rb) = ConvBlocks(gb with { Ho = b.Oh1 - b.Oh0 }, Math.Min(ConvColumnBudget, HostColBlock));
+            long block = (long)gb.ColRows * rb * g.Wo;
+            using var col = Tensor.Empty(Device, checked((int)(group * block)));
+            float* pc = col.Ptr;
+            for (int n0 = 0; n0 < g.N; n0 += group)
+            for (int oh0 = b.Oh0; oh0 < b.Oh1; oh0 += rb)
+            {
+                int gi = Math.Min(group, g.N - n0), oh1 = Math.Min(b.Oh1, oh0 + rb), nc = (oh1 - oh0) * g.Wo;
+                // dcol[n] (CKK × block) = Wᵀ · dy[n][:, block], then scattered back as row adds.
+                HostGemm.SgemmBatched(gi, true, false, gb.ColRows, nc, g.K, 1f, pwb, gb.ColRows, 0L,
+                    pdy + n0 * yImg + oh0 * g.Wo, g.OutSpatial, yImg, 0f, pc, nc, block);
+                Col2imAdd(gb, padH, gi, pc, block, oh0, oh1, pdx + n0 * xImg, xImg);
+            }
         }
+    }
+
+    /// <summary>Band b's weight rows as a contiguous copy, or null when the band runs every kernel row (the weight itself).</summary>
+    Tensor? BandWeight(in Conv2dGeom g, in ConvRowBand b, float* pw)
+    {
+        int rows = b.Kh1 - b.Kh0;
+        if (rows == g.Kh) return null;
+        var t = Tensor.Empty(Device, g.K * g.C * rows * g.Kw);
+        ConvRowBands.NarrowRows(g, pw, b, t.Ptr);
+        return t;
     }
 
     public override void Conv2dBackwardWeight(in Conv2dGeom g, Tensor x, Tensor dy, Tensor dw)
@@ -124,11 +156,11 @@ public sealed unsafe partial class CpuBackend
                 new ImplicitCols(px + n * xImg, G, 0), n == 0 ? 0f : 1f, pdw, g.ColRows);
     }
 
-    /// <summary>Adds column blocks (output rows [oh0, oh1)) back into the gradients of images images, image i's
+    /// <summary>Adds column blocks (output rows [oh0, oh1); padH the top padding, see ConvRowBands) back into the gradients of images images, image i's
     /// block at col + i colImg and its gradient at dx + i xImg; parallel over (image, input channel) so no two tasks
     /// touch the same plane, and a fixed (ki, kj, oh) order (deterministic).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Col2imAdd(Conv2dGeom g, int images, float* col0, long colImg, int oh0, int oh1, float* dx0, long xImg)
+    static void Col2imAdd(Conv2dGeom g, int padH, int images, float* col0, long colImg, int oh0, int oh1, float* dx0, long xImg)
     {
         int nc = (oh1 - oh0) * g.Wo;
         int kk = g.Kh * g.Kw;
@@ -148,7 +180,7 @@ public sealed unsafe partial class CpuBackend
                     float* src = col + ((c * g.Kh + ki) * g.Kw + kj) * nc;
                     for (int oh = oh0; oh < oh1; oh++, src += g.Wo)
                     {
-                        int ih = oh * g.Stride - g.Pad + ki * g.Dil;
+                        int ih = oh * g.Stride - padH + ki * g.Dil;
                         if (ih < 0 || ih >= g.H) continue;
                         float* dst = xc + (long)ih * g.W + off;
                         if (g.Stride == 1)

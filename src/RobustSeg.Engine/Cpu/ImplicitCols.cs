@@ -9,16 +9,18 @@ namespace RobustSeg.Engine.Cpu;
 public readonly unsafe struct ImplicitCols
 {
     public readonly float* X;
-    public readonly int H, W, Kh, Kw, Stride, Pad, Dil, Wo, Oh0;
+    /// <summary>Pad is the left padding of a row; PadH the top padding (they differ for a band of output rows that
+    /// runs only some kernel rows, <see cref="ConvRowBands"/>).</summary>
+    public readonly int H, W, Kh, Kw, Stride, Pad, PadH, Dil, Wo, Oh0;
 
-    public ImplicitCols(float* x, in Conv2dGeom g, int oh0)
+    public ImplicitCols(float* x, in Conv2dGeom g, int oh0, int? padH = null)
     {
-        X = x; H = g.H; W = g.W; Kh = g.Kh; Kw = g.Kw; Stride = g.Stride; Pad = g.Pad; Dil = g.Dil; Wo = g.Wo; Oh0 = oh0;
+        X = x; H = g.H; W = g.W; Kh = g.Kh; Kw = g.Kw; Stride = g.Stride; Pad = g.Pad; PadH = padH ?? g.Pad; Dil = g.Dil; Wo = g.Wo; Oh0 = oh0;
     }
 
     ImplicitCols(in ImplicitCols o, float* x)
     {
-        X = x; H = o.H; W = o.W; Kh = o.Kh; Kw = o.Kw; Stride = o.Stride; Pad = o.Pad; Dil = o.Dil; Wo = o.Wo; Oh0 = o.Oh0;
+        X = x; H = o.H; W = o.W; Kh = o.Kh; Kw = o.Kw; Stride = o.Stride; Pad = o.Pad; PadH = o.PadH; Dil = o.Dil; Wo = o.Wo; Oh0 = o.Oh0;
     }
 
     /// <summary>The same geometry on the image floats further on (the next image of a batch).</summary>
@@ -48,7 +50,7 @@ public readonly unsafe struct ImplicitCols
         for (int i = 0; i < count; oh++, ow = 0)
         {
             int len = Math.Min(Wo - ow, count - i);
-            int ih = oh * Stride - Pad + ki * Dil;
+            int ih = oh * Stride - PadH + ki * Dil;
             float* d = dst + (long)i * dstStride;
             if (ih < 0 || ih >= H)
             {
@@ -105,7 +107,7 @@ public readonly unsafe struct ImplicitCols
             {
                 int so = segOw[sg], len = segLen[sg];
                 float* d = dst + segAt[sg];
-                int ih = segOh[sg] * Stride - Pad + ki * Dil;
+                int ih = segOh[sg] * Stride - PadH + ki * Dil;
                 if (ih < 0 || ih >= H) { for (int t = 0; t < len; t++) d[t] = 0f; continue; }
                 float* src = xc + (long)ih * W + off;
                 int a = Math.Clamp(lo, so, so + len), b = Math.Clamp(hi, a, so + len);

@@ -1,0 +1,59 @@
+namespace RobustSeg.Engine.Cpu;
+
+/// <summary>Output rows [Oh0, Oh1) whose live kernel rows are [Kh0, Kh1): the taps of every other kernel row read
+/// only padding there.</summary>
+public readonly record struct ConvRowBand(int Oh0, int Oh1, int Kh0, int Kh1);
+
+/// <summary>Skipping the padding rows of a dilated convolution on a small map (DeepLabV3's rate-12 and rate-24 branches at
+/// 29x29: most output rows read only the centre kernel row inside the image). The output is cut into bands of rows
+/// with the same live kernel rows, and each band is a GEMM over those rows' taps only, with the band's top padding
+/// (<see cref="ImplicitCols.PadH"/>) and the weight narrowed to those rows; zero taps are never multiplied. Columns are
+/// left alone (the bands stay contiguous in memory).</summary>
+public static unsafe class ConvRowBands
+{
+    /// <summary>Smallest share of the multiply-adds the bands must save to be used (each band is a GEMM of its own and
+    /// narrows the weight).</summary>
+    public const double MinSaving = 0.1;
+
+    /// <summary>The bands of g, or null where they would save under <see cref="MinSaving"/>.</summary>
+    public static ConvRowBand[]? Of(in Conv2dGeom g)
+    {
+        if (g.Kh == 1) return null;
+        var bands = new List<ConvRowBand>();
+        long live = 0;
+        for (int oh = 0; oh < g.Ho; oh++)
+        {
+            int top = oh * g.Stride - g.Pad, kh0 = 0, kh1 = g.Kh;
+            while (kh0 < g.Kh && top + kh0 * g.Dil < 0) kh0++;
+            while (kh1 > kh0 && top + (kh1 - 1) * g.Dil >= g.H) kh1--;
+            if (kh0 == kh1) kh0 = kh1 = 0;
+            live += kh1 - kh0;
+            if (bands.Count > 0 && bands[^1].Kh0 == kh0 && bands[^1].Kh1 == kh1) bands[^1] = bands[^1] with { Oh1 = oh + 1 };
+            else bands.Add(new ConvRowBand(oh, oh + 1, kh0, kh1));
+        }
+        return live <= (1 - MinSaving) * g.Ho * g.Kh ? bands.ToArray() : null;
+    }
+
+    /// <summary>The whole output as one band (the convolution as it is).</summary>
+    public static ConvRowBand[] Whole(in Conv2dGeom g) => [new ConvRowBand(0, g.Ho, 0, g.Kh)];
+
+    /// <summary>Band b's convolution: kernel rows [Kh0, Kh1) only (its top padding is <see cref="PadH"/>).</summary>
+    public static Conv2dGeom Geometry(in Conv2dGeom g, in ConvRowBand b) => g with { Kh = b.Kh1 - b.Kh0 };
+
+    public static int PadH(in Conv2dGeom g, in ConvRowBand b) => g.Pad - b.Kh0 * g.Dil;
+
+    /// <summary>dst = w[:, :, kh0:kh1, :] contiguous (K x C x (kh1 - kh0) x Kw).</summary>
+    public static void NarrowRows(in Conv2dGeom g, float* w, in ConvRowBand b, float* dst)
+    {
+        int kk = g.Kh * g.Kw, len = (b.Kh1 - b.Kh0) * g.Kw, skip = b.Kh0 * g.Kw;
+        // Runs of a few floats: a plain loop (a span copy per run costs more than the run), parallel over blocks.
+        HostParallel.For((long)g.K * g.C, Math.Max(1, (1 << 15) / kk), (s, e) =>
+        {
+            for (long kc = s; kc < e; kc++)
+            {
+                float* src = w + kc * kk + skip, d = dst + kc * len;
+                for (int t = 0; t < len; t++) d[t] = src[t];
+            }
+        });
+    }
+}
