@@ -30,8 +30,18 @@ public class ConvRowBandsTests
     {
         Assert.That(ConvRowBands.Of(G(65, 1, 1, 1)), Is.Null, "3x3 at 65x65 loses two rows of taps in 65");
         Assert.That(ConvRowBands.Of(G(29, 1, 2, 2)), Is.Null, "dilation 2 at 29x29: 5% of the taps");
-        Assert.That(ConvRowBands.Of(G(17, 1, 4, 4)), Is.Not.Null, "dilation 4 at 17x17: 16%");
+        Assert.That(ConvRowBands.Of(G(29, 1, 12, 12)), Is.Not.Null, "rate 12 at 29x29: 28%, bands of 145 pixels and more");
+        Assert.That(ConvRowBands.Of(G(17, 1, 4, 4)), Is.Null, "dilation 4 at 17x17: 16%");
+        Assert.That(ConvRowBands.Of(G(9, 1, 4, 4)), Is.Null, "dilation 4 at 9x9 saves 30%, but in bands of 36 pixels");
         Assert.That(ConvRowBands.Of(G(29, 1, 0, 1, k: 1)), Is.Null, "one kernel row");
+    }
+
+    [Test]
+    public void TheConvTestsStridedCaseRunsInBands()
+    {
+        // Conv2dTests' strided banded case (41x51, stride 2, dilation 16): bands of 8, 5 and 8 rows of 26 pixels.
+        var g = new Conv2dGeom(1, 3, 41, 51, 4, 3, 3, 2, 16, 16, 21, 26);
+        Assert.That(ConvRowBands.Of(g), Is.EqualTo(new[] { new ConvRowBand(0, 8, 1, 3), new ConvRowBand(8, 13, 0, 3), new ConvRowBand(13, 21, 0, 2) }));
     }
 
     [Test]

@@ -4,18 +4,22 @@ namespace RobustSeg.Engine.Cpu;
 /// only padding there.</summary>
 public readonly record struct ConvRowBand(int Oh0, int Oh1, int Kh0, int Kh1);
 
-/// <summary>Skipping the padding rows of a dilated convolution on a small map (DeepLabV3's rate-12 and rate-24 branches at
-/// 29x29: most output rows read only the centre kernel row inside the image). The output is cut into bands of rows
+/// <summary>Skipping the padding rows of a dilated convolution on a small map (DeepLabV3's rate-12 and rate-18 branches at
+/// 29x29: many output rows read only one or two kernel rows inside the image). The output is cut into bands of rows
 /// with the same live kernel rows, and each band is a GEMM over those rows' taps only, with the band's top padding
 /// (<see cref="ImplicitCols.PadH"/>) and the weight narrowed to those rows; zero taps are never multiplied. Columns are
 /// left alone (the bands stay contiguous in memory).</summary>
 public static unsafe class ConvRowBands
 {
-    /// <summary>Smallest share of the multiply-adds the bands must save to be used (each band is a GEMM of its own and
-    /// narrows the weight).</summary>
-    public const double MinSaving = 0.1;
+    /// <summary>Smallest share of the multiply-adds the bands must save, and fewest output pixels in a band, for the bands
+    /// to be used: each band is a GEMM of its own and narrows the weight, which cost more than they saved on the 9x9 and
+    /// 17x17 maps of the small training models (dilation 4 there saves 16 to 30 % of the taps, in bands of 18 to 68
+    /// pixels), measured.</summary>
+    public const double MinSaving = 0.2;
+    public const int MinBandPixels = 128;
 
-    /// <summary>The bands of g, or null where they would save under <see cref="MinSaving"/>.</summary>
+    /// <summary>The bands of g, or null where they would save under <see cref="MinSaving"/> or a band with live taps
+    /// would have under <see cref="MinBandPixels"/> pixels.</summary>
     public static ConvRowBand[]? Of(in Conv2dGeom g)
     {
         if (g.Kh == 1) return null;
@@ -31,7 +35,10 @@ public static unsafe class ConvRowBands
             if (bands.Count > 0 && bands[^1].Kh0 == kh0 && bands[^1].Kh1 == kh1) bands[^1] = bands[^1] with { Oh1 = oh + 1 };
             else bands.Add(new ConvRowBand(oh, oh + 1, kh0, kh1));
         }
-        return live <= (1 - MinSaving) * g.Ho * g.Kh ? bands.ToArray() : null;
+        if (live > (1 - MinSaving) * g.Ho * g.Kh) return null;
+        foreach (var b in bands)
+            if (b.Kh1 > b.Kh0 && (b.Oh1 - b.Oh0) * g.Wo < MinBandPixels) return null;
+        return bands.ToArray();
     }
 
     /// <summary>The whole output as one band (the convolution as it is).</summary>

@@ -215,17 +215,12 @@ public static unsafe class HostGemm
         if (j.Direct != null) { RunDirect(j, mp0, mp1, np0, np1); return; }
         if (rowsP <= RowsInL2)
         {
-            int chunk = Math.Max(1, RowsInL2 / rowsP) * KC;   // K per packed A: rowsP x chunk <= RowsInL2 x KC floats
-            float* pa = Scratch(ref _aPack, rowsP * Math.Min(chunk, j.K));
+            int chunk = AChunk(in j, rowsP, out float* pa);
             float* pb = Scratch(ref _bPanel, KC * NR);
             for (int k0 = 0; k0 < j.K; k0 += chunk)
             {
                 int k1 = Math.Min(j.K, k0 + chunk);
-                for (int pc = k0; pc < k1; pc += KC)
-                {
-                    j.P0 = pc; j.Kc = Math.Min(KC, k1 - pc);
-                    PackA(in j, mp0, mp1, pa + (long)rowsP * (pc - k0));
-                }
+                PackAChunk(j, mp0, mp1, k0, k1, pa);
                 for (int jp = np0; jp < np1; jp++)
                 for (int pc = k0; pc < k1; pc += KC)
                 {
@@ -264,6 +259,25 @@ public static unsafe class HostGemm
         }
     }
 
+    /// <summary>K per packed A of a part of rowsP rows (rowsP x chunk &lt;= RowsInL2 x Kc floats), and this thread's buffer for it.</summary>
+    static int AChunk(in Job j, int rowsP, out float* pa)
+    {
+        int chunk = Math.Max(1, RowsInL2 / rowsP) * j.Shape.Kc;
+        pa = Scratch(ref _aPack, rowsP * Math.Min(chunk, j.K));
+        return chunk;
+    }
+
+    /// <summary>A rows [mp0*MR, mp1*MR) for K [k0, k1), one K block after another, at pa.</summary>
+    static void PackAChunk(Job j, int mp0, int mp1, int k0, int k1, float* pa)
+    {
+        int rowsP = (mp1 - mp0) * j.Shape.Mr, KC = j.Shape.Kc;
+        for (int pc = k0; pc < k1; pc += KC)
+        {
+            j.P0 = pc; j.Kc = Math.Min(KC, k1 - pc);
+            PackA(in j, mp0, mp1, pa + (long)rowsP * (pc - k0));
+        }
+    }
+
     /// <summary>Direct convolution panels [mp0, mp1) x [np0, np1) (<see cref="DirectConv"/>): A packed as in the small-part
     /// plan, B rows read in place, and each panel column's tiles summed over K in an L1 scratch (rows x NR, full tiles: zero
     /// A rows and garbage virtual columns are computed and dropped), then stored as output-row segments.</summary>
@@ -272,19 +286,14 @@ public static unsafe class HostGemm
     {
         int MR = j.Shape.Mr, NR = j.Shape.Nr, KC = j.Shape.Kc;
         int rowsP = (mp1 - mp0) * MR;
-        int chunk = Math.Max(1, RowsInL2 / rowsP) * KC;
-        float* pa = Scratch(ref _aPack, rowsP * Math.Min(chunk, j.K));
+        int chunk = AChunk(in j, rowsP, out float* pa);
         float* ct = Scratch(ref _cTile, rowsP * NR);
         int* seg = stackalloc int[3 * (NR + 1)];
         var d = j.Direct;
         for (int k0 = 0; k0 < j.K; k0 += chunk)
         {
             int k1 = Math.Min(j.K, k0 + chunk);
-            for (int pc = k0; pc < k1; pc += KC)
-            {
-                j.P0 = pc; j.Kc = Math.Min(KC, k1 - pc);
-                PackA(in j, mp0, mp1, pa + (long)rowsP * (pc - k0));
-            }
+            PackAChunk(j, mp0, mp1, k0, k1, pa);
             for (int jp = np0; jp < np1; jp++)
             {
                 for (int pc = k0; pc < k1; pc += KC)
