@@ -23,22 +23,33 @@ public static unsafe class ConvRowBands
     public static ConvRowBand[]? Of(in Conv2dGeom g)
     {
         if (g.Kh == 1) return null;
-        var bands = new List<ConvRowBand>();
+        // Every convolution call asks: count first, and build the bands only where they save enough.
         long live = 0;
         for (int oh = 0; oh < g.Ho; oh++)
         {
-            int top = oh * g.Stride - g.Pad, kh0 = 0, kh1 = g.Kh;
-            while (kh0 < g.Kh && top + kh0 * g.Dil < 0) kh0++;
-            while (kh1 > kh0 && top + (kh1 - 1) * g.Dil >= g.H) kh1--;
-            if (kh0 == kh1) kh0 = kh1 = 0;
+            var (kh0, kh1) = LiveRows(g, oh);
             live += kh1 - kh0;
+        }
+        if (live > (1 - MinSaving) * g.Ho * g.Kh) return null;
+        var bands = new List<ConvRowBand>();
+        for (int oh = 0; oh < g.Ho; oh++)
+        {
+            var (kh0, kh1) = LiveRows(g, oh);
             if (bands.Count > 0 && bands[^1].Kh0 == kh0 && bands[^1].Kh1 == kh1) bands[^1] = bands[^1] with { Oh1 = oh + 1 };
             else bands.Add(new ConvRowBand(oh, oh + 1, kh0, kh1));
         }
-        if (live > (1 - MinSaving) * g.Ho * g.Kh) return null;
         foreach (var b in bands)
             if (b.Kh1 > b.Kh0 && (b.Oh1 - b.Oh0) * g.Wo < MinBandPixels) return null;
         return bands.ToArray();
+    }
+
+    /// <summary>The kernel rows [kh0, kh1) that read inside the image for output row oh ((0, 0) when none does).</summary>
+    static (int Kh0, int Kh1) LiveRows(in Conv2dGeom g, int oh)
+    {
+        int top = oh * g.Stride - g.Pad, kh0 = 0, kh1 = g.Kh;
+        while (kh0 < g.Kh && top + kh0 * g.Dil < 0) kh0++;
+        while (kh1 > kh0 && top + (kh1 - 1) * g.Dil >= g.H) kh1--;
+        return kh0 == kh1 ? (0, 0) : (kh0, kh1);
     }
 
     /// <summary>The whole output as one band (the convolution as it is).</summary>

@@ -27,7 +27,7 @@ public sealed unsafe partial class CpuBackend
         {
             HostGemm.SgemmBatched(g.N, false, false, g.K, g.OutSpatial, g.C, 1f, pw, g.C, 0, px, g.InSpatial, xImg, 0f, py, g.OutSpatial, yImg);
         }
-        else if (UseDirectConv is { } force ? force && DirectConv.Applies(g) : DirectConv.Pays(g))
+        else if (UsesDirect(g))
         {
             DirectForward(g, px, pw, py);
         }
@@ -64,6 +64,8 @@ public sealed unsafe partial class CpuBackend
     /// Tests set it to reach both paths.</summary>
     public static bool? UseDirectConv { get; set; }
 
+    static bool UsesDirect(in Conv2dGeom g) => UseDirectConv is { } force ? force && DirectConv.Applies(g) : DirectConv.Pays(g);
+
     /// <summary>y = conv(x, w) for a stride-1 conv through <see cref="DirectConv"/>, a core's worth of images at a time
     /// (pad them, then one batched GEMM with whole images per core).</summary>
     void DirectForward(in Conv2dGeom g, float* px, float* pw, float* py)
@@ -71,8 +73,9 @@ public sealed unsafe partial class CpuBackend
         long xImg = (long)g.C * g.InSpatial, yImg = (long)g.K * g.OutSpatial;
         int group = Math.Min(g.N, HostParallel.Cores);
         using var xp = Tensor.Empty(Device, checked((int)(group * DirectConv.ImageFloatsOf(g) + DirectConv.Slack)));
-        var off = DirectConv.Offsets(g);
-        fixed (int* po = off)
+        using var off = Tensor.EmptyInt(Device, g.ColRows);
+        int* po = off.IntPtr;
+        DirectConv.Offsets(g, po);
         for (int n0 = 0; n0 < g.N; n0 += group)
         {
             int gi = Math.Min(group, g.N - n0);
@@ -92,7 +95,7 @@ public sealed unsafe partial class CpuBackend
             HostGemm.SgemmBatched(g.N, true, false, g.C, g.OutSpatial, g.K, 1f, pw, g.C, 0, pdy, g.OutSpatial, yImg, 0f, pdx, g.InSpatial, xImg);
             return;
         }
-        if (DirectConv.Transposed(g) is { } gt && (UseDirectConv ?? DirectConv.Pays(gt)))
+        if (DirectConv.Transposed(g) is { } gt && UsesDirect(gt))
         {
             // dx = dy convolved with the flipped, transposed kernel: a forward conv, read in place (no column matrix).
             using var wt = Tensor.Empty(Device, w.Shape[1], w.Shape[0], w.Shape[2], w.Shape[3]);

@@ -68,15 +68,13 @@ public readonly unsafe struct DirectConv
         }
     }
 
-    /// <summary>off[(c Kh + ki) Kw + kj] = c Hp Wp + ki Dil Wp + kj Dil.</summary>
-    public static int[] Offsets(in Conv2dGeom g)
+    /// <summary>off[(c Kh + ki) Kw + kj] = c Hp Wp + ki Dil Wp + kj Dil (C Kh Kw ints).</summary>
+    public static void Offsets(in Conv2dGeom g, int* off)
     {
         int wp = PaddedW(g), plane = (g.H + 2 * g.Pad) * wp;
-        var off = GC.AllocateUninitializedArray<int>(g.ColRows, pinned: true);
         for (int c = 0, r = 0; c < g.C; c++)
         for (int ki = 0; ki < g.Kh; ki++)
         for (int kj = 0; kj < g.Kw; kj++) off[r++] = c * plane + ki * g.Dil * wp + kj * g.Dil;
-        return off;
     }
 
     /// <summary>Images [0, images) of x (C x H x W each, xImg apart) into dst, zero-padded, one image per ImageFloatsOf(g),

@@ -95,11 +95,8 @@ public static unsafe class HostGemm
     /// <summary>batch stride-1 convolutions by <see cref="DirectConv"/>: C_i (m x Ho Wo, row stride ldc) = alpha A (m x taps)
     /// B_i + beta C_i, B_i's rows read in place from padded image i of d. Outputs must not overlap.</summary>
     public static void SgemmDirect(int batch, int m, int k, float alpha, float* a, int lda, long strideA, DirectConv d,
-        float beta, float* c, int ldc, long strideC)
-    {
-        if (batch > 1 && Math.Abs(strideC) < (long)(m - 1) * ldc + d.OutPixels) throw new ArgumentException("sgemm direct: outputs overlap");
+        float beta, float* c, int ldc, long strideC) =>
         Run(batch, false, false, m, d.Pixels, k, alpha, a, lda, strideA, null, 0, 0, null, beta, c, ldc, strideC, &d);
-    }
 
     static void Run(int batch, bool transA, bool transB, int m, int n, int k, float alpha,
         float* a, int lda, long strideA, float* b, int ldb, long strideB, ImplicitCols* cols, float beta, float* c, int ldc, long strideC,
@@ -107,10 +104,12 @@ public static unsafe class HostGemm
     {
         if (m < 0 || n < 0 || k < 0 || batch < 0) throw new ArgumentException($"sgemm: negative size batch={batch} m={m} n={n} k={k}");
         if (m == 0 || n == 0 || batch == 0) return;
-        if (k == 0 || alpha == 0f) { for (int i = 0; i < batch; i++) ScaleC(m, n, beta, c + i * strideC, ldc); return; }
+        int cCols = direct != null ? direct->OutPixels : n;   // n counts a direct conv's padded-grid pixels, C holds Ho Wo
+        if (k == 0 || alpha == 0f) { for (int i = 0; i < batch; i++) ScaleC(m, cCols, beta, c + i * strideC, ldc); return; }
 
-        if (batch > 1 && direct == null && Math.Abs(strideC) < (long)(m - 1) * ldc + n)
+        if (batch > 1 && Math.Abs(strideC) < (long)(m - 1) * ldc + cCols)
         {
+            if (direct != null) throw new ArgumentException("sgemm direct: outputs overlap");
             // Outputs overlap (an accumulation into one C): the images in order, each parallel inside.
             for (int i = 0; i < batch; i++)
             {

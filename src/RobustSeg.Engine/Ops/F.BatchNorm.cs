@@ -8,27 +8,8 @@ public static partial class F
     /// (biased variance to normalise), running stats updated in place with momentum and unbiased variance
     /// (as PyTorch); eval: running stats. Gradients for x, weight and bias in both modes.</summary>
     public static Tensor BatchNorm2d(Tensor x, Tensor? weight, Tensor? bias, Tensor runningMean, Tensor runningVar,
-        bool training, float momentum = 0.1f, float eps = 1e-5f)
-    {
-        const string op = "batch_norm2d";
-        var (n, c, s) = CheckBatchNorm(op, x, weight, bias, runningMean, runningVar, training, eps);
-        var dev = x.Device;
-        var (y, mean, invstd) = BatchNormInto(x, weight, bias, runningMean, runningVar, training, momentum, eps, n, c, s);
-        if (!Autograd.ShouldRecord(x, weight, bias))
-        {
-            mean.Dispose();
-            invstd.Dispose();
-            return y;
-        }
-        return Autograd.Record(y, op, [x, weight, bias], (g, needs) =>
-        {
-            var dx = needs[0] ? Tensor.Empty(dev, x.Shape) : null;
-            var dw = needs[1] ? Tensor.Empty(dev, c) : null;
-            var db = needs[2] ? Tensor.Empty(dev, c) : null;
-            dev.Backend.BatchNormBackward(x, g, mean, invstd, weight, training, n, c, s, dx, dw, db);
-            return [dx, dw, db];
-        });
-    }
+        bool training, float momentum = 0.1f, float eps = 1e-5f) =>
+        BatchNormCore("batch_norm2d", x, weight, bias, runningMean, runningVar, training, momentum, eps, null, relu: false);
 
     /// <summary>relu(batch_norm(x) + residual) (residual optional) in one buffer, as PyTorch's in-place ReLU after
     /// BatchNorm (and after `out += identity` in a residual block): the normalised values and their sum with the
@@ -36,41 +17,13 @@ public static partial class F
     /// masks the gradient by y &gt; 0 (where the ReLU's input was positive) and runs batch norm's backward on it; the
     /// residual's gradient is that masked gradient. Same values as the separate ops, bit for bit.</summary>
     public static Tensor BatchNormRelu2d(Tensor x, Tensor? weight, Tensor? bias, Tensor runningMean, Tensor runningVar,
-        bool training, float momentum = 0.1f, float eps = 1e-5f, Tensor? residual = null)
-    {
-        const string op = "batch_norm_relu2d";
-        var (n, c, s) = CheckBatchNorm(op, x, weight, bias, runningMean, runningVar, training, eps);
-        if (residual is not null)
-        {
-            Float(residual, op, "residual");
-            SameShape(x, residual, op);
-        }
-        var dev = x.Device;
-        var (y, mean, invstd) = BatchNormInto(x, weight, bias, runningMean, runningVar, training, momentum, eps, n, c, s);
-        if (residual is not null) dev.Backend.Binary(BinaryOp.Add, y, residual, y);
-        dev.Backend.Unary(UnaryOp.Relu, y, y, 0f, 0f);
-        if (!Autograd.ShouldRecord(x, weight, bias, residual))
-        {
-            mean.Dispose();
-            invstd.Dispose();
-            return y;
-        }
-        return Autograd.Record(y, op, [x, weight, bias, residual], (g, needs) =>
-        {
-            var gm = Tensor.Empty(dev, x.Shape);
-            dev.Backend.UnaryGrad(UnaryOp.Relu, y, y, g, gm, 0f, 0f);
-            var dx = needs[0] ? Tensor.Empty(dev, x.Shape) : null;
-            var dw = needs[1] ? Tensor.Empty(dev, c) : null;
-            var db = needs[2] ? Tensor.Empty(dev, c) : null;
-            if (needs[0] || needs[1] || needs[2])
-                dev.Backend.BatchNormBackward(x, gm, mean, invstd, weight, training, n, c, s, dx, dw, db);
-            if (!needs[3]) gm.Dispose();
-            return [dx, dw, db, needs[3] ? gm : null];
-        });
-    }
+        bool training, float momentum = 0.1f, float eps = 1e-5f, Tensor? residual = null) =>
+        BatchNormCore("batch_norm_relu2d", x, weight, bias, runningMean, runningVar, training, momentum, eps, residual, relu: true);
 
-    static (int N, int C, int S) CheckBatchNorm(string op, Tensor x, Tensor? weight, Tensor? bias, Tensor runningMean,
-        Tensor runningVar, bool training, float eps)
+    /// <summary>Batch norm, then (relu) the residual added and ReLU in place; the backward masks the gradient by y &gt; 0
+    /// when relu, and that masked gradient is the residual's.</summary>
+    static Tensor BatchNormCore(string op, Tensor x, Tensor? weight, Tensor? bias, Tensor runningMean, Tensor runningVar,
+        bool training, float momentum, float eps, Tensor? residual, bool relu)
     {
         Float(x, op);
         var (n, c, s) = Ncs(x, op);
@@ -81,14 +34,12 @@ public static partial class F
         if (!(eps > 0f)) throw new ArgumentException($"{op}: eps must be positive, got {eps}");
         if (training && (long)n * s <= 1)
             throw new ArgumentException($"{op}: expected more than 1 value per channel when training, got input size {x.ShapeString}");
-        return (n, c, s);
-    }
+        if (residual is not null)
+        {
+            Float(residual, op, "residual");
+            SameShape(x, residual, op);
+        }
 
-    /// <summary>y = batch_norm(x) with the statistics the backward needs (mean, invstd); updates the running
-    /// statistics when training.</summary>
-    static (Tensor Y, Tensor Mean, Tensor Invstd) BatchNormInto(Tensor x, Tensor? weight, Tensor? bias, Tensor runningMean,
-        Tensor runningVar, bool training, float momentum, float eps, int n, int c, int s)
-    {
         var dev = x.Device;
         var mean = Tensor.Empty(dev, c);
         var invstd = Tensor.Empty(dev, c);
@@ -100,7 +51,31 @@ public static partial class F
             dev.Backend.BatchNormStats(x, n, c, s, weight, bias, runningMean, runningVar, training, momentum, eps, mean, invstd, scale, shift);
             dev.Backend.BatchNormApply(x, scale, shift, y, c, s);
         }
-        return (y, mean, invstd);
+        if (residual is not null) dev.Backend.Binary(BinaryOp.Add, y, residual, y);
+        if (relu) dev.Backend.Unary(UnaryOp.Relu, y, y, 0f, 0f);
+        if (!Autograd.ShouldRecord(x, weight, bias, residual))
+        {
+            mean.Dispose();
+            invstd.Dispose();
+            return y;
+        }
+        return Autograd.Record(y, op, [x, weight, bias, residual], (g, needs) =>
+        {
+            // y > 0 exactly where the ReLU's input was positive.
+            var gm = g;
+            if (relu)
+            {
+                gm = Tensor.Empty(dev, x.Shape);
+                dev.Backend.UnaryGrad(UnaryOp.Relu, y, y, g, gm, 0f, 0f);
+            }
+            var dx = needs[0] ? Tensor.Empty(dev, x.Shape) : null;
+            var dw = needs[1] ? Tensor.Empty(dev, c) : null;
+            var db = needs[2] ? Tensor.Empty(dev, c) : null;
+            if (needs[0] || needs[1] || needs[2])
+                dev.Backend.BatchNormBackward(x, gm, mean, invstd, weight, training, n, c, s, dx, dw, db);
+            if (!needs[3] && !ReferenceEquals(gm, g)) gm.Dispose();
+            return [dx, dw, db, needs[3] ? gm : null];
+        });
     }
 
     static void CheckChannelVector(Tensor? v, int c, Tensor x, string op, string name)

@@ -33,25 +33,24 @@ public sealed class BatchNorm2d : Module
     /// statistics (<see cref="SyncBatchNorm"/>); null: this process's batch (the engine's fused kernels).</summary>
     public IBatchNormSync? Sync { get; set; }
 
-    public override Tensor Forward(Tensor x)
-    {
-        if (IsTraining) BatchesTracked++;
-        if (IsTraining && Sync is not null) return SyncBatchNorm.Forward(this, x, Sync);
-        return F.BatchNorm2d(x, Weight, Bias, RunningMean, RunningVar, IsTraining, Momentum, Eps);
-    }
+    public override Tensor Forward(Tensor x) => Normalize(x, null, relu: false);
 
     /// <summary>relu(this(x) + residual) (residual optional) as one op and one buffer (<see cref="F.BatchNormRelu2d"/>);
     /// with sync_bn the composed ops.</summary>
-    public Tensor ForwardRelu(Tensor x, Tensor? residual = null)
+    public Tensor ForwardRelu(Tensor x, Tensor? residual = null) => Normalize(x, residual, relu: true);
+
+    Tensor Normalize(Tensor x, Tensor? residual, bool relu)
     {
+        if (IsTraining) BatchesTracked++;
         if (IsTraining && Sync is not null)
         {
-            var y = Forward(x);
+            var y = SyncBatchNorm.Forward(this, x, Sync);
             if (residual is not null) y = F.Add(y, residual);
-            return F.Relu(y);
+            return relu ? F.Relu(y) : y;
         }
-        if (IsTraining) BatchesTracked++;
-        return F.BatchNormRelu2d(x, Weight, Bias, RunningMean, RunningVar, IsTraining, Momentum, Eps, residual);
+        return relu
+            ? F.BatchNormRelu2d(x, Weight, Bias, RunningMean, RunningVar, IsTraining, Momentum, Eps, residual)
+            : F.BatchNorm2d(x, Weight, Bias, RunningMean, RunningVar, IsTraining, Momentum, Eps);
     }
 
     protected override void SyncStateOut()
