@@ -7,6 +7,7 @@ import csv
 import io
 import os
 import subprocess
+import sys
 import time
 
 import torch
@@ -19,6 +20,15 @@ CASES = {
     "3x3_64_65_d1": (2, 64, 65, 65, 64, 3, 1, 1, 1),
     "3x3_64_65_d2": (2, 64, 65, 65, 64, 3, 1, 2, 2),
     "1x1_2048_512_29": (2, 2048, 29, 29, 512, 1, 1, 0, 1),
+}
+# DeepLabV3-50's dilated 3x3 convs at 225x225 input (29x29 maps, batch 1): layer3, layer4, ASPP rates 6/12/18.
+# Where the rate is large against the map most taps read only padding. Run with --only deeplab.
+DEEPLAB = {
+    "l3_256_29_d2": (1, 256, 29, 29, 256, 3, 1, 2, 2),
+    "l4_512_29_d4": (1, 512, 29, 29, 512, 3, 1, 4, 4),
+    "aspp_2048_29_d6": (1, 2048, 29, 29, 256, 3, 1, 6, 6),
+    "aspp_2048_29_d12": (1, 2048, 29, 29, 256, 3, 1, 12, 12),
+    "aspp_2048_29_d18": (1, 2048, 29, 29, 256, 3, 1, 18, 18),
 }
 
 
@@ -71,7 +81,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--no-build", action="store_true")
-    ap.add_argument("--only", default=None)
+    ap.add_argument("--only", default=None, help="comma-separated case names, or 'deeplab' for DeepLabV3's dilated convs")
     ap.add_argument("--threads", type=int, default=2, help="torch threads; our CLI gets the same processor count")
     ap.add_argument("--repeat", type=int, default=1,
                     help="alternate torch and ours this many times and keep each side's best median (noisy machines)")
@@ -81,9 +91,12 @@ def main():
         subprocess.run(["dotnet", "build", "-c", "Release", os.path.join(ROOT, "src", "RobustSeg.Cli")],
                        check=True, capture_output=True)
     print(f"{'case':<18} {'op':<15} {'ours ms':>9} {'GFLOP/s':>8} {'torch ms':>9} {'GFLOP/s':>8} {'ours/torch':>10}")
-    for name, geom in CASES.items():
-        if a.only and a.only != name:
-            continue
+    every = {**CASES, **DEEPLAB}
+    names = list(CASES) if not a.only else list(DEEPLAB) if a.only == "deeplab" else a.only.split(",")
+    for name in names:
+        if name not in every:
+            sys.exit(f"--only: unknown case '{name}'; expected one of {', '.join(every)} or deeplab")
+        geom = every[name]
         n, c, h, w, k, ks, s, p, d = geom
         ho = (h + 2 * p - d * (ks - 1) - 1) // s + 1
         wo = (w + 2 * p - d * (ks - 1) - 1) // s + 1

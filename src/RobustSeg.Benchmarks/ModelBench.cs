@@ -24,6 +24,7 @@ public sealed class ModelBench : IBenchSuite
         new("width", "1", "channel width multiplier"),
         new("ddcat", "false", "DDC-AT heads (true/false)"),
         new("cases", "fwd,train,attack", "which rows to run (also: tape = eval forward recording the tape, no backward)"),
+        new("profile", "false", "also time every op of a few profiled runs of each case: a per-op table on stderr and <case>_op rows", Flag: true),
     ];
 
     public IEnumerable<BenchRow> Run(BenchContext ctx)
@@ -55,18 +56,20 @@ public sealed class ModelBench : IBenchSuite
             if (cases.Contains("fwd"))
             {
                 model.Eval();
-                var s = BenchRunner.Measure(() =>
+                Action run = () =>
                 {
                     using var scope = Tensor.Scope();
                     using var ng = Autograd.NoGrad();
                     model.Run(x);
-                }, ctx.Sync);
+                };
+                var s = BenchRunner.Measure(run, ctx.Sync);
                 yield return BenchRow.From("model_fwd", dev.Name, $"{name} {shape}", s);
+                if (ctx.Flag("profile")) foreach (var r in OpProfileRows.Profile(ctx, run, "model_fwd_op", "fwd runs", $"{name} {shape}")) yield return r;
             }
             if (cases.Contains("train"))
             {
                 model.Train();
-                var s = BenchRunner.Measure(() =>
+                Action run = () =>
                 {
                     using var scope = Tensor.Scope();
                     var o = model.Run(xt);
@@ -77,35 +80,42 @@ public sealed class ModelBench : IBenchSuite
                         loss = F.Add(loss, F.CrossEntropy(o.MaskLogits, zeros));
                     }
                     loss.Backward();
-                }, ctx.Sync);
+                };
+                var s = BenchRunner.Measure(run, ctx.Sync);
+                var profiled = ctx.Flag("profile") ? OpProfileRows.Profile(ctx, run, "model_train_step_op", "train runs", $"{name} {trainBatch}x3x{size}x{size}") : [];
                 model.ZeroGrad();
                 yield return BenchRow.From("model_train_step", dev.Name, $"{name} {trainBatch}x3x{size}x{size}", s);
+                foreach (var r in profiled) yield return r;
             }
             if (cases.Contains("tape"))
             {
                 // Diagnostic: the attack step's forward alone (tape recorded, input requires grad).
                 model.Eval();
-                var s = BenchRunner.Measure(() =>
+                Action run = () =>
                 {
                     using var scope = Tensor.Scope();
                     var xi = x.Detach();
                     xi.RequiresGrad = true;
                     F.CrossEntropy(model.Run(xi).Logits, labels);
-                }, ctx.Sync);
+                };
+                var s = BenchRunner.Measure(run, ctx.Sync);
                 yield return BenchRow.From("model_fwd_tape", dev.Name, $"{name} {shape}", s);
+                if (ctx.Flag("profile")) foreach (var r in OpProfileRows.Profile(ctx, run, "model_fwd_tape_op", "tape runs", $"{name} {shape}")) yield return r;
             }
             if (cases.Contains("attack"))
             {
                 model.Eval();
-                var s = BenchRunner.Measure(() =>
+                Action run = () =>
                 {
                     using var scope = Tensor.Scope();
                     var xi = x.Detach();
                     xi.RequiresGrad = true;
                     var loss = F.CrossEntropy(model.Run(xi).Logits, labels);
                     Autograd.Grad(loss, [xi]);
-                }, ctx.Sync);
+                };
+                var s = BenchRunner.Measure(run, ctx.Sync);
                 yield return BenchRow.From("model_attack_step", dev.Name, $"{name} {shape}", s);
+                if (ctx.Flag("profile")) foreach (var r in OpProfileRows.Profile(ctx, run, "model_attack_step_op", "attack runs", $"{name} {shape}")) yield return r;
             }
         }
         finally

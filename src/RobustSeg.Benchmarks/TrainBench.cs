@@ -56,27 +56,7 @@ public sealed class TrainBench : IBenchSuite
         var stats = BenchRunner.Measure(() => step.Run(x, y, ++it), ctx.Sync, minRuns: 3, minSeconds: 3);
         var shape = string.Create(CultureInfo.InvariantCulture, $"{regime.ToKey()}:{mc.Arch}{mc.Layers}x{mc.Width}:{batch}x3x{size}x{size}");
         var rows = new List<BenchRow> { BenchRow.From("train_iteration", dev.Name, shape, stats) };
-        if (ctx.Flag("profile")) rows.AddRange(Profile(ctx, () => step.Run(x, y, ++it), regime, shape));
+        if (ctx.Flag("profile")) rows.AddRange(OpProfileRows.Profile(ctx, () => step.Run(x, y, ++it), "train_op", $"{regime.ToKey()} iterations", shape));
         return rows;
-    }
-
-    /// <summary>Times every op of a few iterations (after the measured ones: warm caches and JIT): the table on
-    /// stderr, one train_op row per op (median = its ms per iteration).</summary>
-    static IEnumerable<BenchRow> Profile(BenchContext ctx, Action iteration, Regime regime, string shape)
-    {
-        const int iterations = 3;
-        var profile = new OpProfile();
-        var sw = System.Diagnostics.Stopwatch.StartNew();
-        using (ctx.Device.Profile(profile))
-            for (int i = 0; i < iterations; i++) { iteration(); ctx.Sync(); }
-        double total = sw.Elapsed.TotalSeconds;
-        ctx.Log($"profile of {iterations} {regime.ToKey()} iterations ({shape}):\n{profile.Table(total, iterations)}");
-        foreach (var (op, v) in profile.Ops.OrderByDescending(kv => kv.Value.Ticks))
-        {
-            double ms = 1000.0 * v.Ticks / System.Diagnostics.Stopwatch.Frequency / iterations;
-            yield return new BenchRow("train_op", ctx.Device.Name, $"{shape}:{op}", ms, ms, ms, null, null);
-        }
-        double other = 1000 * Math.Max(0, total - profile.OpSeconds) / iterations;
-        yield return new BenchRow("train_op", ctx.Device.Name, $"{shape}:(outside ops)", other, other, other, null, null);
     }
 }

@@ -53,6 +53,21 @@ public class CliTests
     }
 
     [Test]
+    public void BenchModelProfileAddsOneRowPerOpAfterTheTimedRow()
+    {
+        var (code, output, err) = CliRunner.Capture("bench", "model", "--layers", "18", "--width", "0.25", "--size", "33",
+            "--cases", "fwd", "--profile");
+        Assert.That(code, Is.EqualTo(0), err);
+        var cases = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Skip(1)
+            .Select(l => l.Split(',')).ToList();
+        Assert.That(cases[0][0], Is.EqualTo("model_fwd"));
+        var ops = cases.Skip(1).ToList();
+        Assert.That(ops.Select(c => c[0]), Is.All.EqualTo("model_fwd_op"));
+        Assert.That(ops.Select(c => c[2]), Has.Some.Contains(":Conv2dForward 3x3").And.Some.EndsWith(":(outside ops)"));
+        Assert.That(err, Does.Contain("profile of 3 fwd runs"));
+    }
+
+    [Test]
     public void GradcheckRunsAnOpAndReportsErrors()
     {
         var (code, output, _) = CliRunner.Capture("gradcheck", "--op", "matmul", "--device", "ilgpu-cpu");

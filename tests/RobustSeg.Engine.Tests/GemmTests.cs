@@ -58,6 +58,8 @@ public class GemmTests
             // N beyond one 4096-column block: shared B blocks (M > 144) and per-task panels (small M).
             yield return new Case(150, 4200, 3, ta, tb, Beta: 0.5f);
             yield return new Case(7, 4500, 9, ta, tb, Pad: 1);
+            // Tall parts over several K blocks of every path and several B blocks: both tile orders (A panel or B panel in L1).
+            yield return new Case(290, 700, 1100, ta, tb, Pad: 2, Offset: 1, Alpha: 1.5f, Beta: 0.25f);
             // The three task plans: all of A packed once (64 x 600), A per K block (200 x 400), B blocks with
             // row sub-blocks (600 rows); batches that run whole images per core.
             yield return new Case(64, 1000, 600, ta, tb, Batch: 3, Pad: 1, Beta: 0.5f);
@@ -179,7 +181,7 @@ public class GemmTests
         var shapes = Paths().Select(p => HostGemm.ShapeFor(p)).ToList();
         Assert.That(shapes.Select(s => s.Path), Is.EqualTo(Paths()));
         // AVX-512: 12-row tiles, 8-row ones where 12 would pad many rows (the cases above run both).
-        Assert.That(HostGemm.ShapeFor(HostSimdPath.Avx512, 512), Is.EqualTo(new HostGemm.MicroShape(HostSimdPath.Avx512, 12, 32, 256, 144)));
+        Assert.That(HostGemm.ShapeFor(HostSimdPath.Avx512, 512), Is.EqualTo(new HostGemm.MicroShape(HostSimdPath.Avx512, 12, 32, 512, 144, 320, true)));
         Assert.That(HostGemm.ShapeFor(HostSimdPath.Avx512, 64).Mr, Is.EqualTo(8));
         Assert.That(HostGemm.ShapeFor(HostSimdPath.Avx512, 37).Mr, Is.EqualTo(8));
         Assert.That(HostGemm.ShapeFor(HostSimdPath.Avx512, 70).Mr, Is.EqualTo(12));
