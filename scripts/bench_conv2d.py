@@ -30,6 +30,15 @@ DEEPLAB = {
     "aspp_2048_29_d12": (1, 2048, 29, 29, 256, 3, 1, 12, 12),
     "aspp_2048_29_d18": (1, 2048, 29, 29, 256, 3, 1, 18, 18),
 }
+# The 3x3 convs of bench_train.py's model (PSPNet-ResNet18 x0.5, batch 4 at 129x129): layer1, layer2, dilated layer3
+# and layer4, and the PSP/DDC-AT head. Run with --only train.
+TRAIN = {
+    "t_l1_32_33": (4, 32, 33, 33, 32, 3, 1, 1, 1),
+    "t_l2_64_17": (4, 64, 17, 17, 64, 3, 1, 1, 1),
+    "t_l3_128_17_d2": (4, 128, 17, 17, 128, 3, 1, 2, 2),
+    "t_l4_256_17_d4": (4, 256, 17, 17, 256, 3, 1, 4, 4),
+    "t_head_512_17": (4, 512, 17, 17, 256, 3, 1, 1, 1),
+}
 
 
 def measure(fn, warmup_s=1.0, min_runs=5, min_s=1.0):
@@ -81,7 +90,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--no-build", action="store_true")
-    ap.add_argument("--only", default=None, help="comma-separated case names, or 'deeplab' for DeepLabV3's dilated convs")
+    ap.add_argument("--only", default=None, help="comma-separated case names, 'deeplab' for DeepLabV3's dilated convs or 'train' for bench_train.py's model")
     ap.add_argument("--threads", type=int, default=2, help="torch threads; our CLI gets the same processor count")
     ap.add_argument("--repeat", type=int, default=1,
                     help="alternate torch and ours this many times and keep each side's best median (noisy machines)")
@@ -91,11 +100,12 @@ def main():
         subprocess.run(["dotnet", "build", "-c", "Release", os.path.join(ROOT, "src", "RobustSeg.Cli")],
                        check=True, capture_output=True)
     print(f"{'case':<18} {'op':<15} {'ours ms':>9} {'GFLOP/s':>8} {'torch ms':>9} {'GFLOP/s':>8} {'ours/torch':>10}")
-    every = {**CASES, **DEEPLAB}
-    names = list(CASES) if not a.only else list(DEEPLAB) if a.only == "deeplab" else a.only.split(",")
+    every = {**CASES, **DEEPLAB, **TRAIN}
+    sets = {"deeplab": DEEPLAB, "train": TRAIN}
+    names = list(CASES) if not a.only else list(sets[a.only]) if a.only in sets else a.only.split(",")
     for name in names:
         if name not in every:
-            sys.exit(f"--only: unknown case '{name}'; expected one of {', '.join(every)} or deeplab")
+            sys.exit(f"--only: unknown case '{name}'; expected one of {', '.join(every)} or deeplab, train")
         geom = every[name]
         n, c, h, w, k, ks, s, p, d = geom
         ho = (h + 2 * p - d * (ks - 1) - 1) // s + 1

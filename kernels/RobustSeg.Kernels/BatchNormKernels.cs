@@ -24,7 +24,8 @@ public struct BnFinishArgs
 }
 
 /// <summary>y[n,c,s] = x[n,c,s] * Scale[c] + Shift[c] (normalise and affine in one pass).</summary>
-public struct BnApplyArgs { public ArrayView<float> X, Scale, Shift, Y; public int C, S, N, Chunk; }
+/// <summary>y = x scale + shift, then + r where HasResidual, then ReLU where Relu (r is a dummy view otherwise).</summary>
+public struct BnApplyArgs { public ArrayView<float> X, Scale, Shift, Y, R; public int C, S, N, Chunk, HasResidual, Relu; }
 
 /// <summary>Per part (c, n, q): sum of dy and of dy * (x - mean[c]).</summary>
 public struct BnBackPartialArgs
@@ -123,7 +124,11 @@ public static class BatchNormKernels
         for (int j = st; j < e; j++)
         {
             int c = (j / a.S) % a.C;
-            a.Y[j] = a.X[j] * a.Scale[c] + a.Shift[c];
+            float y = a.X[j] * a.Scale[c] + a.Shift[c];
+            // The Binary(Add) and Unary(Relu) kernels' arithmetic, in their order.
+            if (a.HasResidual != 0) y = ElementwiseMath.Binary(BinaryOp.Add, y, a.R[j]);
+            if (a.Relu != 0) y = ElementwiseMath.Unary(UnaryOp.Relu, y, 0f, 0f);
+            a.Y[j] = y;
         }
     }
 

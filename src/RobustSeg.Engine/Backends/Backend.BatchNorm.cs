@@ -12,8 +12,10 @@ public abstract partial class Backend
         Tensor runningMean, Tensor runningVar, bool training, float momentum, float eps,
         Tensor mean, Tensor invstd, Tensor scale, Tensor shift);
 
-    /// <summary>y[n,c,s] = x[n,c,s]*scale[c] + shift[c].</summary>
-    public abstract void BatchNormApply(Tensor x, Tensor scale, Tensor shift, Tensor y, int c, int s);
+    /// <summary>y[n,c,s] = x[n,c,s]*scale[c] + shift[c], then (residual) + residual[n,c,s], then (relu) max(y, 0): the
+    /// same arithmetic, in the same order, as the separate Binary(Add) and Unary(Relu) of this backend (same bits), in
+    /// one pass over y instead of three.</summary>
+    public abstract void BatchNormApply(Tensor x, Tensor scale, Tensor shift, Tensor y, int c, int s, Tensor? residual = null, bool relu = false);
 
     /// <summary>Gradients of batch norm given the saved mean/invstd: dx (training: through the batch
     /// statistics; eval: dy*w*invstd), dweight = sum dy*(x-mean)*invstd, dbias = sum dy. Null outputs are

@@ -97,10 +97,10 @@ public sealed unsafe partial class CpuBackend
         return acc;
     }
 
-    public override void BatchNormApply(Tensor x, Tensor scale, Tensor shift, Tensor y, int c, int s)
+    public override void BatchNormApply(Tensor x, Tensor scale, Tensor shift, Tensor y, int c, int s, Tensor? residual = null, bool relu = false)
     {
         Device.Kernels.Count("batchnorm_apply");
-        float* px = x.Ptr, py = y.Ptr, psc = scale.Ptr, psh = shift.Ptr;
+        float* px = x.Ptr, py = y.Ptr, psc = scale.Ptr, psh = shift.Ptr, pr = residual is null ? null : residual.Ptr;
         long planes = x.Numel / Math.Max(1, s);
         HostParallel.For(planes, Math.Max(1, MinElems / Math.Max(1, s)), (st, e) =>
         {
@@ -108,6 +108,10 @@ public sealed unsafe partial class CpuBackend
             {
                 int ch = (int)(pl % c);
                 ScaleShiftPlane(px + pl * s, py + pl * s, s, psc[ch], psh[ch]);
+                // While the plane is in L1: the calls Binary(Add) and Unary(Relu) make, so the bits are theirs.
+                var ys = S(py, pl * s, (pl + 1) * s);
+                if (pr != null) TensorPrimitives.Add(ys, S(pr, pl * s, (pl + 1) * s), ys);
+                if (relu) TensorPrimitives.Max(ys, 0f, ys);
             }
         });
     }

@@ -45,11 +45,15 @@ public sealed partial class IlgpuBackend
         }
     }
 
-    public override void BatchNormApply(Tensor x, Tensor scale, Tensor shift, Tensor y, int c, int s)
+    public override void BatchNormApply(Tensor x, Tensor scale, Tensor shift, Tensor y, int c, int s, Tensor? residual = null, bool relu = false)
     {
         int total = (int)x.Numel;
         var (g, ch) = K.Split(total, 256);
-        K.Launch(BatchNormKernels.Apply, g, new BnApplyArgs { X = x.View, Scale = scale.View, Shift = shift.View, Y = y.View, C = c, S = s, N = total, Chunk = ch });
+        K.Launch(BatchNormKernels.Apply, g, new BnApplyArgs
+        {
+            X = x.View, Scale = scale.View, Shift = shift.View, Y = y.View, R = (residual ?? x).View, C = c, S = s, N = total, Chunk = ch,
+            HasResidual = residual is null ? 0 : 1, Relu = relu ? 1 : 0,
+        });
     }
 
     public override void BatchNormBackward(Tensor x, Tensor dy, Tensor mean, Tensor invstd, Tensor? weight, bool training,

@@ -49,10 +49,8 @@ public static partial class F
             var scale = Tensor.Empty(dev, c);
             var shift = Tensor.Empty(dev, c);
             dev.Backend.BatchNormStats(x, n, c, s, weight, bias, runningMean, runningVar, training, momentum, eps, mean, invstd, scale, shift);
-            dev.Backend.BatchNormApply(x, scale, shift, y, c, s);
+            dev.Backend.BatchNormApply(x, scale, shift, y, c, s, residual, relu);
         }
-        if (residual is not null) dev.Backend.Binary(BinaryOp.Add, y, residual, y);
-        if (relu) dev.Backend.Unary(UnaryOp.Relu, y, y, 0f, 0f);
         if (!Autograd.ShouldRecord(x, weight, bias, residual))
         {
             mean.Dispose();
