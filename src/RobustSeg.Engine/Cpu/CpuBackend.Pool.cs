@@ -153,32 +153,22 @@ public sealed unsafe partial class CpuBackend
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void AdaptiveAvgBackPlane(float* gp, float* dp, in PoolGeometry q)
     {
-        // Bin bounds and each column's bin range once per plane (not per pixel); the sums are unchanged.
-        int* hs = stackalloc int[q.OH], he = stackalloc int[q.OH], ws = stackalloc int[q.OW], we = stackalloc int[q.OW];
-        for (int o = 0; o < q.OH; o++) { hs[o] = PoolKernels.BinStart(o, q.H, q.OH); he[o] = PoolKernels.BinEnd(o, q.H, q.OH); }
-        for (int o = 0; o < q.OW; o++) { ws[o] = PoolKernels.BinStart(o, q.W, q.OW); we[o] = PoolKernels.BinEnd(o, q.W, q.OW); }
-        int* owAs = stackalloc int[q.W], owBs = stackalloc int[q.W];
-        for (int w = 0; w < q.W; w++) { owAs[w] = w * q.OW / q.W; owBs[w] = Math.Min(q.OW - 1, ((w + 1) * q.OW - 1) / q.W); }
-        for (int h = 0; h < q.H; h++)
+        // Bin by bin, in (oh, ow) order, each bin's share gp / area added over its rectangle: a pixel receives the shares of
+        // the bins holding it in the order a per-pixel sum over (oh, ow) adds them, from +0, so the sums are that sum's
+        // (one division per bin instead of per pixel: the per-pixel form cost 7 ms on DeepLabV3's 2048 x 29 x 29 pool).
+        new Span<float>(dp, q.H * q.W).Clear();
+        for (int oh = 0; oh < q.OH; oh++)
         {
-            // Bins are monotone in o: the ones holding h are o in [h*OH/H, ((h+1)*OH-1)/H].
-            int ohA = h * q.OH / q.H, ohB = Math.Min(q.OH - 1, ((h + 1) * q.OH - 1) / q.H);
-            for (int w = 0; w < q.W; w++)
+            int h0 = PoolKernels.BinStart(oh, q.H, q.OH), h1 = PoolKernels.BinEnd(oh, q.H, q.OH);
+            for (int ow = 0; ow < q.OW; ow++)
             {
-                int owA = owAs[w], owB = owBs[w];
-                float acc = 0f;
-                for (int oh = ohA; oh <= ohB; oh++)
+                int w0 = PoolKernels.BinStart(ow, q.W, q.OW), w1 = PoolKernels.BinEnd(ow, q.W, q.OW);
+                float share = gp[oh * q.OW + ow] / ((h1 - h0) * (w1 - w0));
+                for (int h = h0; h < h1; h++)
                 {
-                    int h0 = hs[oh], h1 = he[oh];
-                    if (h < h0 || h >= h1) continue;
-                    for (int ow = owA; ow <= owB; ow++)
-                    {
-                        int w0 = ws[ow], w1 = we[ow];
-                        if (w < w0 || w >= w1) continue;
-                        acc += gp[oh * q.OW + ow] / ((h1 - h0) * (w1 - w0));
-                    }
+                    float* row = dp + (long)h * q.W;
+                    for (int w = w0; w < w1; w++) row[w] += share;
                 }
-                dp[h * q.W + w] = acc;
             }
         }
     }
