@@ -4,10 +4,13 @@ namespace RobustSeg.Distributed.Tests;
 
 /// <summary>Data-parallel training under `mpirun -np 2` against one process with the same global batch (issue 14,
 /// 5a and 5c): a 2-iteration epoch of each regime with sync_bn on a PSPNet-ResNet18x0.25, 33x33 crops, global
-/// batch 4 (2 per rank). Tolerance: the ranks reduce partial sums (batch-norm statistics, losses, gradients) in
-/// another order than one process, so values agree to float32 rounding, stated as 2e-5 relative on the logged
-/// losses and 1e-5 (absolute + relative) on every tensor of the final checkpoint (weights, running statistics,
-/// momentum buffers).</summary>
+/// batch 4 (2 per rank). The ranks reduce partial sums (batch-norm statistics, losses, gradients) in another order
+/// than one process, so values agree to float32 rounding: 2e-5 relative on the logged losses and 1e-5 (absolute +
+/// relative) on every weight and running statistic of the final checkpoint. The SGD momentum buffers also hold the
+/// last iteration's gradient, taken on weights that already differ by that rounding; there an activation within
+/// rounding of a ReLU's kink or of a max-pool tie can go the other way and move every gradient upstream of it by
+/// about 1 % (measured: 1.5e-2 relative L2 on one tensor, 1.4e-5 without such a flip), so they are compared by
+/// relative L2 per tensor within 5e-2, which still fails a missing average (2x), a wrong loss scale or shard.</summary>
 [NonParallelizable]
 public class DataParallelTrainingTests
 {
@@ -44,15 +47,26 @@ public class DataParallelTrainingTests
         var a = Jobs.Tensors(Path.Combine(_data.Dir, $"{regime}_n1", "train_epoch_1.safetensors"));
         var b = Jobs.Tensors(Path.Combine(_data.Dir, $"{regime}_n2", "train_epoch_1.safetensors"));
         Assert.That(b.Keys, Is.EquivalentTo(a.Keys));
-        double worst = 0;
-        string worstKey = "";
+        double worst = 0, worstL2 = 0;
+        string worstKey = "", worstL2Key = "";
         foreach (var (k, va) in a)
+        {
+            if (k.StartsWith("optim:"))
+            {
+                double num = 0, den = 0;
+                for (int i = 0; i < va.Length; i++) { double d = va[i] - b[k][i]; num += d * d; den += (double)va[i] * va[i]; }
+                double rel = Math.Sqrt(num / Math.Max(den, 1e-30));
+                if (rel > worstL2) (worstL2, worstL2Key) = (rel, k);
+                continue;
+            }
             for (int i = 0; i < va.Length; i++)
             {
                 double d = Math.Abs(va[i] - b[k][i]) / (1e-5 * (1 + Math.Abs(va[i])));
                 if (d > worst) (worst, worstKey) = (d, k);
             }
+        }
         Assert.That(worst, Is.LessThanOrEqualTo(1.0), $"{regime}: {worstKey} differs by {worst:F2} x the tolerance");
+        Assert.That(worstL2, Is.LessThanOrEqualTo(5e-2), $"{regime}: momentum {worstL2Key} differs by {worstL2:E2} relative L2");
         Assert.That(a.Keys.Count(k => k.StartsWith("optim:")), Is.GreaterThan(0), "the momentum buffers are compared");
     }
 
