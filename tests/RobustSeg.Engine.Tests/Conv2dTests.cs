@@ -56,6 +56,11 @@ public class Conv2dTests
     [TestCase(2, 5, 29, 29, 7, 3, 3, 1, 24, 24, true)]
     [TestCase(1, 6, 29, 29, 10, 3, 3, 1, 12, 12, false)]
     [TestCase(1, 3, 41, 51, 4, 3, 3, 2, 16, 16, false)]
+    // The data gradient as the forward conv of dy with the flipped, transposed kernel, packed from dy (C >= 2K, too
+    // many input channels for the direct path): plain, dilated, and in row bands.
+    [TestCase(2, 160, 13, 15, 12, 3, 3, 1, 1, 1, true)]
+    [TestCase(1, 96, 29, 29, 8, 3, 3, 1, 6, 6, false)]
+    [TestCase(1, 80, 29, 29, 6, 3, 3, 1, 24, 24, false)]
     [NonParallelizable]
     public void HostAgreesWithIlgpuKernelsAndReference(int n, int c, int h, int w, int k, int kh, int kw, int s, int p, int d, bool bias)
     {

@@ -33,21 +33,7 @@ public sealed unsafe partial class CpuBackend
         }
         else
         {
-            // Bands of output rows, each over its live kernel rows only (one band: the whole conv).
-            foreach (var b in ConvRowBands.Of(g) ?? ConvRowBands.Whole(g))
-            {
-                var gb = ConvRowBands.Geometry(g, b);
-                float* yb = py + (long)b.Oh0 * g.Wo;
-                int pixels = (b.Oh1 - b.Oh0) * g.Wo;
-                if (gb.Kh == 0)
-                {
-                    for (long pl = 0; pl < (long)g.N * g.K; pl++) new Span<float>(yb + pl * g.OutSpatial, pixels).Clear();
-                    continue;
-                }
-                using var wb = BandWeight(g, b, pw);
-                HostGemm.SgemmBatched(g.N, false, false, g.K, pixels, gb.ColRows, 1f, wb is null ? pw : wb.Ptr, gb.ColRows, 0,
-                    new ImplicitCols(px, gb, b.Oh0, ConvRowBands.PadH(g, b)), xImg, 0f, yb, g.OutSpatial, yImg);
-            }
+            PackedForward(g, px, pw, py);
         }
         if (bias is not null)
         {
@@ -57,6 +43,27 @@ public sealed unsafe partial class CpuBackend
             {
                 for (long pl = s; pl < e; pl++) { var row = S(py, pl * sp, (pl + 1) * sp); TensorPrimitives.Add(row, pb[pl % k], row); }
             });
+        }
+    }
+
+    /// <summary>y = conv(x, w) with the GEMM's B panels packed straight from the image (<see cref="ImplicitCols"/>), in
+    /// bands of output rows, each over its live kernel rows only (one band: the whole conv).</summary>
+    void PackedForward(in Conv2dGeom g, float* px, float* pw, float* py)
+    {
+        long xImg = (long)g.C * g.InSpatial, yImg = (long)g.K * g.OutSpatial;
+        foreach (var b in ConvRowBands.Of(g) ?? ConvRowBands.Whole(g))
+        {
+            var gb = ConvRowBands.Geometry(g, b);
+            float* yb = py + (long)b.Oh0 * g.Wo;
+            int pixels = (b.Oh1 - b.Oh0) * g.Wo;
+            if (gb.Kh == 0)
+            {
+                for (long pl = 0; pl < (long)g.N * g.K; pl++) new Span<float>(yb + pl * g.OutSpatial, pixels).Clear();
+                continue;
+            }
+            using var wb = BandWeight(g, b, pw);
+            HostGemm.SgemmBatched(g.N, false, false, g.K, pixels, gb.ColRows, 1f, wb is null ? pw : wb.Ptr, gb.ColRows, 0,
+                new ImplicitCols(px, gb, b.Oh0, ConvRowBands.PadH(g, b)), xImg, 0f, yb, g.OutSpatial, yImg);
         }
     }
 
@@ -95,12 +102,16 @@ public sealed unsafe partial class CpuBackend
             HostGemm.SgemmBatched(g.N, true, false, g.C, g.OutSpatial, g.K, 1f, pw, g.C, 0, pdy, g.OutSpatial, yImg, 0f, pdx, g.InSpatial, xImg);
             return;
         }
-        if (DirectConv.Transposed(g) is { } gt && UsesDirect(gt))
+        if (DirectConv.Transposed(g) is { } gt && (UsesDirect(gt) || g.C >= 2 * g.K))
         {
-            // dx = dy convolved with the flipped, transposed kernel: a forward conv, read in place (no column matrix).
+            // dx = dy convolved with the flipped, transposed kernel: a forward conv, read in place or packed straight from
+            // dy, so no column matrix (C Kh Kw x pixels, 124 MB for PSPNet's 4096-channel head) is written, read and added.
+            // Packing dy costs K Kh Kw x pixels per task: it pays where C is the larger (the heads' 4096->512, 1024->256:
+            // 290 -> 235 ms for the first at 29x29); at C = K the column path's large-M GEMM measured as fast or faster.
             using var wt = Tensor.Empty(Device, w.Shape[1], w.Shape[0], w.Shape[2], w.Shape[3]);
             DirectConv.FlipTransposed(g, pw, wt.Ptr);
-            DirectForward(gt, pdy, wt.Ptr, pdx);
+            if (UsesDirect(gt)) DirectForward(gt, pdy, wt.Ptr, pdx);
+            else PackedForward(gt, pdy, wt.Ptr, pdx);
             return;
         }
         Fill(dx, 0f);
