@@ -102,7 +102,7 @@ public sealed unsafe partial class CpuBackend
             HostGemm.SgemmBatched(g.N, true, false, g.C, g.OutSpatial, g.K, 1f, pw, g.C, 0, pdy, g.OutSpatial, yImg, 0f, pdx, g.InSpatial, xImg);
             return;
         }
-        if (DirectConv.Transposed(g) is { } gt && (UsesDirect(gt) || g.C >= 2 * g.K))
+        if (DirectConv.Transposed(g) is { } gt && UsesDirect(gt) is var direct && (direct || g.C >= 2 * g.K))
         {
             // dx = dy convolved with the flipped, transposed kernel: a forward conv, read in place or packed straight from
             // dy, so no column matrix (C Kh Kw x pixels, 124 MB for PSPNet's 4096-channel head) is written, read and added.
@@ -110,7 +110,7 @@ public sealed unsafe partial class CpuBackend
             // 290 -> 235 ms for the first at 29x29); at C = K the column path's large-M GEMM measured as fast or faster.
             using var wt = Tensor.Empty(Device, w.Shape[1], w.Shape[0], w.Shape[2], w.Shape[3]);
             DirectConv.FlipTransposed(g, pw, wt.Ptr);
-            if (UsesDirect(gt)) DirectForward(gt, pdy, wt.Ptr, pdx);
+            if (direct) DirectForward(gt, pdy, wt.Ptr, pdx);
             else PackedForward(gt, pdy, wt.Ptr, pdx);
             return;
         }

@@ -41,10 +41,10 @@ public readonly unsafe struct ImplicitCols
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Row(int r, int pix0, int count, float* dst, int dstStride)
     {
-        int kk = Kh * Kw;
-        int c = r / kk, ki = r / Kw % Kh, kj = r % Kw;
-        float* xc = X + (long)c * H * W;
-        int off = kj * Dil - Pad;                           // iw = ow * Stride + off
+        var tap = new Tap(this, r);
+        int ki = tap.Ki;
+        float* xc = X + (long)tap.C * H * W;
+        int off = tap.Kj * Dil - Pad;                       // iw = ow * Stride + off
         var (lo, hi) = ValidCols(W, Wo, off, Stride);
         long pix = (long)Oh0 * Wo + pix0;
         int oh = (int)(pix / Wo), ow = (int)(pix % Wo);
@@ -85,7 +85,6 @@ public readonly unsafe struct ImplicitCols
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Panel(int r0, int kc, int pix0, int nr, float* dst, int nrFull)
     {
-        if (nrFull == 32 && Stride == 1 && Avx512F.IsSupported) { Panel32(r0, kc, pix0, nr, dst); return; }
         int* segOh = stackalloc int[nr], segOw = stackalloc int[nr], segLen = stackalloc int[nr], segAt = stackalloc int[nr];
         int nseg = 0;
         long pix = (long)Oh0 * Wo + pix0;
@@ -98,20 +97,24 @@ public readonly unsafe struct ImplicitCols
         }
         int* loK = stackalloc int[Kw], hiK = stackalloc int[Kw];
         for (int kj = 0; kj < Kw; kj++) (loK[kj], hiK[kj]) = ValidCols(W, Wo, kj * Dil - Pad, Stride);
-        int kk = Kh * Kw;
-        int c = r0 / kk, ki = r0 % kk / Kw, kjc = r0 % Kw;
+        var tap = new Tap(this, r0);
+        var ahead = new RowPrefetch(this, tap, nseg, segOw[0], nr);
+        if (nrFull == 32 && Stride == 1 && Avx512F.IsSupported)
+        {
+            Rows32(kc, tap, ahead, nseg, segOh, segOw, segLen, segAt, loK, hiK, dst);
+            return;
+        }
         long plane = (long)H * W;
-        var ahead = new RowPrefetch(this, c, ki, kjc, pix0, nr);
-        for (int p = 0; p < kc; p++, dst += nrFull)
+        for (int p = 0; p < kc; p++, dst += nrFull, tap.Step(this))
         {
             ahead.Next(this, segOh, nseg, p + RowPrefetch.Ahead < kc);
-            float* xc = X + c * plane;
-            int off = kjc * Dil - Pad, lo = loK[kjc], hi = hiK[kjc];
+            float* xc = X + tap.C * plane;
+            int off = tap.Kj * Dil - Pad, lo = loK[tap.Kj], hi = hiK[tap.Kj];
             for (int sg = 0; sg < nseg; sg++)
             {
                 int so = segOw[sg], len = segLen[sg];
                 float* d = dst + segAt[sg];
-                int ih = segOh[sg] * Stride - PadH + ki * Dil;
+                int ih = segOh[sg] * Stride - PadH + tap.Ki * Dil;
                 if (ih < 0 || ih >= H) { for (int t = 0; t < len; t++) d[t] = 0f; continue; }
                 float* src = xc + (long)ih * W + off;
                 int a = Math.Clamp(lo, so, so + len), b = Math.Clamp(hi, a, so + len);
@@ -122,67 +125,66 @@ public readonly unsafe struct ImplicitCols
                 for (int t = b - so; t < len; t++) d[t] = 0f;
             }
             for (int q = nr; q < nrFull; q++) dst[q] = 0f;
-            if (++kjc == Kw) { kjc = 0; if (++ki == Kh) { ki = 0; c++; } }
         }
     }
 
-    /// <summary><see cref="Panel"/> for stride 1 and 32-column panels (the AVX-512 micro-kernel's): a panel row is two
-    /// zmm registers, each segment of output pixels one masked load per register from the input row (lanes outside the
-    /// segment or in the padding stay as they were, zero at first; masked-off lanes are never read, so the load may
-    /// start before or end past the image), then two stores: no per-float zero fills or tails. The masks depend on the
-    /// segment and the kernel column only, so they are made once per panel.</summary>
+    /// <summary><see cref="Panel"/>'s rows for stride 1 and 32-column panels (the AVX-512 micro-kernel's): a panel row is
+    /// two zmm registers, each segment one masked load per register from its input row (lanes outside the segment or in
+    /// the padding keep what they had, zero at first; masked-off lanes are never read, so a load may start before or end
+    /// past the image), then two stores: no per-float zero fills or tails. A mask depends on the segment and the kernel
+    /// column only, so they are made once per panel.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    void Panel32(int r0, int kc, int pix0, int nr, float* dst)
+    void Rows32(int kc, Tap tap, RowPrefetch ahead, int nseg, int* segOh, int* segOw, int* segLen, int* segAt, int* loK, int* hiK,
+        float* dst)
     {
-        long pix = (long)Oh0 * Wo + pix0;
-        int oh = (int)(pix / Wo), ow = (int)(pix % Wo);
-        int maxSeg = ow + nr <= Wo ? 1 : 2 + (ow + nr - Wo - 1) / Wo;   // the output rows the 32 pixels touch
-        int* segOh = stackalloc int[maxSeg], segBase = stackalloc int[maxSeg];
-        int nseg = 0;
-        int kjN = Kw;
-        var masks = stackalloc Vector512<float>[maxSeg * 2 * kjN];
+        var masks = stackalloc Vector512<float>[nseg * Kw * 2];
         var iota = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-        for (int i = 0; i < nr; oh++, ow = 0)
+        for (int sg = 0; sg < nseg; sg++)
+        for (int kj = 0; kj < Kw; kj++)
         {
-            int len = Math.Min(Wo - ow, nr - i);
-            segOh[nseg] = oh;
-            segBase[nseg] = ow - i;                      // lane q of the panel row reads input column q + segBase + off
-            for (int kj = 0; kj < kjN; kj++)
+            int so = segOw[sg], len = segLen[sg], at = segAt[sg];
+            int a = at + Math.Clamp(loK[kj], so, so + len) - so, b = at + Math.Clamp(hiK[kj], so, so + len) - so;
+            for (int h = 0; h < 2; h++)
             {
-                var (lo, hi) = ValidCols(W, Wo, kj * Dil - Pad, 1);
-                int a = i + Math.Clamp(lo, ow, ow + len) - ow, b = i + Math.Clamp(hi, ow, ow + len) - ow;
-                for (int h = 0; h < 2; h++)
-                {
-                    var q = iota + Vector512.Create(16 * h);
-                    var m = Vector512.GreaterThanOrEqual(q, Vector512.Create(a)) & Vector512.LessThan(q, Vector512.Create(b));
-                    masks[(nseg * kjN + kj) * 2 + h] = m.AsSingle();
-                }
+                var q = iota + Vector512.Create(16 * h);
+                masks[(sg * Kw + kj) * 2 + h] = (Vector512.GreaterThanOrEqual(q, Vector512.Create(a)) & Vector512.LessThan(q, Vector512.Create(b))).AsSingle();
             }
-            nseg++;
-            i += len;
         }
-        int kk = Kh * Kw;
-        int c = r0 / kk, ki = r0 % kk / Kw, kjc = r0 % Kw;
         long plane = (long)H * W;
-        var ahead = new RowPrefetch(this, c, ki, kjc, pix0, nr);
-        for (int p = 0; p < kc; p++, dst += 32)
+        for (int p = 0; p < kc; p++, dst += 32, tap.Step(this))
         {
             ahead.Next(this, segOh, nseg, p + RowPrefetch.Ahead < kc);
-            float* xc = X + c * plane;
-            int off = kjc * Dil - Pad;
+            float* xc = X + tap.C * plane + tap.Kj * Dil - Pad;
             Vector512<float> v0 = default, v1 = default;
             for (int sg = 0; sg < nseg; sg++)
             {
-                int ih = segOh[sg] - PadH + ki * Dil;
+                int ih = segOh[sg] - PadH + tap.Ki * Dil;
                 if ((uint)ih >= (uint)H) continue;
-                float* src = xc + (long)ih * W + off + segBase[sg];
-                var mk = masks + (sg * kjN + kjc) * 2;
+                float* src = xc + (long)ih * W + segOw[sg] - segAt[sg];   // lane q reads input column q - at + ow + off
+                var mk = masks + (sg * Kw + tap.Kj) * 2;
                 v0 = Avx512F.MaskLoad(src, mk[0], v0);
                 v1 = Avx512F.MaskLoad(src + 16, mk[1], v1);
             }
             Vector512.Store(v0, dst);
             Vector512.Store(v1, dst + 16);
-            if (++kjc == Kw) { kjc = 0; if (++ki == Kh) { ki = 0; c++; } }
+        }
+    }
+
+    /// <summary>Row (c, ki, kj) of the column matrix, walked in order.</summary>
+    struct Tap
+    {
+        public int C, Ki, Kj;
+
+        public Tap(in ImplicitCols g, int r)
+        {
+            int kk = g.Kh * g.Kw;
+            (C, Ki, Kj) = (r / kk, r % kk / g.Kw, r % g.Kw);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Step(in ImplicitCols g)
+        {
+            if (++Kj == g.Kw) { Kj = 0; if (++Ki == g.Kh) { Ki = 0; C++; } }
         }
     }
 
@@ -192,43 +194,37 @@ public readonly unsafe struct ImplicitCols
     struct RowPrefetch
     {
         public const int Ahead = 12;
-        int _c, _ki, _kj;
+        Tap _tap;
         readonly int _lo, _hi;
 
-        /// <summary>From tap row (c, ki, kj) of a panel of nr pixels from pixel pix0: one output row's pixels read
-        /// only a span of each input row, several rows' the whole row.</summary>
-        public RowPrefetch(in ImplicitCols g, int c, int ki, int kj, int pix0, int nr)
+        /// <summary>From the panel's first tap; a panel within one output row (its one segment starts at column ow) reads
+        /// only a span of each input row, one over several output rows the whole row.</summary>
+        public RowPrefetch(in ImplicitCols g, Tap first, int nseg, int ow, int nr)
         {
-            (_c, _ki, _kj) = (c, ki, kj);
-            int ow = (int)(((long)g.Oh0 * g.Wo + pix0) % g.Wo);
-            (_lo, _hi) = ow + nr <= g.Wo
+            _tap = first;
+            (_lo, _hi) = nseg == 1
                 ? (Math.Max(0, ow * g.Stride - g.Pad), Math.Min(g.W, (ow + nr - 1) * g.Stride - g.Pad + (g.Kw - 1) * g.Dil + 1))
                 : (0, g.W);
-            for (int t = 0; t < Ahead; t++) Step(g);
-        }
-
-        void Step(in ImplicitCols g)
-        {
-            if (++_kj == g.Kw) { _kj = 0; if (++_ki == g.Kh) { _ki = 0; _c++; } }
+            for (int t = 0; t < Ahead; t++) _tap.Step(g);
         }
 
         /// <summary>Prefetch for the panel row Ahead rows on (when it exists and starts a kernel row), then advance.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Next(in ImplicitCols g, int* segOh, int nseg, bool exists)
         {
-            if (exists && _kj == 0)
+            if (exists && _tap.Kj == 0)
             {
-                float* xa = g.X + _c * (long)g.H * g.W;
+                float* xa = g.X + _tap.C * (long)g.H * g.W;
                 for (int sg = 0; sg < nseg; sg++)
                 {
-                    int ih = segOh[sg] * g.Stride - g.PadH + _ki * g.Dil;
+                    int ih = segOh[sg] * g.Stride - g.PadH + _tap.Ki * g.Dil;
                     if ((uint)ih >= (uint)g.H) continue;
                     float* row = xa + (long)ih * g.W;
                     for (int x = _lo; x < _hi; x += 16) Sse.Prefetch0(row + x);
                     if (_hi > _lo) Sse.Prefetch0(row + _hi - 1);
                 }
             }
-            Step(g);
+            _tap.Step(g);
         }
     }
 
