@@ -174,6 +174,27 @@ public class GemmTests
         using (HostSimd.Use(path)) Check(RunHost(bu), bu, c, $"host {path}");
     }
 
+    static IEnumerable<TestCaseData> TallCasesPerPath() =>
+        from p in Paths()
+        from c in new[]
+        {
+            new Case(1600, 260, 530, false, false, Offset: 1, Beta: 0.5f),
+            new Case(1600, 260, 530, true, true, Pad: 1, Alpha: 0.5f, Beta: 0f, NaNInC: true),
+        }
+        select new TestCaseData(p, c).SetArgDisplayNames(p.ToString(), c.ToString());
+
+    [TestCaseSource(nameof(TallCasesPerPath)), NonParallelizable]
+    public void HostSgemmTallerThanOneSubBlockMatchesReference(HostSimdPath path, Case c)
+    {
+        // On one thread C is one part, taller than the AVX-512 sub-block (1536 rows; on more cores the task grid cuts
+        // it finer): A packed per sub-block and K block, two B blocks against each.
+        var bu = Make(c, 9);
+        int cores = HostParallel.Cores;
+        HostParallel.SetThreads(1);
+        try { using (HostSimd.Use(path)) Check(RunHost(bu), bu, c, $"host {path}, one thread"); }
+        finally { HostParallel.SetThreads(cores); }
+    }
+
     [Test]
     public void EachSimdPathSelectsItsOwnMicroKernelShape()
     {
@@ -181,7 +202,7 @@ public class GemmTests
         var shapes = Paths().Select(p => HostGemm.ShapeFor(p)).ToList();
         Assert.That(shapes.Select(s => s.Path), Is.EqualTo(Paths()));
         // AVX-512: 12-row tiles, 8-row ones where 12 would pad many rows (the cases above run both).
-        Assert.That(HostGemm.ShapeFor(HostSimdPath.Avx512, 512), Is.EqualTo(new HostGemm.MicroShape(HostSimdPath.Avx512, 12, 32, 512, 144, 320, true)));
+        Assert.That(HostGemm.ShapeFor(HostSimdPath.Avx512, 512), Is.EqualTo(new HostGemm.MicroShape(HostSimdPath.Avx512, 12, 32, 512, 1536, 256, true)));
         Assert.That(HostGemm.ShapeFor(HostSimdPath.Avx512, 64).Mr, Is.EqualTo(8));
         Assert.That(HostGemm.ShapeFor(HostSimdPath.Avx512, 37).Mr, Is.EqualTo(8));
         Assert.That(HostGemm.ShapeFor(HostSimdPath.Avx512, 70).Mr, Is.EqualTo(12));

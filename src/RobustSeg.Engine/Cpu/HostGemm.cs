@@ -31,10 +31,12 @@ public static unsafe class HostGemm
     [ThreadStatic] static float[]? _aPack, _bPanel, _bBlock, _colRows, _cTile;
 
     /// <summary>Tile shape and blocking of one micro-kernel, for a part of C taller than <see cref="RowsInL2"/>: Mc, most A
-    /// rows per sub-block (the packed A block, Mc x Kc, stays in L2); Kc, the K block; Nc, most B columns per packed block.
-    /// AInL1: the tiles of a sub-block run row panel by row panel, so one Mr x Kc A panel (the broadcast side) stays in L1
-    /// while the Kc x Nr B panels stream from the L2-sized B block, as BLIS does; otherwise column panel by column panel,
-    /// one B panel in L1 and the A panels streaming from L2.</summary>
+    /// rows per sub-block; Kc, the K block; Nc, most B columns per packed block.
+    /// AInL1: the packed B block (Kc x Nc) stays in L2 and the tiles run row panel by row panel, so one Mr x Kc A panel
+    /// (the broadcast side) stays in L1 while the B panels stream from L2; the A sub-block is packed once per K block and
+    /// serves every B block, its panels read once per B block from wherever they are (so Mc is large: it only bounds the
+    /// scratch). Otherwise the tiles run column panel by column panel, one B panel in L1 and the A sub-block (Mc x Kc, in
+    /// L2) streaming, packed again for every B block.</summary>
     public readonly record struct MicroShape(HostSimdPath Path, int Mr, int Nr, int Kc, int Mc, int Nc, bool AInL1)
     {
         public int MaxPanelsPerTask => Math.Max(1, Mc / Mr);
@@ -43,12 +45,14 @@ public static unsafe class HostGemm
     /// <summary>The tile shape for an M-row GEMM on path p. AVX-512 (32 registers): 12x32 (24 accumulators,
     /// 24 FMAs per 14 loads) unless M would waste more than 4% of the rows in a partial tile that 8x32 avoids
     /// (M = 64, 40: conv output channels), measured per shape on Zen 5; K blocks of 512 (half the C traffic of 256) with the
-    /// A panel in L1 (24 KB) and B blocks of 320 columns (640 KB, L2): 1024^3 went from 0.70-0.73 to 0.73-0.78 of the
-    /// paired peak, DeepLabV3's dilated 3x3s 5-10 % faster, measured on Zen 5. AVX2 (16 registers): 6x16, K blocks of 256
-    /// with the B panel in L1 (the A-in-L1 order and K blocks of 512 measured slower there).</summary>
+    /// A panel in L1 (24 KB) and B blocks of 256 columns (512 KB, half of Zen 4/5's L2, so the A panels and C tiles
+    /// passing through do not evict it), A packed once per K block for up to 1536 rows (3 MB of scratch per thread): the
+    /// micro-kernel alone runs at 0.94-0.98 of peak, and packing A again for every B block and a 640 KB B block had cost
+    /// 2048^3 and 1024^3 about 10 %, measured on Zen 5. AVX2 (16 registers): 6x16, K blocks of 256 with the B panel in L1
+    /// (the A-in-L1 order and K blocks of 512 measured slower there).</summary>
     public static MicroShape ShapeFor(HostSimdPath p, int m = 0) => p switch
     {
-        HostSimdPath.Avx512 => new(p, Waste(m, 12) > 0.04 && Waste(m, 8) < Waste(m, 12) ? 8 : 12, 32, 512, 144, 320, true),
+        HostSimdPath.Avx512 => new(p, Waste(m, 12) > 0.04 && Waste(m, 8) < Waste(m, 12) ? 8 : 12, 32, 512, 1536, 256, true),
         _ => new(p, 6, 16, 256, 144, 4096, false),
     };
 
@@ -205,7 +209,8 @@ public static unsafe class HostGemm
     /// <summary>Panels [mp0, mp1) x [np0, np1) of C over every K block. A part of at most <see cref="RowsInL2"/> rows
     /// packs its A for as many K blocks as fit that budget (all of K for conv weights up to 256 x 256), then finishes
     /// each B panel, packed right before use, over those K blocks, so the C tiles stay in L1 between them; a taller part
-    /// packs its B block (at most <see cref="MicroShape.Nc"/> columns) per K block and walks its rows in Mc-row sub-blocks.</summary>
+    /// walks its rows in sub-blocks of at most <see cref="MicroShape.Mc"/> rows and its columns in B blocks of at most
+    /// <see cref="MicroShape.Nc"/>, in the order <see cref="MicroShape.AInL1"/> picks.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void RunRange(Job j, int mp0, int mp1, int np0, int np1)
     {
@@ -244,26 +249,46 @@ public static unsafe class HostGemm
         {
             j.P0 = pc; j.Kc = Math.Min(KC, j.K - pc); j.Beta = pc == 0 ? beta : 1f;
             int kc = j.Kc;
-            for (int jb = np0; jb < np1; jb += ncPanels)
-            {
-                int je = Math.Min(np1, jb + ncPanels);
-                float* pb = Scratch(ref _bBlock, (je - jb) * NR * KC);
-                for (int jp = jb; jp < je; jp++) PackBPanel(in j, jp, pb + (long)(jp - jb) * NR * kc);
+            if (j.Shape.AInL1)
+                // A sub-block packed once per K block, B blocks packed in turn against it (B in L2, A panel in L1).
                 for (int ib = mp0; ib < mp1; ib += subPanels)
                 {
                     int ie = Math.Min(mp1, ib + subPanels);
                     PackA(in j, ib, ie, pas);
-                    if (j.Shape.AInL1)
+                    for (int jb = np0; jb < np1; jb += ncPanels)
+                    {
+                        int je = Math.Min(np1, jb + ncPanels);
+                        float* pb = PackBBlock(in j, jb, je);
                         for (int ip = ib; ip < ie; ip++)
                         for (int jp = jb; jp < je; jp++)
                             Tile(in j, ip, jp, pas + (long)(ip - ib) * MR * kc, new PackedRows(pb + (long)(jp - jb) * NR * kc, NR), tmp, false);
-                    else
+                    }
+                }
+            else
+                // B block packed once per K block, A sub-blocks packed in turn against it (B panel in L1, A in L2).
+                for (int jb = np0; jb < np1; jb += ncPanels)
+                {
+                    int je = Math.Min(np1, jb + ncPanels);
+                    float* pb = PackBBlock(in j, jb, je);
+                    for (int ib = mp0; ib < mp1; ib += subPanels)
+                    {
+                        int ie = Math.Min(mp1, ib + subPanels);
+                        PackA(in j, ib, ie, pas);
                         for (int jp = jb; jp < je; jp++)
                         for (int ip = ib; ip < ie; ip++)
                             Tile(in j, ip, jp, pas + (long)(ip - ib) * MR * kc, new PackedRows(pb + (long)(jp - jb) * NR * kc, NR), tmp, ip + 1 < ie);
+                    }
                 }
-            }
         }
+    }
+
+    /// <summary>B panels [jb, je) of the current K block, packed one after another in this thread's block scratch.</summary>
+    static float* PackBBlock(in Job j, int jb, int je)
+    {
+        int step = j.Shape.Nr * j.Kc;
+        float* pb = Scratch(ref _bBlock, (je - jb) * j.Shape.Nr * j.Shape.Kc);
+        for (int jp = jb; jp < je; jp++) PackBPanel(in j, jp, pb + (long)(jp - jb) * step);
+        return pb;
     }
 
     /// <summary>K per packed A of a part of rowsP rows (rowsP x chunk &lt;= RowsInL2 x Kc floats), and this thread's buffer for it.</summary>
