@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Times conv2d forward / backward (input+weight grads) / forward+backward in PyTorch (2 threads by default) and in
+"""Times conv2d forward / backward (input+weight grads, together and each alone) / forward+backward in PyTorch (2 threads by default) and in
 `robustseg bench conv2d` in the same run, and prints both with the ratio ours/torch (lower is better).
 Usage: /usr/bin/python3 scripts/bench_conv2d.py [--device cpu] [--no-build] [--only NAME] [--repeat R] [--threads 2]"""
 import argparse
@@ -66,6 +66,10 @@ def torch_times(n, c, h, w, k, ks, s, p, d):
         out["conv2d_fwd"] = measure(lambda: F.conv2d(x, wt, None, s, p, d))
     out["conv2d_bwd"] = measure(lambda: torch.ops.aten.convolution_backward(
         dy, x, wt, None, [s, s], [p, p], [d, d], False, [0, 0], 1, [True, True, False]))
+    out["conv2d_bwd_data"] = measure(lambda: torch.ops.aten.convolution_backward(
+        dy, x, wt, None, [s, s], [p, p], [d, d], False, [0, 0], 1, [True, False, False]))
+    out["conv2d_bwd_weight"] = measure(lambda: torch.ops.aten.convolution_backward(
+        dy, x, wt, None, [s, s], [p, p], [d, d], False, [0, 0], 1, [False, True, False]))
     xg = x.clone().requires_grad_()
     wg = wt.clone().requires_grad_()
 
@@ -99,7 +103,7 @@ def main():
     if not a.no_build:
         subprocess.run(["dotnet", "build", "-c", "Release", os.path.join(ROOT, "src", "RobustSeg.Cli")],
                        check=True, capture_output=True)
-    print(f"{'case':<18} {'op':<15} {'ours ms':>9} {'GFLOP/s':>8} {'torch ms':>9} {'GFLOP/s':>8} {'ours/torch':>10}")
+    print(f"{'case':<18} {'op':<17} {'ours ms':>9} {'GFLOP/s':>8} {'torch ms':>9} {'GFLOP/s':>8} {'ours/torch':>10}")
     every = {**CASES, **DEEPLAB, **TRAIN}
     sets = {"deeplab": DEEPLAB, "train": TRAIN}
     names = list(CASES) if not a.only else list(sets[a.only]) if a.only in sets else a.only.split(",")
@@ -117,10 +121,11 @@ def main():
                 t[op] = min(t.get(op, v), v)
             for op, v in ours(a.device, *geom).items():
                 o[op] = min(o.get(op, v), v)
-        for op, mult in [("conv2d_fwd", 1), ("conv2d_bwd", 2), ("conv2d_fwd_bwd", 3)]:
+        for op, mult in [("conv2d_fwd", 1), ("conv2d_bwd", 2), ("conv2d_bwd_data", 1), ("conv2d_bwd_weight", 1),
+                         ("conv2d_fwd_bwd", 3)]:
             om, og = o[op]
             tm = t[op]
-            print(f"{name:<18} {op:<15} {om:9.2f} {og:8.1f} {tm:9.2f} {mult * fl / (tm * 1e6):8.1f} {om / tm:10.2f}")
+            print(f"{name:<18} {op:<17} {om:9.2f} {og:8.1f} {tm:9.2f} {mult * fl / (tm * 1e6):8.1f} {om / tm:10.2f}")
 
 
 if __name__ == "__main__":

@@ -2,12 +2,12 @@ using RobustSeg.Engine;
 
 namespace RobustSeg.Benchmarks;
 
-/// <summary>`robustseg bench conv2d`: forward, backward (input + weight gradients) and forward+backward
+/// <summary>`robustseg bench conv2d`: forward, backward (input + weight gradients, together and each alone) and forward+backward
 /// through autograd of one convolution without bias (the torch side in scripts/bench_conv2d.py matches).</summary>
 public sealed class Conv2dBench : IBenchSuite
 {
     public string Name => "conv2d";
-    public string Description => "2-D convolution forward / backward (input+weight grads) / both";
+    public string Description => "2-D convolution forward / backward (input+weight grads, together and each alone) / both";
     public IReadOnlyList<BenchOption> Options { get; } =
     [
         new("n", "2", "batch"), new("c", "64", "input channels"), new("h", "65", "height"), new("w", "65", "width"),
@@ -41,6 +41,11 @@ public sealed class Conv2dBench : IBenchSuite
             dev.Backend.Conv2dBackwardWeight(g, x, dy, dw);
         }, ctx.Sync);
         yield return BenchRow.From("conv2d_bwd", dev.Name, shape, bwd, 2 * fl);
+        // Each gradient alone: they take different paths (transposed conv or col2im; transposed implicit im2col).
+        var bwdData = BenchRunner.Measure(() => dev.Backend.Conv2dBackwardData(g, dy, wt, dx), ctx.Sync);
+        yield return BenchRow.From("conv2d_bwd_data", dev.Name, shape, bwdData, fl);
+        var bwdWeight = BenchRunner.Measure(() => dev.Backend.Conv2dBackwardWeight(g, x, dy, dw), ctx.Sync);
+        yield return BenchRow.From("conv2d_bwd_weight", dev.Name, shape, bwdWeight, fl);
 
         x.RequiresGrad = true; wt.RequiresGrad = true;
         var both = BenchRunner.Measure(() =>

@@ -333,8 +333,14 @@ public static unsafe class HostGemm
                     int kc = Math.Min(KC, k1 - pc);
                     var rows = new OffsetRows(d->X + (long)jp * NR, d->Off + pc);
                     float* pak = pa + (long)rowsP * (pc - k0);
+                    // A last panel with at most NR / 2 virtual columns computes only those (StoreDirect stops at the last one).
+                    bool half = HasHalf(j.Shape, j.N - jp * NR);
                     for (int ip = mp0; ip < mp1; ip++)
-                        Micro(j.Shape, kc, pak + (long)(ip - mp0) * MR * kc, rows, ct + (long)(ip - mp0) * MR * NR, NR, 1f, pc == k0 ? 0f : 1f);
+                    {
+                        float* ap = pak + (long)(ip - mp0) * MR * kc, cq = ct + (long)(ip - mp0) * MR * NR;
+                        if (half) MicroHalf(j.Shape, kc, ap, rows, cq, NR, 1f, pc == k0 ? 0f : 1f);
+                        else Micro(j.Shape, kc, ap, rows, cq, NR, 1f, pc == k0 ? 0f : 1f);
+                    }
                 }
                 StoreDirect(in j, ct, mp0 * MR, Math.Min(j.M, mp1 * MR), jp * NR, seg, k0 == 0 ? j.Beta : 1f);
             }
@@ -394,8 +400,11 @@ public static unsafe class HostGemm
             for (int q = 0; q < nr; q += 16) Sse.Prefetch0(nx + (long)r * j.Ldc + q);
         }
         if (mr == MR && nr == NR) { Micro(j.Shape, kc, ap, pb, cp, j.Ldc, j.Alpha, j.Beta); return; }
-        // Edge tile: the full MR x NR product into the scratch tile, then only the valid part to C.
-        Micro(j.Shape, kc, ap, pb, tmp, NR, 1f, 0f);
+        bool half = HasHalf(j.Shape, nr);
+        if (half && mr == MR && nr == NR / 2) { MicroHalf(j.Shape, kc, ap, pb, cp, j.Ldc, j.Alpha, j.Beta); return; }
+        // Edge tile: the MR x NR product (or its first NR / 2 columns) into the scratch tile, then only the valid part to C.
+        if (half) MicroHalf(j.Shape, kc, ap, pb, tmp, NR, 1f, 0f);
+        else Micro(j.Shape, kc, ap, pb, tmp, NR, 1f, 0f);
         for (int r = 0; r < mr; r++)
         {
             float* cr = cp + (long)r * j.Ldc;
@@ -611,6 +620,14 @@ public static unsafe class HostGemm
         for (int q = 0; q < n; q += System.Numerics.Vector<float>.Count)
             Unsafe.WriteUnaligned(dst + q, Unsafe.ReadUnaligned<System.Numerics.Vector<float>>(src + q));
     }
+
+    /// <summary>Whether a tile with nr live columns runs the half-width kernel (AVX-512 only: AVX2's half would be 8 wide).</summary>
+    static bool HasHalf(in MicroShape sh, int nr) => sh.Path == HostSimdPath.Avx512 && nr <= sh.Nr / 2;
+
+    /// <summary>The first Nr / 2 columns of a tile (see <see cref="HasHalf"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void MicroHalf<TB>(in MicroShape sh, int kc, float* a, TB b, float* c, int ldc, float alpha, float beta) where TB : struct, IBRows =>
+        HostGemmKernels512.RunHalf(sh.Mr, kc, a, b, c, ldc, alpha, beta);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void Micro<TB>(in MicroShape sh, int kc, float* a, TB b, float* c, int ldc, float alpha, float beta) where TB : struct, IBRows

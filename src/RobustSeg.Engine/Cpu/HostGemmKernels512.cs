@@ -16,6 +16,115 @@ internal static unsafe class HostGemmKernels512
         else Avx512x8x32(kc, a, b, c, ldc, alpha, beta);
     }
 
+    /// <summary>The tile's first 16 columns only (B rows still 32 apart): a last panel with at most 16 live columns
+    /// (289 = 9 x 32 + 1 pixels of a 17x17 map) costs half a tile instead of a whole one.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void RunHalf<TB>(int mr, int kc, float* a, TB b, float* c, int ldc, float alpha, float beta) where TB : struct, IBRows
+    {
+        if (mr == 12) Avx512x12x16(kc, a, b, c, ldc, alpha, beta);
+        else Avx512x8x16(kc, a, b, c, ldc, alpha, beta);
+    }
+
+    /// <summary>AVX-512F, a panel's first 16 columns only: 12 accumulators, 1 B load and 12 broadcasts per k step.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Avx512x12x16<TB>(int kc, float* a, TB b, float* c, int ldc, float alpha, float beta) where TB : struct, IBRows
+    {
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default, c8 = default, c9 = default, c10 = default, c11 = default;
+        for (int p = 0; p < kc; p++, a += 12)
+        {
+            var b0 = Avx512F.LoadVector512(b.Row(p));
+            c0 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[0]), b0, c0);
+            c1 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[1]), b0, c1);
+            c2 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[2]), b0, c2);
+            c3 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[3]), b0, c3);
+            c4 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[4]), b0, c4);
+            c5 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[5]), b0, c5);
+            c6 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[6]), b0, c6);
+            c7 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[7]), b0, c7);
+            c8 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[8]), b0, c8);
+            c9 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[9]), b0, c9);
+            c10 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[10]), b0, c10);
+            c11 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[11]), b0, c11);
+        }
+        var al = Vector512.Create(alpha);
+        long ld = ldc;
+        if (beta == 0f)
+        {
+            Avx512F.Store(c + 0 * ld, Avx512F.Multiply(c0, al));
+            Avx512F.Store(c + 1 * ld, Avx512F.Multiply(c1, al));
+            Avx512F.Store(c + 2 * ld, Avx512F.Multiply(c2, al));
+            Avx512F.Store(c + 3 * ld, Avx512F.Multiply(c3, al));
+            Avx512F.Store(c + 4 * ld, Avx512F.Multiply(c4, al));
+            Avx512F.Store(c + 5 * ld, Avx512F.Multiply(c5, al));
+            Avx512F.Store(c + 6 * ld, Avx512F.Multiply(c6, al));
+            Avx512F.Store(c + 7 * ld, Avx512F.Multiply(c7, al));
+            Avx512F.Store(c + 8 * ld, Avx512F.Multiply(c8, al));
+            Avx512F.Store(c + 9 * ld, Avx512F.Multiply(c9, al));
+            Avx512F.Store(c + 10 * ld, Avx512F.Multiply(c10, al));
+            Avx512F.Store(c + 11 * ld, Avx512F.Multiply(c11, al));
+        }
+        else
+        {
+            var be = Vector512.Create(beta);
+            Avx512F.Store(c + 0 * ld, Avx512F.FusedMultiplyAdd(c0, al, Avx512F.Multiply(Avx512F.LoadVector512(c + 0 * ld), be)));
+            Avx512F.Store(c + 1 * ld, Avx512F.FusedMultiplyAdd(c1, al, Avx512F.Multiply(Avx512F.LoadVector512(c + 1 * ld), be)));
+            Avx512F.Store(c + 2 * ld, Avx512F.FusedMultiplyAdd(c2, al, Avx512F.Multiply(Avx512F.LoadVector512(c + 2 * ld), be)));
+            Avx512F.Store(c + 3 * ld, Avx512F.FusedMultiplyAdd(c3, al, Avx512F.Multiply(Avx512F.LoadVector512(c + 3 * ld), be)));
+            Avx512F.Store(c + 4 * ld, Avx512F.FusedMultiplyAdd(c4, al, Avx512F.Multiply(Avx512F.LoadVector512(c + 4 * ld), be)));
+            Avx512F.Store(c + 5 * ld, Avx512F.FusedMultiplyAdd(c5, al, Avx512F.Multiply(Avx512F.LoadVector512(c + 5 * ld), be)));
+            Avx512F.Store(c + 6 * ld, Avx512F.FusedMultiplyAdd(c6, al, Avx512F.Multiply(Avx512F.LoadVector512(c + 6 * ld), be)));
+            Avx512F.Store(c + 7 * ld, Avx512F.FusedMultiplyAdd(c7, al, Avx512F.Multiply(Avx512F.LoadVector512(c + 7 * ld), be)));
+            Avx512F.Store(c + 8 * ld, Avx512F.FusedMultiplyAdd(c8, al, Avx512F.Multiply(Avx512F.LoadVector512(c + 8 * ld), be)));
+            Avx512F.Store(c + 9 * ld, Avx512F.FusedMultiplyAdd(c9, al, Avx512F.Multiply(Avx512F.LoadVector512(c + 9 * ld), be)));
+            Avx512F.Store(c + 10 * ld, Avx512F.FusedMultiplyAdd(c10, al, Avx512F.Multiply(Avx512F.LoadVector512(c + 10 * ld), be)));
+            Avx512F.Store(c + 11 * ld, Avx512F.FusedMultiplyAdd(c11, al, Avx512F.Multiply(Avx512F.LoadVector512(c + 11 * ld), be)));
+        }
+    }
+
+    /// <summary>AVX-512F, a panel's first 16 columns only: 8 accumulators, 1 B load and 8 broadcasts per k step.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Avx512x8x16<TB>(int kc, float* a, TB b, float* c, int ldc, float alpha, float beta) where TB : struct, IBRows
+    {
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
+        for (int p = 0; p < kc; p++, a += 8)
+        {
+            var b0 = Avx512F.LoadVector512(b.Row(p));
+            c0 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[0]), b0, c0);
+            c1 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[1]), b0, c1);
+            c2 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[2]), b0, c2);
+            c3 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[3]), b0, c3);
+            c4 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[4]), b0, c4);
+            c5 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[5]), b0, c5);
+            c6 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[6]), b0, c6);
+            c7 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[7]), b0, c7);
+        }
+        var al = Vector512.Create(alpha);
+        long ld = ldc;
+        if (beta == 0f)
+        {
+            Avx512F.Store(c + 0 * ld, Avx512F.Multiply(c0, al));
+            Avx512F.Store(c + 1 * ld, Avx512F.Multiply(c1, al));
+            Avx512F.Store(c + 2 * ld, Avx512F.Multiply(c2, al));
+            Avx512F.Store(c + 3 * ld, Avx512F.Multiply(c3, al));
+            Avx512F.Store(c + 4 * ld, Avx512F.Multiply(c4, al));
+            Avx512F.Store(c + 5 * ld, Avx512F.Multiply(c5, al));
+            Avx512F.Store(c + 6 * ld, Avx512F.Multiply(c6, al));
+            Avx512F.Store(c + 7 * ld, Avx512F.Multiply(c7, al));
+        }
+        else
+        {
+            var be = Vector512.Create(beta);
+            Avx512F.Store(c + 0 * ld, Avx512F.FusedMultiplyAdd(c0, al, Avx512F.Multiply(Avx512F.LoadVector512(c + 0 * ld), be)));
+            Avx512F.Store(c + 1 * ld, Avx512F.FusedMultiplyAdd(c1, al, Avx512F.Multiply(Avx512F.LoadVector512(c + 1 * ld), be)));
+            Avx512F.Store(c + 2 * ld, Avx512F.FusedMultiplyAdd(c2, al, Avx512F.Multiply(Avx512F.LoadVector512(c + 2 * ld), be)));
+            Avx512F.Store(c + 3 * ld, Avx512F.FusedMultiplyAdd(c3, al, Avx512F.Multiply(Avx512F.LoadVector512(c + 3 * ld), be)));
+            Avx512F.Store(c + 4 * ld, Avx512F.FusedMultiplyAdd(c4, al, Avx512F.Multiply(Avx512F.LoadVector512(c + 4 * ld), be)));
+            Avx512F.Store(c + 5 * ld, Avx512F.FusedMultiplyAdd(c5, al, Avx512F.Multiply(Avx512F.LoadVector512(c + 5 * ld), be)));
+            Avx512F.Store(c + 6 * ld, Avx512F.FusedMultiplyAdd(c6, al, Avx512F.Multiply(Avx512F.LoadVector512(c + 6 * ld), be)));
+            Avx512F.Store(c + 7 * ld, Avx512F.FusedMultiplyAdd(c7, al, Avx512F.Multiply(Avx512F.LoadVector512(c + 7 * ld), be)));
+        }
+    }
+
     /// <summary>AVX-512F: 16 accumulators, 2 B loads and 8 broadcasts per k step (16 FMAs).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Avx512x8x32<TB>(int kc, float* a, TB b, float* c, int ldc, float alpha, float beta) where TB : struct, IBRows
