@@ -195,6 +195,37 @@ public class GemmTests
         finally { HostParallel.SetThreads(cores); }
     }
 
+    static IEnumerable<TestCaseData> SumCasesPerPath() =>
+        from p in Paths()
+        from c in new[]
+        {
+            new Case(37, 300, 129, false, true, Batch: 3, Pad: 2, Offset: 1, Alpha: 0.5f, Beta: 0.25f),
+            new Case(300, 70, 600, false, true, Batch: 4, Alpha: 1f, Beta: 0f),
+            new Case(20, 45, 1100, true, false, Batch: 2, Pad: 1, Beta: 1f),
+        }
+        select new TestCaseData(p, c).SetArgDisplayNames(p.ToString(), c.ToString());
+
+    [TestCaseSource(nameof(SumCasesPerPath)), NonParallelizable]
+    public unsafe void HostSgemmSumEqualsTheLoopOfGemmsBitwise(HostSimdPath path, Case c)
+    {
+        // One region summing the images must give exactly what the loop of GEMMs (beta, then 1) gives.
+        var bu = Make(c, 10);
+        var d = bu.D;
+        var sum = (float[])bu.C0.Clone();
+        var loop = (float[])bu.C0.Clone();
+        using (HostSimd.Use(path))
+        fixed (float* pa = bu.A, pb = bu.B, ps = sum, pl = loop)
+        {
+            HostGemm.SgemmSum(d.Batch, d.TransA, d.TransB, d.M, d.N, d.K, d.Alpha, pa + d.OffsetA, d.Lda, d.StrideA,
+                pb + d.OffsetB, d.Ldb, d.StrideB, d.Beta, ps + d.OffsetC, d.Ldc);
+            for (int i = 0; i < d.Batch; i++)
+                HostGemm.Sgemm(d.TransA, d.TransB, d.M, d.N, d.K, d.Alpha, pa + d.OffsetA + i * d.StrideA, d.Lda,
+                    pb + d.OffsetB + i * d.StrideB, d.Ldb, i == 0 ? d.Beta : 1f, pl + d.OffsetC, d.Ldc);
+        }
+        Assert.That(sum, Is.EqualTo(loop));
+        Assert.That(sum, Is.Not.EqualTo(bu.C0), "the sum wrote nothing");
+    }
+
     [Test]
     public void EachSimdPathSelectsItsOwnMicroKernelShape()
     {

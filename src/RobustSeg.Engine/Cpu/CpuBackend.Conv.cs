@@ -4,7 +4,7 @@ using System.Runtime.CompilerServices;
 namespace RobustSeg.Engine.Cpu;
 
 /// <summary>Host convolution on <see cref="HostGemm"/>. Forward and the data gradient are batched GEMMs
-/// (enough images run one per core); the weight gradient sums images in a fixed order (the GEMM parallelises);
+/// (enough images run one per core); the weight gradient sums images in a fixed order inside one GEMM (<see cref="HostGemm.SgemmSum"/>);
 /// 1x1 stride-1 unpadded convs use the input as the column matrix; stride-1 convs with few output channels read B in
 /// place from a padded copy (<see cref="DirectConv"/>, forward and, as the flipped convolution, the data gradient);
 /// otherwise forward and weight gradient pack the GEMM's B panels straight from the image (<see cref="ImplicitCols"/>:
@@ -157,17 +157,12 @@ public sealed unsafe partial class CpuBackend
         var G = g;
         float* px = x.Ptr, pdy = dy.Ptr, pdw = dw.Ptr;
         long xImg = (long)g.C * g.InSpatial, yImg = (long)g.K * g.OutSpatial;
+        // dW (K × CKK) = sum over images of dy[n] · col[n]ᵀ, images in a fixed order (deterministic), in one parallel region.
         if (g.IsPointwise)
-        {
-            for (int n = 0; n < g.N; n++)
-                HostGemm.Sgemm(false, true, g.K, g.C, g.OutSpatial, 1f, pdy + n * yImg, g.OutSpatial, px + n * xImg, g.InSpatial,
-                    n == 0 ? 0f : 1f, pdw, g.C);
-            return;
-        }
-        // dW (K × CKK) (+)= dy[n] · col[n]ᵀ, images in a fixed order (deterministic).
-        for (int n = 0; n < g.N; n++)
-            HostGemm.Sgemm(false, true, g.K, g.ColRows, g.OutSpatial, 1f, pdy + n * yImg, g.OutSpatial,
-                new ImplicitCols(px + n * xImg, G, 0), n == 0 ? 0f : 1f, pdw, g.ColRows);
+            HostGemm.SgemmSum(g.N, false, true, g.K, g.C, g.OutSpatial, 1f, pdy, g.OutSpatial, yImg, px, g.InSpatial, xImg, 0f, pdw, g.C);
+        else
+            HostGemm.SgemmSum(g.N, false, true, g.K, g.ColRows, g.OutSpatial, 1f, pdy, g.OutSpatial, yImg,
+                new ImplicitCols(px, G, 0), xImg, 0f, pdw, g.ColRows);
     }
 
     /// <summary>Adds column blocks (output rows [oh0, oh1); padH the top padding, see ConvRowBands) back into the gradients of images images, image i's

@@ -99,6 +99,19 @@ public static unsafe class HostGemm
         float* a, int lda, long strideA, ImplicitCols cols, long strideX, float beta, float* c, int ldc, long strideC) =>
         Run(batch, transA, transB, m, n, k, alpha, a, lda, strideA, null, 0, strideX, &cols, beta, c, ldc, strideC);
 
+    /// <summary>C = alpha sum_i op(A_i) op(B_i) + beta C over batch images in order (operand i at a + i strideA, b + i strideB):
+    /// one parallel region whose tasks each sum their part of C over every image, where a loop of GEMMs pays a region per
+    /// image (a weight gradient of small per-image GEMMs). The same sums in the same order as batch Sgemm calls with beta,
+    /// then 1, so the same bits.</summary>
+    public static void SgemmSum(int batch, bool transA, bool transB, int m, int n, int k, float alpha,
+        float* a, int lda, long strideA, float* b, int ldb, long strideB, float beta, float* c, int ldc) =>
+        Run(batch, transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, null, beta, c, ldc, 0, sum: true);
+
+    /// <summary>The same with B_i = the im2col matrix of image i, at cols.X + i strideX.</summary>
+    public static void SgemmSum(int batch, bool transA, bool transB, int m, int n, int k, float alpha,
+        float* a, int lda, long strideA, ImplicitCols cols, long strideX, float beta, float* c, int ldc) =>
+        Run(batch, transA, transB, m, n, k, alpha, a, lda, strideA, null, 0, strideX, &cols, beta, c, ldc, 0, sum: true);
+
     /// <summary>batch stride-1 convolutions by <see cref="DirectConv"/>: C_i (m x Ho Wo, row stride ldc) = alpha A (m x taps)
     /// B_i + beta C_i, B_i's rows read in place from padded image i of d. Outputs must not overlap.</summary>
     public static void SgemmDirect(int batch, int m, int k, float alpha, float* a, int lda, long strideA, DirectConv d,
@@ -107,14 +120,15 @@ public static unsafe class HostGemm
 
     static void Run(int batch, bool transA, bool transB, int m, int n, int k, float alpha,
         float* a, int lda, long strideA, float* b, int ldb, long strideB, ImplicitCols* cols, float beta, float* c, int ldc, long strideC,
-        DirectConv* direct = null)
+        DirectConv* direct = null, bool sum = false)
     {
         if (m < 0 || n < 0 || k < 0 || batch < 0) throw new ArgumentException($"sgemm: negative size batch={batch} m={m} n={n} k={k}");
         if (m == 0 || n == 0 || batch == 0) return;
         int cCols = direct != null ? direct->OutPixels : n;   // n counts a direct conv's padded-grid pixels, C holds Ho Wo
+        if (sum && (k == 0 || alpha == 0f)) { ScaleC(m, cCols, beta, c, ldc); return; }
         if (k == 0 || alpha == 0f) { for (int i = 0; i < batch; i++) ScaleC(m, cCols, beta, c + i * strideC, ldc); return; }
 
-        if (batch > 1 && Math.Abs(strideC) < (long)(m - 1) * ldc + cCols)
+        if (!sum && batch > 1 && Math.Abs(strideC) < (long)(m - 1) * ldc + cCols)
         {
             if (direct != null) throw new ArgumentException("sgemm direct: outputs overlap");
             // Outputs overlap (an accumulation into one C): the images in order, each parallel inside.
@@ -134,21 +148,28 @@ public static unsafe class HostGemm
             HasCols = cols != null, Cols = cols != null ? *cols : default,
         };
         int mPanels = (m + sh.Mr - 1) / sh.Mr, nPanels = (n + sh.Nr - 1) / sh.Nr;
-        var (tm, tn) = Grid(sh, batch, mPanels, nPanels, (long)batch * m * n * k);
+        // A sum is cut as one image is (its parts hold every image), a batch into images x parts.
+        int images = sum ? 1 : batch;
+        var (tm, tn) = Grid(sh, images, mPanels, nPanels, (long)batch * m * n * k);
         int parts = tm * tn;
-        void Task(int t)
+        void Image(int img, int part, float beta)
         {
-            int img = t / parts, part = t % parts, ti = part / tn, tj = part % tn;
+            int ti = part / tn, tj = part % tn;
             var ji = job;
-            ji.A += img * strideA; ji.C += img * strideC;
+            ji.A += img * strideA; ji.C += img * strideC; ji.Beta = beta;
             if (ji.HasCols) ji.Cols = ji.Cols.Offset(img * strideB); else ji.B += img * strideB;
             DirectConv di = direct != null ? direct->Image(img) : default;
             if (direct != null) ji.Direct = &di;
             RunRange(ji, Split(mPanels, tm, ti), Split(mPanels, tm, ti + 1), Split(nPanels, tn, tj), Split(nPanels, tn, tj + 1));
         }
-        if (batch * parts == 1 || HostParallel.Cores == 1 || (long)batch * m * n * k < SerialMacs)
-            for (int t = 0; t < batch * parts; t++) Task(t);
-        else HostParallel.Each(batch * parts, Task);
+        void Task(int t)
+        {
+            if (!sum) { Image(t / parts, t % parts, beta); return; }
+            for (int img = 0; img < batch; img++) Image(img, t, img == 0 ? beta : 1f);
+        }
+        if (images * parts == 1 || HostParallel.Cores == 1 || (long)batch * m * n * k < SerialMacs)
+            for (int t = 0; t < images * parts; t++) Task(t);
+        else HostParallel.Each(images * parts, Task);
     }
 
     /// <summary>Start of part i of n panels cut into parts (sizes differ by at most one).</summary>

@@ -63,9 +63,10 @@ public readonly unsafe struct ImplicitCols
                 int a = Math.Clamp(lo, ow, ow + len), b = Math.Clamp(hi, a, ow + len);
                 if (dstStride == 1 && Stride == 1)
                 {
-                    new Span<float>(d, a - ow).Clear();
-                    new ReadOnlySpan<float>(src + a, b - a).CopyTo(new Span<float>(d + (a - ow), b - a));
-                    new Span<float>(d + (b - ow), ow + len - b).Clear();
+                    // Inline: a segment is one output row (tens of floats), where span calls cost more than the copy.
+                    Zero(d, a - ow);
+                    Copy(src + a, d + (a - ow), b - a);
+                    Zero(d + (b - ow), ow + len - b);
                 }
                 else
                 {
@@ -226,6 +227,15 @@ public readonly unsafe struct ImplicitCols
             }
             _tap.Step(g);
         }
+    }
+
+    /// <summary>n zeros, 8 at a time then one by one.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Zero(float* dst, int n)
+    {
+        int i = 0;
+        for (; i + 8 <= n; i += 8) Vector256.Store(Vector256<float>.Zero, dst + i);
+        for (; i < n; i++) dst[i] = 0f;
     }
 
     /// <summary>n floats, 8 at a time then one by one (panel segments are short: a memmove call would dominate).</summary>
