@@ -3,13 +3,32 @@ using System.Runtime.CompilerServices;
 namespace RobustSeg.Engine.Cpu;
 
 /// <summary>Splits [0, n) into a few contiguous ranges per core; small jobs stay on the calling thread
-/// (a Parallel.For costs microseconds, more than a small elementwise op).</summary>
+/// (starting a parallel job costs microseconds, more than a small elementwise op). Jobs run on <see cref="HostWorkers"/>.</summary>
 public static class HostParallel
 {
     /// <summary>Threads the host path uses: every core by default; a share of them when several processes
     /// run on one machine (mpirun, see <see cref="SetThreads"/>).</summary>
     public static int Cores { get; private set; } = Environment.ProcessorCount;
-    static ParallelOptions Options = new() { MaxDegreeOfParallelism = Environment.ProcessorCount };
+    static HostWorkers? _workers;
+
+    /// <summary>The worker threads for <see cref="Cores"/>, started on first use (and again after a change of count).</summary>
+    static HostWorkers Workers
+    {
+        get
+        {
+            var w = _workers;
+            if (w is not null && w.Size == Cores) return w;
+            lock (typeof(HostParallel))
+            {
+                if (_workers is null || _workers.Size != Cores)
+                {
+                    _workers?.Stop();
+                    _workers = new HostWorkers(Cores);
+                }
+                return _workers;
+            }
+        }
+    }
 
     /// <summary>Limits the host path (and the ILGPU CPU accelerator created after this call) to n threads.
     /// Set before the first device is created; later devices keep the count they were built with.</summary>
@@ -17,7 +36,6 @@ public static class HostParallel
     {
         if (n < 1) throw new ArgumentOutOfRangeException(nameof(n), $"threads must be >= 1, got {n}");
         Cores = n;
-        Options = new ParallelOptions { MaxDegreeOfParallelism = n };
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -27,7 +45,7 @@ public static class HostParallel
         int tasks = (int)Math.Min(Cores * 2, Math.Max(1, n / Math.Max(1, minPerTask)));
         if (tasks <= 1) { body(0, n); return; }
         long chunk = (n + tasks - 1) / tasks;
-        Parallel.For(0, tasks, Options, t =>
+        Workers.Run(tasks, t =>
         {
             long s = t * chunk, e = Math.Min(n, s + chunk);
             if (s < e) body(s, e);
@@ -38,6 +56,6 @@ public static class HostParallel
     public static void Each(int n, Action<int> body)
     {
         if (n == 1) { body(0); return; }
-        Parallel.For(0, n, Options, body);
+        Workers.Run(n, body);
     }
 }
