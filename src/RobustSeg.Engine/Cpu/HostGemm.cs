@@ -512,19 +512,22 @@ public static unsafe class HostGemm
         if (j.HasCols)
         {
             if (!j.TransB) { j.Cols.Panel(j.P0, kc, col0, nr, dst, NR); return; }
-            // op(B)(p, q) = col(col0 + q, P0 + p): NR rows of pixels, gathered contiguously, then transposed.
-            float* t = Scratch(ref _colRows, NR * j.Shape.Kc);
-            for (int q = 0; q < NR; q++)
+            // op(B)(p, q) = col(col0 + q, P0 + p): 8 rows of pixels at a time gathered contiguously (8 x Kc floats, in L1;
+            // all NR rows at once would spill to L2 between the gather and the read), then transposed into the panel.
+            float* t = Scratch(ref _colRows, 8 * j.Shape.Kc);
+            for (int qb = 0; qb < NR; qb += 8)
             {
-                if (q < nr) j.Cols.Row(col0 + q, j.P0, kc, t + (long)q * kc, 1);
-                else new Span<float>(t + (long)q * kc, kc).Clear();
+                for (int q = qb; q < qb + 8; q++)
+                {
+                    if (q < nr) j.Cols.Row(col0 + q, j.P0, kc, t + (long)(q - qb) * kc, 1);
+                    else new Span<float>(t + (long)(q - qb) * kc, kc).Clear();
+                }
+                int pp = 0;
+                if (Avx.IsSupported)
+                    for (; pp + 8 <= kc; pp += 8) Transpose8x8(t + pp, kc, dst + pp * NR + qb, NR);
+                for (; pp < kc; pp++)
+                for (int q = 0; q < 8; q++) dst[pp * NR + qb + q] = t[(long)q * kc + pp];
             }
-            int pp = 0;
-            if (Avx.IsSupported)
-                for (; pp + 8 <= kc; pp += 8)
-                for (int qb = 0; qb < NR; qb += 8) Transpose8x8(t + (long)qb * kc + pp, kc, dst + pp * NR + qb, NR);
-            for (; pp < kc; pp++)
-            for (int q = 0; q < NR; q++) dst[pp * NR + q] = t[(long)q * kc + pp];
             return;
         }
         if (!j.TransB)
