@@ -125,8 +125,8 @@ public static unsafe class HostGemm
         if (m < 0 || n < 0 || k < 0 || batch < 0) throw new ArgumentException($"sgemm: negative size batch={batch} m={m} n={n} k={k}");
         if (m == 0 || n == 0 || batch == 0) return;
         int cCols = direct != null ? direct->OutPixels : n;   // n counts a direct conv's padded-grid pixels, C holds Ho Wo
-        if (sum && (k == 0 || alpha == 0f)) { ScaleC(m, cCols, beta, c, ldc); return; }
-        if (k == 0 || alpha == 0f) { for (int i = 0; i < batch; i++) ScaleC(m, cCols, beta, c + i * strideC, ldc); return; }
+        int images = sum ? 1 : batch;                           // the output images (a sum writes one)
+        if (k == 0 || alpha == 0f) { for (int i = 0; i < images; i++) ScaleC(m, cCols, beta, c + i * strideC, ldc); return; }
 
         if (!sum && batch > 1 && Math.Abs(strideC) < (long)(m - 1) * ldc + cCols)
         {
@@ -149,7 +149,6 @@ public static unsafe class HostGemm
         };
         int mPanels = (m + sh.Mr - 1) / sh.Mr, nPanels = (n + sh.Nr - 1) / sh.Nr;
         // A sum is cut as one image is (its parts hold every image), a batch into images x parts.
-        int images = sum ? 1 : batch;
         var (tm, tn) = Grid(sh, images, mPanels, nPanels, (long)batch * m * n * k);
         int parts = tm * tn;
         void Image(int img, int part, float beta)
@@ -354,14 +353,10 @@ public static unsafe class HostGemm
                     int kc = Math.Min(KC, k1 - pc);
                     var rows = new OffsetRows(d->X + (long)jp * NR, d->Off + pc);
                     float* pak = pa + (long)rowsP * (pc - k0);
-                    // A last panel with at most NR / 2 virtual columns computes only those (StoreDirect stops at the last one).
-                    bool half = HasHalf(j.Shape, j.N - jp * NR);
+                    // A last panel with few virtual columns may compute only those (StoreDirect stops at the last one).
                     for (int ip = mp0; ip < mp1; ip++)
-                    {
-                        float* ap = pak + (long)(ip - mp0) * MR * kc, cq = ct + (long)(ip - mp0) * MR * NR;
-                        if (half) MicroHalf(j.Shape, kc, ap, rows, cq, NR, 1f, pc == k0 ? 0f : 1f);
-                        else Micro(j.Shape, kc, ap, rows, cq, NR, 1f, pc == k0 ? 0f : 1f);
-                    }
+                        Micro(j.Shape, kc, pak + (long)(ip - mp0) * MR * kc, rows, ct + (long)(ip - mp0) * MR * NR, NR, 1f,
+                            pc == k0 ? 0f : 1f, j.N - jp * NR);
                 }
                 StoreDirect(in j, ct, mp0 * MR, Math.Min(j.M, mp1 * MR), jp * NR, seg, k0 == 0 ? j.Beta : 1f);
             }
@@ -420,12 +415,9 @@ public static unsafe class HostGemm
             for (int r = 0; r < rows; r++)
             for (int q = 0; q < nr; q += 16) Sse.Prefetch0(nx + (long)r * j.Ldc + q);
         }
-        if (mr == MR && nr == NR) { Micro(j.Shape, kc, ap, pb, cp, j.Ldc, j.Alpha, j.Beta); return; }
-        bool half = HasHalf(j.Shape, nr);
-        if (half && mr == MR && nr == NR / 2) { MicroHalf(j.Shape, kc, ap, pb, cp, j.Ldc, j.Alpha, j.Beta); return; }
-        // Edge tile: the MR x NR product (or its first NR / 2 columns) into the scratch tile, then only the valid part to C.
-        if (half) MicroHalf(j.Shape, kc, ap, pb, tmp, NR, 1f, 0f);
-        else Micro(j.Shape, kc, ap, pb, tmp, NR, 1f, 0f);
+        if (mr == MR && nr == KernelCols(j.Shape, nr)) { Micro(j.Shape, kc, ap, pb, cp, j.Ldc, j.Alpha, j.Beta, nr); return; }
+        // Edge tile: the product (MR rows, KernelCols columns) into the scratch tile, then only the valid part to C.
+        Micro(j.Shape, kc, ap, pb, tmp, NR, 1f, 0f, nr);
         for (int r = 0; r < mr; r++)
         {
             float* cr = cp + (long)r * j.Ldc;
@@ -645,19 +637,17 @@ public static unsafe class HostGemm
             Unsafe.WriteUnaligned(dst + q, Unsafe.ReadUnaligned<System.Numerics.Vector<float>>(src + q));
     }
 
-    /// <summary>Whether a tile with nr live columns runs the half-width kernel (AVX-512 only: AVX2's half would be 8 wide).</summary>
-    static bool HasHalf(in MicroShape sh, int nr) => sh.Path == HostSimdPath.Avx512 && nr <= sh.Nr / 2;
+    /// <summary>Columns a micro-kernel writes for a tile with nr live ones: Nr, or Nr / 2 where the path has a half-width
+    /// kernel (AVX-512; AVX2's half would be 8 wide) and nr fits it.</summary>
+    static int KernelCols(in MicroShape sh, int nr) => sh.Path == HostSimdPath.Avx512 && nr <= sh.Nr / 2 ? sh.Nr / 2 : sh.Nr;
 
-    /// <summary>The first Nr / 2 columns of a tile (see <see cref="HasHalf"/>).</summary>
+    /// <summary>One tile: MR rows of c, its first <see cref="KernelCols"/>(sh, nr) columns (nr: the tile's live columns).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void MicroHalf<TB>(in MicroShape sh, int kc, float* a, TB b, float* c, int ldc, float alpha, float beta) where TB : struct, IBRows =>
-        HostGemmKernels512.RunHalf(sh.Mr, kc, a, b, c, ldc, alpha, beta);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Micro<TB>(in MicroShape sh, int kc, float* a, TB b, float* c, int ldc, float alpha, float beta) where TB : struct, IBRows
+    static void Micro<TB>(in MicroShape sh, int kc, float* a, TB b, float* c, int ldc, float alpha, float beta, int nr) where TB : struct, IBRows
     {
         switch (sh.Path)
         {
+            case HostSimdPath.Avx512 when nr <= sh.Nr / 2: HostGemmKernels512.RunHalf(sh.Mr, kc, a, b, c, ldc, alpha, beta); break;
             case HostSimdPath.Avx512: HostGemmKernels512.Run(sh.Mr, kc, a, b, c, ldc, alpha, beta); break;
             case HostSimdPath.Avx2: HostGemmKernels.Fma6x16(kc, a, b, c, ldc, alpha, beta); break;
             default: HostGemmKernels.Portable6x16(kc, a, b, c, ldc, alpha, beta); break;

@@ -10,6 +10,7 @@ public static class HostParallel
     /// run on one machine (mpirun, see <see cref="SetThreads"/>).</summary>
     public static int Cores { get; private set; } = Environment.ProcessorCount;
     static HostWorkers? _workers;
+    static readonly object _workersGate = new();
 
     /// <summary>The worker threads for <see cref="Cores"/>, started on first use (and again after a change of count).</summary>
     static HostWorkers Workers
@@ -18,7 +19,7 @@ public static class HostParallel
         {
             var w = _workers;
             if (w is not null && w.Size == Cores) return w;
-            lock (typeof(HostParallel))
+            lock (_workersGate)
             {
                 if (_workers is null || _workers.Size != Cores)
                 {

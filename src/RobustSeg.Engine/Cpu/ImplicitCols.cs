@@ -116,14 +116,13 @@ public readonly unsafe struct ImplicitCols
                 int so = segOw[sg], len = segLen[sg];
                 float* d = dst + segAt[sg];
                 int ih = segOh[sg] * Stride - PadH + tap.Ki * Dil;
-                if (ih < 0 || ih >= H) { for (int t = 0; t < len; t++) d[t] = 0f; continue; }
+                if (ih < 0 || ih >= H) { Zero(d, len); continue; }
                 float* src = xc + (long)ih * W + off;
                 int a = Math.Clamp(lo, so, so + len), b = Math.Clamp(hi, a, so + len);
-                int t0 = 0;
-                for (; t0 < a - so; t0++) d[t0] = 0f;
-                if (Stride == 1) Copy(src + a, d + t0, b - a);
+                Zero(d, a - so);
+                if (Stride == 1) Copy(src + a, d + (a - so), b - a);
                 else for (int q = a; q < b; q++) d[q - so] = src[(long)q * Stride];
-                for (int t = b - so; t < len; t++) d[t] = 0f;
+                Zero(d + (b - so), so + len - b);
             }
             for (int q = nr; q < nrFull; q++) dst[q] = 0f;
         }
