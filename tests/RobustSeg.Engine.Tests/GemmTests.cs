@@ -167,6 +167,45 @@ public class GemmTests
         from p in Paths() from c in Cases().Concat(HostCases())
         select new TestCaseData(p, c).SetArgDisplayNames(p.ToString(), c.ToString());
 
+    /// <summary>A weight shared by a batch's GEMMs (stride 0) is packed once for every task (HostGemm.ShareA): the same
+    /// bits as each task packing its own, for parts under and over the L2 row budget, several K blocks and a K tail.</summary>
+    [NonParallelizable]
+    [TestCase(40, 70, 600, false), TestCase(300, 70, 1100, false), TestCase(40, 290, 600, true), TestCase(300, 33, 530, true)]
+    public void SharedPackedAGivesTheSameBits(int m, int n, int k, bool transA)
+    {
+        const int batch = 3;
+        var rng = new Random(m + n + k);
+        var a = Enumerable.Range(0, m * k).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray();
+        var b = Enumerable.Range(0, batch * k * n).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray();
+        int cores = HostParallel.Cores;
+        // One thread too: there a part holds all of M, so M = 300 takes the tall path (more than 256 rows).
+        foreach (int threads in new[] { 1, cores }.Distinct())
+        foreach (var path in Paths())
+        {
+            var got = new float[2][];
+            for (int shared = 0; shared < 2; shared++)
+            {
+                bool keep = HostGemm.ShareA;
+                HostGemm.ShareA = shared == 1;
+                HostParallel.SetThreads(threads);
+                var c = new float[batch * m * n];
+                try
+                {
+                    using (HostSimd.Use(path))
+                    unsafe
+                    {
+                        fixed (float* pa = a, pb = b, pc = c)
+                            HostGemm.SgemmBatched(batch, transA, false, m, n, k, 1f, pa, transA ? m : k, 0, pb, n, (long)k * n, 0f, pc, n, (long)m * n);
+                    }
+                }
+                finally { HostGemm.ShareA = keep; HostParallel.SetThreads(cores); }
+                got[shared] = c;
+            }
+            Assert.That(got[1], Is.EqualTo(got[0]), $"{path}, {threads} thread(s): shared packed A differs");
+            Assert.That(got[1].Any(v => v != 0f), Is.True);
+        }
+    }
+
     [TestCaseSource(nameof(HostCasesPerPath)), NonParallelizable]
     public void HostSgemmMatchesReference(HostSimdPath path, Case c)
     {

@@ -59,13 +59,18 @@ public readonly unsafe struct DirectConv
     /// <summary>dst[c, k, i, j] = w[k, c, Kh - 1 - i, Kw - 1 - j] for g's weight (K x C x Kh x Kw).</summary>
     public static void FlipTransposed(in Conv2dGeom g, float* w, float* dst)
     {
-        int kk = g.Kh * g.Kw;
-        for (int k = 0; k < g.K; k++)
-        for (int c = 0; c < g.C; c++)
+        // Output-ordered (each task writes whole rows of dst in order) and parallel over input channels: serial and
+        // write-scattered it cost 9 % of a 512->256 3x3 data gradient at 17x17.
+        int kk = g.Kh * g.Kw, K = g.K, C = g.C;
+        HostParallel.For(C, Math.Max(1, (1 << 14) / (K * kk)), (s, e) =>
         {
-            float* src = w + ((long)k * g.C + c) * kk, d = dst + ((long)c * g.K + k) * kk;
-            for (int t = 0; t < kk; t++) d[t] = src[kk - 1 - t];
-        }
+            for (long c = s; c < e; c++)
+            for (int k = 0; k < K; k++)
+            {
+                float* src = w + ((long)k * C + c) * kk, d = dst + (c * K + k) * kk;
+                for (int t = 0; t < kk; t++) d[t] = src[kk - 1 - t];
+            }
+        });
     }
 
     /// <summary>off[(c Kh + ki) Kw + kj] = c Hp Wp + ki Dil Wp + kj Dil (C Kh Kw ints).</summary>

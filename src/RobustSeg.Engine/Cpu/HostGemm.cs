@@ -28,7 +28,13 @@ public static unsafe class HostGemm
     /// against 32 MACs per cycle at peak), for choosing the task grid.</summary>
     const double PackWeight = 16;
 
-    [ThreadStatic] static float[]? _aPack, _bPanel, _bBlock, _colRows, _cTile;
+    /// <summary>Most floats of an A packed once for every task (<see cref="PackShared"/>): 16 MB, a 512 x 4608 conv
+    /// weight and then some; a larger A is packed by each task as it goes.</summary>
+    const long SharedAFloats = 1L << 22;
+    /// <summary>Off: every task packs its own A, as before <see cref="PackShared"/> (tests compare the bits of both).</summary>
+    public static bool ShareA { get; set; } = true;
+
+    [ThreadStatic] static float[]? _aShared, _aPack, _bPanel, _bBlock, _colRows, _cTile;
 
     /// <summary>Tile shape and blocking of one micro-kernel, for a part of C taller than <see cref="RowsInL2"/>: Mc, most A
     /// rows per sub-block; Kc, the K block; Nc, most B columns per packed block.
@@ -151,6 +157,14 @@ public static unsafe class HostGemm
         // A sum is cut as one image is (its parts hold every image), a batch into images x parts.
         var (tm, tn) = Grid(sh, images, mPanels, nPanels, (long)batch * m * n * k);
         int parts = tm * tn;
+        if (!sum && strideA == 0 && images * tn > 1 && ShareA && (long)mPanels * sh.Mr * k <= SharedAFloats)
+        {
+            // Every task of a row range would pack the same A (a conv weight, for each image and column part): pack it
+            // once, all cores together, and let the tasks read their panels from there.
+            job.APanels = mPanels;
+            job.APre = Scratch(ref _aShared, mPanels * sh.Mr * k);
+            PackShared(job, mPanels, (long)batch * m * n * k >= SerialMacs);
+        }
         void Image(int img, int part, float beta)
         {
             int ti = part / tn, tj = part % tn;
@@ -189,7 +203,36 @@ public static unsafe class HostGemm
         public ImplicitCols Cols;
         /// <summary>B read in place from a padded image (direct convolution), not packed: this task's image.</summary>
         public DirectConv* Direct;
+        /// <summary>A packed for every task (null: each task packs its own): the K block at P0 holds APanels panels of
+        /// Mr x Kc floats at APre + P0 APanels Mr.</summary>
+        public float* APre;
+        public int APanels;
     }
+
+    /// <summary>All of A into <see cref="Job.APre"/>, K block by K block, in pieces of panels spread over the cores.</summary>
+    static void PackShared(Job j, int mPanels, bool parallel)
+    {
+        int KC = j.Shape.Kc, blocks = Ceil(j.K, KC);
+        int pieces = Math.Max(1, Math.Min(mPanels, 4 * HostParallel.Cores / blocks));
+        void Piece(int t)
+        {
+            var jj = j;
+            int pc = t / pieces * KC, i = t % pieces;
+            jj.P0 = pc; jj.Kc = Math.Min(KC, j.K - pc);
+            int ip0 = Split(mPanels, pieces, i), ip1 = Split(mPanels, pieces, i + 1);
+            PackA(in jj, ip0, ip1, APanel(in jj, ip0));
+        }
+        if (!parallel || HostParallel.Cores == 1 || blocks * pieces == 1) for (int t = 0; t < blocks * pieces; t++) Piece(t);
+        else HostParallel.Each(blocks * pieces, Piece);
+    }
+
+    /// <summary>Panel ip of the current K block (P0, Kc) in the shared packed A.</summary>
+    static float* APanel(in Job j, int ip) => j.APre + (long)j.P0 * j.APanels * j.Shape.Mr + (long)ip * j.Shape.Mr * j.Kc;
+
+    /// <summary>The packed panels from mp0 on of the K block at pc (kc wide): in the shared A, or at pa, where this task
+    /// packed K blocks [k0, ...) of its rowsP rows one after another.</summary>
+    static float* ABlock(in Job j, float* pa, int rowsP, int mp0, int k0, int pc, int kc) =>
+        j.APre != null ? j.APre + (long)pc * j.APanels * j.Shape.Mr + (long)mp0 * j.Shape.Mr * kc : pa + (long)rowsP * (pc - k0);
 
     /// <summary>Panels start on a cache line, so a 16-float B row is one line, never two.</summary>
     static float* Align64(float* p) => (float*)(((nuint)p + 63) & ~(nuint)63);
@@ -253,7 +296,7 @@ public static unsafe class HostGemm
                 {
                     j.P0 = pc; j.Kc = Math.Min(KC, k1 - pc); j.Beta = pc == 0 ? beta : 1f;
                     // B panel in L1, A panels from L2; prefetch the next tile's C rows (far apart, cold) on its last K block.
-                    float* pak = pa + (long)rowsP * (pc - k0);
+                    float* pak = ABlock(in j, pa, rowsP, mp0, k0, pc, j.Kc);
                     PackBPanel(in j, jp, pb);
                     for (int ip = mp0; ip < mp1; ip++)
                         Tile(in j, ip, jp, pak + (long)(ip - mp0) * MR * j.Kc, new PackedRows(pb, NR), tmp, ip + 1 < mp1 && pc + KC >= k1);
@@ -274,14 +317,14 @@ public static unsafe class HostGemm
                 for (int ib = mp0; ib < mp1; ib += subPanels)
                 {
                     int ie = Math.Min(mp1, ib + subPanels);
-                    PackA(in j, ib, ie, pas);
+                    float* pa = APanels(in j, ib, ie, pas);
                     for (int jb = np0; jb < np1; jb += ncPanels)
                     {
                         int je = Math.Min(np1, jb + ncPanels);
                         float* pb = PackBBlock(in j, jb, je);
                         for (int ip = ib; ip < ie; ip++)
                         for (int jp = jb; jp < je; jp++)
-                            Tile(in j, ip, jp, pas + (long)(ip - ib) * MR * kc, new PackedRows(pb + (long)(jp - jb) * NR * kc, NR), tmp, false);
+                            Tile(in j, ip, jp, pa + (long)(ip - ib) * MR * kc, new PackedRows(pb + (long)(jp - jb) * NR * kc, NR), tmp, false);
                     }
                 }
             else
@@ -293,10 +336,10 @@ public static unsafe class HostGemm
                     for (int ib = mp0; ib < mp1; ib += subPanels)
                     {
                         int ie = Math.Min(mp1, ib + subPanels);
-                        PackA(in j, ib, ie, pas);
+                        float* pa = APanels(in j, ib, ie, pas);
                         for (int jp = jb; jp < je; jp++)
                         for (int ip = ib; ip < ie; ip++)
-                            Tile(in j, ip, jp, pas + (long)(ip - ib) * MR * kc, new PackedRows(pb + (long)(jp - jb) * NR * kc, NR), tmp, ip + 1 < ie);
+                            Tile(in j, ip, jp, pa + (long)(ip - ib) * MR * kc, new PackedRows(pb + (long)(jp - jb) * NR * kc, NR), tmp, ip + 1 < ie);
                     }
                 }
         }
@@ -319,9 +362,18 @@ public static unsafe class HostGemm
         return chunk;
     }
 
-    /// <summary>A rows [mp0*MR, mp1*MR) for K [k0, k1), one K block after another, at pa.</summary>
+    /// <summary>Panels [mp0, mp1) of the current K block: the shared packed A's, or packed now into dst.</summary>
+    static float* APanels(in Job j, int mp0, int mp1, float* dst)
+    {
+        if (j.APre != null) return APanel(in j, mp0);
+        PackA(in j, mp0, mp1, dst);
+        return dst;
+    }
+
+    /// <summary>A rows [mp0*MR, mp1*MR) for K [k0, k1), one K block after another, at pa (nothing where A is shared).</summary>
     static void PackAChunk(Job j, int mp0, int mp1, int k0, int k1, float* pa)
     {
+        if (j.APre != null) return;
         int rowsP = (mp1 - mp0) * j.Shape.Mr, KC = j.Shape.Kc;
         for (int pc = k0; pc < k1; pc += KC)
         {
@@ -352,7 +404,7 @@ public static unsafe class HostGemm
                 {
                     int kc = Math.Min(KC, k1 - pc);
                     var rows = new OffsetRows(d->X + (long)jp * NR, d->Off + pc);
-                    float* pak = pa + (long)rowsP * (pc - k0);
+                    float* pak = ABlock(in j, pa, rowsP, mp0, k0, pc, kc);
                     // A last panel with few virtual columns may compute only those (StoreDirect stops at the last one).
                     for (int ip = mp0; ip < mp1; ip++)
                         Micro(j.Shape, kc, pak + (long)(ip - mp0) * MR * kc, rows, ct + (long)(ip - mp0) * MR * NR, NR, 1f,
