@@ -110,6 +110,75 @@ public class DirectConvTests
         }
     }
 
+    /// <summary>dW of g on the host with the padded-image weight gradient forced on or off.</summary>
+    static float[] HostWeightGrad(in Conv2dGeom g, float[] x, float[] dy, bool direct)
+    {
+        var dev = Device.Cpu;
+        bool? keep = CpuBackend.UseDirectWeightGrad;
+        try
+        {
+            CpuBackend.UseDirectWeightGrad = direct;
+            using var scope = Tensor.Scope();
+            var tx = Tensor.FromArray(dev, x, g.N, g.C, g.H, g.W);
+            var tdy = Tensor.FromArray(dev, dy, g.N, g.K, g.Ho, g.Wo);
+            var dw = Tensor.Empty(dev, g.K, g.C, g.Kh, g.Kw);
+            dev.Backend.Conv2dBackwardWeight(g, tx, tdy, dw);
+            return dw.ToArray();
+        }
+        finally { CpuBackend.UseDirectWeightGrad = keep; }
+    }
+
+    /// <summary>dW by its definition, in double.</summary>
+    static double[] WeightGradReference(in Conv2dGeom g, float[] x, float[] dy)
+    {
+        var dw = new double[g.K * g.ColRows];
+        for (int n = 0; n < g.N; n++)
+        for (int k = 0; k < g.K; k++)
+        for (int oh = 0; oh < g.Ho; oh++)
+        for (int ow = 0; ow < g.Wo; ow++)
+        {
+            double v = dy[((n * g.K + k) * g.Ho + oh) * g.Wo + ow];
+            for (int c = 0; c < g.C; c++)
+            for (int i = 0; i < g.Kh; i++)
+            for (int j = 0; j < g.Kw; j++)
+            {
+                int ih = oh - g.Pad + i * g.Dil, iw = ow - g.Pad + j * g.Dil;
+                if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) continue;
+                dw[((k * g.C + c) * g.Kh + i) * g.Kw + j] += v * x[((n * g.C + c) * g.H + ih) * g.W + iw];
+            }
+        }
+        return dw;
+    }
+
+    [TestCaseSource(nameof(CaseData))]
+    public void WeightGradientFromThePaddedImageAgreesWithTheGatheredColumns(int i)
+    {
+        var g = Geom(i);
+        var x = Rand(g.N * g.C * g.H * g.W, 60 + i);
+        // Large values in x's last column and first row: a spread output gradient that leaked into the padded grid's
+        // extra columns would show at once.
+        for (int n = 0; n < g.N * g.C; n++) { x[n * g.H * g.W + g.W - 1] = 50f; x[n * g.H * g.W] = -40f; }
+        var dy = Rand(g.N * g.K * g.OutSpatial, 80 + i);
+        var dwRef = WeightGradReference(g, x, dy);
+        foreach (var path in HostSimd.Available())
+        {
+            using var use = HostSimd.Use(path);
+            var direct = HostWeightGrad(g, x, dy, direct: true);
+            var gathered = HostWeightGrad(g, x, dy, direct: false);
+            Assert.That(MaxRelErr(direct, dwRef), Is.LessThan(1e-5), $"{path}: padded-image dW vs double reference");
+            Assert.That(MaxRelErr(gathered, dwRef), Is.LessThan(1e-5), $"{path}: gathered dW vs double reference");
+            Assert.That(HostWeightGrad(g, x, dy, direct: true), Is.EqualTo(direct), $"{path}: padded-image dW not repeatable");
+        }
+    }
+
+    [Test]
+    public void PaddedImageWeightGradientIsChosenForFewOutputChannels()
+    {
+        Assert.That(DirectConv.PaysWeight(G(64, 17, 64, 3, 1, 1, 1)), Is.True, "64 channels at 17x17: 12% extra columns");
+        Assert.That(DirectConv.PaysWeight(G(256, 17, 256, 3, 1, 4, 4)), Is.False, "256 channels, dilation 4: 47% extra");
+        Assert.That(DirectConv.PaysWeight(G(64, 65, 64, 1, 1, 0, 1)), Is.False, "1x1");
+    }
+
     static Conv2dGeom G(int c, int hw, int k, int kernel, int stride, int pad, int dil) =>
         new(1, c, hw, hw, k, kernel, kernel, stride, pad, dil,
             Conv2dGeom.OutSize(hw, kernel, stride, pad, dil), Conv2dGeom.OutSize(hw, kernel, stride, pad, dil));

@@ -67,6 +67,33 @@ public sealed unsafe partial class CpuBackend
         }
     }
 
+    /// <summary>Forces the weight gradient's columns read from the padded image (true) or gathered (false); null chooses
+    /// by <see cref="DirectConv.PaysWeight"/>. Tests set it to reach both paths.</summary>
+    public static bool? UseDirectWeightGrad { get; set; }
+
+    /// <summary>dW of a stride-1 conv through <see cref="HostGemm.SgemmSumTaps"/>: groups of images padded and their output
+    /// gradients spread on the padded grid (under 16M floats of scratch a group), summed in image order.</summary>
+    void DirectWeightGrad(in Conv2dGeom g, float* px, float* pdy, float* pdw)
+    {
+        long xImg = (long)g.C * g.InSpatial, yImg = (long)g.K * g.OutSpatial;
+        long xpImg = DirectConv.ImageFloatsOf(g), dyvImg = (long)g.K * DirectConv.PixelsOf(g);
+        int group = (int)Math.Clamp((1L << 24) / (xpImg + dyvImg), 1, g.N);
+        using var xp = Tensor.Empty(Device, checked((int)(group * xpImg + DirectConv.Slack)));
+        using var dyv = Tensor.Empty(Device, checked((int)(group * dyvImg)));
+        using var off = Tensor.EmptyInt(Device, g.ColRows);
+        int* po = off.IntPtr;
+        DirectConv.Offsets(g, po);
+        for (int n0 = 0; n0 < g.N; n0 += group)
+        {
+            int gi = Math.Min(group, g.N - n0);
+            DirectConv.Pad(g, px + n0 * xImg, xImg, gi, xp.Ptr);
+            DirectConv.Spread(g, pdy + n0 * yImg, yImg, gi, dyv.Ptr);
+            // Later groups add to the sum so far: the same per-image order as one call over every image.
+            HostGemm.SgemmSumTaps(gi, g.K, g.ColRows, 1f, dyv.Ptr, DirectConv.PixelsOf(g), dyvImg, new DirectConv(xp.Ptr, po, g),
+                n0 == 0 ? 0f : 1f, pdw, g.ColRows);
+        }
+    }
+
     /// <summary>Forces the direct stride-1 forward on (true) or off (false); null chooses by <see cref="DirectConv.Pays"/>.
     /// Tests set it to reach both paths.</summary>
     public static bool? UseDirectConv { get; set; }
@@ -158,7 +185,9 @@ public sealed unsafe partial class CpuBackend
         float* px = x.Ptr, pdy = dy.Ptr, pdw = dw.Ptr;
         long xImg = (long)g.C * g.InSpatial, yImg = (long)g.K * g.OutSpatial;
         // dW (K × CKK) = sum over images of dy[n] · col[n]ᵀ, images in a fixed order (deterministic), in one parallel region.
-        if (g.IsPointwise)
+        if (UseDirectWeightGrad is { } force ? force && DirectConv.Applies(g) : DirectConv.PaysWeight(g))
+            DirectWeightGrad(g, px, pdy, pdw);
+        else if (g.IsPointwise)
             HostGemm.SgemmSum(g.N, false, true, g.K, g.C, g.OutSpatial, 1f, pdy, g.OutSpatial, yImg, px, g.InSpatial, xImg, 0f, pdw, g.C);
         else
             HostGemm.SgemmSum(g.N, false, true, g.K, g.ColRows, g.OutSpatial, 1f, pdy, g.OutSpatial, yImg,

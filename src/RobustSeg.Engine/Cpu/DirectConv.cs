@@ -82,6 +82,31 @@ public readonly unsafe struct DirectConv
         for (int kj = 0; kj < g.Kw; kj++) off[r++] = c * plane + ki * g.Dil * wp + kj * g.Dil;
     }
 
+    /// <summary>Whether the weight gradient should read its columns from the padded image (<see cref="HostGemm.SgemmSumTaps"/>):
+    /// the Wp - Wo extra pixels per output row cost less than gathering each transposed column float for only K output
+    /// channels.</summary>
+    public static bool PaysWeight(in Conv2dGeom g) => Applies(g) && (double)(PaddedW(g) - g.Wo) / g.Wo < PackCost / g.K;
+
+    /// <summary>dst (K x Pixels per image) = dy (K x Ho x Wo per image, yImg apart) on the padded grid, zero in the
+    /// Wp - Wo columns past each output row, for images [0, images).</summary>
+    public static void Spread(in Conv2dGeom g, float* dy, long yImg, int images, float* dst)
+    {
+        var G = g;
+        int wp = PaddedW(g), pixels = PixelsOf(g);
+        HostParallel.For((long)images * g.K, Math.Max(1, (1 << 14) / pixels), (s, e) =>
+        {
+            for (long ik = s; ik < e; ik++)
+            {
+                float* src = dy + ik / G.K * yImg + ik % G.K * G.OutSpatial, d = dst + ik * pixels;
+                for (int oh = 0; oh < G.Ho; oh++)
+                {
+                    new ReadOnlySpan<float>(src + (long)oh * G.Wo, G.Wo).CopyTo(new Span<float>(d + (long)oh * wp, G.Wo));
+                    if (oh + 1 < G.Ho) new Span<float>(d + (long)oh * wp + G.Wo, wp - G.Wo).Clear();
+                }
+            }
+        });
+    }
+
     /// <summary>Images [0, images) of x (C x H x W each, xImg apart) into dst, zero-padded, one image per ImageFloatsOf(g),
     /// and the <see cref="Slack"/> floats after the last zeroed.</summary>
     public static void Pad(in Conv2dGeom g, float* x, long xImg, int images, float* dst)

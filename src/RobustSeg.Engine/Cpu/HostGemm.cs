@@ -118,6 +118,14 @@ public static unsafe class HostGemm
         float* a, int lda, long strideA, ImplicitCols cols, long strideX, float beta, float* c, int ldc) =>
         Run(batch, transA, transB, m, n, k, alpha, a, lda, strideA, null, 0, strideX, &cols, beta, c, ldc, 0, sum: true);
 
+    /// <summary>A stride-1 conv's weight gradient by <see cref="DirectConv"/>: C (m x taps) = alpha sum_i A_i T_iᵀ + beta C over
+    /// batch images in order, A_i (m x k, the output gradient spread on the padded grid, k = d.Pixels) at a + i strideA and
+    /// T_i's row t (k floats) read in place from padded image i at offset d.Off[t]: the transposed panels are copied from
+    /// contiguous rows instead of gathered output row by output row.</summary>
+    public static void SgemmSumTaps(int batch, int m, int taps, float alpha, float* a, int lda, long strideA, DirectConv d,
+        float beta, float* c, int ldc) =>
+        Run(batch, false, true, m, taps, d.Pixels, alpha, a, lda, strideA, null, 0, 0, null, beta, c, ldc, 0, sum: true, taps: &d);
+
     /// <summary>batch stride-1 convolutions by <see cref="DirectConv"/>: C_i (m x Ho Wo, row stride ldc) = alpha A (m x taps)
     /// B_i + beta C_i, B_i's rows read in place from padded image i of d. Outputs must not overlap.</summary>
     public static void SgemmDirect(int batch, int m, int k, float alpha, float* a, int lda, long strideA, DirectConv d,
@@ -126,7 +134,7 @@ public static unsafe class HostGemm
 
     static void Run(int batch, bool transA, bool transB, int m, int n, int k, float alpha,
         float* a, int lda, long strideA, float* b, int ldb, long strideB, ImplicitCols* cols, float beta, float* c, int ldc, long strideC,
-        DirectConv* direct = null, bool sum = false)
+        DirectConv* direct = null, bool sum = false, DirectConv* taps = null)
     {
         if (m < 0 || n < 0 || k < 0 || batch < 0) throw new ArgumentException($"sgemm: negative size batch={batch} m={m} n={n} k={k}");
         if (m == 0 || n == 0 || batch == 0) return;
@@ -171,8 +179,9 @@ public static unsafe class HostGemm
             var ji = job;
             ji.A += img * strideA; ji.C += img * strideC; ji.Beta = beta;
             if (ji.HasCols) ji.Cols = ji.Cols.Offset(img * strideB); else ji.B += img * strideB;
-            DirectConv di = direct != null ? direct->Image(img) : default;
+            DirectConv di = direct != null ? direct->Image(img) : taps != null ? taps->Image(img) : default;
             if (direct != null) ji.Direct = &di;
+            if (taps != null) ji.Taps = &di;
             RunRange(ji, Split(mPanels, tm, ti), Split(mPanels, tm, ti + 1), Split(nPanels, tn, tj), Split(nPanels, tn, tj + 1));
         }
         void Task(int t)
@@ -207,6 +216,8 @@ public static unsafe class HostGemm
         /// Mr x Kc floats at APre + P0 APanels Mr.</summary>
         public float* APre;
         public int APanels;
+        /// <summary>B's columns are the taps of this task's padded image (<see cref="SgemmSumTaps"/>), not B/Ldb.</summary>
+        public DirectConv* Taps;
     }
 
     /// <summary>All of A into <see cref="Job.APre"/>, K block by K block, in pieces of panels spread over the cores.</summary>
@@ -553,9 +564,10 @@ public static unsafe class HostGemm
         int kc = j.Kc, NR = j.Shape.Nr;
         int col0 = jp * NR;
         int nr = Math.Min(NR, j.N - col0);
-        if (j.HasCols)
+        if (j.HasCols || j.Taps != null)
         {
-            if (!j.TransB) { j.Cols.Panel(j.P0, kc, col0, nr, dst, NR); return; }
+            if (j.HasCols && !j.TransB) { j.Cols.Panel(j.P0, kc, col0, nr, dst, NR); return; }
+            if (j.Taps != null && Avx.IsSupported) { TapPanel(in j, col0, nr, dst); return; }
             // op(B)(p, q) = col(col0 + q, P0 + p): 8 rows of pixels at a time gathered contiguously (8 x Kc floats, in L1;
             // all NR rows at once would spill to L2 between the gather and the read), then transposed into the panel.
             float* t = Scratch(ref _colRows, 8 * j.Shape.Kc);
@@ -563,7 +575,9 @@ public static unsafe class HostGemm
             {
                 for (int q = qb; q < qb + 8; q++)
                 {
-                    if (q < nr) j.Cols.Row(col0 + q, j.P0, kc, t + (long)(q - qb) * kc, 1);
+                    if (q < nr && j.Taps != null)
+                        new ReadOnlySpan<float>(j.Taps->X + j.Taps->Off[col0 + q] + j.P0, kc).CopyTo(new Span<float>(t + (long)(q - qb) * kc, kc));
+                    else if (q < nr) j.Cols.Row(col0 + q, j.P0, kc, t + (long)(q - qb) * kc, 1);
                     else new Span<float>(t + (long)(q - qb) * kc, kc).Clear();
                 }
                 int pp = 0;
@@ -639,14 +653,40 @@ public static unsafe class HostGemm
         }
     }
 
+    /// <summary>A transposed panel whose columns are taps of the padded image (<see cref="Job.Taps"/>): each tap's kc
+    /// pixels are contiguous there, so 8 taps at a time are transposed straight from the image, no gather in between.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void TapPanel(in Job j, int col0, int nr, float* dst)
+    {
+        int kc = j.Kc, NR = j.Shape.Nr;
+        float* zero = Scratch(ref _colRows, j.Shape.Kc);
+        new Span<float>(zero, kc).Clear();
+        float** r = stackalloc float*[8];
+        for (int qb = 0; qb < NR; qb += 8)
+        {
+            for (int q = 0; q < 8; q++) r[q] = qb + q < nr ? j.Taps->X + j.Taps->Off[col0 + qb + q] + j.P0 : zero;
+            int pp = 0;
+            for (; pp + 8 <= kc; pp += 8)
+                Transpose8x8(Avx.LoadVector256(r[0] + pp), Avx.LoadVector256(r[1] + pp), Avx.LoadVector256(r[2] + pp),
+                    Avx.LoadVector256(r[3] + pp), Avx.LoadVector256(r[4] + pp), Avx.LoadVector256(r[5] + pp),
+                    Avx.LoadVector256(r[6] + pp), Avx.LoadVector256(r[7] + pp), dst + pp * NR + qb, NR);
+            for (; pp < kc; pp++)
+            for (int q = 0; q < 8; q++) dst[pp * NR + qb + q] = r[q][pp];
+        }
+    }
+
     /// <summary>dst[c*ldd + r] = src[r*lds + c] for an 8x8 block (AVX unpack/shuffle/permute).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Transpose8x8(float* src, long lds, float* dst, long ldd)
+    static void Transpose8x8(float* src, long lds, float* dst, long ldd) =>
+        Transpose8x8(Avx.LoadVector256(src), Avx.LoadVector256(src + lds), Avx.LoadVector256(src + 2 * lds),
+            Avx.LoadVector256(src + 3 * lds), Avx.LoadVector256(src + 4 * lds), Avx.LoadVector256(src + 5 * lds),
+            Avx.LoadVector256(src + 6 * lds), Avx.LoadVector256(src + 7 * lds), dst, ldd);
+
+    /// <summary>dst[c*ldd + r] = row r's float c for 8 rows of 8 floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Transpose8x8(Vector256<float> r0, Vector256<float> r1, Vector256<float> r2, Vector256<float> r3,
+        Vector256<float> r4, Vector256<float> r5, Vector256<float> r6, Vector256<float> r7, float* dst, long ldd)
     {
-        var r0 = Avx.LoadVector256(src); var r1 = Avx.LoadVector256(src + lds);
-        var r2 = Avx.LoadVector256(src + 2 * lds); var r3 = Avx.LoadVector256(src + 3 * lds);
-        var r4 = Avx.LoadVector256(src + 4 * lds); var r5 = Avx.LoadVector256(src + 5 * lds);
-        var r6 = Avx.LoadVector256(src + 6 * lds); var r7 = Avx.LoadVector256(src + 7 * lds);
         var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
         var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
         var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
