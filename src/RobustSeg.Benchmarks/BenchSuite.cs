@@ -14,6 +14,14 @@ public sealed class BenchContext(Device device, IReadOnlyDictionary<string, stri
     public int Int(string name) => int.TryParse(Get(name), out var v) ? v : throw new UserInputException($"--{name}: expected an integer, got '{Get(name)}'");
     public bool Flag(string name) => Get(name) == "true";
     public double Double(string name) => double.TryParse(Get(name), System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : throw new UserInputException($"--{name}: expected a number, got '{Get(name)}'");
+    /// <summary>A comma-separated list option whose items must be among known.</summary>
+    public HashSet<string> Set(string name, params string[] known)
+    {
+        var set = Get(name).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet();
+        if (set.FirstOrDefault(c => !known.Contains(c)) is { } bad)
+            throw new UserInputException($"--{name}: unknown item '{bad}' (expected some of {string.Join(", ", known)})");
+        return set;
+    }
     public void Log(string message) => Console.Error.WriteLine(message);
     /// <summary>Waits for queued device work (no-op on the CPU).</summary>
     public void Sync() => Device.Synchronize();

@@ -13,6 +13,7 @@ public sealed class Conv2dBench : IBenchSuite
         new("n", "2", "batch"), new("c", "64", "input channels"), new("h", "65", "height"), new("w", "65", "width"),
         new("k", "64", "output channels"), new("kernel", "3", "kernel size (square)"), new("stride", "1", "stride"),
         new("padding", "1", "padding"), new("dilation", "1", "dilation"),
+        new("cases", "fwd,bwd,bwd_data,bwd_weight,fwd_bwd", "which rows to run (one alone for a profile)"),
     ];
 
     public IEnumerable<BenchRow> Run(BenchContext ctx)
@@ -31,21 +32,22 @@ public sealed class Conv2dBench : IBenchSuite
         string shape = $"x={n}x{c}x{h}x{w} w={k}x{c}x{ks}x{ks} s{s} p{p} d{d} y={g.Ho}x{g.Wo}";
         double fl = g.Flops;
         ctx.Log($"conv2d {shape} on {dev.Name}");
+        var cases = ctx.Set("cases", "fwd", "bwd", "bwd_data", "bwd_weight", "fwd_bwd");
 
-        var fwd = BenchRunner.Measure(() => dev.Backend.Conv2dForward(g, x, wt, null, y), ctx.Sync);
-        yield return BenchRow.From("conv2d_fwd", dev.Name, shape, fwd, fl);
-
-        var bwd = BenchRunner.Measure(() =>
-        {
-            dev.Backend.Conv2dBackwardData(g, dy, wt, dx);
-            dev.Backend.Conv2dBackwardWeight(g, x, dy, dw);
-        }, ctx.Sync);
-        yield return BenchRow.From("conv2d_bwd", dev.Name, shape, bwd, 2 * fl);
-        // Each gradient alone: they take different paths (transposed conv or col2im; transposed implicit im2col).
-        var bwdData = BenchRunner.Measure(() => dev.Backend.Conv2dBackwardData(g, dy, wt, dx), ctx.Sync);
-        yield return BenchRow.From("conv2d_bwd_data", dev.Name, shape, bwdData, fl);
-        var bwdWeight = BenchRunner.Measure(() => dev.Backend.Conv2dBackwardWeight(g, x, dy, dw), ctx.Sync);
-        yield return BenchRow.From("conv2d_bwd_weight", dev.Name, shape, bwdWeight, fl);
+        if (cases.Contains("fwd"))
+            yield return BenchRow.From("conv2d_fwd", dev.Name, shape, BenchRunner.Measure(() => dev.Backend.Conv2dForward(g, x, wt, null, y), ctx.Sync), fl);
+        if (cases.Contains("bwd"))
+            yield return BenchRow.From("conv2d_bwd", dev.Name, shape, BenchRunner.Measure(() =>
+            {
+                dev.Backend.Conv2dBackwardData(g, dy, wt, dx);
+                dev.Backend.Conv2dBackwardWeight(g, x, dy, dw);
+            }, ctx.Sync), 2 * fl);
+        // Each gradient alone: they take different paths (transposed conv or col2im; the padded image's taps or gathered columns).
+        if (cases.Contains("bwd_data"))
+            yield return BenchRow.From("conv2d_bwd_data", dev.Name, shape, BenchRunner.Measure(() => dev.Backend.Conv2dBackwardData(g, dy, wt, dx), ctx.Sync), fl);
+        if (cases.Contains("bwd_weight"))
+            yield return BenchRow.From("conv2d_bwd_weight", dev.Name, shape, BenchRunner.Measure(() => dev.Backend.Conv2dBackwardWeight(g, x, dy, dw), ctx.Sync), fl);
+        if (!cases.Contains("fwd_bwd")) yield break;
 
         x.RequiresGrad = true; wt.RequiresGrad = true;
         var both = BenchRunner.Measure(() =>

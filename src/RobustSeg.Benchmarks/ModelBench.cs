@@ -33,7 +33,7 @@ public sealed class ModelBench : IBenchSuite
         var cfg = new ModelConfig(ctx.Get("arch"), ctx.Int("layers"), ctx.Int("classes"), 8,
             bool.Parse(ctx.Get("ddcat")), ctx.Double("width"), 0.1f, 1).Validate();
         int size = ctx.Int("size"), batch = ctx.Int("batch");
-        var cases = ctx.Get("cases").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet();
+        var cases = ctx.Set("cases", "fwd", "train", "attack", "tape");
         ctx.Log($"building {cfg.Describe()} on {dev.Name}");
         using var model = ModelFactory.Create(cfg, dev);
         model.OutputSize(size);

@@ -68,6 +68,20 @@ public class CliTests
     }
 
     [Test]
+    public void BenchConv2dCasesPicksTheRowsAndRejectsAnUnknownOne()
+    {
+        var (code, output, err) = CliRunner.Capture("bench", "conv2d", "--n", "1", "--c", "4", "--k", "4", "--h", "9", "--w", "9",
+            "--cases", "bwd_weight,fwd");
+        Assert.That(code, Is.EqualTo(0), err);
+        var rows = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Skip(1)
+            .Select(l => l.Split(',')[0]).ToList();
+        Assert.That(rows, Is.EqualTo(new[] { "conv2d_fwd", "conv2d_bwd_weight" }));
+        (code, _, err) = CliRunner.Capture("bench", "conv2d", "--cases", "fwd,bogus");
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(err, Does.Contain("--cases: unknown item 'bogus'"));
+    }
+
+    [Test]
     public void GradcheckRunsAnOpAndReportsErrors()
     {
         var (code, output, _) = CliRunner.Capture("gradcheck", "--op", "matmul", "--device", "ilgpu-cpu");
