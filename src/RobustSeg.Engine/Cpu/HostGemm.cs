@@ -28,13 +28,13 @@ public static unsafe class HostGemm
     /// against 32 MACs per cycle at peak), for choosing the task grid.</summary>
     const double PackWeight = 16;
 
-    /// <summary>Most floats of an operand packed once for every task (<see cref="PackShared"/>): 16 MB, a 512 x 4608 conv
-    /// weight and then some; a larger one is packed by each task as it goes.</summary>
-    const long SharedFloats = 1L << 22;
-    /// <summary>Off: every task packs its own A and B, as before <see cref="PackShared"/> (tests compare the bits of both).</summary>
-    public static bool SharePacked { get; set; } = true;
+    /// <summary>Most floats of an A packed once for every task (<see cref="PackShared"/>): 16 MB, a 512 x 4608 conv
+    /// weight and then some; a larger A is packed by each task as it goes.</summary>
+    const long SharedAFloats = 1L << 22;
+    /// <summary>Off: every task packs its own A, as before <see cref="PackShared"/> (tests compare the bits of both).</summary>
+    public static bool ShareA { get; set; } = true;
 
-    [ThreadStatic] static float[]? _aShared, _bShared, _aPack, _bPanel, _bBlock, _colRows, _cTile;
+    [ThreadStatic] static float[]? _aShared, _aPack, _bPanel, _bBlock, _colRows, _cTile;
 
     /// <summary>Tile shape and blocking of one micro-kernel, for a part of C taller than <see cref="RowsInL2"/>: Mc, most A
     /// rows per sub-block; Kc, the K block; Nc, most B columns per packed block.
@@ -165,21 +165,13 @@ public static unsafe class HostGemm
         // A sum is cut as one image is (its parts hold every image), a batch into images x parts.
         var (tm, tn) = Grid(sh, images, mPanels, nPanels, (long)batch * m * n * k);
         int parts = tm * tn;
-        bool parallel = (long)batch * m * n * k >= SerialMacs;
-        if (!sum && strideA == 0 && images * tn > 1 && SharePacked && (long)mPanels * sh.Mr * k <= SharedFloats)
+        if (!sum && strideA == 0 && images * tn > 1 && ShareA && (long)mPanels * sh.Mr * k <= SharedAFloats)
         {
             // Every task of a row range would pack the same A (a conv weight, for each image and column part): pack it
             // once, all cores together, and let the tasks read their panels from there.
             job.APanels = mPanels;
             job.APre = Scratch(ref _aShared, mPanels * sh.Mr * k);
-            PackShared(job, mPanels, parallel, b: false);
-        }
-        if (!sum && images == 1 && tm > 1 && direct == null && SharePacked && (long)nPanels * sh.Nr * k <= SharedFloats)
-        {
-            // The same for B when one image's C is cut into row parts (a batch-1 conv: its im2col packed once, not per part).
-            job.BPanels = nPanels;
-            job.BPre = Scratch(ref _bShared, nPanels * sh.Nr * k);
-            PackShared(job, nPanels, parallel, b: true);
+            PackShared(job, mPanels, (long)batch * m * n * k >= SerialMacs);
         }
         void Image(int img, int part, float beta)
         {
@@ -224,34 +216,26 @@ public static unsafe class HostGemm
         /// Mr x Kc floats at APre + P0 APanels Mr.</summary>
         public float* APre;
         public int APanels;
-        /// <summary>B packed for every task, the same way: BPanels panels of Kc x Nr floats per K block.</summary>
-        public float* BPre;
-        public int BPanels;
         /// <summary>B's columns are the taps of this task's padded image (<see cref="SgemmSumTaps"/>), not B/Ldb.</summary>
         public DirectConv* Taps;
     }
 
-    /// <summary>All of A into <see cref="Job.APre"/> (or of B into <see cref="Job.BPre"/>), K block by K block, in pieces of
-    /// panels spread over the cores.</summary>
-    static void PackShared(Job j, int panels, bool parallel, bool b)
+    /// <summary>All of A into <see cref="Job.APre"/>, K block by K block, in pieces of panels spread over the cores.</summary>
+    static void PackShared(Job j, int mPanels, bool parallel)
     {
         int KC = j.Shape.Kc, blocks = Ceil(j.K, KC);
-        int pieces = Math.Max(1, Math.Min(panels, 4 * HostParallel.Cores / blocks));
+        int pieces = Math.Max(1, Math.Min(mPanels, 4 * HostParallel.Cores / blocks));
         void Piece(int t)
         {
             var jj = j;
             int pc = t / pieces * KC, i = t % pieces;
             jj.P0 = pc; jj.Kc = Math.Min(KC, j.K - pc);
-            int p0 = Split(panels, pieces, i), p1 = Split(panels, pieces, i + 1);
-            if (!b) PackA(in jj, p0, p1, APanel(in jj, p0));
-            else for (int jp = p0; jp < p1; jp++) PackBPanel(in jj, jp, BPanel(in jj, jp));
+            int ip0 = Split(mPanels, pieces, i), ip1 = Split(mPanels, pieces, i + 1);
+            PackA(in jj, ip0, ip1, APanel(in jj, ip0));
         }
         if (!parallel || HostParallel.Cores == 1 || blocks * pieces == 1) for (int t = 0; t < blocks * pieces; t++) Piece(t);
         else HostParallel.Each(blocks * pieces, Piece);
     }
-
-    /// <summary>Panel jp of the current K block (P0, Kc) in the shared packed B.</summary>
-    static float* BPanel(in Job j, int jp) => j.BPre + (long)j.P0 * j.BPanels * j.Shape.Nr + (long)jp * j.Shape.Nr * j.Kc;
 
     /// <summary>Panel ip of the current K block (P0, Kc) in the shared packed A.</summary>
     static float* APanel(in Job j, int ip) => j.APre + (long)j.P0 * j.APanels * j.Shape.Mr + (long)ip * j.Shape.Mr * j.Kc;
@@ -324,10 +308,9 @@ public static unsafe class HostGemm
                     j.P0 = pc; j.Kc = Math.Min(KC, k1 - pc); j.Beta = pc == 0 ? beta : 1f;
                     // B panel in L1, A panels from L2; prefetch the next tile's C rows (far apart, cold) on its last K block.
                     float* pak = ABlock(in j, pa, rowsP, mp0, k0, pc, j.Kc);
-                    float* pbk = j.BPre != null ? BPanel(in j, jp) : pb;
-                    if (j.BPre == null) PackBPanel(in j, jp, pb);
+                    PackBPanel(in j, jp, pb);
                     for (int ip = mp0; ip < mp1; ip++)
-                        Tile(in j, ip, jp, pak + (long)(ip - mp0) * MR * j.Kc, new PackedRows(pbk, NR), tmp, ip + 1 < mp1 && pc + KC >= k1);
+                        Tile(in j, ip, jp, pak + (long)(ip - mp0) * MR * j.Kc, new PackedRows(pb, NR), tmp, ip + 1 < mp1 && pc + KC >= k1);
                 }
             }
             return;
@@ -373,11 +356,9 @@ public static unsafe class HostGemm
         }
     }
 
-    /// <summary>B panels [jb, je) of the current K block, one after another: the shared packed B's, or packed now in this
-    /// thread's block scratch.</summary>
+    /// <summary>B panels [jb, je) of the current K block, packed one after another in this thread's block scratch.</summary>
     static float* PackBBlock(in Job j, int jb, int je)
     {
-        if (j.BPre != null) return BPanel(in j, jb);
         int step = j.Shape.Nr * j.Kc;
         float* pb = Scratch(ref _bBlock, (je - jb) * j.Shape.Nr * j.Shape.Kc);
         for (int jp = jb; jp < je; jp++) PackBPanel(in j, jp, pb + (long)(jp - jb) * step);
