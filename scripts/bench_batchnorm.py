@@ -13,6 +13,8 @@ import subprocess
 import time
 
 import torch
+
+import robustseg_cli
 import torch.nn.functional as F
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
@@ -61,8 +63,7 @@ def torch_times(n, c, h, w):
 
 
 def ours(n, c, h, w, device):
-    cmd = ["dotnet", "run", "-c", "Release", "--project", os.path.join(ROOT, "src", "RobustSeg.Cli"), "--",
-           "bench", "batchnorm", "--n", str(n), "--c", str(c), "--h", str(h), "--w", str(w), "--device", device]
+    cmd = robustseg_cli.command() + ["bench", "batchnorm", "--n", str(n), "--c", str(c), "--h", str(h), "--w", str(w), "--device", device]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT).stdout
     return {r["case"]: (float(r["median_ms"]), float(r["min_ms"])) for r in csv.DictReader(io.StringIO(out))}
 

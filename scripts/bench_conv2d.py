@@ -11,6 +11,8 @@ import sys
 import time
 
 import torch
+
+import robustseg_cli
 import torch.nn.functional as F
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
@@ -81,8 +83,7 @@ def torch_times(n, c, h, w, k, ks, s, p, d):
 
 
 def ours(device, n, c, h, w, k, ks, s, p, d):
-    exe = os.path.join(ROOT, "src", "RobustSeg.Cli", "bin", "Release", "net10.0", "robustseg")
-    cmd = [exe, "bench", "conv2d", "--device", device] + [
+    cmd = robustseg_cli.command(build=False) + ["bench", "conv2d", "--device", device] + [
         f"--{name}={v}" for name, v in zip(["n", "c", "h", "w", "k", "kernel", "stride", "padding", "dilation"],
                                             [n, c, h, w, k, ks, s, p, d])]
     env = dict(os.environ, DOTNET_PROCESSOR_COUNT=str(torch.get_num_threads()))  # same core count as torch
@@ -101,8 +102,7 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     if not a.no_build:
-        subprocess.run(["dotnet", "build", "-c", "Release", os.path.join(ROOT, "src", "RobustSeg.Cli")],
-                       check=True, capture_output=True)
+        robustseg_cli.command()
     print(f"{'case':<18} {'op':<17} {'ours ms':>9} {'GFLOP/s':>8} {'torch ms':>9} {'GFLOP/s':>8} {'ours/torch':>10}")
     every = {**CASES, **DEEPLAB, **TRAIN}
     sets = {"deeplab": DEEPLAB, "train": TRAIN}

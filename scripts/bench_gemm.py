@@ -16,8 +16,9 @@ import time
 
 import torch
 
+import robustseg_cli
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CLI = os.path.join(ROOT, "src", "RobustSeg.Cli")
 
 
 def torch_gflops(m, n, k, ta, tb, warmup=1.0, seconds=2.0):
@@ -45,10 +46,7 @@ def torch_gflops(m, n, k, ta, tb, warmup=1.0, seconds=2.0):
 
 
 def ours(m, n, k, ta, tb, device, build):
-    cmd = ["dotnet", "run", "-c", "Release", "--project", CLI]
-    if not build:
-        cmd.append("--no-build")
-    cmd += ["--", "bench", "gemm", "--m", str(m), "--n", str(n), "--k", str(k),
+    cmd = robustseg_cli.command(build) + ["bench", "gemm", "--m", str(m), "--n", str(n), "--k", str(k),
             "--transa", str(ta), "--transb", str(tb), "--device", device]
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:

@@ -11,6 +11,8 @@ import subprocess
 import time
 
 import torch
+
+import robustseg_cli
 import torch.nn.functional as F
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
@@ -64,8 +66,7 @@ def torch_rows(a):
 
 
 def ours(suite, args):
-    cmd = ["dotnet", "run", "-c", "Release", "--project", os.path.join(ROOT, "src", "RobustSeg.Cli"), "--",
-           "bench", suite] + args
+    cmd = robustseg_cli.command() + ["bench", suite] + args
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     text = out[out.index("case,"):]
     return {r["case"]: (float(r["median_ms"]), float(r["min_ms"])) for r in csv.DictReader(io.StringIO(text))}

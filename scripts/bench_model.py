@@ -17,6 +17,8 @@ import sys
 import time
 
 import torch
+
+import robustseg_cli
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -112,24 +114,19 @@ def max_rss_kb(cmd):
 def rss(a):
     """Each step in a fresh process per side: torch running only that case, ours `bench model --cases X`
     from the built CLI (not `dotnet run`, whose build would be measured too)."""
-    dll = os.path.join(ROOT, "src", "RobustSeg.Cli", "bin", "Release", "net10.0", "robustseg.dll")
-    if not os.path.exists(dll):
-        raise SystemExit(f"{dll} is missing: dotnet build RobustSeg.sln -c Release first")
+    exe = robustseg_cli.command()
     common = ["--arch", a.arch, "--layers", str(a.layers), "--classes", str(a.classes), "--size", str(a.size),
               "--batch", str(a.batch), "--width", str(a.width)]
     print(f"peak resident memory (MiB, whole process): {a.arch} layers={a.layers} width={a.width} input {a.batch}x3x{a.size}x{a.size}")
     print(f"{'step':<10}{'torch':>10}{'robustseg':>12}{'ratio':>8}")
     for case in ("train", "attack"):
         t = max_rss_kb(["/usr/bin/python3", os.path.abspath(__file__), "--only", case, "--torch-only"] + common + (["--ddcat"] if a.ddcat else []))
-        o = max_rss_kb(["dotnet", dll, "bench", "model", "--cases", case, "--ddcat", "true" if a.ddcat else "false", "--device", a.device] + common)
+        o = max_rss_kb(exe + ["bench", "model", "--cases", case, "--ddcat", "true" if a.ddcat else "false", "--device", a.device] + common)
         print(f"{case:<10}{t / 1024:>10.0f}{o / 1024:>12.0f}{o / t:>8.2f}")
 
 
 def ours(a):
-    # ROBUSTSEG_DLL (set by gpu-check.sh) runs a given build, e.g. on a machine without the SDK.
-    dll = os.environ.get("ROBUSTSEG_DLL")
-    exe = ["dotnet", dll] if dll else ["dotnet", "run", "-c", "Release", "--project", os.path.join(ROOT, "src", "RobustSeg.Cli"), "--"]
-    cmd = exe + ["bench", "model",
+    cmd = robustseg_cli.command() + ["bench", "model",
            "--arch", a.arch, "--layers", str(a.layers), "--classes", str(a.classes), "--size", str(a.size),
            "--batch", str(a.batch), "--width", str(a.width), "--ddcat", "true" if a.ddcat else "false", "--device", a.device]
     p = subprocess.run(cmd, capture_output=True, text=True)

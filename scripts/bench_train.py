@@ -22,6 +22,8 @@ import sys
 import time
 
 import torch
+
+import robustseg_cli
 from torch import nn
 import torch.nn.functional as F
 
@@ -268,7 +270,7 @@ def time_it(fn, iters):
 
 
 def ours(a, regime, root):
-    cmd = ["dotnet", "run", "-c", "Release", "--project", os.path.join(root, "src", "RobustSeg.Cli"), "--", "bench", "train",
+    cmd = robustseg_cli.command() + ["bench", "train",
            "--regime", regime, "--arch", a.arch, "--layers", str(a.layers), "--width", str(a.width), "--size", str(a.size),
            "--batch", str(a.batch), "--classes", str(a.classes), "--device", "cpu"]
     out = subprocess.run(cmd, capture_output=True, text=True, cwd=root)
