@@ -22,6 +22,8 @@ CASES = {
     "3x3_64_65_d1": (2, 64, 65, 65, 64, 3, 1, 1, 1),
     "3x3_64_65_d2": (2, 64, 65, 65, 64, 3, 1, 2, 2),
     "1x1_2048_512_29": (2, 2048, 29, 29, 512, 1, 1, 0, 1),
+    # PSPNet-50's head 3x3 (4096 -> 512 at 29x29, batch 1): two fifths of its forward at 225x225.
+    "psp_head_4096_29": (1, 4096, 29, 29, 512, 3, 1, 1, 1),
 }
 # DeepLabV3-50's dilated 3x3 convs at 225x225 input (29x29 maps, batch 1): layer3, layer4, ASPP rates 6/12/18.
 # Where the rate is large against the map most taps read only padding. Run with --only deeplab.
