@@ -65,25 +65,29 @@ public class DirectConvTests
         finally { CpuBackend.UseDirectConv = keep; }
     }
 
-    /// <summary>dx by its definition, in double.</summary>
-    static double[] DataGradReference(in Conv2dGeom g, float[] dy, float[] w)
+    /// <summary>Calls f(dy index, x index, w index) for every output pixel, tap and input channel of g whose tap reads
+    /// inside the image: the definition both gradient references sum over.</summary>
+    static void ForEachTap(in Conv2dGeom g, Action<int, int, int> f)
     {
-        var dx = new double[g.N * g.C * g.H * g.W];
         for (int n = 0; n < g.N; n++)
         for (int k = 0; k < g.K; k++)
         for (int oh = 0; oh < g.Ho; oh++)
         for (int ow = 0; ow < g.Wo; ow++)
+        for (int c = 0; c < g.C; c++)
+        for (int i = 0; i < g.Kh; i++)
+        for (int j = 0; j < g.Kw; j++)
         {
-            double v = dy[((n * g.K + k) * g.Ho + oh) * g.Wo + ow];
-            for (int c = 0; c < g.C; c++)
-            for (int i = 0; i < g.Kh; i++)
-            for (int j = 0; j < g.Kw; j++)
-            {
-                int ih = oh - g.Pad + i * g.Dil, iw = ow - g.Pad + j * g.Dil;
-                if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) continue;
-                dx[((n * g.C + c) * g.H + ih) * g.W + iw] += v * w[((k * g.C + c) * g.Kh + i) * g.Kw + j];
-            }
+            int ih = oh - g.Pad + i * g.Dil, iw = ow - g.Pad + j * g.Dil;
+            if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) continue;
+            f(((n * g.K + k) * g.Ho + oh) * g.Wo + ow, ((n * g.C + c) * g.H + ih) * g.W + iw, ((k * g.C + c) * g.Kh + i) * g.Kw + j);
         }
+    }
+
+    /// <summary>dx by its definition, in double.</summary>
+    static double[] DataGradReference(in Conv2dGeom g, float[] dy, float[] w)
+    {
+        var dx = new double[g.N * g.C * g.H * g.W];
+        ForEachTap(g, (yi, xi, wi) => dx[xi] += (double)dy[yi] * w[wi]);
         return dx;
     }
 
@@ -132,21 +136,7 @@ public class DirectConvTests
     static double[] WeightGradReference(in Conv2dGeom g, float[] x, float[] dy)
     {
         var dw = new double[g.K * g.ColRows];
-        for (int n = 0; n < g.N; n++)
-        for (int k = 0; k < g.K; k++)
-        for (int oh = 0; oh < g.Ho; oh++)
-        for (int ow = 0; ow < g.Wo; ow++)
-        {
-            double v = dy[((n * g.K + k) * g.Ho + oh) * g.Wo + ow];
-            for (int c = 0; c < g.C; c++)
-            for (int i = 0; i < g.Kh; i++)
-            for (int j = 0; j < g.Kw; j++)
-            {
-                int ih = oh - g.Pad + i * g.Dil, iw = ow - g.Pad + j * g.Dil;
-                if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) continue;
-                dw[((k * g.C + c) * g.Kh + i) * g.Kw + j] += v * x[((n * g.C + c) * g.H + ih) * g.W + iw];
-            }
-        }
+        ForEachTap(g, (yi, xi, wi) => dw[wi] += (double)dy[yi] * x[xi]);
         return dw;
     }
 

@@ -80,9 +80,8 @@ public sealed unsafe partial class CpuBackend
         int group = (int)Math.Clamp((1L << 24) / (xpImg + dyvImg), 1, g.N);
         using var xp = Tensor.Empty(Device, checked((int)(group * xpImg + DirectConv.Slack)));
         using var dyv = Tensor.Empty(Device, checked((int)(group * dyvImg)));
-        using var off = Tensor.EmptyInt(Device, g.ColRows);
+        using var off = TapOffsets(g);
         int* po = off.IntPtr;
-        DirectConv.Offsets(g, po);
         for (int n0 = 0; n0 < g.N; n0 += group)
         {
             int gi = Math.Min(group, g.N - n0);
@@ -92,6 +91,14 @@ public sealed unsafe partial class CpuBackend
             HostGemm.SgemmSumTaps(gi, g.K, g.ColRows, 1f, dyv.Ptr, DirectConv.PixelsOf(g), dyvImg, new DirectConv(xp.Ptr, po, g),
                 n0 == 0 ? 0f : 1f, pdw, g.ColRows);
         }
+    }
+
+    /// <summary>The padded-image offset of each of g's C Kh Kw taps (<see cref="DirectConv.Offsets"/>), in a pooled int tensor.</summary>
+    Tensor TapOffsets(in Conv2dGeom g)
+    {
+        var off = Tensor.EmptyInt(Device, g.ColRows);
+        DirectConv.Offsets(g, off.IntPtr);
+        return off;
     }
 
     /// <summary>Forces the direct stride-1 forward on (true) or off (false); null chooses by <see cref="DirectConv.Pays"/>.
@@ -107,9 +114,8 @@ public sealed unsafe partial class CpuBackend
         long xImg = (long)g.C * g.InSpatial, yImg = (long)g.K * g.OutSpatial;
         int group = Math.Min(g.N, HostParallel.Cores);
         using var xp = Tensor.Empty(Device, checked((int)(group * DirectConv.ImageFloatsOf(g) + DirectConv.Slack)));
-        using var off = Tensor.EmptyInt(Device, g.ColRows);
+        using var off = TapOffsets(g);
         int* po = off.IntPtr;
-        DirectConv.Offsets(g, po);
         for (int n0 = 0; n0 < g.N; n0 += group)
         {
             int gi = Math.Min(group, g.N - n0);
