@@ -44,25 +44,29 @@ public class DirectConvTests
             Conv2dGeom.OutSize(c.H, c.Kh, 1, c.P, c.D), Conv2dGeom.OutSize(c.W, c.Kw, 1, c.P, c.D));
     }
 
+    /// <summary>Sets a path toggle to value until disposed, then back to what it was (keep).</summary>
+    static IDisposable Force(Action<bool?> set, bool? keep, bool value)
+    {
+        set(value);
+        return new Restore(() => set(keep));
+    }
+
+    sealed class Restore(Action undo) : IDisposable { public void Dispose() => undo(); }
+
     /// <summary>y and dx of g on the host with the direct path forced on or off.</summary>
     static (float[] Y, float[] Dx) Host(in Conv2dGeom g, float[] x, float[] w, float[] dy, bool direct)
     {
         var dev = Device.Cpu;
-        bool? keep = CpuBackend.UseDirectConv;
-        try
-        {
-            CpuBackend.UseDirectConv = direct;
-            using var scope = Tensor.Scope();
-            var tx = Tensor.FromArray(dev, x, g.N, g.C, g.H, g.W);
-            var tw = Tensor.FromArray(dev, w, g.K, g.C, g.Kh, g.Kw);
-            var tdy = Tensor.FromArray(dev, dy, g.N, g.K, g.Ho, g.Wo);
-            var y = Tensor.Empty(dev, g.N, g.K, g.Ho, g.Wo);
-            var dx = Tensor.Empty(dev, g.N, g.C, g.H, g.W);
-            dev.Backend.Conv2dForward(g, tx, tw, null, y);
-            dev.Backend.Conv2dBackwardData(g, tdy, tw, dx);
-            return (y.ToArray(), dx.ToArray());
-        }
-        finally { CpuBackend.UseDirectConv = keep; }
+        using var force = Force(v => CpuBackend.UseDirectConv = v, CpuBackend.UseDirectConv, direct);
+        using var scope = Tensor.Scope();
+        var tx = Tensor.FromArray(dev, x, g.N, g.C, g.H, g.W);
+        var tw = Tensor.FromArray(dev, w, g.K, g.C, g.Kh, g.Kw);
+        var tdy = Tensor.FromArray(dev, dy, g.N, g.K, g.Ho, g.Wo);
+        var y = Tensor.Empty(dev, g.N, g.K, g.Ho, g.Wo);
+        var dx = Tensor.Empty(dev, g.N, g.C, g.H, g.W);
+        dev.Backend.Conv2dForward(g, tx, tw, null, y);
+        dev.Backend.Conv2dBackwardData(g, tdy, tw, dx);
+        return (y.ToArray(), dx.ToArray());
     }
 
     /// <summary>Calls f(dy index, x index, w index) for every output pixel, tap and input channel of g whose tap reads
@@ -118,18 +122,13 @@ public class DirectConvTests
     static float[] HostWeightGrad(in Conv2dGeom g, float[] x, float[] dy, bool direct)
     {
         var dev = Device.Cpu;
-        bool? keep = CpuBackend.UseDirectWeightGrad;
-        try
-        {
-            CpuBackend.UseDirectWeightGrad = direct;
-            using var scope = Tensor.Scope();
-            var tx = Tensor.FromArray(dev, x, g.N, g.C, g.H, g.W);
-            var tdy = Tensor.FromArray(dev, dy, g.N, g.K, g.Ho, g.Wo);
-            var dw = Tensor.Empty(dev, g.K, g.C, g.Kh, g.Kw);
-            dev.Backend.Conv2dBackwardWeight(g, tx, tdy, dw);
-            return dw.ToArray();
-        }
-        finally { CpuBackend.UseDirectWeightGrad = keep; }
+        using var force = Force(v => CpuBackend.UseDirectWeightGrad = v, CpuBackend.UseDirectWeightGrad, direct);
+        using var scope = Tensor.Scope();
+        var tx = Tensor.FromArray(dev, x, g.N, g.C, g.H, g.W);
+        var tdy = Tensor.FromArray(dev, dy, g.N, g.K, g.Ho, g.Wo);
+        var dw = Tensor.Empty(dev, g.K, g.C, g.Kh, g.Kw);
+        dev.Backend.Conv2dBackwardWeight(g, tx, tdy, dw);
+        return dw.ToArray();
     }
 
     /// <summary>dW by its definition, in double.</summary>
