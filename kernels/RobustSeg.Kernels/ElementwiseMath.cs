@@ -25,7 +25,8 @@ public static class ElementwiseMath
     {
         switch (op)
         {
-            case UnaryOp.Relu: return x > 0f ? x : 0f;
+            // NaN passes through, as in PyTorch and the host's TensorPrimitives.Max(x, 0) (-0 gives +0 there and here).
+            case UnaryOp.Relu: return x > 0f || float.IsNaN(x) ? x : 0f;
             case UnaryOp.Exp: return MathF.Exp(x);
             case UnaryOp.Log: return MathF.Log(x);
             case UnaryOp.Sign: return x > 0f ? 1f : (x < 0f ? -1f : 0f);
@@ -48,7 +49,8 @@ public static class ElementwiseMath
     {
         switch (op)
         {
-            case UnaryOp.Relu: return x > 0f ? dy : 0f;
+            // PyTorch's threshold_backward: zero where x <= 0, so a NaN x passes dy.
+            case UnaryOp.Relu: return x <= 0f ? 0f : dy;
             case UnaryOp.Exp: return dy * y;
             case UnaryOp.Log: return dy / x;
             case UnaryOp.Sign: return 0f;

@@ -103,6 +103,38 @@ public class TensorTests
     }
 
     [Test]
+    public void ReluOnTheHostMatchesTheKernelAndPassesNaNAsPyTorchDoes()
+    {
+        // torch.relu(nan) is nan; the host's vector path, its tail and the ILGPU kernel agree bit for bit, alone and
+        // fused into batch norm (+ residual).
+        var x = new float[37];
+        for (int i = 0; i < x.Length; i++) x[i] = (i % 5 - 2) * 0.5f;
+        x[3] = float.NaN; x[20] = -0f; x[36] = float.NaN;
+        float[] Run(Device d, bool fused)
+        {
+            using var s = Tensor.Scope();
+            var tx = Tensor.FromArray(d, x, x.Length);
+            var y = Tensor.Empty(d, x.Length);
+            if (!fused) d.Backend.Unary(UnaryOp.Relu, tx, y);
+            else
+            {
+                // One channel of 37: scale 1, shift 0 and a zero residual leave x as it is before the ReLU.
+                var one = Tensor.FromArray(d, new[] { 1f }, 1); var zero = Tensor.FromArray(d, new[] { 0f }, 1);
+                var r = Tensor.FromArray(d, new float[x.Length], x.Length);
+                d.Backend.BatchNormApply(tx, one, zero, y, 1, x.Length, r, relu: true);
+            }
+            return y.ToArray();
+        }
+        foreach (bool fused in new[] { false, true })
+        {
+            var host = Run(Device.Cpu, fused);
+            Assert.That(host, Is.EqualTo(Run(Device.Get("ilgpu-cpu"), fused)), fused ? "fused" : "alone");
+            Assert.That(float.IsNaN(host[3]) && float.IsNaN(host[36]), fused ? "fused" : "alone");
+            Assert.That(host[4], Is.EqualTo(1f)); Assert.That(host[0], Is.EqualTo(0f)); Assert.That(host[20], Is.EqualTo(0f));
+        }
+    }
+
+    [Test]
     public void ReluGradientOnTheHostMatchesTheKernelIncludingZeroNaNAndTails()
     {
         // The host's vector path and scalar tail against the ILGPU kernel (the same ElementwiseMath rule).
@@ -120,7 +152,9 @@ public class TensorTests
         }
         var host = Run(Device.Cpu);
         Assert.That(host, Is.EqualTo(Run(Device.Get("ilgpu-cpu"))));
-        Assert.That(host[3], Is.EqualTo(0f)); Assert.That(host[4], Is.EqualTo(dy[4])); Assert.That(host[2], Is.EqualTo(0f));
+        // PyTorch's threshold_backward: zero where x <= 0 (so at -0), dy elsewhere, a NaN x included.
+        Assert.That(host[3], Is.EqualTo(dy[3])); Assert.That(host[36], Is.EqualTo(dy[36]));
+        Assert.That(host[4], Is.EqualTo(dy[4])); Assert.That(host[2], Is.EqualTo(0f)); Assert.That(host[20], Is.EqualTo(0f));
     }
 
     [TestCaseSource(typeof(TestDevices), nameof(TestDevices.Names))]

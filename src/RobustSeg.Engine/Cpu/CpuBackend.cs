@@ -76,17 +76,17 @@ public sealed unsafe partial class CpuBackend(Device device) : Backend(device)
         });
     }
 
-    /// <summary>dx = x &gt; 0 ? dy : 0 (ElementwiseMath.UnaryGrad's rule, NaN x gives 0), a vector at a time.</summary>
+    /// <summary>dx = x &lt;= 0 ? 0 : dy (ElementwiseMath.UnaryGrad's rule and PyTorch's: a NaN x passes dy), a vector at a time.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void ReluGrad(float* x, float* dy, float* dx, long s, long e)
     {
         long i = s;
         for (; i + Vector<float>.Count <= e; i += Vector<float>.Count)
         {
-            var keep = Vector.GreaterThan(Unsafe.ReadUnaligned<Vector<float>>(x + i), Vector<float>.Zero);
-            Unsafe.WriteUnaligned(dx + i, Vector.ConditionalSelect(keep, Unsafe.ReadUnaligned<Vector<float>>(dy + i), Vector<float>.Zero));
+            var drop = Vector.LessThanOrEqual(Unsafe.ReadUnaligned<Vector<float>>(x + i), Vector<float>.Zero);
+            Unsafe.WriteUnaligned(dx + i, Vector.ConditionalSelect(drop, Vector<float>.Zero, Unsafe.ReadUnaligned<Vector<float>>(dy + i)));
         }
-        for (; i < e; i++) dx[i] = x[i] > 0f ? dy[i] : 0f;
+        for (; i < e; i++) dx[i] = x[i] <= 0f ? 0f : dy[i];
     }
 
     public override void Binary(BinaryOp op, Tensor a, Tensor b, Tensor y)
