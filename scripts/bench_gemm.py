@@ -28,11 +28,17 @@ import robustseg_cli
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def torch_gflops(m, n, k, ta, tb, warmup=1.0, seconds=2.0):
-    torch.set_num_threads(2)
+def operands(m, n, k, ta, tb):
+    """A (m x k, or k x m stored where ta) and B (k x n, or n x k where tb), uniform in [-1, 1), seeded."""
     g = torch.Generator().manual_seed(0)
     a = torch.rand((k, m) if ta else (m, k), generator=g) * 2 - 1
     b = torch.rand((n, k) if tb else (k, n), generator=g) * 2 - 1
+    return a, b
+
+
+def torch_gflops(m, n, k, ta, tb, warmup=1.0, seconds=2.0):
+    torch.set_num_threads(2)
+    a, b = operands(m, n, k, ta, tb)
     aa, bb = (a.t() if ta else a), (b.t() if tb else b)
     out = torch.empty(m, n)
     return timed(lambda: torch.matmul(aa, bb, out=out), 2.0 * m * n * k, warmup, seconds)
@@ -72,9 +78,7 @@ def load_openblas(path):
 
 def openblas_gflops(lib, path, m, n, k, ta, tb):
     """cblas_sgemm (row-major) of lib on 2 threads, checked against a double product."""
-    g = torch.Generator().manual_seed(0)
-    a = torch.rand((k, m) if ta else (m, k), generator=g) * 2 - 1
-    b = torch.rand((n, k) if tb else (k, n), generator=g) * 2 - 1
+    a, b = operands(m, n, k, ta, tb)
     c = torch.empty(m, n)
     fp = ctypes.POINTER(ctypes.c_float)
     pa, pb, pc = (ctypes.cast(t.data_ptr(), fp) for t in (a, b, c))
@@ -87,7 +91,7 @@ def openblas_gflops(lib, path, m, n, k, ta, tb):
     want = (a.t() if ta else a).double() @ (b.t() if tb else b).double()
     if not torch.allclose(c.double(), want, rtol=1e-3, atol=1e-3 * k ** 0.5):
         sys.exit(f"--openblas {path}: its product disagrees with a double-precision one")
-    return (*timed(run, 2.0 * m * n * k), lib.openblas_get_corename().decode())
+    return timed(run, 2.0 * m * n * k)
 
 
 def ours(m, n, k, ta, tb, device, build):
@@ -114,7 +118,7 @@ def main():
     blas = load_openblas(args.openblas) if args.openblas else None
     # Median figures decide the ratio; "best" (from the fastest run) shows what a quiet machine gives.
     head = f"{'shape':>16} {'ours GFLOP/s':>13} {'ours ms':>9} {'ours best':>10} {'torch GFLOP/s':>14} {'torch ms':>9} {'torch best':>11} {'ratio':>6}"
-    if args.openblas:
+    if blas is not None:
         head += f" {'OpenBLAS GFLOP/s':>17} {'OpenBLAS ms':>12} {'ours/OpenBLAS':>14}"
     print(head)
     for s in (int(x) for x in args.sizes.split(",")):
@@ -123,12 +127,12 @@ def main():
         tg, tms, tb = torch_gflops(s, s, s, args.transa, args.transb)
         shape = f"{s}x{s}x{s}" + ("_tA" if args.transa else "") + ("_tB" if args.transb else "")
         line = f"{shape:>16} {og:13.1f} {oms:9.3f} {ob:10.1f} {tg:14.1f} {tms:9.3f} {tb:11.1f} {og / tg:6.2f}"
-        if args.openblas:
-            bg, bms, _, core = openblas_gflops(blas, args.openblas, s, s, s, args.transa, args.transb)
+        if blas is not None:
+            bg, bms, _ = openblas_gflops(blas, args.openblas, s, s, s, args.transa, args.transb)
             line += f" {bg:17.1f} {bms:12.3f} {og / bg:14.2f}"
         print(line, flush=True)
-    if args.openblas:
-        print(f"OpenBLAS kernel set: {core}; ratios are GFLOP/s, ours / theirs (above 1: ours faster)")
+    if blas is not None:
+        print(f"OpenBLAS kernel set: {blas.openblas_get_corename().decode()}; ratios are GFLOP/s, ours / theirs (above 1: ours faster)")
 
 
 if __name__ == "__main__":

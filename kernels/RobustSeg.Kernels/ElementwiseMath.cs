@@ -25,8 +25,9 @@ public static class ElementwiseMath
     {
         switch (op)
         {
-            // NaN passes through, as in PyTorch and the host's TensorPrimitives.Max(x, 0) (-0 gives +0 there and here).
-            case UnaryOp.Relu: return x > 0f || float.IsNaN(x) ? x : 0f;
+            // The backward's test: NaN passes through, as in PyTorch and the host's TensorPrimitives.Max(x, 0), and -0 gives +0
+            // as there (one compare, no IsNaN call in the kernels).
+            case UnaryOp.Relu: return x <= 0f ? 0f : x;
             case UnaryOp.Exp: return MathF.Exp(x);
             case UnaryOp.Log: return MathF.Log(x);
             case UnaryOp.Sign: return x > 0f ? 1f : (x < 0f ? -1f : 0f);
