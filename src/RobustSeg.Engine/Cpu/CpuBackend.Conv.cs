@@ -135,12 +135,14 @@ public sealed unsafe partial class CpuBackend
             HostGemm.SgemmBatched(g.N, true, false, g.C, g.OutSpatial, g.K, 1f, pw, g.C, 0, pdy, g.OutSpatial, yImg, 0f, pdx, g.InSpatial, xImg);
             return;
         }
-        if (DirectConv.Transposed(g) is { } gt && UsesDirect(gt) is var direct && (direct || g.C >= 2 * g.K))
+        if (DirectConv.Transposed(g) is { } gt && UsesDirect(gt) is var direct && (direct || g.C >= 2 * g.K || g.N >= HostParallel.Cores))
         {
             // dx = dy convolved with the flipped, transposed kernel: a forward conv, read in place or packed straight from
             // dy, so no column matrix (C Kh Kw x pixels, 124 MB for PSPNet's 4096-channel head) is written, read and added.
             // Packing dy costs K Kh Kw x pixels per task: it pays where C is the larger (the heads' 4096->512, 1024->256:
-            // 290 -> 235 ms for the first at 29x29); at C = K the column path's large-M GEMM measured as fast or faster.
+            // 290 -> 235 ms for the first at 29x29), and where images run whole on each core (C = K dilated 3x3s at 17x17
+            // and 29x29, batch 2 to 8: 3-10 % faster, paired runs in one process); at C = K with one image the column
+            // path's large-M GEMM, split over the cores, measured 3-6 % faster.
             using var wt = Tensor.Empty(Device, w.Shape[1], w.Shape[0], w.Shape[2], w.Shape[3]);
             DirectConv.FlipTransposed(g, pw, wt.Ptr);
             if (direct) DirectForward(gt, pdy, wt.Ptr, pdx);
