@@ -45,6 +45,10 @@ TRAIN = {
 }
 
 
+# Each op and its FLOPs as multiples of the forward's.
+OPS = {"conv2d_fwd": 1, "conv2d_bwd": 2, "conv2d_bwd_data": 1, "conv2d_bwd_weight": 1, "conv2d_fwd_bwd": 3}
+
+
 def measure(fn, warmup_s=1.0, min_runs=5, min_s=1.0):
     t0 = time.perf_counter()
     n = 0
@@ -58,39 +62,45 @@ def measure(fn, warmup_s=1.0, min_runs=5, min_s=1.0):
     return times[len(times) // 2]
 
 
-def torch_times(n, c, h, w, k, ks, s, p, d):
+def torch_time(op, n, c, h, w, k, ks, s, p, d):
+    """Median ms of one op (a key of OPS) in torch for this geometry."""
     torch.manual_seed(0)
     x = torch.rand(n, c, h, w) * 2 - 1
     wt = (torch.rand(k, c, ks, ks) * 2 - 1) * 0.1
     with torch.no_grad():
         y = F.conv2d(x, wt, None, s, p, d)
     dy = torch.rand_like(y) * 2 - 1
-    out = {}
-    with torch.no_grad():
-        out["conv2d_fwd"] = measure(lambda: F.conv2d(x, wt, None, s, p, d))
-    out["conv2d_bwd"] = measure(lambda: torch.ops.aten.convolution_backward(
-        dy, x, wt, None, [s, s], [p, p], [d, d], False, [0, 0], 1, [True, True, False]))
-    out["conv2d_bwd_data"] = measure(lambda: torch.ops.aten.convolution_backward(
-        dy, x, wt, None, [s, s], [p, p], [d, d], False, [0, 0], 1, [True, False, False]))
-    out["conv2d_bwd_weight"] = measure(lambda: torch.ops.aten.convolution_backward(
-        dy, x, wt, None, [s, s], [p, p], [d, d], False, [0, 0], 1, [False, True, False]))
+
+    def backward(mask):
+        return lambda: torch.ops.aten.convolution_backward(
+            dy, x, wt, None, [s, s], [p, p], [d, d], False, [0, 0], 1, mask)
+    if op == "conv2d_fwd":
+        with torch.no_grad():
+            return measure(lambda: F.conv2d(x, wt, None, s, p, d))
+    if op == "conv2d_bwd":
+        return measure(backward([True, True, False]))
+    if op == "conv2d_bwd_data":
+        return measure(backward([True, False, False]))
+    if op == "conv2d_bwd_weight":
+        return measure(backward([False, True, False]))
     xg = x.clone().requires_grad_()
     wg = wt.clone().requires_grad_()
 
     def fwd_bwd():
         yy = F.conv2d(xg, wg, None, s, p, d)
         torch.autograd.grad(yy, [xg, wg], dy)
-    out["conv2d_fwd_bwd"] = measure(fwd_bwd)
-    return out
+    return measure(fwd_bwd)
 
 
-def ours(device, n, c, h, w, k, ks, s, p, d):
-    cmd = robustseg_cli.command(build=False) + ["bench", "conv2d", "--device", device] + [
+def ours(device, op, n, c, h, w, k, ks, s, p, d):
+    """(median ms, GFLOP/s) of one op from `robustseg bench conv2d --cases`."""
+    cmd = robustseg_cli.command(build=False) + ["bench", "conv2d", "--device", device, "--cases", op[len("conv2d_"):]] + [
         f"--{name}={v}" for name, v in zip(["n", "c", "h", "w", "k", "kernel", "stride", "padding", "dilation"],
                                             [n, c, h, w, k, ks, s, p, d])]
     env = dict(os.environ, DOTNET_PROCESSOR_COUNT=str(torch.get_num_threads()))  # same core count as torch
     r = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
-    return {row["case"]: (float(row["median_ms"]), float(row["gflops"] or 0)) for row in csv.DictReader(io.StringIO(r.stdout))}
+    row = next(row for row in csv.DictReader(io.StringIO(r.stdout)) if row["case"] == op)
+    return float(row["median_ms"]), float(row["gflops"] or 0)
 
 
 def main():
@@ -100,7 +110,7 @@ def main():
     ap.add_argument("--only", default=None, help="comma-separated case names, 'deeplab' for DeepLabV3's dilated convs or 'train' for bench_train.py's model")
     ap.add_argument("--threads", type=int, default=2, help="torch threads; our CLI gets the same processor count")
     ap.add_argument("--repeat", type=int, default=1,
-                    help="alternate torch and ours this many times and keep each side's best median (noisy machines)")
+                    help="per op, alternate torch and ours this many times and keep each side's best median (noisy machines)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     if not a.no_build:
@@ -117,16 +127,12 @@ def main():
         ho = (h + 2 * p - d * (ks - 1) - 1) // s + 1
         wo = (w + 2 * p - d * (ks - 1) - 1) // s + 1
         fl = 2.0 * n * k * ho * wo * c * ks * ks
-        t, o = {}, {}
-        for _ in range(a.repeat):
-            for op, v in torch_times(*geom).items():
-                t[op] = min(t.get(op, v), v)
-            for op, v in ours(a.device, *geom).items():
-                o[op] = min(o.get(op, v), v)
-        for op, mult in [("conv2d_fwd", 1), ("conv2d_bwd", 2), ("conv2d_bwd_data", 1), ("conv2d_bwd_weight", 1),
-                         ("conv2d_fwd_bwd", 3)]:
-            om, og = o[op]
-            tm = t[op]
+        for op, mult in OPS.items():
+            # Each op measured on both sides back to back (the machine's speed drifts over seconds), best of --repeat.
+            tm, (om, og) = float("inf"), (float("inf"), 0.0)
+            for _ in range(a.repeat):
+                tm = min(tm, torch_time(op, *geom))
+                om, og = min((om, og), ours(a.device, op, *geom))
             print(f"{name:<18} {op:<17} {om:9.2f} {og:8.1f} {tm:9.2f} {mult * fl / (tm * 1e6):8.1f} {om / tm:10.2f}")
 
 

@@ -59,7 +59,7 @@ def torch_model(a):
     return m
 
 
-def torch_times(a):
+def torch_times(a, which=None):
     dev = torch_device(a)
     # torch's GPU default runs convolutions in TF32 (10-bit mantissa); plain float32 unless --tf32, as ours.
     torch.backends.cudnn.allow_tf32 = a.tf32
@@ -92,7 +92,7 @@ def torch_times(a):
         torch.autograd.grad(loss, [xi])
 
     cases = {"fwd": ("model_fwd", fwd, False), "train": ("model_train_step", train, True), "attack": ("model_attack_step", attack, False)}
-    for c in (a.only.split(",") if a.only else cases):
+    for c in which or (a.only.split(",") if a.only else cases):
         name, fn, training = cases[c]
         m.train(training)
         out[name] = measure(fn, sync=sync)
@@ -125,10 +125,12 @@ def rss(a):
         print(f"{case:<10}{t / 1024:>10.0f}{o / 1024:>12.0f}{o / t:>8.2f}")
 
 
-def ours(a):
+def ours(a, which=None):
     cmd = robustseg_cli.command() + ["bench", "model",
            "--arch", a.arch, "--layers", str(a.layers), "--classes", str(a.classes), "--size", str(a.size),
            "--batch", str(a.batch), "--width", str(a.width), "--ddcat", "true" if a.ddcat else "false", "--device", a.device]
+    if which:
+        cmd += ["--cases", ",".join(which)]
     p = subprocess.run(cmd, capture_output=True, text=True)
     if p.returncode != 0:
         sys.stderr.write(p.stderr)
@@ -146,7 +148,7 @@ def main():
     ap.add_argument("--width", type=float, default=1.0)
     ap.add_argument("--ddcat", action="store_true")
     ap.add_argument("--device", default="cpu", help="our device (cpu, ilgpu-cpu, cuda); cuda also runs torch on the GPU")
-    ap.add_argument("--repeat", type=int, default=1, help="alternate torch / ours N times and keep each case's best median (noisy machines)")
+    ap.add_argument("--repeat", type=int, default=1, help="per case, alternate torch / ours N times and keep each side's best median (noisy machines)")
     ap.add_argument("--tf32", action="store_true", help="let torch use TF32 on the GPU (its default for convolutions); off: float32 as ours")
     ap.add_argument("--rss", action="store_true", help="peak resident memory of a train step and an attack step instead of times")
     ap.add_argument("--only", default="", help=argparse.SUPPRESS)
@@ -160,11 +162,13 @@ def main():
         print(torch_times(a))
         return
     t, o = {}, {}
-    for _ in range(a.repeat):
-        for k, v in torch_times(a).items():
-            t[k] = min(v, t.get(k, v))
-        for k, v in ours(a).items():
-            o[k] = min(v, o.get(k, v))
+    # Each case on both sides back to back (the machine's speed drifts over seconds), best of --repeat.
+    for c in (a.only.split(",") if a.only else ["fwd", "train", "attack"]):
+        for _ in range(a.repeat):
+            for k, v in torch_times(a, [c]).items():
+                t[k] = min(v, t.get(k, v))
+            for k, v in ours(a, [c]).items():
+                o[k] = min(v, o.get(k, v))
     print(f"{a.arch} layers={a.layers} width={a.width} classes={a.classes} input {a.batch}x3x{a.size}x{a.size} (train step batch {max(2, a.batch)})"
           f"; torch {torch.__version__} on {torch_device(a)}{' (TF32 allowed)' if a.tf32 and a.device == 'cuda' else ''}, ours on {a.device}")
     print(f"{'case':<20}{'torch ms':>12}{'robustseg ms':>15}{'ratio':>8}")
