@@ -59,7 +59,8 @@ def torch_model(a):
     return m
 
 
-def torch_times(a, which=None):
+def torch_runner(a):
+    """Builds the torch model and inputs once; returns run(case) -> (row name, median ms) for fwd, train, attack."""
     dev = torch_device(a)
     # torch's GPU default runs convolutions in TF32 (10-bit mantissa); plain float32 unless --tf32, as ours.
     torch.backends.cudnn.allow_tf32 = a.tf32
@@ -72,7 +73,6 @@ def torch_times(a, which=None):
     tb = max(2, a.batch)
     xt = (torch.rand(tb, 3, a.size, a.size) * 4 - 2).to(dev)
     yt = torch.randint(0, a.classes, (tb, a.size, a.size)).to(dev)
-    out = {}
 
     def fwd():
         with torch.no_grad():
@@ -92,11 +92,16 @@ def torch_times(a, which=None):
         torch.autograd.grad(loss, [xi])
 
     cases = {"fwd": ("model_fwd", fwd, False), "train": ("model_train_step", train, True), "attack": ("model_attack_step", attack, False)}
-    for c in which or (a.only.split(",") if a.only else cases):
+
+    def run(c):
         name, fn, training = cases[c]
         m.train(training)
-        out[name] = measure(fn, sync=sync)
-    return out
+        return name, measure(fn, sync=sync)
+    return run
+
+
+def case_names(a):
+    return a.only.split(",") if a.only else ["fwd", "train", "attack"]
 
 
 def max_rss_kb(cmd):
@@ -125,12 +130,11 @@ def rss(a):
         print(f"{case:<10}{t / 1024:>10.0f}{o / 1024:>12.0f}{o / t:>8.2f}")
 
 
-def ours(a, which=None):
+def ours(a, case):
+    """{row name: median ms} of one case from `robustseg bench model --cases`."""
     cmd = robustseg_cli.command() + ["bench", "model",
            "--arch", a.arch, "--layers", str(a.layers), "--classes", str(a.classes), "--size", str(a.size),
-           "--batch", str(a.batch), "--width", str(a.width), "--ddcat", "true" if a.ddcat else "false", "--device", a.device]
-    if which:
-        cmd += ["--cases", ",".join(which)]
+           "--batch", str(a.batch), "--width", str(a.width), "--ddcat", "true" if a.ddcat else "false", "--device", a.device, "--cases", case]
     p = subprocess.run(cmd, capture_output=True, text=True)
     if p.returncode != 0:
         sys.stderr.write(p.stderr)
@@ -159,15 +163,17 @@ def main():
         rss(a)
         return
     if a.torch_only:
-        print(torch_times(a))
+        run = torch_runner(a)
+        print(dict(run(c) for c in case_names(a)))
         return
     t, o = {}, {}
+    run = torch_runner(a)
     # Each case on both sides back to back (the machine's speed drifts over seconds), best of --repeat.
-    for c in (a.only.split(",") if a.only else ["fwd", "train", "attack"]):
+    for c in case_names(a):
         for _ in range(a.repeat):
-            for k, v in torch_times(a, [c]).items():
-                t[k] = min(v, t.get(k, v))
-            for k, v in ours(a, [c]).items():
+            k, v = run(c)
+            t[k] = min(v, t.get(k, v))
+            for k, v in ours(a, c).items():
                 o[k] = min(v, o.get(k, v))
     print(f"{a.arch} layers={a.layers} width={a.width} classes={a.classes} input {a.batch}x3x{a.size}x{a.size} (train step batch {max(2, a.batch)})"
           f"; torch {torch.__version__} on {torch_device(a)}{' (TF32 allowed)' if a.tf32 and a.device == 'cuda' else ''}, ours on {a.device}")

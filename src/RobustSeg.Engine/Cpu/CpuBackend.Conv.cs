@@ -135,12 +135,10 @@ public sealed unsafe partial class CpuBackend
             HostGemm.SgemmBatched(g.N, true, false, g.C, g.OutSpatial, g.K, 1f, pw, g.C, 0, pdy, g.OutSpatial, yImg, 0f, pdx, g.InSpatial, xImg);
             return;
         }
-        if (DirectConv.Transposed(g) is { } gt && UsesDirect(gt) is var direct && (direct || g.C >= 2 * g.K || PacksTransposed(g)))
+        if (DirectConv.Transposed(g) is { } gt && UsesDirect(gt) is var direct && (direct || PacksTransposed(g)))
         {
             // dx = dy convolved with the flipped, transposed kernel: a forward conv, read in place or packed straight from
             // dy, so no column matrix (C Kh Kw x pixels, 124 MB for PSPNet's 4096-channel head) is written, read and added.
-            // Packing dy costs K Kh Kw x pixels per task: it pays where C is the larger (the heads' 4096->512, 1024->256:
-            // 290 -> 235 ms for the first at 29x29), and in some C = K cases (PacksTransposed).
             using var wt = Tensor.Empty(Device, w.Shape[1], w.Shape[0], w.Shape[2], w.Shape[3]);
             DirectConv.FlipTransposed(g, pw, wt.Ptr);
             if (direct) DirectForward(gt, pdy, wt.Ptr, pdx);
@@ -174,13 +172,14 @@ public sealed unsafe partial class CpuBackend
         }
     }
 
-    /// <summary>Whether a C = K stride-1 data gradient should run as the packed transposed forward rather than column blocks
-    /// and col2im: on AVX-512 (whose 32-column panels are gathered with masked loads) with an image per core and at least
-    /// 256 channels, 3-5 % faster (256 and 512 channels, rates 2 and 4, 17x17 and 29x29, batch 2-8); one image (the
-    /// column path's large-M GEMM split over the cores), 128 channels, and the AVX2 path's gather measured 3-24 % slower.
-    /// Paired runs alternating in one process.</summary>
+    /// <summary>Whether a stride-1 data gradient should run as the forward of dy with the flipped, transposed kernel packed
+    /// straight from dy, rather than column blocks and col2im. Packing dy costs K Kh Kw x pixels per task. It pays where C
+    /// is the larger (the heads' 4096->512, 1024->256: 290 -> 235 ms for the first at 29x29), and at C = K on AVX-512
+    /// (32-column panels gathered with masked loads) with an image per core and 256 or more channels: 3-5 % faster at
+    /// rates 2 and 4, 17x17 and 29x29, batch 2-8. One image (the column path's large-M GEMM split over the cores), 128
+    /// channels, and the AVX2 path's gather measured 3-24 % slower (paired runs alternating in one process).</summary>
     static bool PacksTransposed(in Conv2dGeom g) =>
-        g.N >= HostParallel.Cores && g.C >= 256 && HostSimd.Current == HostSimdPath.Avx512;
+        g.C >= 2 * g.K || (g.N >= HostParallel.Cores && g.C >= 256 && HostSimd.Current == HostSimdPath.Avx512);
 
     /// <summary>Band b's weight rows as a contiguous copy, or null when the band runs every kernel row (the weight itself).</summary>
     Tensor? BandWeight(in Conv2dGeom g, in ConvRowBand b, float* pw)
