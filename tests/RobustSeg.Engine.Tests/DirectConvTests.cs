@@ -8,13 +8,13 @@ namespace RobustSeg.Engine.Tests;
 [NonParallelizable]
 public class DirectConvTests
 {
-    static float[] Rand(int n, int seed)
+    internal static float[] Rand(int n, int seed)
     {
         var r = new Random(seed);
         return Enumerable.Range(0, n).Select(_ => (float)(r.NextDouble() * 2 - 1)).ToArray();
     }
 
-    static double MaxRelErr(float[] a, double[] b)
+    internal static double MaxRelErr(float[] a, double[] b)
     {
         double maxAbs = 0, maxRef = 0;
         for (int i = 0; i < a.Length; i++) { maxAbs = Math.Max(maxAbs, Math.Abs(a[i] - b[i])); maxRef = Math.Max(maxRef, Math.Abs(b[i])); }
@@ -88,7 +88,7 @@ public class DirectConvTests
     }
 
     /// <summary>dx by its definition, in double.</summary>
-    static double[] DataGradReference(in Conv2dGeom g, float[] dy, float[] w)
+    internal static double[] DataGradReference(in Conv2dGeom g, float[] dy, float[] w)
     {
         var dx = new double[g.N * g.C * g.H * g.W];
         ForEachTap(g, (yi, xi, wi) => dx[xi] += (double)dy[yi] * w[wi]);

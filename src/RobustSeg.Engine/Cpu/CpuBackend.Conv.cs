@@ -5,7 +5,8 @@ namespace RobustSeg.Engine.Cpu;
 
 /// <summary>Host convolution on <see cref="HostGemm"/>. Forward and the data gradient are batched GEMMs
 /// (enough images run one per core); the weight gradient sums images in a fixed order inside one GEMM (<see cref="HostGemm.SgemmSum"/>);
-/// 1x1 stride-1 unpadded convs use the input as the column matrix; stride-1 convs with few output channels read B in
+/// 1x1 stride-1 unpadded convs use the input as the column matrix; wide "same" 3x3 stride-1 convs run as Winograd
+/// F(2x2, 3x3) (<see cref="Winograd"/>, forward and, as the flipped convolution, the data gradient); stride-1 convs with few output channels read B in
 /// place from a padded copy (<see cref="DirectConv"/>, forward and, as the flipped convolution, the data gradient);
 /// otherwise forward and weight gradient pack the GEMM's B panels straight from the image (<see cref="ImplicitCols"/>:
 /// no column matrix in memory), and the data gradient computes column blocks (<see cref="Backend.ConvBlocks"/> under the smaller of
@@ -26,6 +27,10 @@ public sealed unsafe partial class CpuBackend
         if (g.IsPointwise)
         {
             HostGemm.SgemmBatched(g.N, false, false, g.K, g.OutSpatial, g.C, 1f, pw, g.C, 0, px, g.InSpatial, xImg, 0f, py, g.OutSpatial, yImg);
+        }
+        else if (UsesWinograd(g))
+        {
+            WinogradForward(g, px, pw, py);
         }
         else if (UsesDirect(g))
         {
@@ -135,13 +140,16 @@ public sealed unsafe partial class CpuBackend
             HostGemm.SgemmBatched(g.N, true, false, g.C, g.OutSpatial, g.K, 1f, pw, g.C, 0, pdy, g.OutSpatial, yImg, 0f, pdx, g.InSpatial, xImg);
             return;
         }
-        if (DirectConv.Transposed(g) is { } gt && UsesDirect(gt) is var direct && (direct || PacksTransposed(g)))
+        if (DirectConv.Transposed(g) is { } gt && UsesWinograd(gt, dataGradient: true) is var wino && (wino || UsesDirect(gt)) is var direct
+            && (direct || PacksTransposed(g)))
         {
-            // dx = dy convolved with the flipped, transposed kernel: a forward conv, read in place or packed straight from
-            // dy, so no column matrix (C Kh Kw x pixels, 124 MB for PSPNet's 4096-channel head) is written, read and added.
+            // dx = dy convolved with the flipped, transposed kernel: a forward conv, by Winograd, read in place or packed
+            // straight from dy, so no column matrix (C Kh Kw x pixels, 124 MB for PSPNet's 4096-channel head) is written,
+            // read and added.
             using var wt = Tensor.Empty(Device, w.Shape[1], w.Shape[0], w.Shape[2], w.Shape[3]);
             DirectConv.FlipTransposed(g, pw, wt.Ptr);
-            if (direct) DirectForward(gt, pdy, wt.Ptr, pdx);
+            if (wino) WinogradForward(gt, pdy, wt.Ptr, pdx);
+            else if (direct) DirectForward(gt, pdy, wt.Ptr, pdx);
             else PackedForward(gt, pdy, wt.Ptr, pdx);
             return;
         }
