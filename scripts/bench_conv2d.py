@@ -34,14 +34,18 @@ DEEPLAB = {
     "aspp_2048_29_d12": (1, 2048, 29, 29, 256, 3, 1, 12, 12),
     "aspp_2048_29_d18": (1, 2048, 29, 29, 256, 3, 1, 18, 18),
 }
-# The 3x3 convs of bench_train.py's model (PSPNet-ResNet18 x0.5, batch 4 at 129x129): layer1, layer2, dilated layer3
-# and layer4, and the PSP/DDC-AT head. Run with --only train.
+# The 3x3 convs of bench_train.py's model (PSPNet-ResNet18 x0.5, batch 4 at 129x129): the deep stem's three, layer1,
+# layer2, dilated layer3 and layer4, the PSP/DDC-AT head and the auxiliary head. Run with --only train.
 TRAIN = {
+    "t_stem_3_32_s2": (4, 3, 129, 129, 32, 3, 2, 1, 1),
+    "t_stem_32_65": (4, 32, 65, 65, 32, 3, 1, 1, 1),
+    "t_stem_32_64_65": (4, 32, 65, 65, 64, 3, 1, 1, 1),
     "t_l1_32_33": (4, 32, 33, 33, 32, 3, 1, 1, 1),
     "t_l2_64_17": (4, 64, 17, 17, 64, 3, 1, 1, 1),
     "t_l3_128_17_d2": (4, 128, 17, 17, 128, 3, 1, 2, 2),
     "t_l4_256_17_d4": (4, 256, 17, 17, 256, 3, 1, 4, 4),
     "t_head_512_17": (4, 512, 17, 17, 256, 3, 1, 1, 1),
+    "t_aux_128_17": (4, 128, 17, 17, 128, 3, 1, 1, 1),
 }
 
 

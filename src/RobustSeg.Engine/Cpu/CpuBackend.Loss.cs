@@ -29,16 +29,25 @@ public sealed unsafe partial class CpuBackend
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static Vector256<float> Ld(float* p) => Vector256.Load(p);
 
-    /// <summary>Channel max and sum of exp(x - max) of the 8 pixels at x (channel stride s).</summary>
+    /// <summary>Channel max and sum of exp(x - max) of the 8 pixels at x (channel stride s); with e, each channel k's
+    /// exp(x - max) is kept at e[k].</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static (Vector256<float> Max, Vector256<float> Sum) MaxSumExp8(float* x, int c, int s)
+    static (Vector256<float> Max, Vector256<float> Sum) MaxSumExp8(float* x, int c, int s, Vector256<float>* e = null)
     {
         var m = Ld(x);
         for (int k = 1; k < c; k++) m = Vector256.Max(m, Ld(x + (long)k * s));
         var sum = Vector256<float>.Zero;
-        for (int k = 0; k < c; k++) sum += HostExp.Exp(Ld(x + (long)k * s) - m);
+        for (int k = 0; k < c; k++)
+        {
+            var v = HostExp.Exp(Ld(x + (long)k * s) - m);
+            if (e != null) e[k] = v;
+            sum += v;
+        }
         return (m, sum);
     }
+
+    /// <summary>Most classes whose exps a strip keeps on the stack (32 KB).</summary>
+    const int MaxKeptClasses = 1024;
 
     /// <summary>The scalar version (leftover pixels), as in the kernels.</summary>
     static (float Max, float Sum) MaxSumExp1(float* x, int c, int s)
@@ -180,6 +189,8 @@ public sealed unsafe partial class CpuBackend
     {
         float* coef8 = stackalloc float[8];
         int* lab8 = stackalloc int[8];
+        // The strip's exp(x - max), kept from the sum for the gradient (one exp per logit, not two); up to 1024 classes.
+        Vector256<float>* e8 = stackalloc Vector256<float>[Math.Min(k, MaxKeptClasses)];
         for (int q0 = 0; q0 < len; q0 += 8)
         {
             int width = Math.Min(8, len - q0);
@@ -200,14 +211,15 @@ public sealed unsafe partial class CpuBackend
                     for (int c = 0; c < k; c++) Vector256.Store(Vector256<float>.Zero, dq + (long)c * s);
                     continue;
                 }
-                var (m, sum) = MaxSumExp8(xq, k, s);
+                bool keep = k <= MaxKeptClasses;
+                var (m, sum) = MaxSumExp8(xq, k, s, keep ? e8 : null);
                 var coef = Vector256.Load(coef8);
                 var labv = Vector256.Load(lab8);
                 var counted = Vector256.GreaterThanOrEqual(labv, Vector256<int>.Zero).AsSingle();
                 for (int c = 0; c < k; c++)
                 {
                     long o = (long)c * s;
-                    var g = HostExp.Exp(Ld(xq + o) - m) / sum * coef;
+                    var g = (keep ? e8[c] : HostExp.Exp(Ld(xq + o) - m)) / sum * coef;
                     g -= Vector256.ConditionalSelect(Vector256.Equals(labv, Vector256.Create(c)).AsSingle(), coef, Vector256<float>.Zero);
                     Vector256.Store(Vector256.ConditionalSelect(counted, g, Vector256<float>.Zero), dq + o);
                 }

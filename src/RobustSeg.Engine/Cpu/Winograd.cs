@@ -71,12 +71,13 @@ public static unsafe class Winograd
     public static int PaddedW(in Conv2dGeom g) => g.W + 3 * g.Dil;
 
     /// <summary>Tile flags: the tile exists (not a lane of padding past the last), and its right and lower output
-    /// columns/rows lie inside the map.</summary>
-    public const int Live = 1, Right = 2, Below = 4;
+    /// columns/rows lie inside the map; the bits from <see cref="ImageShift"/> on hold the tile's image.</summary>
+    public const int Live = 1, Right = 2, Below = 4, ImageShift = 3;
 
     /// <summary>The tiles of g's N images, phase row by phase row, padded to a multiple of <see cref="Lanes"/>:
     /// tile t's patch starts at in[t] in the padded images ([image][Hp][Wp] per channel), its first output at out[t]
-    /// in y ([image][K][Ho][Wo], channel 0), flags[t] as <see cref="Live"/>.</summary>
+    /// in its image's output plane (Ho x Wo), flags[t] as <see cref="Live"/> (so y's offsets, N K Ho Wo floats, need
+    /// no int).</summary>
     public static void Plan(in Conv2dGeom g, int tiles, int* inOff, int* outOff, int* flags)
     {
         int d = g.Dil, hp = PaddedH(g), wp = PaddedW(g), t = 0;
@@ -87,8 +88,8 @@ public static unsafe class Winograd
         for (int ow = s; ow < g.Wo; ow += 2 * d, t++)
         {
             inOff[t] = (n * hp + oh) * wp + ow;              // padded row oh is input row oh - d: the patch's first
-            outOff[t] = (n * g.K * g.Ho + oh) * g.Wo + ow;
-            flags[t] = Live | (ow + d < g.Wo ? Right : 0) | (oh + d < g.Ho ? Below : 0);
+            outOff[t] = oh * g.Wo + ow;
+            flags[t] = Live | (ow + d < g.Wo ? Right : 0) | (oh + d < g.Ho ? Below : 0) | n << ImageShift;
         }
         for (; t < tiles; t++) { inOff[t] = 0; outOff[t] = 0; flags[t] = 0; }
     }
@@ -218,12 +219,11 @@ public static unsafe class Winograd
                     Vector256.Store(a + b + cv, o + (2 * i) * Lanes);
                     Vector256.Store(b - cv - dv, o + (2 * i + 1) * Lanes);
                 }
-                float* yk = y + (k0 + k) * spatial;
                 for (int l = 0; l < Lanes; l++)
                 {
                     int f = flags[t + l];
                     if (f == 0) continue;
-                    float* dst = yk + outOff[t + l];
+                    float* dst = y + ((long)(f >> ImageShift) * G.K + k0 + k) * spatial + outOff[t + l];
                     dst[0] = o[l];
                     if ((f & Right) != 0) dst[d] = o[Lanes + l];
                     if ((f & Below) != 0)
