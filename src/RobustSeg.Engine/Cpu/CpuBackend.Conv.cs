@@ -6,7 +6,8 @@ namespace RobustSeg.Engine.Cpu;
 /// <summary>Host convolution on <see cref="HostGemm"/>. Forward and the data gradient are batched GEMMs
 /// (enough images run one per core); the weight gradient sums images in a fixed order inside one GEMM (<see cref="HostGemm.SgemmSum"/>);
 /// 1x1 stride-1 unpadded convs use the input as the column matrix; wide "same" 3x3 stride-1 convs run as Winograd
-/// F(2x2, 3x3) (<see cref="Winograd"/>, forward and, as the flipped convolution, the data gradient); stride-1 convs with few output channels read B in
+/// F(2x2, 3x3) (<see cref="Winograd"/>, forward and, as the flipped convolution, the data gradient), and stride-1 convs
+/// whose taps mostly read padding one GEMM per tap over its live rectangle (<see cref="TapConv"/>, the same two); stride-1 convs with few output channels read B in
 /// place from a padded copy (<see cref="DirectConv"/>, forward and, as the flipped convolution, the data gradient);
 /// otherwise forward and weight gradient pack the GEMM's B panels straight from the image (<see cref="ImplicitCols"/>:
 /// no column matrix in memory), and the data gradient computes column blocks (<see cref="Backend.ConvBlocks"/> under the smaller of
@@ -31,6 +32,10 @@ public sealed unsafe partial class CpuBackend
         else if (UsesWinograd(g))
         {
             WinogradForward(g, px, pw, py);
+        }
+        else if (UsesTapConv(g))
+        {
+            TapForward(g, px, pw, py);
         }
         else if (UsesDirect(g))
         {
@@ -140,16 +145,22 @@ public sealed unsafe partial class CpuBackend
             HostGemm.SgemmBatched(g.N, true, false, g.C, g.OutSpatial, g.K, 1f, pw, g.C, 0, pdy, g.OutSpatial, yImg, 0f, pdx, g.InSpatial, xImg);
             return;
         }
-        if (DirectConv.Transposed(g) is { } gt && UsesWinograd(gt, dataGradient: true) is var wino && (wino || UsesDirect(gt)) is var direct
-            && (direct || PacksTransposed(g)))
+        if (DirectConv.Transposed(g) is { } gt && ForwardOfDataGrad(g, gt) is var path and not ConvPath.Columns)
         {
-            // dx = dy convolved with the flipped, transposed kernel: a forward conv, by Winograd, read in place or packed
-            // straight from dy, so no column matrix (C Kh Kw x pixels, 124 MB for PSPNet's 4096-channel head) is written,
-            // read and added.
+            // dx = dy convolved with the flipped, transposed kernel: a forward conv, by Winograd, tap by tap, read in
+            // place or packed straight from dy, so no column matrix (C Kh Kw x pixels, 124 MB for PSPNet's 4096-channel
+            // head) is written, read and added.
             using var wt = Tensor.Empty(Device, w.Shape[1], w.Shape[0], w.Shape[2], w.Shape[3]);
+            if (path == ConvPath.Taps)
+            {
+                // Tap t of the flipped, transposed kernel is tap Kh Kw - 1 - t of w, transposed: w made tap-major serves.
+                TapConv.TapMajor(g, pw, wt.Ptr);
+                TapRun(gt, pdy, wt.Ptr, true, pdx);
+                return;
+            }
             DirectConv.FlipTransposed(g, pw, wt.Ptr);
-            if (wino) WinogradForward(gt, pdy, wt.Ptr, pdx);
-            else if (direct) DirectForward(gt, pdy, wt.Ptr, pdx);
+            if (path == ConvPath.Winograd) WinogradForward(gt, pdy, wt.Ptr, pdx);
+            else if (path == ConvPath.Direct) DirectForward(gt, pdy, wt.Ptr, pdx);
             else PackedForward(gt, pdy, wt.Ptr, pdx);
             return;
         }
@@ -179,6 +190,17 @@ public sealed unsafe partial class CpuBackend
             }
         }
     }
+
+    /// <summary>How a stride-1 data gradient runs: as a forward conv gt of dy (Winograd, tap GEMMs, direct or packed),
+    /// or as column blocks and col2im.</summary>
+    enum ConvPath { Winograd, Taps, Direct, Packed, Columns }
+
+    static ConvPath ForwardOfDataGrad(in Conv2dGeom g, in Conv2dGeom gt) =>
+        UsesWinograd(gt, dataGradient: true) ? ConvPath.Winograd
+        : UsesTapConv(gt, dataGradient: true) ? ConvPath.Taps
+        : UsesDirect(gt) ? ConvPath.Direct
+        : PacksTransposed(g) ? ConvPath.Packed
+        : ConvPath.Columns;
 
     /// <summary>Whether a stride-1 data gradient should run as the forward of dy with the flipped, transposed kernel packed
     /// straight from dy, rather than column blocks and col2im. Packing dy costs K Kh Kw x pixels per task. It pays where C

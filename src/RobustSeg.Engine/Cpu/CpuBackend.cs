@@ -19,9 +19,11 @@ public sealed unsafe partial class CpuBackend(Device device) : Backend(device)
     public override void Fill(Tensor y, float value)
     {
         if (y.DType == DType.Int32) { SI(y).Fill((int)value); return; }
-        float* p = y.Ptr;
-        HostParallel.For(y.Numel, MinElems * 4, (s, e) => S(p, s, e).Fill(value));
+        Fill(y.Numel, y.Ptr, value);
     }
+
+    /// <summary>n floats at p = value, in parallel.</summary>
+    static void Fill(long n, float* p, float value) => HostParallel.For(n, MinElems * 4, (s, e) => S(p, s, e).Fill(value));
 
     public override void Copy(Tensor x, Tensor y)
     {

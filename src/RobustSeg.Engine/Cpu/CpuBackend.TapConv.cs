@@ -1,0 +1,72 @@
+namespace RobustSeg.Engine.Cpu;
+
+/// <summary>The driver of <see cref="TapConv"/>: one GEMM per tap over its live rectangle, in tap order (deterministic).</summary>
+public sealed unsafe partial class CpuBackend
+{
+    /// <summary>Forces the tap GEMMs on (true, where they apply) or off (false); null chooses by <see cref="TapConv.Pays"/>.
+    /// Tests set it to reach both paths.</summary>
+    public static bool? UseTapConv { get; set; }
+
+    static bool UsesTapConv(in Conv2dGeom g, bool dataGradient = false) =>
+        UseTapConv is { } force ? force && TapConv.Applies(g) : TapConv.Pays(g, dataGradient);
+
+    /// <summary>Most floats of the partial rectangles' output scratch (16 MB): images run in groups under it. Tests lower
+    /// it to reach the groups.</summary>
+    public static long TapScratch { get; set; } = 1L << 22;
+
+    /// <summary>y = conv(x, w) for a stride-1 conv, tap by tap (<see cref="TapRun"/> on the weight made tap-major).</summary>
+    void TapForward(in Conv2dGeom g, float* px, float* pw, float* py)
+    {
+        using var wt = Tensor.Empty(Device, checked(g.Kh * g.Kw * g.K * g.C));
+        TapConv.TapMajor(g, pw, wt.Ptr);
+        TapRun(g, px, wt.Ptr, false, py);
+    }
+
+    /// <summary>y = conv(x, ·) for a stride-1 conv g, tap by tap: a tap whose rectangle is the whole output accumulates
+    /// straight into y (the first one writes it), the others into a scratch added into their window. Tap t's weight is
+    /// the K x C matrix at wt + t K C; flipped: wt holds the tap-major weight of the conv whose data gradient g is
+    /// (C x K per tap, taps in reverse order), used transposed, so the flipped kernel is never copied.</summary>
+    void TapRun(in Conv2dGeom g, float* px, float* wt, bool flipped, float* py)
+    {
+        long xImg = (long)g.C * g.InSpatial, yImg = (long)g.K * g.OutSpatial, kc = (long)g.K * g.C;
+        int taps = g.Kh * g.Kw;
+        int maxPix = 1;
+        for (int ki = 0; ki < g.Kh; ki++)
+        for (int kj = 0; kj < g.Kw; kj++)
+        {
+            var (r0, r1, c0, c1) = TapConv.Live(g, ki, kj);
+            if ((r1 - r0) * (c1 - c0) < g.OutSpatial) maxPix = Math.Max(maxPix, (r1 - r0) * (c1 - c0));
+        }
+        int group = (int)Math.Clamp(TapScratch / ((long)g.K * maxPix), 1, g.N);
+        using var scratch = Tensor.Empty(Device, checked((int)(group * g.K * maxPix)));
+        bool written = false;
+        // Whole-output taps first, so the first of them writes y (beta 0) and no fill is needed.
+        foreach (bool whole in new[] { true, false })
+        for (int ki = 0; ki < g.Kh; ki++)
+        for (int kj = 0; kj < g.Kw; kj++)
+        {
+            var (r0, r1, c0, c1) = TapConv.Live(g, ki, kj);
+            int pixels = (r1 - r0) * (c1 - c0);
+            if (pixels == 0 || (pixels == g.OutSpatial) != whole) continue;
+            if (!whole && !written) { Fill(g.N * yImg, py, 0f); written = true; }
+            int t = ki * g.Kw + kj;
+            float* a = wt + (flipped ? taps - 1 - t : t) * kc;
+            int lda = flipped ? g.K : g.C;
+            var cols = TapConv.Window(px, g, ki, kj);
+            if (whole)
+            {
+                HostGemm.SgemmBatched(g.N, flipped, false, g.K, pixels, g.C, 1f, a, lda, 0, cols, xImg, written ? 1f : 0f, py, g.OutSpatial, yImg);
+                written = true;
+                continue;
+            }
+            for (int n0 = 0; n0 < g.N; n0 += group)
+            {
+                int gi = Math.Min(group, g.N - n0);
+                HostGemm.SgemmBatched(gi, flipped, false, g.K, pixels, g.C, 1f, a, lda, 0, cols.Offset(n0 * xImg), xImg, 0f,
+                    scratch.Ptr, pixels, (long)g.K * pixels);
+                TapConv.AddWindow(scratch.Ptr, (long)g.K * pixels, py + n0 * yImg, yImg, gi, g.K, r0, r1 - r0, c0, c1 - c0, g.Wo, g.OutSpatial);
+            }
+        }
+        if (!written) Fill(g.N * yImg, py, 0f);
+    }
+}

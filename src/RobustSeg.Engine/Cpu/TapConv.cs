@@ -1,0 +1,88 @@
+namespace RobustSeg.Engine.Cpu;
+
+/// <summary>A stride-1 convolution as one GEMM per kernel tap over the output rectangle where that tap reads inside the
+/// image (<see cref="Live"/>): y[:, rect] += W[:, :, ki, kj] · x[:, rect shifted by the tap]. Where the rate is large
+/// against the map (DeepLabV3's ASPP rates 12 and 18 at 29x29) most taps read padding for most outputs; row bands
+/// (<see cref="ConvRowBands"/>) skip only whole kernel rows (72 % and 59 % of the taps left), the rectangles skip rows and
+/// columns (52 % and 34 %). Each tap's B is packed from the shifted window by <see cref="ImplicitCols"/> as a 1x1 conv
+/// whose negative padding is the shift.</summary>
+public static unsafe class TapConv
+{
+    /// <summary>Largest share of the taps' multiply-adds the rectangles may keep for the tap GEMMs to be taken: they cost a
+    /// weight copy, and each tap's GEMM reduces over C only (not C Kh Kw), so its output tile is loaded and stored Kh Kw
+    /// times as often. Measured in paired runs (Ice Lake, AVX-512) on DeepLabV3's ASPP at 29x29: rate 18 (share 0.34)
+    /// forward 0.64 and data gradient 0.62 of the row bands' time, rate 12 (0.52) 0.73 and 0.70; rate 6 (0.74) forward
+    /// 1.25 but data gradient 0.84-0.95 (its alternative there is the packed flipped forward over every tap), so a data
+    /// gradient may keep more.</summary>
+    public const double MaxShare = 0.6, MaxShareDataGrad = 0.75;
+
+    public static bool Applies(in Conv2dGeom g) => g.Stride == 1 && !g.IsPointwise && g.Kh * g.Kw > 1;
+
+    /// <summary>Whether g runs tap by tap by default (dataGradient: g is a data gradient's flipped convolution).</summary>
+    public static bool Pays(in Conv2dGeom g, bool dataGradient = false) =>
+        Applies(g) && Share(g) <= (dataGradient ? MaxShareDataGrad : MaxShare);
+
+    /// <summary>The rectangles' multiply-adds over every tap's.</summary>
+    public static double Share(in Conv2dGeom g)
+    {
+        long live = 0;
+        for (int ki = 0; ki < g.Kh; ki++)
+        for (int kj = 0; kj < g.Kw; kj++)
+        {
+            var (r0, r1, c0, c1) = Live(g, ki, kj);
+            live += (long)(r1 - r0) * (c1 - c0);
+        }
+        return (double)live / ((long)g.Kh * g.Kw * g.Ho * g.Wo);
+    }
+
+    /// <summary>Output rows [R0, R1) and columns [C0, C1) whose tap (ki, kj) reads inside the image.</summary>
+    public static (int R0, int R1, int C0, int C1) Live(in Conv2dGeom g, int ki, int kj)
+    {
+        var (r0, r1) = ImplicitCols.ValidCols(g.H, g.Ho, ki * g.Dil - g.Pad, 1);
+        var (c0, c1) = ImplicitCols.ValidCols(g.W, g.Wo, kj * g.Dil - g.Pad, 1);
+        return (r0, r1, c0, c1);
+    }
+
+    /// <summary>Tap (ki, kj)'s window of the image as the B of a 1x1 conv over its rectangle: padding minus the shift, so
+    /// output (i, j) of the rectangle reads input (R0 + i + ki Dil - Pad, C0 + j + kj Dil - Pad).</summary>
+    public static ImplicitCols Window(float* x, in Conv2dGeom g, int ki, int kj)
+    {
+        var (r0, r1, c0, c1) = Live(g, ki, kj);
+        var w = g with { Kh = 1, Kw = 1, Dil = 1, Pad = -(c0 + kj * g.Dil - g.Pad), Ho = r1 - r0, Wo = c1 - c0 };
+        return new ImplicitCols(x, w, 0, -(r0 + ki * g.Dil - g.Pad));
+    }
+
+    /// <summary>dst[t][k][c] = w[k][c][t] (tap-major: each tap's K x C weight contiguous).</summary>
+    public static void TapMajor(in Conv2dGeom g, float* w, float* dst)
+    {
+        int taps = g.Kh * g.Kw, C = g.C;
+        long kc = (long)g.K * C;
+        HostParallel.For(g.K, Math.Max(1, (1 << 14) / (C * taps)), (s, e) =>
+        {
+            for (long k = s; k < e; k++)
+            for (int c = 0; c < C; c++)
+            {
+                float* src = w + (k * C + c) * taps;
+                for (int t = 0; t < taps; t++) dst[t * kc + k * C + c] = src[t];
+            }
+        });
+    }
+
+    /// <summary>y[n][k][rows r0.., columns c0..c0+cw) += s[n][k][rows x cw] for images and channels (parallel over both).</summary>
+    public static void AddWindow(float* s, long sImg, float* y, long yImg, int images, int channels, int r0, int rows, int c0, int cw, int wo, int spatial)
+    {
+        HostParallel.For((long)images * channels, Math.Max(1, (1 << 15) / Math.Max(1, rows * cw)), (a, e) =>
+        {
+            for (long nk = a; nk < e; nk++)
+            {
+                long n = nk / channels, k = nk % channels;
+                float* src = s + n * sImg + k * rows * cw, dst = y + n * yImg + k * spatial + (long)r0 * wo + c0;
+                for (int i = 0; i < rows; i++)
+                {
+                    var d = new Span<float>(dst + (long)i * wo, cw);
+                    System.Numerics.Tensors.TensorPrimitives.Add(d, new ReadOnlySpan<float>(src + (long)i * cw, cw), d);
+                }
+            }
+        });
+    }
+}

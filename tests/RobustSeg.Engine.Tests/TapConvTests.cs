@@ -1,0 +1,92 @@
+using RobustSeg.Engine.Cpu;
+using RobustSeg.Engine.Reference;
+
+namespace RobustSeg.Engine.Tests;
+
+/// <summary>The host's tap-by-tap convolution (<see cref="TapConv"/>): forward and data gradient against the double
+/// definitions where the rate is large against the map (rectangles of every shape, taps that read nothing), without
+/// padding (every tap whole), with a 5x5 and a 1x3 kernel, and with the scratch cut to one image; and where it is chosen.</summary>
+[NonParallelizable]
+public class TapConvTests
+{
+    // (n, c, h, w, k, kh, kw, pad, dilation)
+    static readonly (int N, int C, int H, int W, int K, int Kh, int Kw, int P, int D)[] Cases =
+    [
+        (2, 6, 9, 9, 5, 3, 3, 4, 4),
+        (3, 5, 11, 13, 7, 3, 3, 6, 6),
+        (1, 7, 8, 9, 4, 3, 3, 9, 9),
+        (2, 4, 12, 10, 6, 3, 3, 0, 2),
+        (1, 4, 7, 7, 3, 5, 5, 2, 1),
+        (2, 3, 6, 11, 5, 1, 3, 0, 4),
+    ];
+
+    static IEnumerable<TestCaseData> CaseData() => Cases.Select((c, i) => new TestCaseData(i).SetName($"case {i}: {c}"));
+
+    static Conv2dGeom Geom(int i)
+    {
+        var c = Cases[i];
+        return new Conv2dGeom(c.N, c.C, c.H, c.W, c.K, c.Kh, c.Kw, 1, c.P, c.D,
+            Conv2dGeom.OutSize(c.H, c.Kh, 1, c.P, c.D), Conv2dGeom.OutSize(c.W, c.Kw, 1, c.P, c.D));
+    }
+
+    /// <summary>y and dx of g on the host with the tap GEMMs forced on, outputs first filled with NaN (a pixel no tap
+    /// wrote would show), the scratch limited to scratch floats.</summary>
+    static (float[] Y, float[] Dx) Host(in Conv2dGeom g, float[] x, float[] w, float[] dy, long scratch)
+    {
+        var dev = Device.Cpu;
+        var (keepUse, keepScratch, keepWino) = (CpuBackend.UseTapConv, CpuBackend.TapScratch, CpuBackend.UseWinograd);
+        (CpuBackend.UseTapConv, CpuBackend.TapScratch, CpuBackend.UseWinograd) = (true, scratch, false);
+        try
+        {
+            using var scope = Tensor.Scope();
+            var tx = Tensor.FromArray(dev, x, g.N, g.C, g.H, g.W);
+            var tw = Tensor.FromArray(dev, w, g.K, g.C, g.Kh, g.Kw);
+            var tdy = Tensor.FromArray(dev, dy, g.N, g.K, g.Ho, g.Wo);
+            var y = Tensor.FromArray(dev, Enumerable.Repeat(float.NaN, g.N * g.K * g.OutSpatial).ToArray(), g.N, g.K, g.Ho, g.Wo);
+            var dx = Tensor.FromArray(dev, Enumerable.Repeat(float.NaN, g.N * g.C * g.InSpatial).ToArray(), g.N, g.C, g.H, g.W);
+            dev.Backend.Conv2dForward(g, tx, tw, null, y);
+            dev.Backend.Conv2dBackwardData(g, tdy, tw, dx);
+            return (y.ToArray(), dx.ToArray());
+        }
+        finally { (CpuBackend.UseTapConv, CpuBackend.TapScratch, CpuBackend.UseWinograd) = (keepUse, keepScratch, keepWino); }
+    }
+
+    [TestCaseSource(nameof(CaseData))]
+    public void ForwardAndDataGradientAgreeWithTheDoubleReference(int i)
+    {
+        var g = Geom(i);
+        var x = DirectConvTests.Rand(g.N * g.C * g.H * g.W, 200 + i);
+        var w = DirectConvTests.Rand(g.K * g.ColRows, 220 + i);
+        var dy = DirectConvTests.Rand(g.N * g.K * g.OutSpatial, 240 + i);
+        var yRef = ConvReference.Conv2d(x.Select(v => (double)v).ToArray(), w.Select(v => (double)v).ToArray(), null,
+            g.N, g.C, g.H, g.W, g.K, g.Kh, g.Kw, 1, g.Pad, g.Dil);
+        var dxRef = DirectConvTests.DataGradReference(g, dy, w);
+        foreach (var path in HostSimd.Available())
+        {
+            using var use = HostSimd.Use(path);
+            // The default scratch, then one image's worth (images in groups of one).
+            foreach (long scratch in new[] { 1L << 22, (long)Math.Max(g.K, g.C) * g.OutSpatial })
+            {
+                var (y, dx) = Host(g, x, w, dy, scratch);
+                Assert.That(DirectConvTests.MaxRelErr(y, yRef), Is.LessThan(1e-5), $"{path}, scratch {scratch}: y vs double reference");
+                Assert.That(DirectConvTests.MaxRelErr(dx, dxRef), Is.LessThan(1e-5), $"{path}, scratch {scratch}: dx vs double reference");
+                Assert.That(Host(g, x, w, dy, scratch).Y, Is.EqualTo(y), $"{path}, scratch {scratch}: not repeatable");
+            }
+        }
+    }
+
+    static Conv2dGeom G(int c, int hw, int k, int dil) => new(1, c, hw, hw, k, 3, 3, 1, dil, dil, hw, hw);
+
+    [Test]
+    public void ChosenWhereMostTapsReadPadding()
+    {
+        Assert.That(TapConv.Share(G(2048, 29, 256, 18)), Is.EqualTo(51.0 * 51 / (87 * 87)).Within(1e-12), "rate 18 at 29x29");
+        Assert.That(TapConv.Pays(G(2048, 29, 256, 18)), Is.True, "ASPP rate 18 at 29x29: 34 % of the taps live");
+        Assert.That(TapConv.Pays(G(2048, 29, 256, 12)), Is.True, "ASPP rate 12 at 29x29: 52 %");
+        Assert.That(TapConv.Pays(G(2048, 29, 256, 6)), Is.False, "ASPP rate 6 at 29x29: 74 %");
+        Assert.That(TapConv.Pays(G(256, 29, 2048, 6), dataGradient: true), Is.True, "its data gradient");
+        Assert.That(TapConv.Pays(G(256, 17, 256, 4)), Is.False, "rate 4 at 17x17: 71 %");
+        Assert.That(TapConv.Applies(new Conv2dGeom(1, 64, 29, 29, 64, 3, 3, 2, 1, 1, 15, 15)), Is.False, "stride 2");
+        Assert.That(TapConv.Live(G(8, 29, 8, 18), 0, 2), Is.EqualTo((18, 29, 0, 11)), "top-right tap: lower-left rectangle");
+    }
+}
