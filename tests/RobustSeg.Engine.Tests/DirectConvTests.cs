@@ -37,11 +37,22 @@ public class DirectConvTests
 
     static IEnumerable<TestCaseData> CaseData() => Cases.Select((c, i) => new TestCaseData(i).SetName($"case {i}: {c}"));
 
-    static Conv2dGeom Geom(int i)
-    {
-        var c = Cases[i];
-        return new Conv2dGeom(c.N, c.C, c.H, c.W, c.K, c.Kh, c.Kw, 1, c.P, c.D,
+    static Conv2dGeom Geom(int i) => Geom(Cases[i]);
+
+    /// <summary>The stride-1 conv of a case (n, c, h, w, k, kh, kw, pad, dilation).</summary>
+    internal static Conv2dGeom Geom((int N, int C, int H, int W, int K, int Kh, int Kw, int P, int D) c) =>
+        new(c.N, c.C, c.H, c.W, c.K, c.Kh, c.Kw, 1, c.P, c.D,
             Conv2dGeom.OutSize(c.H, c.Kh, 1, c.P, c.D), Conv2dGeom.OutSize(c.W, c.Kw, 1, c.P, c.D));
+
+    /// <summary>Random x, w and dy for g (seeds seed, seed + 20, seed + 40) and the y and dx they give in double.</summary>
+    internal static (float[] X, float[] W, float[] Dy, double[] YRef, double[] DxRef) Problem(in Conv2dGeom g, int seed)
+    {
+        var x = Rand(g.N * g.C * g.H * g.W, seed);
+        var w = Rand(g.K * g.ColRows, seed + 20);
+        var dy = Rand(g.N * g.K * g.OutSpatial, seed + 40);
+        var yRef = ConvReference.Conv2d(x.Select(v => (double)v).ToArray(), w.Select(v => (double)v).ToArray(), null,
+            g.N, g.C, g.H, g.W, g.K, g.Kh, g.Kw, 1, g.Pad, g.Dil);
+        return (x, w, dy, yRef, DataGradReference(g, dy, w));
     }
 
     /// <summary>Sets a path toggle to value until disposed, then back to what it was (keep).</summary>
@@ -53,17 +64,27 @@ public class DirectConvTests
 
     sealed class Restore(Action undo) : IDisposable { public void Dispose() => undo(); }
 
-    /// <summary>y and dx of g on the host with the direct path forced on or off.</summary>
+    /// <summary>y and dx of g on the host with the direct path forced on or off (Winograd and the tap GEMMs off, so the
+    /// direct and packed paths are the ones compared).</summary>
     static (float[] Y, float[] Dx) Host(in Conv2dGeom g, float[] x, float[] w, float[] dy, bool direct)
     {
-        var dev = Device.Cpu;
         using var force = Force(v => CpuBackend.UseDirectConv = v, CpuBackend.UseDirectConv, direct);
+        using var noWinograd = Force(v => CpuBackend.UseWinograd = v, CpuBackend.UseWinograd, false);
+        using var noTaps = Force(v => CpuBackend.UseTapConv = v, CpuBackend.UseTapConv, false);
+        return ForwardAndDataGrad(g, x, w, dy);
+    }
+
+    /// <summary>y and dx of g on the host backend as its path toggles stand, the outputs first filled with NaN (a pixel
+    /// no path wrote would show).</summary>
+    internal static (float[] Y, float[] Dx) ForwardAndDataGrad(in Conv2dGeom g, float[] x, float[] w, float[] dy)
+    {
+        var dev = Device.Cpu;
         using var scope = Tensor.Scope();
         var tx = Tensor.FromArray(dev, x, g.N, g.C, g.H, g.W);
         var tw = Tensor.FromArray(dev, w, g.K, g.C, g.Kh, g.Kw);
         var tdy = Tensor.FromArray(dev, dy, g.N, g.K, g.Ho, g.Wo);
-        var y = Tensor.Empty(dev, g.N, g.K, g.Ho, g.Wo);
-        var dx = Tensor.Empty(dev, g.N, g.C, g.H, g.W);
+        var y = Tensor.FromArray(dev, Enumerable.Repeat(float.NaN, g.N * g.K * g.OutSpatial).ToArray(), g.N, g.K, g.Ho, g.Wo);
+        var dx = Tensor.FromArray(dev, Enumerable.Repeat(float.NaN, g.N * g.C * g.InSpatial).ToArray(), g.N, g.C, g.H, g.W);
         dev.Backend.Conv2dForward(g, tx, tw, null, y);
         dev.Backend.Conv2dBackwardData(g, tdy, tw, dx);
         return (y.ToArray(), dx.ToArray());
@@ -99,11 +120,7 @@ public class DirectConvTests
     public void DirectForwardHasThePackedPathsBitsAndTheDataGradientAgrees(int i)
     {
         var g = Geom(i);
-        var x = Rand(g.N * g.C * g.H * g.W, 1 + i); var w = Rand(g.K * g.ColRows, 20 + i);
-        var dy = Rand(g.N * g.K * g.OutSpatial, 40 + i);
-        var yRef = ConvReference.Conv2d(x.Select(v => (double)v).ToArray(), w.Select(v => (double)v).ToArray(), null,
-            g.N, g.C, g.H, g.W, g.K, g.Kh, g.Kw, 1, g.Pad, g.Dil);
-        var dxRef = DataGradReference(g, dy, w);
+        var (x, w, dy, yRef, dxRef) = Problem(g, 1 + i);
         foreach (var path in HostSimd.Available())
         {
             using var use = HostSimd.Use(path);

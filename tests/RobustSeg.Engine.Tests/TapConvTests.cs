@@ -1,5 +1,4 @@
 using RobustSeg.Engine.Cpu;
-using RobustSeg.Engine.Reference;
 
 namespace RobustSeg.Engine.Tests;
 
@@ -22,31 +21,16 @@ public class TapConvTests
 
     static IEnumerable<TestCaseData> CaseData() => Cases.Select((c, i) => new TestCaseData(i).SetName($"case {i}: {c}"));
 
-    static Conv2dGeom Geom(int i)
-    {
-        var c = Cases[i];
-        return new Conv2dGeom(c.N, c.C, c.H, c.W, c.K, c.Kh, c.Kw, 1, c.P, c.D,
-            Conv2dGeom.OutSize(c.H, c.Kh, 1, c.P, c.D), Conv2dGeom.OutSize(c.W, c.Kw, 1, c.P, c.D));
-    }
 
     /// <summary>y and dx of g on the host with the tap GEMMs forced on, outputs first filled with NaN (a pixel no tap
     /// wrote would show), the scratch limited to scratch floats.</summary>
     static (float[] Y, float[] Dx) Host(in Conv2dGeom g, float[] x, float[] w, float[] dy, long scratch)
     {
-        var dev = Device.Cpu;
         var (keepUse, keepScratch, keepWino) = (CpuBackend.UseTapConv, CpuBackend.TapScratch, CpuBackend.UseWinograd);
         (CpuBackend.UseTapConv, CpuBackend.TapScratch, CpuBackend.UseWinograd) = (true, scratch, false);
         try
         {
-            using var scope = Tensor.Scope();
-            var tx = Tensor.FromArray(dev, x, g.N, g.C, g.H, g.W);
-            var tw = Tensor.FromArray(dev, w, g.K, g.C, g.Kh, g.Kw);
-            var tdy = Tensor.FromArray(dev, dy, g.N, g.K, g.Ho, g.Wo);
-            var y = Tensor.FromArray(dev, Enumerable.Repeat(float.NaN, g.N * g.K * g.OutSpatial).ToArray(), g.N, g.K, g.Ho, g.Wo);
-            var dx = Tensor.FromArray(dev, Enumerable.Repeat(float.NaN, g.N * g.C * g.InSpatial).ToArray(), g.N, g.C, g.H, g.W);
-            dev.Backend.Conv2dForward(g, tx, tw, null, y);
-            dev.Backend.Conv2dBackwardData(g, tdy, tw, dx);
-            return (y.ToArray(), dx.ToArray());
+            return DirectConvTests.ForwardAndDataGrad(g, x, w, dy);
         }
         finally { (CpuBackend.UseTapConv, CpuBackend.TapScratch, CpuBackend.UseWinograd) = (keepUse, keepScratch, keepWino); }
     }
@@ -54,13 +38,8 @@ public class TapConvTests
     [TestCaseSource(nameof(CaseData))]
     public void ForwardAndDataGradientAgreeWithTheDoubleReference(int i)
     {
-        var g = Geom(i);
-        var x = DirectConvTests.Rand(g.N * g.C * g.H * g.W, 200 + i);
-        var w = DirectConvTests.Rand(g.K * g.ColRows, 220 + i);
-        var dy = DirectConvTests.Rand(g.N * g.K * g.OutSpatial, 240 + i);
-        var yRef = ConvReference.Conv2d(x.Select(v => (double)v).ToArray(), w.Select(v => (double)v).ToArray(), null,
-            g.N, g.C, g.H, g.W, g.K, g.Kh, g.Kw, 1, g.Pad, g.Dil);
-        var dxRef = DirectConvTests.DataGradReference(g, dy, w);
+        var g = DirectConvTests.Geom(Cases[i]);
+        var (x, w, dy, yRef, dxRef) = DirectConvTests.Problem(g, 200 + i);
         foreach (var path in HostSimd.Available())
         {
             using var use = HostSimd.Use(path);

@@ -1,5 +1,4 @@
 using RobustSeg.Engine.Cpu;
-using RobustSeg.Engine.Reference;
 
 namespace RobustSeg.Engine.Tests;
 
@@ -28,28 +27,19 @@ public class WinogradTests
     static Conv2dGeom Geom(int i)
     {
         var c = Cases[i];
-        return new Conv2dGeom(c.N, c.C, c.H, c.W, c.K, 3, 3, 1, c.D, c.D, c.H, c.W);
+        return DirectConvTests.Geom((c.N, c.C, c.H, c.W, c.K, 3, 3, c.D, c.D));
     }
 
     /// <summary>y and dx of g on the host with Winograd forced on, outputs first filled with NaN (a pixel no tile wrote
     /// would show), the transformed operands cut into blocks of at most block floats.</summary>
     static (float[] Y, float[] Dx) Host(in Conv2dGeom g, float[] x, float[] w, float[] dy, long block)
     {
-        var dev = Device.Cpu;
         var (keepUse, keepBlock) = (CpuBackend.UseWinograd, CpuBackend.WinogradBlock);
         CpuBackend.UseWinograd = true;
         CpuBackend.WinogradBlock = block;
         try
         {
-            using var scope = Tensor.Scope();
-            var tx = Tensor.FromArray(dev, x, g.N, g.C, g.H, g.W);
-            var tw = Tensor.FromArray(dev, w, g.K, g.C, 3, 3);
-            var tdy = Tensor.FromArray(dev, dy, g.N, g.K, g.Ho, g.Wo);
-            var y = Tensor.FromArray(dev, Enumerable.Repeat(float.NaN, g.N * g.K * g.OutSpatial).ToArray(), g.N, g.K, g.Ho, g.Wo);
-            var dx = Tensor.FromArray(dev, Enumerable.Repeat(float.NaN, g.N * g.C * g.InSpatial).ToArray(), g.N, g.C, g.H, g.W);
-            dev.Backend.Conv2dForward(g, tx, tw, null, y);
-            dev.Backend.Conv2dBackwardData(g, tdy, tw, dx);
-            return (y.ToArray(), dx.ToArray());
+            return DirectConvTests.ForwardAndDataGrad(g, x, w, dy);
         }
         finally { (CpuBackend.UseWinograd, CpuBackend.WinogradBlock) = (keepUse, keepBlock); }
     }
@@ -58,12 +48,7 @@ public class WinogradTests
     public void ForwardAndDataGradientAgreeWithTheDoubleReference(int i)
     {
         var g = Geom(i);
-        var x = DirectConvTests.Rand(g.N * g.C * g.H * g.W, 100 + i);
-        var w = DirectConvTests.Rand(g.K * g.ColRows, 120 + i);
-        var dy = DirectConvTests.Rand(g.N * g.K * g.OutSpatial, 140 + i);
-        var yRef = ConvReference.Conv2d(x.Select(v => (double)v).ToArray(), w.Select(v => (double)v).ToArray(), null,
-            g.N, g.C, g.H, g.W, g.K, 3, 3, 1, g.Pad, g.Dil);
-        var dxRef = DirectConvTests.DataGradReference(g, dy, w);
+        var (x, w, dy, yRef, dxRef) = DirectConvTests.Problem(g, 100 + i);
         int tiles = g.N * Winograd.TilesPerImage(g);
         foreach (var path in HostSimd.Available().Where(p => p != HostSimdPath.Portable))
         {
