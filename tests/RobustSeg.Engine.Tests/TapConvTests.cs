@@ -65,6 +65,8 @@ public class TapConvTests
         Assert.That(TapConv.Pays(G(2048, 29, 256, 6)), Is.False, "ASPP rate 6 at 29x29: 74 %");
         Assert.That(TapConv.Pays(G(256, 29, 2048, 6), dataGradient: true), Is.True, "its data gradient");
         Assert.That(TapConv.Pays(G(256, 17, 256, 4)), Is.False, "rate 4 at 17x17: 71 %");
+        Assert.That(TapConv.Pays(G(256, 9, 256, 4)), Is.False, "rate 4 at 9x9: 49 %, but 81 pixels");
+        Assert.That(TapConv.Pays(G(128, 29, 128, 18)), Is.False, "128 channels");
         Assert.That(TapConv.Applies(new Conv2dGeom(1, 64, 29, 29, 64, 3, 3, 2, 1, 1, 15, 15)), Is.False, "stride 2");
         Assert.That(TapConv.Live(G(8, 29, 8, 18), 0, 2), Is.EqualTo((18, 29, 0, 11)), "top-right tap: lower-left rectangle");
     }
