@@ -25,6 +25,7 @@ public sealed class ModelBench : IBenchSuite
         new("ddcat", "false", "DDC-AT heads (true/false)"),
         new("cases", "fwd,train,attack", "which rows to run (also: tape = eval forward recording the tape, no backward)"),
         new("profile", "false", "also time every op of a few profiled runs of each case: a per-op table on stderr and <case>_op rows", Flag: true),
+        new("profile-shapes", "false", "--profile with one row per convolution geometry (images, channels, map, stride, padding, dilation) instead of per kernel shape", Flag: true),
     ];
 
     public IEnumerable<BenchRow> Run(BenchContext ctx)
@@ -64,7 +65,7 @@ public sealed class ModelBench : IBenchSuite
                 };
                 var s = BenchRunner.Measure(run, ctx.Sync);
                 yield return BenchRow.From("model_fwd", dev.Name, $"{name} {shape}", s);
-                if (ctx.Flag("profile")) foreach (var r in OpProfileRows.Profile(ctx, run, "model_fwd_op", "fwd runs", $"{name} {shape}")) yield return r;
+                if (OpProfileRows.Wanted(ctx)) foreach (var r in OpProfileRows.Profile(ctx, run, "model_fwd_op", "fwd runs", $"{name} {shape}")) yield return r;
             }
             if (cases.Contains("train"))
             {
@@ -82,7 +83,7 @@ public sealed class ModelBench : IBenchSuite
                     loss.Backward();
                 };
                 var s = BenchRunner.Measure(run, ctx.Sync);
-                var profiled = ctx.Flag("profile") ? OpProfileRows.Profile(ctx, run, "model_train_step_op", "train runs", $"{name} {trainBatch}x3x{size}x{size}") : [];
+                var profiled = OpProfileRows.Wanted(ctx) ? OpProfileRows.Profile(ctx, run, "model_train_step_op", "train runs", $"{name} {trainBatch}x3x{size}x{size}") : [];
                 model.ZeroGrad();
                 yield return BenchRow.From("model_train_step", dev.Name, $"{name} {trainBatch}x3x{size}x{size}", s);
                 foreach (var r in profiled) yield return r;
@@ -100,7 +101,7 @@ public sealed class ModelBench : IBenchSuite
                 };
                 var s = BenchRunner.Measure(run, ctx.Sync);
                 yield return BenchRow.From("model_fwd_tape", dev.Name, $"{name} {shape}", s);
-                if (ctx.Flag("profile")) foreach (var r in OpProfileRows.Profile(ctx, run, "model_fwd_tape_op", "tape runs", $"{name} {shape}")) yield return r;
+                if (OpProfileRows.Wanted(ctx)) foreach (var r in OpProfileRows.Profile(ctx, run, "model_fwd_tape_op", "tape runs", $"{name} {shape}")) yield return r;
             }
             if (cases.Contains("attack"))
             {
@@ -115,7 +116,7 @@ public sealed class ModelBench : IBenchSuite
                 };
                 var s = BenchRunner.Measure(run, ctx.Sync);
                 yield return BenchRow.From("model_attack_step", dev.Name, $"{name} {shape}", s);
-                if (ctx.Flag("profile")) foreach (var r in OpProfileRows.Profile(ctx, run, "model_attack_step_op", "attack runs", $"{name} {shape}")) yield return r;
+                if (OpProfileRows.Wanted(ctx)) foreach (var r in OpProfileRows.Profile(ctx, run, "model_attack_step_op", "attack runs", $"{name} {shape}")) yield return r;
             }
         }
         finally

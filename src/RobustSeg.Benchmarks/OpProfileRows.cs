@@ -3,14 +3,18 @@ using RobustSeg.Engine;
 
 namespace RobustSeg.Benchmarks;
 
-/// <summary>`--profile` of `bench train` and `bench model`: times every op of a few runs of one piece of work (after
+/// <summary>`--profile` (and `--profile-shapes`: convolutions one row per layer geometry) of `bench train` and
+/// `bench model`: times every op of a few runs of one piece of work (after
 /// the measured runs: warm caches and JIT), logs the per-op table to stderr and returns one row per op (median = its
 /// ms per run) plus one for the time outside ops.</summary>
 public static class OpProfileRows
 {
+    /// <summary>Whether the command asked for a profile (`--profile` or `--profile-shapes`).</summary>
+    public static bool Wanted(BenchContext ctx) => ctx.Flag("profile") || ctx.Flag("profile-shapes");
+
     public static List<BenchRow> Profile(BenchContext ctx, Action work, string caseName, string what, string shape, int runs = 3)
     {
-        var profile = new OpProfile();
+        var profile = new OpProfile { ConvShapes = ctx.Flag("profile-shapes") };
         var sw = Stopwatch.StartNew();
         using (ctx.Device.Profile(profile))
             for (int i = 0; i < runs; i++) { work(); ctx.Sync(); }

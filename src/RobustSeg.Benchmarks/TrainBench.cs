@@ -23,6 +23,7 @@ public sealed class TrainBench : IBenchSuite
         new("batch", "4", "batch size"),
         new("classes", "21", "classes"),
         new("profile", "false", "also time every op of a few profiled iterations: a per-op table on stderr and train_op rows", Flag: true),
+        new("profile-shapes", "false", "--profile with one row per convolution geometry (images, channels, map, stride, padding, dilation) instead of per kernel shape", Flag: true),
     ];
 
     public IEnumerable<BenchRow> Run(BenchContext ctx)
@@ -56,7 +57,7 @@ public sealed class TrainBench : IBenchSuite
         var stats = BenchRunner.Measure(() => step.Run(x, y, ++it), ctx.Sync, minRuns: 3, minSeconds: 3);
         var shape = string.Create(CultureInfo.InvariantCulture, $"{regime.ToKey()}:{mc.Arch}{mc.Layers}x{mc.Width}:{batch}x3x{size}x{size}");
         var rows = new List<BenchRow> { BenchRow.From("train_iteration", dev.Name, shape, stats) };
-        if (ctx.Flag("profile")) rows.AddRange(OpProfileRows.Profile(ctx, () => step.Run(x, y, ++it), "train_op", $"{regime.ToKey()} iterations", shape));
+        if (OpProfileRows.Wanted(ctx)) rows.AddRange(OpProfileRows.Profile(ctx, () => step.Run(x, y, ++it), "train_op", $"{regime.ToKey()} iterations", shape));
         return rows;
     }
 }

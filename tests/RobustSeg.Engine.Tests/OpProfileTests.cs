@@ -40,5 +40,11 @@ public class OpProfileTests
         Assert.That(profile.Ops["UnaryGrad"].Calls, Is.EqualTo(1));
         var table = profile.Table(profile.OpSeconds * 2, 1);
         Assert.That(table, Does.Contain("Conv2dForward 3x3 dilated").And.Contain("outside ops").And.Contain("50.0%"));
+
+        // --profile-shapes: one row per convolution geometry.
+        var shapes = new OpProfile { ConvShapes = true };
+        using (dev.Profile(shapes)) Run(out _);
+        Assert.That(shapes.Ops["Conv2dForward 2x3x9x9->4 3x3 s1 p2 d2"].Calls, Is.EqualTo(1));
+        Assert.That(shapes.Ops["Conv2dBackwardData 2x3x9x9->4 3x3 s1 p2 d2"].Calls, Is.EqualTo(1));
     }
 }

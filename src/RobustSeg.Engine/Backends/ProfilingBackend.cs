@@ -15,8 +15,7 @@ public sealed class ProfilingBackend(Backend inner, OpProfile profile) : Backend
 
     OpProfile.Timer Time(string op) => Profile.Start(op, Device);
 
-    OpProfile.Timer Time(string op, in Conv2dGeom g) =>
-        Profile.Start(g.IsPointwise ? op + " 1x1" : $"{op} {g.Kh}x{g.Kw}{(g.Dil > 1 ? " dilated" : "")}", Device);
+    OpProfile.Timer Time(string op, in Conv2dGeom g) => Profile.Start(Profile.ConvKey(op, g), Device);
 
     public override void AttackStep(Tensor x, Tensor g, Tensor x0, Tensor y, float alpha, float eps, bool useSign) { using var _ = Time("AttackStep"); Inner.AttackStep(x, g, x0, y, alpha, eps, useSign); }
     public override void BatchNormStats(Tensor x, int n, int c, int s, Tensor? weight, Tensor? bias, Tensor runningMean, Tensor runningVar, bool training, float momentum, float eps, Tensor mean, Tensor invstd, Tensor scale, Tensor shift) { using var _ = Time("BatchNormStats"); Inner.BatchNormStats(x, n, c, s, weight, bias, runningMean, runningVar, training, momentum, eps, mean, invstd, scale, shift); }

@@ -5,10 +5,19 @@ using System.Text;
 namespace RobustSeg.Engine;
 
 /// <summary>Per-op wall time and call counts collected by a <see cref="ProfilingBackend"/>, with the table
-/// `bench train --profile` prints. Ops are keyed by backend method (convolutions also by kernel shape), so a
-/// forward and its backward are separate rows.</summary>
+/// `bench train --profile` prints. Ops are keyed by backend method (convolutions also by kernel shape, or with
+/// <see cref="ConvShapes"/> by their whole geometry), so a forward and its backward are separate rows.</summary>
 public sealed class OpProfile
 {
+    /// <summary>Key each convolution by its whole geometry (images, channels, map, stride, padding, dilation: one row
+    /// per layer shape) instead of its kernel shape (`--profile-shapes`).</summary>
+    public bool ConvShapes { get; init; }
+
+    /// <summary>The row a convolution op of geometry g is timed under.</summary>
+    public string ConvKey(string op, in Conv2dGeom g) =>
+        ConvShapes ? $"{op} {g.N}x{g.C}x{g.H}x{g.W}->{g.K} {g.Kh}x{g.Kw} s{g.Stride} p{g.Pad} d{g.Dil}"
+        : g.IsPointwise ? op + " 1x1" : $"{op} {g.Kh}x{g.Kw}{(g.Dil > 1 ? " dilated" : "")}";
+
     readonly Dictionary<string, (long Calls, long Ticks)> _ops = new();
     int _depth;
 
@@ -55,16 +64,19 @@ public sealed class OpProfile
     {
         var ci = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
-        sb.AppendLine(string.Create(ci, $"{"op",-36} {"calls/it",9} {"ms/it",9} {"share",7}"));
+        // The name column fits the longest row (a convolution's whole geometry under --profile-shapes).
+        int w = Math.Max(36, _ops.Keys.Select(k => k.Length).DefaultIfEmpty(0).Max());
+        string Name(string n) => n.PadRight(w);
+        sb.AppendLine(string.Create(ci, $"{Name("op")} {"calls/it",9} {"ms/it",9} {"share",7}"));
         double per = Math.Max(1, iterations);
         foreach (var (op, v) in _ops.OrderByDescending(kv => kv.Value.Ticks))
         {
             double s = v.Ticks / (double)Stopwatch.Frequency;
-            sb.AppendLine(string.Create(ci, $"{op,-36} {v.Calls / per,9:F1} {1000 * s / per,9:F2} {100 * s / Math.Max(totalSeconds, 1e-12),6:F1}%"));
+            sb.AppendLine(string.Create(ci, $"{Name(op)} {v.Calls / per,9:F1} {1000 * s / per,9:F2} {100 * s / Math.Max(totalSeconds, 1e-12),6:F1}%"));
         }
         double other = Math.Max(0, totalSeconds - OpSeconds);
-        sb.AppendLine(string.Create(ci, $"{"(outside ops: tape, allocation, host)",-36} {"",9} {1000 * other / per,9:F2} {100 * other / Math.Max(totalSeconds, 1e-12),6:F1}%"));
-        sb.Append(string.Create(ci, $"{"total",-36} {"",9} {1000 * totalSeconds / per,9:F2} {100.0,6:F1}%"));
+        sb.AppendLine(string.Create(ci, $"{Name("(outside ops: tape, allocation, host)")} {"",9} {1000 * other / per,9:F2} {100 * other / Math.Max(totalSeconds, 1e-12),6:F1}%"));
+        sb.Append(string.Create(ci, $"{Name("total")} {"",9} {1000 * totalSeconds / per,9:F2} {100.0,6:F1}%"));
         return sb.ToString();
     }
 }
