@@ -31,7 +31,7 @@ public sealed unsafe partial class CpuBackend
         }
         else if (UsesWinograd(g))
         {
-            WinogradForward(g, px, pw, py);
+            WinogradForward(g, px, pw, false, py);
         }
         else if (UsesTapConv(g))
         {
@@ -149,18 +149,18 @@ public sealed unsafe partial class CpuBackend
         {
             // dx = dy convolved with the flipped, transposed kernel: a forward conv, by Winograd, tap by tap, read in
             // place or packed straight from dy, so no column matrix (C Kh Kw x pixels, 124 MB for PSPNet's 4096-channel
-            // head) is written, read and added.
+            // head) is written, read and added. Tap t of that kernel is tap Kh Kw - 1 - t of w, transposed: Winograd's
+            // weight transform and the tap GEMMs read w so, the direct and packed paths take a flipped copy.
+            if (path == ConvPath.Winograd) { WinogradForward(gt, pdy, pw, true, pdx); return; }
             using var wt = Tensor.Empty(Device, w.Shape[1], w.Shape[0], w.Shape[2], w.Shape[3]);
             if (path == ConvPath.Taps)
             {
-                // Tap t of the flipped, transposed kernel is tap Kh Kw - 1 - t of w, transposed: w made tap-major serves.
                 TapConv.TapMajor(g, pw, wt.Ptr);
                 TapRun(gt, pdy, wt.Ptr, true, pdx);
                 return;
             }
             DirectConv.FlipTransposed(g, pw, wt.Ptr);
-            if (path == ConvPath.Winograd) WinogradForward(gt, pdy, wt.Ptr, pdx);
-            else if (path == ConvPath.Direct) DirectForward(gt, pdy, wt.Ptr, pdx);
+            if (path == ConvPath.Direct) DirectForward(gt, pdy, wt.Ptr, pdx);
             else PackedForward(gt, pdy, wt.Ptr, pdx);
             return;
         }

@@ -189,8 +189,10 @@ public sealed unsafe partial class CpuBackend
     {
         float* coef8 = stackalloc float[8];
         int* lab8 = stackalloc int[8];
-        // The strip's exp(x - max), kept from the sum for the gradient (one exp per logit, not two); up to 1024 classes.
+        // The strip's exp(x - max), kept from the sum for the gradient (one exp per logit, not two); up to 1024 classes,
+        // past that (kept null) computed again.
         Vector256<float>* e8 = stackalloc Vector256<float>[Math.Min(k, MaxKeptClasses)];
+        Vector256<float>* kept = k <= MaxKeptClasses ? e8 : null;
         for (int q0 = 0; q0 < len; q0 += 8)
         {
             int width = Math.Min(8, len - q0);
@@ -211,15 +213,14 @@ public sealed unsafe partial class CpuBackend
                     for (int c = 0; c < k; c++) Vector256.Store(Vector256<float>.Zero, dq + (long)c * s);
                     continue;
                 }
-                bool keep = k <= MaxKeptClasses;
-                var (m, sum) = MaxSumExp8(xq, k, s, keep ? e8 : null);
+                var (m, sum) = MaxSumExp8(xq, k, s, kept);
                 var coef = Vector256.Load(coef8);
                 var labv = Vector256.Load(lab8);
                 var counted = Vector256.GreaterThanOrEqual(labv, Vector256<int>.Zero).AsSingle();
                 for (int c = 0; c < k; c++)
                 {
                     long o = (long)c * s;
-                    var g = (keep ? e8[c] : HostExp.Exp(Ld(xq + o) - m)) / sum * coef;
+                    var g = (kept != null ? kept[c] : HostExp.Exp(Ld(xq + o) - m)) / sum * coef;
                     g -= Vector256.ConditionalSelect(Vector256.Equals(labv, Vector256.Create(c)).AsSingle(), coef, Vector256<float>.Zero);
                     Vector256.Store(Vector256.ConditionalSelect(counted, g, Vector256<float>.Zero), dq + o);
                 }

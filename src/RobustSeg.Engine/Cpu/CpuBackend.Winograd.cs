@@ -18,8 +18,9 @@ public sealed unsafe partial class CpuBackend
     /// <summary>y = conv(x, w) for a conv <see cref="Winograd.Applies"/> to, in a fixed order (deterministic): blocks of
     /// km output channels whose M is held while blocks of cc input channels are transformed and summed into it (beta 1
     /// after the first), each against the weight transformed ku output channels at a time. V is made once per input
-    /// block and reused by every output block where all input channels fit one block.</summary>
-    void WinogradForward(in Conv2dGeom g, float* px, float* pw, float* py)
+    /// block and reused by every output block where all input channels fit one block. The kernel is read as
+    /// <see cref="Winograd.TransformWeight"/> does: flipped, pw is the weight of the conv whose data gradient g is.</summary>
+    void WinogradForward(in Conv2dGeom g, float* px, float* pw, bool flipped, float* py)
     {
         const int X = Winograd.Xi;
         int tiles = (g.N * Winograd.TilesPerImage(g) + Winograd.Lanes - 1) / Winograd.Lanes * Winograd.Lanes;
@@ -50,7 +51,7 @@ public sealed unsafe partial class CpuBackend
                 for (int k1 = k0; k1 < k0 + kmn; k1 += ku)
                 {
                     int kun = Math.Min(ku, k0 + kmn - k1);
-                    Winograd.TransformWeight(g, pw, k1, kun, c0, cn, u.Ptr);
+                    Winograd.TransformWeight(g, pw, flipped, k1, kun, c0, cn, u.Ptr);
                     HostGemm.SgemmBatched(X, false, false, kun, tiles, cn, 1f, u.Ptr, cn, (long)kun * cn,
                         v.Ptr, tiles, (long)cn * tiles, c0 == 0 ? 0f : 1f, m.Ptr + (long)(k1 - k0) * tiles, tiles, (long)kmn * tiles);
                 }

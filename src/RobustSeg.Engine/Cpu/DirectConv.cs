@@ -117,21 +117,25 @@ public readonly unsafe struct DirectConv
         HostParallel.For((long)images * g.C, Math.Max(1, (1 << 14) / plane), (s, e) =>
         {
             for (long ic = s; ic < e; ic++)
-            {
-                long img = ic / G.C, c = ic % G.C;
-                float* src = x + img * xImg + c * G.InSpatial, d = dst + ic * plane;
-                new Span<float>(d, G.Pad * wp + G.Pad).Clear();
-                for (int h = 0; h < G.H; h++)
-                {
-                    float* row = d + (long)(h + G.Pad) * wp + G.Pad;
-                    new ReadOnlySpan<float>(src + (long)h * G.W, G.W).CopyTo(new Span<float>(row, G.W));
-                    // The right padding of this row and the left padding of the next are adjacent.
-                    new Span<float>(row + G.W, 2 * G.Pad).Clear();
-                }
-                long tail = (long)(hp - G.H - G.Pad) * wp - G.Pad;
-                new Span<float>(d + plane - tail, (int)tail).Clear();
-            }
+                PadPlane(x + ic / G.C * xImg + ic % G.C * G.InSpatial, G.H, G.W, dst + ic * plane, G.Pad, G.Pad, hp, wp);
         });
         new Span<float>(dst + images * plane * g.C, Slack).Clear();
+    }
+
+    /// <summary>dst (hp x wp) = the h x w plane src with its first row at row top and first column at column left, zeros
+    /// around it; every float written once (no clear of the whole plane first).</summary>
+    public static void PadPlane(float* src, int h, int w, float* dst, int top, int left, int hp, int wp)
+    {
+        long first = (long)top * wp + left;
+        new Span<float>(dst, (int)first).Clear();
+        for (int r = 0; r < h; r++)
+        {
+            float* row = dst + first + (long)r * wp;
+            new ReadOnlySpan<float>(src + (long)r * w, w).CopyTo(new Span<float>(row, w));
+            // This row's right padding and the next row's left padding are adjacent.
+            if (r + 1 < h) new Span<float>(row + w, wp - w).Clear();
+        }
+        long end = first + (long)(h - 1) * wp + w;
+        new Span<float>(dst + end, (int)((long)hp * wp - end)).Clear();
     }
 }

@@ -28,7 +28,10 @@ public static unsafe class TapConv
         && Share(g) <= (dataGradient ? MaxShareDataGrad : MaxShare);
 
     /// <summary>The rectangles' multiply-adds over every tap's.</summary>
-    public static double Share(in Conv2dGeom g)
+    public static double Share(in Conv2dGeom g) => (double)LiveTaps(g) / ((long)g.Kh * g.Kw * g.Ho * g.Wo);
+
+    /// <summary>Taps that read inside the image, summed over one image's output pixels (the rectangles' areas).</summary>
+    public static long LiveTaps(in Conv2dGeom g)
     {
         long live = 0;
         for (int ki = 0; ki < g.Kh; ki++)
@@ -37,7 +40,7 @@ public static unsafe class TapConv
             var (r0, r1, c0, c1) = Live(g, ki, kj);
             live += (long)(r1 - r0) * (c1 - c0);
         }
-        return (double)live / ((long)g.Kh * g.Kw * g.Ho * g.Wo);
+        return live;
     }
 
     /// <summary>Output rows [R0, R1) and columns [C0, C1) whose tap (ki, kj) reads inside the image.</summary>

@@ -44,16 +44,7 @@ public static unsafe class Winograd
         Applies(g) && Math.Min(g.C, g.K) >= (dataGradient ? MinChannelsDataGrad : MinChannels) && MacShare(g) <= MaxMacShare;
 
     /// <summary>Winograd's multiply-adds over the direct sum's, counting only the taps that read inside the map.</summary>
-    public static double MacShare(in Conv2dGeom g) =>
-        (double)Xi * TilesPerImage(g) / (LiveTaps(g.Ho, g.Dil) * LiveTaps(g.Wo, g.Dil));
-
-    /// <summary>Taps of a 3-tap dilated kernel (pad = dilation d) that land inside n pixels, summed over the n outputs.</summary>
-    static long LiveTaps(int n, int d)
-    {
-        long live = 0;
-        for (int o = 0; o < n; o++) live += 1 + (o - d >= 0 ? 1 : 0) + (o + d < n ? 1 : 0);
-        return live;
-    }
+    public static double MacShare(in Conv2dGeom g) => (double)Xi * TilesPerImage(g) / TapConv.LiveTaps(g);
 
     /// <summary>Tiles along one side of n outputs at dilation d: ceil(n_r / 2) for each phase r's n_r outputs.</summary>
     static int TilesAlong(int n, int d)
@@ -102,34 +93,30 @@ public static unsafe class Winograd
         HostParallel.For((long)(c1 - c0) * g.N, Math.Max(1, (1 << 14) / (hp * wp)), (s, e) =>
         {
             for (long cn = s; cn < e; cn++)
-            {
-                long c = c0 + cn / G.N, n = cn % G.N;
-                float* p = dst + cn * hp * wp, src = x + (n * G.C + c) * G.H * G.W;
-                new Span<float>(p, hp * wp).Clear();
-                for (int h = 0; h < G.H; h++)
-                    new ReadOnlySpan<float>(src + (long)h * G.W, G.W).CopyTo(new Span<float>(p + (long)(h + d) * wp + d, G.W));
-            }
+                DirectConv.PadPlane(x + (cn % G.N * G.C + c0 + cn / G.N) * G.H * G.W, G.H, G.W, dst + cn * hp * wp, d, d, hp, wp);
         });
     }
 
-    /// <summary>U[ξ][k][c] (ξ-planes kc x cc, row stride cc) = (G w[k0 + k, c0 + c] Gᵀ)[ξ], for w K x C x 3 x 3:
-    /// G = [1 0 0; ½ ½ ½; ½ -½ ½; 0 0 1]. Eight channels at a time, gathered 9 floats apart.</summary>
-    public static void TransformWeight(in Conv2dGeom g, float* w, int k0, int kc, int c0, int cc, float* u)
+    /// <summary>U[ξ][k][c] (ξ-planes kc x cc, row stride cc) = (G g[k0 + k, c0 + c] Gᵀ)[ξ] for g's kernel
+    /// (K x C x 3 x 3): w itself, or, flipped (g a data gradient's convolution), w of the forward conv (C x K x 3 x 3)
+    /// read transposed with its taps reversed, so the flipped kernel is never copied. G = [1 0 0; ½ ½ ½; ½ -½ ½; 0 0 1].
+    /// Eight channels at a time, gathered 9 floats apart (9 K apart flipped).</summary>
+    public static void TransformWeight(in Conv2dGeom g, float* w, bool flipped, int k0, int kc, int c0, int cc, float* u)
     {
         var G = g;
         int groups = (cc + Lanes - 1) / Lanes;
         HostParallel.For((long)kc * groups, Math.Max(1, 256 / Lanes), (s, e) =>
         {
-            var nine = Vector256.Create(0, 9, 18, 27, 36, 45, 54, 63);
+            var lanes = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * Vector256.Create(flipped ? 9 * G.K : 9);
             var half = Vector256.Create(0.5f);
             var m = stackalloc Vector256<float>[9];
             for (long kg = s; kg < e; kg++)
             {
                 int k = (int)(kg / groups), c = (int)(kg % groups) * Lanes, live = Math.Min(Lanes, cc - c);
-                float* src = w + ((long)(k0 + k) * G.C + c0 + c) * 9;
+                float* src = w + (flipped ? (long)(c0 + c) * G.K + k0 + k : (long)(k0 + k) * G.C + c0 + c) * 9;
                 var mask = LaneMask(live);
                 for (int t = 0; t < 9; t++)
-                    m[t] = Avx2.GatherMaskVector256(Vector256<float>.Zero, src + t, nine, mask, 4);
+                    m[t] = Avx2.GatherMaskVector256(Vector256<float>.Zero, src + (flipped ? 8 - t : t), lanes, mask, 4);
                 // Rows of G g (4 x 3), then each row times Gᵀ (4 x 4).
                 for (int i = 0; i < 4; i++)
                 {
