@@ -23,7 +23,7 @@ public class DirectConvTests
 
     // (n, c, h, w, k, kh, kw, pad, dil): a batch above the core count with a partial last panel; two K blocks and
     // a row count no tile shape divides; rows past the packed-A budget (several K chunks, accumulated on store);
-    // dilation; a 1x3; a 5x5; no padding.
+    // dilation; a 1x3; a 5x5; no padding; rows exactly 8 wide over two K blocks of pixels.
     static readonly (int N, int C, int H, int W, int K, int Kh, int Kw, int P, int D)[] Cases =
     [
         (3, 5, 9, 11, 6, 3, 3, 1, 1),
@@ -33,6 +33,7 @@ public class DirectConvTests
         (2, 3, 8, 9, 4, 1, 3, 1, 1),
         (1, 4, 7, 7, 5, 5, 5, 2, 1),
         (2, 8, 10, 12, 9, 3, 3, 0, 1),
+        (1, 6, 26, 8, 5, 3, 3, 1, 1),
     ];
 
     static IEnumerable<TestCaseData> CaseData() => Cases.Select((c, i) => new TestCaseData(i).SetName($"case {i}: {c}"));
@@ -135,11 +136,16 @@ public class DirectConvTests
         }
     }
 
-    /// <summary>dW of g on the host with the padded-image weight gradient forced on or off.</summary>
-    static float[] HostWeightGrad(in Conv2dGeom g, float[] x, float[] dy, bool direct)
+    /// <summary>The host's ways to a weight gradient's columns: the padded grid, the padded image at the real pixels,
+    /// gathered output row by output row.</summary>
+    enum WeightColumns { PaddedGrid, PixelTaps, Gathered }
+
+    /// <summary>dW of g on the host with its columns read one way.</summary>
+    static float[] HostWeightGrad(in Conv2dGeom g, float[] x, float[] dy, WeightColumns path)
     {
         var dev = Device.Cpu;
-        using var force = Force(v => CpuBackend.UseDirectWeightGrad = v, CpuBackend.UseDirectWeightGrad, direct);
+        using var grid = Force(v => CpuBackend.UseDirectWeightGrad = v, CpuBackend.UseDirectWeightGrad, path == WeightColumns.PaddedGrid);
+        using var pixels = Force(v => CpuBackend.UsePixelTapWeightGrad = v, CpuBackend.UsePixelTapWeightGrad, path == WeightColumns.PixelTaps);
         using var scope = Tensor.Scope();
         var tx = Tensor.FromArray(dev, x, g.N, g.C, g.H, g.W);
         var tdy = Tensor.FromArray(dev, dy, g.N, g.K, g.Ho, g.Wo);
@@ -169,17 +175,25 @@ public class DirectConvTests
         foreach (var path in HostSimd.Available())
         {
             using var use = HostSimd.Use(path);
-            var direct = HostWeightGrad(g, x, dy, direct: true);
-            var gathered = HostWeightGrad(g, x, dy, direct: false);
-            Assert.That(MaxRelErr(direct, dwRef), Is.LessThan(1e-5), $"{path}: padded-image dW vs double reference");
+            var direct = HostWeightGrad(g, x, dy, WeightColumns.PaddedGrid);
+            var pixels = HostWeightGrad(g, x, dy, WeightColumns.PixelTaps);
+            var gathered = HostWeightGrad(g, x, dy, WeightColumns.Gathered);
+            Assert.That(MaxRelErr(direct, dwRef), Is.LessThan(1e-5), $"{path}: padded-grid dW vs double reference");
             Assert.That(MaxRelErr(gathered, dwRef), Is.LessThan(1e-5), $"{path}: gathered dW vs double reference");
-            Assert.That(HostWeightGrad(g, x, dy, direct: true), Is.EqualTo(direct), $"{path}: padded-image dW not repeatable");
+            // The same pixels in the same order on the same task grid: the same bits as the gathered columns.
+            Assert.That(pixels, Is.EqualTo(gathered), $"{path}: pixel-tap dW vs gathered dW");
+            Assert.That(HostWeightGrad(g, x, dy, WeightColumns.PaddedGrid), Is.EqualTo(direct), $"{path}: padded-grid dW not repeatable");
         }
     }
 
     [Test]
     public void PaddedImageWeightGradientIsChosenForFewOutputChannels()
     {
+        Assert.That(DirectConv.ReadsPixelTaps(G(256, 17, 256, 3, 1, 4, 4)), Is.True, "stride 1, rows 17 wide");
+        Assert.That(DirectConv.ReadsPixelTaps(G(64, 65, 64, 3, 2, 1, 1)), Is.False, "stride 2: a row's pixels are not contiguous");
+        Assert.That(DirectConv.ReadsPixelTaps(G(64, 7, 64, 3, 1, 1, 1)), Is.False, "rows under 8 wide");
+        Assert.That(DirectConv.ReadsPixelTaps(G(64, 17, 64, 1, 1, 0, 1)), Is.False, "1x1");
+        Assert.That(DirectConv.ReadsPixelTaps(G(2048, 29, 256, 3, 1, 12, 12)), Is.False, "rate 12 at 29x29: a padded copy 3.3 times the image");
         Assert.That(DirectConv.PaysWeight(G(64, 17, 64, 3, 1, 1, 1)), Is.True, "64 channels at 17x17: 12% extra columns");
         Assert.That(DirectConv.PaysWeight(G(256, 17, 256, 3, 1, 4, 4)), Is.False, "256 channels, dilation 4: 47% extra");
         Assert.That(DirectConv.PaysWeight(G(64, 65, 64, 1, 1, 0, 1)), Is.False, "1x1");

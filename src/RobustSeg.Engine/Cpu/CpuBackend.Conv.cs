@@ -81,25 +81,38 @@ public sealed unsafe partial class CpuBackend
     /// by <see cref="DirectConv.PaysWeight"/>. Tests set it to reach both paths.</summary>
     public static bool? UseDirectWeightGrad { get; set; }
 
-    /// <summary>dW of a stride-1 conv through <see cref="HostGemm.SgemmSumTaps"/>: groups of images padded and their output
-    /// gradients spread on the padded grid (under 16M floats of scratch a group), summed in image order.</summary>
-    void DirectWeightGrad(in Conv2dGeom g, float* px, float* pdy, float* pdw)
+    /// <summary>Forces the weight gradient's columns read from the padded image at the real pixels
+    /// (<see cref="DirectConv.AtPixels"/>) on (true) or off (false: gathered output row by output row) where the padded
+    /// grid is not taken; null chooses by <see cref="DirectConv.ReadsPixelTaps"/>. Tests set it to reach both paths.</summary>
+    public static bool? UsePixelTapWeightGrad { get; set; }
+
+    /// <summary>dW through <see cref="HostGemm.SgemmSumTaps"/>: groups of images padded (under 16M floats of scratch a
+    /// group) and summed in image order: the output gradients spread on the padded grid and the taps read as rows, or
+    /// (atPixels) the output gradients as they are and the taps read at the real pixels.</summary>
+    void PaddedWeightGrad(in Conv2dGeom g, float* px, float* pdy, float* pdw, bool atPixels)
     {
         long xImg = (long)g.C * g.InSpatial, yImg = (long)g.K * g.OutSpatial;
-        long xpImg = DirectConv.ImageFloatsOf(g), dyvImg = (long)g.K * DirectConv.PixelsOf(g);
+        long xpImg = DirectConv.ImageFloatsOf(g), dyvImg = atPixels ? 0 : (long)g.K * DirectConv.PixelsOf(g);
         int group = (int)Math.Clamp((1L << 24) / (xpImg + dyvImg), 1, g.N);
         using var xp = Tensor.Empty(Device, checked((int)(group * xpImg + DirectConv.Slack)));
-        using var dyv = Tensor.Empty(Device, checked((int)(group * dyvImg)));
+        using var dyv = atPixels ? null : Tensor.Empty(Device, checked((int)(group * dyvImg)));
         using var off = TapOffsets(g);
+        using var pix = atPixels ? PixelOffsets(g) : null;
         int* po = off.IntPtr;
         for (int n0 = 0; n0 < g.N; n0 += group)
         {
             int gi = Math.Min(group, g.N - n0);
             DirectConv.Pad(g, px + n0 * xImg, xImg, gi, xp.Ptr);
-            DirectConv.Spread(g, pdy + n0 * yImg, yImg, gi, dyv.Ptr);
-            // Later groups add to the sum so far: the same per-image order as one call over every image.
+            float beta = n0 == 0 ? 0f : 1f;   // later groups add to the sum so far: the same per-image order as one call
+            if (pix != null)
+            {
+                HostGemm.SgemmSumTaps(gi, g.K, g.ColRows, 1f, pdy + n0 * yImg, g.OutSpatial, yImg,
+                    DirectConv.AtPixels(xp.Ptr, po, pix.IntPtr, g), beta, pdw, g.ColRows);
+                continue;
+            }
+            DirectConv.Spread(g, pdy + n0 * yImg, yImg, gi, dyv!.Ptr);
             HostGemm.SgemmSumTaps(gi, g.K, g.ColRows, 1f, dyv.Ptr, DirectConv.PixelsOf(g), dyvImg, new DirectConv(xp.Ptr, po, g),
-                n0 == 0 ? 0f : 1f, pdw, g.ColRows);
+                beta, pdw, g.ColRows);
         }
     }
 
@@ -109,6 +122,15 @@ public sealed unsafe partial class CpuBackend
         var off = Tensor.EmptyInt(Device, g.ColRows);
         DirectConv.Offsets(g, off.IntPtr);
         return off;
+    }
+
+    /// <summary>Where each of g's output pixels reads tap 0 in the padded image (<see cref="DirectConv.PixelOffsets"/>), in a
+    /// pooled int tensor.</summary>
+    Tensor PixelOffsets(in Conv2dGeom g)
+    {
+        var pix = Tensor.EmptyInt(Device, g.OutSpatial);
+        DirectConv.PixelOffsets(g, pix.IntPtr);
+        return pix;
     }
 
     /// <summary>Forces the direct stride-1 forward on (true) or off (false); null chooses by <see cref="DirectConv.Pays"/>.
@@ -229,9 +251,11 @@ public sealed unsafe partial class CpuBackend
         long xImg = (long)g.C * g.InSpatial, yImg = (long)g.K * g.OutSpatial;
         // dW (K × CKK) = sum over images of dy[n] · col[n]ᵀ, images in a fixed order (deterministic), in one parallel region.
         if (UseDirectWeightGrad is { } force ? force && DirectConv.Applies(g) : DirectConv.PaysWeight(g))
-            DirectWeightGrad(g, px, pdy, pdw);
+            PaddedWeightGrad(g, px, pdy, pdw, atPixels: false);
         else if (g.IsPointwise)
             HostGemm.SgemmSum(g.N, false, true, g.K, g.C, g.OutSpatial, 1f, pdy, g.OutSpatial, yImg, px, g.InSpatial, xImg, 0f, pdw, g.C);
+        else if (UsePixelTapWeightGrad is { } pixels ? pixels && DirectConv.ReadsPixelTaps(g) : DirectConv.ReadsPixelTaps(g))
+            PaddedWeightGrad(g, px, pdy, pdw, atPixels: true);
         else
             HostGemm.SgemmSum(g.N, false, true, g.K, g.ColRows, g.OutSpatial, 1f, pdy, g.OutSpatial, yImg,
                 new ImplicitCols(px, G, 0), xImg, 0f, pdw, g.ColRows);

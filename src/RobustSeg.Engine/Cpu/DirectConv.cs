@@ -17,20 +17,29 @@ public readonly unsafe struct DirectConv
     public readonly float* X;
     public readonly int* Off;
     public readonly long ImageFloats;
-    /// <summary>Virtual output pixels per image, (Ho - 1) Wp + Wo; the padded and the output row widths.</summary>
+    /// <summary>Virtual output pixels per image, (Ho - 1) Wp + Wo (Ho Wo where <see cref="Pix"/> is set); the padded and
+    /// the output row widths.</summary>
     public readonly int Pixels, Wp, Wo;
+    /// <summary>Where output pixel p reads tap 0 in the padded image (<see cref="PixelOffsets"/>) when B's rows are the
+    /// real output pixels (<see cref="AtPixels"/>); null when they are numbered on the padded grid.</summary>
+    public readonly int* Pix;
 
-    public DirectConv(float* x, int* off, in Conv2dGeom g) : this(x, off, ImageFloatsOf(g), PixelsOf(g), PaddedW(g), g.Wo) { }
+    public DirectConv(float* x, int* off, in Conv2dGeom g) : this(x, off, ImageFloatsOf(g), PixelsOf(g), PaddedW(g), g.Wo, null) { }
 
-    DirectConv(float* x, int* off, long imageFloats, int pixels, int wp, int wo)
+    DirectConv(float* x, int* off, long imageFloats, int pixels, int wp, int wo, int* pix)
     {
-        X = x; Off = off; ImageFloats = imageFloats; Pixels = pixels; Wp = wp; Wo = wo;
+        X = x; Off = off; ImageFloats = imageFloats; Pixels = pixels; Wp = wp; Wo = wo; Pix = pix;
     }
+
+    /// <summary>The padded image's taps at the Ho Wo real output pixels, element (p, t) at x + pix[p] + off[t]: a
+    /// weight gradient's columns with no extra pixels (<see cref="HostGemm.SgemmSumTaps"/>).</summary>
+    public static DirectConv AtPixels(float* x, int* off, int* pix, in Conv2dGeom g) =>
+        new(x, off, ImageFloatsOf(g), g.OutSpatial, PaddedW(g), g.Wo, pix);
 
     /// <summary>Output pixels per image (Ho Wo).</summary>
     public int OutPixels => (Pixels / Wp + 1) * Wo;
 
-    public DirectConv Image(int i) => new(X + i * ImageFloats, Off, ImageFloats, Pixels, Wp, Wo);
+    public DirectConv Image(int i) => new(X + i * ImageFloats, Off, ImageFloats, Pixels, Wp, Wo, Pix);
 
     public static int PaddedW(in Conv2dGeom g) => g.W + 2 * g.Pad;
     public static long ImageFloatsOf(in Conv2dGeom g) => (long)g.C * (g.H + 2 * g.Pad) * PaddedW(g);
@@ -81,6 +90,24 @@ public readonly unsafe struct DirectConv
         for (int ki = 0; ki < g.Kh; ki++)
         for (int kj = 0; kj < g.Kw; kj++) off[r++] = c * plane + ki * g.Dil * wp + kj * g.Dil;
     }
+
+    /// <summary>pix[oh Wo + ow] = oh Stride Wp + ow Stride: where output pixel (oh, ow) reads tap (0, 0, 0) in the padded
+    /// image (Ho Wo ints).</summary>
+    public static void PixelOffsets(in Conv2dGeom g, int* pix)
+    {
+        int wp = PaddedW(g);
+        for (int oh = 0, p = 0; oh < g.Ho; oh++)
+        for (int ow = 0; ow < g.Wo; ow++) pix[p++] = oh * g.Stride * wp + ow * g.Stride;
+    }
+
+    /// <summary>Whether a weight gradient that does not pay for the padded grid (<see cref="PaysWeight"/>) should read its
+    /// columns from the padded image at the real pixels (<see cref="AtPixels"/>) rather than gather them output row by
+    /// output row: stride 1, so 8 pixels of an output row are 8 contiguous floats of a tap, and rows at least 8 wide, so
+    /// 8 pixels in a row cross at most one row end; and a padded copy at most 2.5 times the image: ASPP's rates 12 and 18
+    /// at 29x29 would copy 3.3 and 5 times its 2048 channels (23 and 35 MB) and measured no faster (paired runs), where
+    /// the training model's 17x17 maps at rates 2 and 4 took 7-13 % off their weight gradients.</summary>
+    public static bool ReadsPixelTaps(in Conv2dGeom g) =>
+        Applies(g) && g.Wo >= 8 && ImageFloatsOf(g) <= 2.5 * g.C * g.InSpatial;
 
     /// <summary>Whether the weight gradient should read its columns from the padded image (<see cref="HostGemm.SgemmSumTaps"/>):
     /// the Wp - Wo extra pixels per output row cost less than gathering each transposed column float for only K output

@@ -30,7 +30,8 @@ public static unsafe class HostGemm
     /// <summary>The same for a B column gathered from the image (<see cref="ImplicitCols"/>: a masked load per output-row
     /// segment of every tap instead of a row copy), so a single image's conv is cut into column ranges, each task
     /// gathering only its own columns, rather than row ranges that each gather all of B: 3-5 % off DeepLabV3's
-    /// 2048->256 rate-6 and 1024->256 3x3s at 29x29, batch 1, measured (paired runs in one process).</summary>
+    /// 2048->256 rate-6 and 1024->256 3x3s at 29x29, batch 1, measured (paired runs in one process). A weight gradient's
+    /// taps read at the real pixels (<see cref="DirectConv.AtPixels"/>) take the same grid, so both give the same bits.</summary>
     const double GatherWeight = 32;
 
     /// <summary>Most floats of an A packed once for every task (<see cref="PackShared"/>): 16 MB, a 512 x 4608 conv
@@ -124,9 +125,10 @@ public static unsafe class HostGemm
         Run(batch, transA, transB, m, n, k, alpha, a, lda, strideA, null, 0, strideX, &cols, beta, c, ldc, 0, sum: true);
 
     /// <summary>A stride-1 conv's weight gradient by <see cref="DirectConv"/>: C (m x taps) = alpha sum_i A_i T_iᵀ + beta C over
-    /// batch images in order, A_i (m x k, the output gradient spread on the padded grid, k = d.Pixels) at a + i strideA and
-    /// T_i's row t (k floats) read in place from padded image i at offset d.Off[t]: the transposed panels are copied from
-    /// contiguous rows instead of gathered output row by output row.</summary>
+    /// batch images in order, A_i (m x k, k = d.Pixels) at a + i strideA and T_i's row t read from padded image i at
+    /// offset d.Off[t]: k contiguous floats when A_i is the output gradient spread on the padded grid, or the floats at
+    /// the real pixels d.Pix when A_i is the output gradient itself. The transposed panels are copied from contiguous
+    /// runs instead of gathered output row by output row.</summary>
     public static void SgemmSumTaps(int batch, int m, int taps, float alpha, float* a, int lda, long strideA, DirectConv d,
         float beta, float* c, int ldc) =>
         Run(batch, false, true, m, taps, d.Pixels, alpha, a, lda, strideA, null, 0, 0, null, beta, c, ldc, 0, sum: true, taps: &d);
@@ -168,7 +170,7 @@ public static unsafe class HostGemm
         };
         int mPanels = (m + sh.Mr - 1) / sh.Mr, nPanels = (n + sh.Nr - 1) / sh.Nr;
         // A sum is cut as one image is (its parts hold every image), a batch into images x parts.
-        var (tm, tn) = Grid(sh, images, mPanels, nPanels, (long)batch * m * n * k, cols != null ? GatherWeight : PackWeight);
+        var (tm, tn) = Grid(sh, images, mPanels, nPanels, (long)batch * m * n * k, cols != null || (taps != null && taps->Pix != null) ? GatherWeight : PackWeight);
         int parts = tm * tn;
         if (!sum && strideA == 0 && images * tn > 1 && ShareA && (long)mPanels * sh.Mr * k <= SharedAFloats)
         {
@@ -572,6 +574,7 @@ public static unsafe class HostGemm
         if (j.HasCols || j.Taps != null)
         {
             if (j.HasCols && !j.TransB) { j.Cols.Panel(j.P0, kc, col0, nr, dst, NR); return; }
+            if (j.Taps != null && j.Taps->Pix != null) { PixelTapPanel(in j, col0, nr, dst); return; }
             if (j.Taps != null && Avx.IsSupported) { TapPanel(in j, col0, nr, dst); return; }
             // op(B)(p, q) = col(col0 + q, P0 + p): 8 rows of pixels at a time gathered contiguously (8 x Kc floats, in L1;
             // all NR rows at once would spill to L2 between the gather and the read), then transposed into the panel.
@@ -656,6 +659,69 @@ public static unsafe class HostGemm
                 else for (int pp = p; pp < kc; pp++) d[pp * NR] = 0f;
             }
         }
+    }
+
+    /// <summary>For blocks of 8 real output pixels of a stride-1 conv, pix[8 b ..] (<see cref="DirectConv.Pix"/>): the
+    /// first pixel's offset, the lane where the next output row starts (8: none; -1: more than one row end, an output
+    /// row under 8 wide) and that row's offset less the lane. Eight pixels of one output row are eight contiguous floats
+    /// of every tap in the padded image; across a row end they are two loads blended at the lane.</summary>
+    static void RowBreaks(int* pix, int blocks, int* first, int* cut, int* second)
+    {
+        for (int b = 0; b < blocks; b++)
+        {
+            int* pb = pix + 8 * b;
+            int a = 1;
+            while (a < 8 && pb[a] == pb[0] + a) a++;
+            int e = a;
+            while (e < 8 && pb[e] == pb[a] + (e - a)) e++;
+            first[b] = pb[0]; cut[b] = e < 8 ? -1 : a; second[b] = a < 8 ? pb[a] - a : 0;
+        }
+    }
+
+    /// <summary>8 pixels of a tap (tap: its offset in the padded image) by <see cref="RowBreaks"/>: lanes below the cut
+    /// from the first output row, the rest from the next.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector256<float> PixelBlock(float* tap, int first, int cut, int second) => cut == 8
+        ? Avx.LoadVector256(tap + first)
+        : Avx.BlendVariable(Avx.LoadVector256(tap + first), Avx.LoadVector256(tap + second),
+            Vector256.GreaterThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(cut - 1)).AsSingle());
+
+    /// <summary>A transposed panel of a stride-1 conv's taps at its real output pixels (<see cref="Job.Taps"/> with pixel
+    /// offsets): dst[p NR + q] = X[Pix[P0 + p] + Off[col0 + q]], 8 taps x 8 pixels at a time as 8 <see cref="PixelBlock"/>s
+    /// and a register transpose. No bounds test (the padding is in the image) and no extra pixels: gathering each
+    /// output-row segment of each tap and transposing it had cost 16-35 % of a weight gradient at 17x17 and 65x65, and
+    /// hardware gathers were slower still.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void PixelTapPanel(in Job j, int col0, int nr, float* dst)
+    {
+        int kc = j.Kc, NR = j.Shape.Nr;
+        float* x = j.Taps->X;
+        int* pix = j.Taps->Pix + j.P0, off = j.Taps->Off + col0;
+        int blocks = Avx.IsSupported ? kc / 8 : 0;
+        int* first = stackalloc int[Math.Max(1, blocks)], cut = stackalloc int[Math.Max(1, blocks)], second = stackalloc int[Math.Max(1, blocks)];
+        RowBreaks(pix, blocks, first, cut, second);
+        float** r = stackalloc float*[8];
+        for (int qb = 0; qb < NR; qb += 8)
+        {
+            // Taps past nr read tap col0 (inside the image); their columns are cleared below.
+            for (int q = 0; q < 8; q++) r[q] = x + off[qb + q < nr ? qb + q : 0];
+            for (int b = 0; b < blocks; b++)
+            {
+                float* d = dst + 8 * b * NR + qb;
+                int o = first[b], a = cut[b], o2 = second[b];
+                if (a > 0)
+                    Transpose8x8(PixelBlock(r[0], o, a, o2), PixelBlock(r[1], o, a, o2), PixelBlock(r[2], o, a, o2),
+                        PixelBlock(r[3], o, a, o2), PixelBlock(r[4], o, a, o2), PixelBlock(r[5], o, a, o2),
+                        PixelBlock(r[6], o, a, o2), PixelBlock(r[7], o, a, o2), d, NR);
+                else
+                    for (int p = 0; p < 8; p++)
+                    for (int q = 0; q < 8; q++) d[p * NR + q] = r[q][pix[8 * b + p]];
+            }
+            for (int p = 8 * blocks; p < kc; p++)
+            for (int q = 0; q < 8; q++) dst[p * NR + qb + q] = r[q][pix[p]];
+        }
+        if (nr < NR)
+            for (int p = 0; p < kc; p++) new Span<float>(dst + p * NR + nr, NR - nr).Clear();
     }
 
     /// <summary>A transposed panel whose columns are taps of the padded image (<see cref="Job.Taps"/>): each tap's kc
