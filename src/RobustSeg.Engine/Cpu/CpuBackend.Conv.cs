@@ -218,7 +218,7 @@ public sealed unsafe partial class CpuBackend
     enum ConvPath { Winograd, Taps, Direct, Packed, Columns }
 
     static ConvPath ForwardOfDataGrad(in Conv2dGeom g, in Conv2dGeom gt) =>
-        UsesWinograd(gt, dataGradient: true) ? ConvPath.Winograd
+        UsesWinograd(gt, versusCol2im: !PacksTransposed(g)) ? ConvPath.Winograd
         : UsesTapConv(gt, dataGradient: true) ? ConvPath.Taps
         : UsesDirect(gt) ? ConvPath.Direct
         : PacksTransposed(g) ? ConvPath.Packed
@@ -228,10 +228,12 @@ public sealed unsafe partial class CpuBackend
     /// straight from dy, rather than column blocks and col2im. Packing dy costs K Kh Kw x pixels per task. It pays where C
     /// is the larger (the heads' 4096->512, 1024->256: 290 -> 235 ms for the first at 29x29), and at C = K on AVX-512
     /// (32-column panels gathered with masked loads) with an image per core and 256 or more channels: 3-5 % faster at
-    /// rates 2 and 4, 17x17 and 29x29, batch 2-8. One image (the column path's large-M GEMM split over the cores), 128
-    /// channels, and the AVX2 path's gather measured 3-24 % slower (paired runs alternating in one process).</summary>
+    /// rates 2 and 4, 17x17 and 29x29, batch 2-8; and at 128 channels where C >= K: 0.75-0.76 of col2im's time at rate 2,
+    /// 17x17, batch 2 and 4 (Ice Lake), where Zen had measured it slower. One image (the column path's large-M GEMM split
+    /// over the cores), 64 -> 128 and 128 -> 256 channels (0.99-1.03) and the AVX2 path's gather (3-24 % slower) keep
+    /// col2im (paired runs alternating in one process).</summary>
     static bool PacksTransposed(in Conv2dGeom g) =>
-        g.C >= 2 * g.K || (g.N >= HostParallel.Cores && g.C >= 256 && HostSimd.Current == HostSimdPath.Avx512);
+        g.C >= 2 * g.K || (g.N >= HostParallel.Cores && HostSimd.Current == HostSimdPath.Avx512 && (g.C >= 256 || g.C >= 128 && g.C >= g.K));
 
     /// <summary>Band b's weight rows as a contiguous copy, or null when the band runs every kernel row (the weight itself).</summary>
     Tensor? BandWeight(in Conv2dGeom g, in ConvRowBand b, float* pw)
