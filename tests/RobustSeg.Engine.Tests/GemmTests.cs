@@ -274,6 +274,8 @@ public class GemmTests
         // AVX-512: 12-row tiles, 8-row ones where 12 would pad many rows (the cases above run both).
         Assert.That(HostGemm.ShapeFor(HostSimdPath.Avx512, 512), Is.EqualTo(new HostGemm.MicroShape(HostSimdPath.Avx512, 12, 32, 512, 1536, 256, true)));
         Assert.That(HostGemm.ShapeFor(HostSimdPath.Avx512, 64).Mr, Is.EqualTo(8));
+        Assert.That(HostGemm.ShapeFor(HostSimdPath.Avx512, 64, inPlaceB: true).Mr, Is.EqualTo(12), "a direct conv's 64 rows: 12.5 % waste");
+        Assert.That(HostGemm.ShapeFor(HostSimdPath.Avx512, 40, inPlaceB: true).Mr, Is.EqualTo(8), "40 rows on 12: 20 % waste");
         Assert.That(HostGemm.ShapeFor(HostSimdPath.Avx512, 37).Mr, Is.EqualTo(8));
         Assert.That(HostGemm.ShapeFor(HostSimdPath.Avx512, 70).Mr, Is.EqualTo(12));
         Assert.That(HostGemm.ShapeFor(HostSimdPath.Avx2).Nr, Is.EqualTo(16));

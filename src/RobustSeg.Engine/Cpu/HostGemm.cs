@@ -56,15 +56,18 @@ public static unsafe class HostGemm
 
     /// <summary>The tile shape for an M-row GEMM on path p. AVX-512 (32 registers): 12x32 (24 accumulators,
     /// 24 FMAs per 14 loads) unless M would waste more than 4% of the rows in a partial tile that 8x32 avoids
-    /// (M = 64, 40: conv output channels), measured per shape on Zen 5; K blocks of 512 (half the C traffic of 256) with the
+    /// (M = 64, 40: conv output channels), measured per shape on Zen 5; where B's rows are read in place from an image
+    /// (inPlaceB, <see cref="SgemmDirect"/>: two unaligned loads spanning three lines per k step), 12x32 up to 12.5 % of
+    /// wasted rows, which puts M = 64 on 12 rows: 0.93-0.98 of the 8-row tiles' time on 64-channel 3x3s at 65x65
+    /// (paired, Ice Lake); K blocks of 512 (half the C traffic of 256) with the
     /// A panel in L1 (24 KB) and B blocks of 256 columns (512 KB, half of Zen 4/5's L2, so the A panels and C tiles
     /// passing through do not evict it), A packed once per K block for up to 1536 rows (3 MB of scratch per thread): the
     /// micro-kernel alone runs at 0.94-0.98 of peak, and packing A again for every B block and a 640 KB B block had cost
     /// 2048^3 and 1024^3 about 10 %, measured on Zen 5. AVX2 (16 registers): 6x16, K blocks of 256 with the B panel in L1
     /// (the A-in-L1 order and K blocks of 512 measured slower there).</summary>
-    public static MicroShape ShapeFor(HostSimdPath p, int m = 0) => p switch
+    public static MicroShape ShapeFor(HostSimdPath p, int m = 0, bool inPlaceB = false) => p switch
     {
-        HostSimdPath.Avx512 => new(p, Waste(m, 12) > 0.04 && Waste(m, 8) < Waste(m, 12) ? 8 : 12, 32, 512, 1536, 256, true),
+        HostSimdPath.Avx512 => new(p, Waste(m, 12) > (inPlaceB ? 0.125 : 0.04) && Waste(m, 8) < Waste(m, 12) ? 8 : 12, 32, 512, 1536, 256, true),
         _ => new(p, 6, 16, 256, 144, 4096, false),
     };
 
@@ -161,7 +164,7 @@ public static unsafe class HostGemm
             }
             return;
         }
-        var sh = ShapeFor(HostSimd.Current, m);
+        var sh = ShapeFor(HostSimd.Current, m, direct != null);
         var job = new Job
         {
             TransA = transA, TransB = transB, A = a, Lda = lda, B = b, Ldb = ldb, C = c, Ldc = ldc,
