@@ -61,8 +61,8 @@ public sealed unsafe partial class CpuBackend
         if (Avx2.IsSupported)
             for (; j + 8 <= ow; j += 8)
             {
-                var a = Avx2.GatherVector256(x, Avx.LoadVector256(tw.I0 + j), 4);
-                var b = Avx2.GatherVector256(x, Avx.LoadVector256(tw.I1 + j), 4);
+                var a = Gather8.At(x, tw.I0 + j);
+                var b = Gather8.At(x, tw.I1 + j);
                 Avx.Store(t + j, Avx.Add(Avx.Multiply(Avx.LoadVector256(tw.W0 + j), a), Avx.Multiply(Avx.LoadVector256(tw.W1 + j), b)));
             }
         for (; j < ow; j++) t[j] = tw.W0[j] * x[tw.I0[j]] + tw.W1[j] * x[tw.I1[j]];

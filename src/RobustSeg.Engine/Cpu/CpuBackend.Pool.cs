@@ -79,7 +79,7 @@ public sealed unsafe partial class CpuBackend
             for (int kw = 0; kw < q.Kernel; kw++)
             {
                 var w = w0 + Vector256.Create(kw);
-                var v = Avx2.GatherVector256(row, w, 4);
+                var v = Gather8.At(row, w);
                 var take = Avx.Or(Avx.CompareGreaterThan(v, bv), Avx.CompareUnordered(v, v));
                 bv = Avx.BlendVariable(bv, v, take);
                 best = Avx.BlendVariable(best.AsSingle(), (Vector256.Create(h * q.W) + w).AsSingle(), take).AsInt32();

@@ -161,7 +161,7 @@ public static unsafe class Winograd
                 int* o = inOff + t;
                 for (int i = 0; i < 4; i++)
                 for (int j = 0; j < 4; j++)
-                    p[4 * i + j] = At8(src + d * (i * wp + j), o);
+                    p[4 * i + j] = Gather8.At(src + d * (i * wp + j), o);
                 // Bᵀ on the columns of the patch, then B on each row.
                 for (int j = 0; j < 4; j++)
                 {
@@ -224,13 +224,7 @@ public static unsafe class Winograd
         });
     }
 
-    /// <summary>src[off[0]], ..., src[off[7]] as a vector, by eight scalar loads: AVX2's gather instruction took 11 ns for
-    /// eight floats on Ice Lake against 3.5 ns for these (the microcode that mitigates Gather Data Sampling).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector256<float> At8(float* src, int* off) =>
-        Vector256.Create(src[off[0]], src[off[1]], src[off[2]], src[off[3]], src[off[4]], src[off[5]], src[off[6]], src[off[7]]);
-
-    /// <summary>src[0], src[step], ... for the first live of 8 lanes, zero in the rest (<see cref="At8"/>'s scalar loads).</summary>
+    /// <summary>src[0], src[step], ... for the first live of 8 lanes, zero in the rest (scalar loads, as <see cref="Gather8"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static Vector256<float> Strided8(float* src, long step, int live)
     {
