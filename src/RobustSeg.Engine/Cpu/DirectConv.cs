@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace RobustSeg.Engine.Cpu;
 
@@ -68,16 +70,30 @@ public readonly unsafe struct DirectConv
     /// <summary>dst[c, k, i, j] = w[k, c, Kh - 1 - i, Kw - 1 - j] for g's weight (K x C x Kh x Kw).</summary>
     public static void FlipTransposed(in Conv2dGeom g, float* w, float* dst)
     {
-        // Output-ordered (each task writes whole rows of dst in order) and parallel over input channels: serial and
-        // write-scattered it cost 9 % of a 512->256 3x3 data gradient at 17x17.
-        int kk = g.Kh * g.Kw, K = g.K, C = g.C;
-        HostParallel.For(C, Math.Max(1, (1 << 14) / (K * kk)), (s, e) =>
+        // In tiles of 16 input x 16 output channels, parallel over tiles in output order: a tile reads 16 runs of
+        // 16 Kh Kw floats and writes 16, where a whole row of dst per task read Kh Kw floats from each of K pages
+        // (0.34-0.59 floats/ns from a cold cache, 2.9 ms for a 512->256 3x3 weight, a fifth of its data gradient).
+        const int B = 16;
+        int kk = g.Kh * g.Kw, K = g.K, C = g.C, kBlocks = (K + B - 1) / B;
+        HostParallel.For((long)(C + B - 1) / B * kBlocks, Math.Max(1, (1 << 14) / (B * B * kk)), (s, e) =>
         {
-            for (long c = s; c < e; c++)
-            for (int k = 0; k < K; k++)
+            for (long tile = s; tile < e; tile++)
             {
-                float* src = w + ((long)k * C + c) * kk, d = dst + (c * K + k) * kk;
-                for (int t = 0; t < kk; t++) d[t] = src[kk - 1 - t];
+                int c0 = (int)(tile / kBlocks) * B, k0 = (int)(tile % kBlocks) * B;
+                int c1 = Math.Min(C, c0 + B), k1 = Math.Min(K, k0 + B);
+                for (int c = c0; c < c1; c++)
+                for (int k = k0; k < k1; k++)
+                {
+                    float* src = w + ((long)k * C + c) * kk, d = dst + ((long)c * K + k) * kk;
+                    if (kk == 9 && Avx2.IsSupported)
+                    {
+                        // A 3x3's taps 8..1 as one reversed vector, then tap 0: a scalar loop per float cost 3 cycles.
+                        Avx.Store(d, Avx2.PermuteVar8x32(Avx.LoadVector256(src + 1), Vector256.Create(7, 6, 5, 4, 3, 2, 1, 0)));
+                        d[8] = src[0];
+                    }
+                    else
+                        for (int t = 0; t < kk; t++) d[t] = src[kk - 1 - t];
+                }
             }
         });
     }
