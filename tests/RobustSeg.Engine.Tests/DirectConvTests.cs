@@ -194,6 +194,7 @@ public class DirectConvTests
         Assert.That(DirectConv.ReadsPixelTaps(G(64, 7, 64, 3, 1, 1, 1)), Is.False, "rows under 8 wide");
         Assert.That(DirectConv.ReadsPixelTaps(G(64, 17, 64, 1, 1, 0, 1)), Is.False, "1x1");
         Assert.That(DirectConv.ReadsPixelTaps(G(2048, 29, 256, 3, 1, 12, 12)), Is.False, "rate 12 at 29x29: a padded copy 3.3 times the image");
+        Assert.That(DirectConv.ReadsPixelTaps(G(4096, 29, 512, 3, 1, 1, 1)), Is.False, "PSPNet-50's head: 16 MB a padded image");
         Assert.That(DirectConv.PaysWeight(G(64, 17, 64, 3, 1, 1, 1)), Is.True, "64 channels at 17x17: 12% extra columns");
         Assert.That(DirectConv.PaysWeight(G(256, 17, 256, 3, 1, 4, 4)), Is.False, "256 channels, dilation 4: 47% extra");
         Assert.That(DirectConv.PaysWeight(G(64, 65, 64, 1, 1, 0, 1)), Is.False, "1x1");

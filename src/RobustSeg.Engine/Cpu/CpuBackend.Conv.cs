@@ -86,14 +86,14 @@ public sealed unsafe partial class CpuBackend
     /// grid is not taken; null chooses by <see cref="DirectConv.ReadsPixelTaps"/>. Tests set it to reach both paths.</summary>
     public static bool? UsePixelTapWeightGrad { get; set; }
 
-    /// <summary>dW through <see cref="HostGemm.SgemmSumTaps"/>: groups of images padded (under 16M floats of scratch a
-    /// group) and summed in image order: the output gradients spread on the padded grid and the taps read as rows, or
+    /// <summary>dW through <see cref="HostGemm.SgemmSumTaps"/>: groups of images padded and summed in image order: the output gradients spread on the padded grid and the taps read as rows, or
     /// (atPixels) the output gradients as they are and the taps read at the real pixels.</summary>
     void PaddedWeightGrad(in Conv2dGeom g, float* px, float* pdy, float* pdw, bool atPixels)
     {
         long xImg = (long)g.C * g.InSpatial, yImg = (long)g.K * g.OutSpatial;
         long xpImg = DirectConv.ImageFloatsOf(g), dyvImg = atPixels ? 0 : (long)g.K * DirectConv.PixelsOf(g);
-        int group = (int)Math.Clamp((1L << 24) / (xpImg + dyvImg), 1, g.N);
+        // Scratch under 16M floats a group on the padded grid, 4M at the real pixels (its images are at most 1M each).
+        int group = (int)Math.Clamp((atPixels ? 1L << 22 : 1L << 24) / (xpImg + dyvImg), 1, g.N);
         using var xp = Tensor.Empty(Device, checked((int)(group * xpImg + DirectConv.Slack)));
         using var dyv = atPixels ? null : Tensor.Empty(Device, checked((int)(group * dyvImg)));
         using var off = TapOffsets(g);

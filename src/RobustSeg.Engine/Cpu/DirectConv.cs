@@ -119,11 +119,16 @@ public readonly unsafe struct DirectConv
     /// <summary>Whether a weight gradient that does not pay for the padded grid (<see cref="PaysWeight"/>) should read its
     /// columns from the padded image at the real pixels (<see cref="AtPixels"/>) rather than gather them output row by
     /// output row: stride 1, so 8 pixels of an output row are 8 contiguous floats of a tap, and rows at least 8 wide, so
-    /// 8 pixels in a row cross at most one row end; and a padded copy at most 2.5 times the image: ASPP's rates 12 and 18
-    /// at 29x29 would copy 3.3 and 5 times its 2048 channels (23 and 35 MB) and measured no faster (paired runs), where
-    /// the training model's 17x17 maps at rates 2 and 4 took 7-13 % off their weight gradients.</summary>
+    /// 8 pixels in a row cross at most one row end; and a padded copy at most 2.5 times the image and of at most
+    /// <see cref="MaxPixelTapImage"/> floats. The training model's 17x17 maps at rates 2 and 4 took 7-13 % off their
+    /// weight gradients (paired runs); at 29x29 it measured no faster, and there ASPP's rates 12 and 18 would copy 3.3
+    /// and 5 times their 2048 channels (23 and 35 MB) and PSPNet-50's 4096-channel head 16 MB an image, which had
+    /// raised its train step's peak memory above PyTorch's.</summary>
     public static bool ReadsPixelTaps(in Conv2dGeom g) =>
-        Applies(g) && g.Wo >= 8 && ImageFloatsOf(g) <= 2.5 * g.C * g.InSpatial;
+        Applies(g) && g.Wo >= 8 && ImageFloatsOf(g) <= 2.5 * g.C * g.InSpatial && ImageFloatsOf(g) <= MaxPixelTapImage;
+
+    /// <summary>Most floats of one padded image for <see cref="ReadsPixelTaps"/> (4 MB).</summary>
+    public const long MaxPixelTapImage = 1 << 20;
 
     /// <summary>Whether the weight gradient should read its columns from the padded image (<see cref="HostGemm.SgemmSumTaps"/>):
     /// the Wp - Wo extra pixels per output row cost less than gathering each transposed column float for only K output
