@@ -86,7 +86,7 @@ public class WinogradTests
         Assert.That(Winograd.Pays(G(256, 17, 256, 4)), Is.True, "rate 4 at 17x17: 81 tiles");
         Assert.That(Winograd.Pays(G(64, 57, 64, 1)), Is.False, "64 channels: the transforms cost more than they save");
         Assert.That(Winograd.Pays(G(128, 17, 128, 2)), Is.False, "128 channels forward: a tie");
-        Assert.That(Winograd.Pays(G(128, 17, 128, 2), versusCol2im: true), Is.True, "128 channels, against col2im");
+        Assert.That(Winograd.Pays(G(128, 17, 128, 2), dataGradient: true), Is.True, "128 channels data gradient");
         Assert.That(Winograd.Pays(G(256, 29, 256, 6)), Is.False, "ASPP rate 6 at 29x29: padding taps multiplied");
         Assert.That(Winograd.Pays(G(256, 29, 256, 18)), Is.False, "rate 18 at 29x29: most of each tile overhangs the map");
         Assert.That(Winograd.Applies(new Conv2dGeom(1, 64, 29, 29, 64, 3, 3, 2, 1, 1, 15, 15)), Is.False, "stride 2");

@@ -218,7 +218,7 @@ public sealed unsafe partial class CpuBackend
     enum ConvPath { Winograd, Taps, Direct, Packed, Columns }
 
     static ConvPath ForwardOfDataGrad(in Conv2dGeom g, in Conv2dGeom gt) =>
-        UsesWinograd(gt, versusCol2im: !PacksTransposed(g)) ? ConvPath.Winograd
+        UsesWinograd(gt, dataGradient: true) ? ConvPath.Winograd
         : UsesTapConv(gt, dataGradient: true) ? ConvPath.Taps
         : UsesDirect(gt) ? ConvPath.Direct
         : PacksTransposed(g) ? ConvPath.Packed
@@ -229,7 +229,7 @@ public sealed unsafe partial class CpuBackend
     /// is the larger (the heads' 4096->512, 1024->256: 290 -> 235 ms for the first at 29x29), and at C = K on AVX-512
     /// (32-column panels gathered with masked loads) with an image per core and 256 or more channels: 3-5 % faster at
     /// rates 2 and 4, 17x17 and 29x29, batch 2-8; and at 128 channels where C >= K: 0.75-0.76 of col2im's time at rate 2,
-    /// 17x17, batch 2 and 4 (Ice Lake), where Zen had measured it slower. One image (the column path's large-M GEMM split
+    /// 17x17, batch 2 and 4 (Ice Lake), where Zen had measured it slower (where Winograd applies it is taken first). One image (the column path's large-M GEMM split
     /// over the cores), 64 -> 128 and 128 -> 256 channels (0.99-1.03) and the AVX2 path's gather (3-24 % slower) keep
     /// col2im (paired runs alternating in one process).</summary>
     static bool PacksTransposed(in Conv2dGeom g) =>

@@ -12,8 +12,8 @@ public sealed unsafe partial class CpuBackend
     /// <see cref="Winograd.Pays"/>. Tests set it to reach both paths.</summary>
     public static bool? UseWinograd { get; set; }
 
-    static bool UsesWinograd(in Conv2dGeom g, bool versusCol2im = false) =>
-        UseWinograd is { } force ? force && Winograd.Applies(g) : Winograd.Pays(g, versusCol2im);
+    static bool UsesWinograd(in Conv2dGeom g, bool dataGradient = false) =>
+        UseWinograd is { } force ? force && Winograd.Applies(g) : Winograd.Pays(g, dataGradient);
 
     /// <summary>y = conv(x, w) for a conv <see cref="Winograd.Applies"/> to, in a fixed order (deterministic): blocks of
     /// km output channels whose M is held while blocks of cc input channels are transformed and summed into it (beta 1

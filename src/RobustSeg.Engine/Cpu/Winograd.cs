@@ -26,11 +26,11 @@ public static unsafe class Winograd
         && HostSimd.Current != HostSimdPath.Portable && Avx2.IsSupported;
 
     /// <summary>Fewest input and output channels for the transforms (per channel and tile) to be paid for by the GEMMs'
-    /// saving (per channel pair and tile): 256 against the packed and direct paths (at 128 it ties with them forward and
-    /// a data gradient packed from dy ran in 0.81-0.83 of its time, at 64 it is 1.4-1.5x slower), 128 for a data gradient
-    /// whose alternative is column blocks and col2im (0.68-0.86 of its time at 128 channels); measured in paired runs on
-    /// an AVX-512 Ice Lake.</summary>
-    public const int MinChannels = 256, MinChannelsVersusCol2im = 128;
+    /// saving (per channel pair and tile): 256 for a forward (at 128 it ties with the packed and direct paths, at 64 it
+    /// is 1.4-1.5x slower), 128 for a data gradient (0.68-0.86 of col2im's time; against the forward packed from dy or
+    /// read in place, 0.89-0.94 at rate 1 and 0.91-1.02 at rate 2, 17x17, batch 2 and 4); measured in paired runs on an
+    /// AVX-512 Ice Lake.</summary>
+    public const int MinChannels = 256, MinChannelsDataGrad = 128;
 
     /// <summary>Most multiply-adds, as a share of the direct sum's over the taps that read inside the map, for the
     /// Winograd path to be taken: tiles that overhang the map compute outputs that are dropped, and every tile
@@ -39,10 +39,10 @@ public static unsafe class Winograd
     public const double MaxMacShare = 0.75;
 
     /// <summary>Whether g runs as Winograd by default: it applies, both channel counts reach <see cref="MinChannels"/>
-    /// (<see cref="MinChannelsVersusCol2im"/> where g is a data gradient's flipped convolution that would otherwise run as
-    /// column blocks and col2im), and its multiply-adds are at most <see cref="MaxMacShare"/> of the direct sum's.</summary>
-    public static bool Pays(in Conv2dGeom g, bool versusCol2im = false) =>
-        Applies(g) && Math.Min(g.C, g.K) >= (versusCol2im ? MinChannelsVersusCol2im : MinChannels) && MacShare(g) <= MaxMacShare;
+    /// (<see cref="MinChannelsDataGrad"/> where g is a data gradient's flipped convolution), and its multiply-adds are at
+    /// most <see cref="MaxMacShare"/> of the direct sum's.</summary>
+    public static bool Pays(in Conv2dGeom g, bool dataGradient = false) =>
+        Applies(g) && Math.Min(g.C, g.K) >= (dataGradient ? MinChannelsDataGrad : MinChannels) && MacShare(g) <= MaxMacShare;
 
     /// <summary>Winograd's multiply-adds over the direct sum's, counting only the taps that read inside the map.</summary>
     public static double MacShare(in Conv2dGeom g) => (double)Xi * TilesPerImage(g) / TapConv.LiveTaps(g);
