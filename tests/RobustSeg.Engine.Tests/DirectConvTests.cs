@@ -186,18 +186,26 @@ public class DirectConvTests
         }
     }
 
+    /// <summary>Asserts a path rule's choice for each case (geometry, whether the path is taken, why).</summary>
+    static void Chooses(Func<Conv2dGeom, bool> rule, params (Conv2dGeom G, bool Taken, string Why)[] cases)
+    {
+        foreach (var (g, taken, why) in cases) Assert.That(rule(g), Is.EqualTo(taken), why);
+    }
+
     [Test]
     public void PaddedImageWeightGradientIsChosenForFewOutputChannels()
     {
-        Assert.That(DirectConv.ReadsPixelTaps(G(256, 17, 256, 3, 1, 4, 4)), Is.True, "stride 1, rows 17 wide");
-        Assert.That(DirectConv.ReadsPixelTaps(G(64, 65, 64, 3, 2, 1, 1)), Is.False, "stride 2: a row's pixels are not contiguous");
-        Assert.That(DirectConv.ReadsPixelTaps(G(64, 7, 64, 3, 1, 1, 1)), Is.False, "rows under 8 wide");
-        Assert.That(DirectConv.ReadsPixelTaps(G(64, 17, 64, 1, 1, 0, 1)), Is.False, "1x1");
-        Assert.That(DirectConv.ReadsPixelTaps(G(2048, 29, 256, 3, 1, 12, 12)), Is.False, "rate 12 at 29x29: a padded copy 3.3 times the image");
-        Assert.That(DirectConv.ReadsPixelTaps(G(4096, 29, 512, 3, 1, 1, 1)), Is.False, "PSPNet-50's head: 16 MB a padded image");
-        Assert.That(DirectConv.PaysWeight(G(64, 17, 64, 3, 1, 1, 1)), Is.True, "64 channels at 17x17: 12% extra columns");
-        Assert.That(DirectConv.PaysWeight(G(256, 17, 256, 3, 1, 4, 4)), Is.False, "256 channels, dilation 4: 47% extra");
-        Assert.That(DirectConv.PaysWeight(G(64, 65, 64, 1, 1, 0, 1)), Is.False, "1x1");
+        Chooses(g => DirectConv.ReadsPixelTaps(g),
+            (G(256, 17, 256, 3, 1, 4, 4), true, "stride 1, rows 17 wide"),
+            (G(64, 65, 64, 3, 2, 1, 1), false, "stride 2: a row's pixels are not contiguous"),
+            (G(64, 7, 64, 3, 1, 1, 1), false, "rows under 8 wide"),
+            (G(64, 17, 64, 1, 1, 0, 1), false, "1x1"),
+            (G(2048, 29, 256, 3, 1, 12, 12), false, "rate 12 at 29x29: a padded copy 3.3 times the image"),
+            (G(4096, 29, 512, 3, 1, 1, 1), false, "PSPNet-50's head: 16 MB a padded image"));
+        Chooses(g => DirectConv.PaysWeight(g),
+            (G(64, 17, 64, 3, 1, 1, 1), true, "64 channels at 17x17: 12% extra columns"),
+            (G(256, 17, 256, 3, 1, 4, 4), false, "256 channels, dilation 4: 47% extra"),
+            (G(64, 65, 64, 1, 1, 0, 1), false, "1x1"));
     }
 
     static Conv2dGeom G(int c, int hw, int k, int kernel, int stride, int pad, int dil) =>
@@ -207,11 +215,12 @@ public class DirectConvTests
     [Test]
     public void DirectIsChosenWhereThePaddedColumnsCostLessThanPacking()
     {
-        Assert.That(DirectConv.Pays(G(64, 65, 64, 3, 1, 1, 1)), Is.True, "64 channels at 65x65: 3% extra columns");
-        Assert.That(DirectConv.Pays(G(32, 33, 32, 3, 1, 2, 2)), Is.True, "32 channels, dilation 2");
-        Assert.That(DirectConv.Pays(G(512, 29, 512, 3, 1, 4, 4)), Is.False, "512 channels, 28% extra columns");
-        Assert.That(DirectConv.Pays(G(256, 29, 256, 3, 1, 12, 12)), Is.False, "rate 12 at 29x29");
-        Assert.That(DirectConv.Pays(G(64, 65, 64, 3, 2, 1, 1)), Is.False, "stride 2");
+        Chooses(g => DirectConv.Pays(g),
+            (G(64, 65, 64, 3, 1, 1, 1), true, "64 channels at 65x65: 3% extra columns"),
+            (G(32, 33, 32, 3, 1, 2, 2), true, "32 channels, dilation 2"),
+            (G(512, 29, 512, 3, 1, 4, 4), false, "512 channels, 28% extra columns"),
+            (G(256, 29, 256, 3, 1, 12, 12), false, "rate 12 at 29x29"),
+            (G(64, 65, 64, 3, 2, 1, 1), false, "stride 2"));
         Assert.That(DirectConv.Applies(G(64, 65, 64, 1, 1, 0, 1)), Is.False, "a 1x1 reads its input as B already");
     }
 
