@@ -187,7 +187,7 @@ public class DirectConvTests
     }
 
     /// <summary>Asserts a path rule's choice for each case (geometry, whether the path is taken, why).</summary>
-    static void Chooses(Func<Conv2dGeom, bool> rule, params (Conv2dGeom G, bool Taken, string Why)[] cases)
+    internal static void Chooses(Func<Conv2dGeom, bool> rule, params (Conv2dGeom G, bool Taken, string Why)[] cases)
     {
         foreach (var (g, taken, why) in cases) Assert.That(rule(g), Is.EqualTo(taken), why);
     }
@@ -207,6 +207,9 @@ public class DirectConvTests
             (G(256, 17, 256, 3, 1, 4, 4), false, "256 channels, dilation 4: 47% extra"),
             (G(64, 65, 64, 1, 1, 0, 1), false, "1x1"));
     }
+
+    /// <summary>One image's "same" 3x3 stride-1 conv at rate dil (pad = dil) on an hw x hw map.</summary>
+    internal static Conv2dGeom Same3x3(int c, int hw, int k, int dil) => new(1, c, hw, hw, k, 3, 3, 1, dil, dil, hw, hw);
 
     static Conv2dGeom G(int c, int hw, int k, int kernel, int stride, int pad, int dil) =>
         new(1, c, hw, hw, k, kernel, kernel, stride, pad, dil,

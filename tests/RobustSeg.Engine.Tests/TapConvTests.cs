@@ -54,19 +54,20 @@ public class TapConvTests
         }
     }
 
-    static Conv2dGeom G(int c, int hw, int k, int dil) => new(1, c, hw, hw, k, 3, 3, 1, dil, dil, hw, hw);
+    static Conv2dGeom G(int c, int hw, int k, int dil) => DirectConvTests.Same3x3(c, hw, k, dil);
 
     [Test]
     public void ChosenWhereMostTapsReadPadding()
     {
         Assert.That(TapConv.Share(G(2048, 29, 256, 18)), Is.EqualTo(51.0 * 51 / (87 * 87)).Within(1e-12), "rate 18 at 29x29");
-        Assert.That(TapConv.Pays(G(2048, 29, 256, 18)), Is.True, "ASPP rate 18 at 29x29: 34 % of the taps live");
-        Assert.That(TapConv.Pays(G(2048, 29, 256, 12)), Is.True, "ASPP rate 12 at 29x29: 52 %");
-        Assert.That(TapConv.Pays(G(2048, 29, 256, 6)), Is.False, "ASPP rate 6 at 29x29: 74 %");
+        DirectConvTests.Chooses(g => TapConv.Pays(g),
+            (G(2048, 29, 256, 18), true, "ASPP rate 18 at 29x29: 34 % of the taps live"),
+            (G(2048, 29, 256, 12), true, "ASPP rate 12 at 29x29: 52 %"),
+            (G(2048, 29, 256, 6), false, "ASPP rate 6 at 29x29: 74 %"),
+            (G(256, 17, 256, 4), false, "rate 4 at 17x17: 71 %"),
+            (G(256, 9, 256, 4), false, "rate 4 at 9x9: 49 %, but 81 pixels"),
+            (G(128, 29, 128, 18), false, "128 channels"));
         Assert.That(TapConv.Pays(G(256, 29, 2048, 6), dataGradient: true), Is.True, "its data gradient");
-        Assert.That(TapConv.Pays(G(256, 17, 256, 4)), Is.False, "rate 4 at 17x17: 71 %");
-        Assert.That(TapConv.Pays(G(256, 9, 256, 4)), Is.False, "rate 4 at 9x9: 49 %, but 81 pixels");
-        Assert.That(TapConv.Pays(G(128, 29, 128, 18)), Is.False, "128 channels");
         Assert.That(TapConv.Applies(new Conv2dGeom(1, 64, 29, 29, 64, 3, 3, 2, 1, 1, 15, 15)), Is.False, "stride 2");
         Assert.That(TapConv.Live(G(8, 29, 8, 18), 0, 2), Is.EqualTo((18, 29, 0, 11)), "top-right tap: lower-left rectangle");
     }

@@ -75,20 +75,21 @@ public class WinogradTests
         Assert.That(Winograd.TilesPerImage(G(64, 3, 64, 8)), Is.EqualTo(9));
     }
 
-    static Conv2dGeom G(int c, int hw, int k, int dil) => new(1, c, hw, hw, k, 3, 3, 1, dil, dil, hw, hw);
+    static Conv2dGeom G(int c, int hw, int k, int dil) => DirectConvTests.Same3x3(c, hw, k, dil);
 
     [Test]
     public void ChosenForWideConvsWhereFewMultiplyAddsAreWasted()
     {
         if (!HostSimd.Available().Contains(HostSimdPath.Avx2)) Assert.Ignore("no AVX2 here");
         using var use = HostSimd.Use(HostSimdPath.Avx2);
-        Assert.That(Winograd.Pays(G(512, 29, 512, 4)), Is.True, "ResNet layer4 at 29x29, rate 4");
-        Assert.That(Winograd.Pays(G(256, 17, 256, 4)), Is.True, "rate 4 at 17x17: 81 tiles");
-        Assert.That(Winograd.Pays(G(64, 57, 64, 1)), Is.False, "64 channels: the transforms cost more than they save");
-        Assert.That(Winograd.Pays(G(128, 17, 128, 2)), Is.False, "128 channels forward: a tie");
+        DirectConvTests.Chooses(g => Winograd.Pays(g),
+            (G(512, 29, 512, 4), true, "ResNet layer4 at 29x29, rate 4"),
+            (G(256, 17, 256, 4), true, "rate 4 at 17x17: 81 tiles"),
+            (G(64, 57, 64, 1), false, "64 channels: the transforms cost more than they save"),
+            (G(128, 17, 128, 2), false, "128 channels forward: a tie"),
+            (G(256, 29, 256, 6), false, "ASPP rate 6 at 29x29: padding taps multiplied"),
+            (G(256, 29, 256, 18), false, "rate 18 at 29x29: most of each tile overhangs the map"));
         Assert.That(Winograd.Pays(G(128, 17, 128, 2), dataGradient: true), Is.True, "128 channels data gradient");
-        Assert.That(Winograd.Pays(G(256, 29, 256, 6)), Is.False, "ASPP rate 6 at 29x29: padding taps multiplied");
-        Assert.That(Winograd.Pays(G(256, 29, 256, 18)), Is.False, "rate 18 at 29x29: most of each tile overhangs the map");
         Assert.That(Winograd.Applies(new Conv2dGeom(1, 64, 29, 29, 64, 3, 3, 2, 1, 1, 15, 15)), Is.False, "stride 2");
         Assert.That(Winograd.Applies(new Conv2dGeom(1, 64, 29, 29, 64, 3, 3, 1, 0, 1, 27, 27)), Is.False, "no padding");
         using var portable = HostSimd.Use(HostSimdPath.Portable);

@@ -97,17 +97,16 @@ public sealed unsafe partial class CpuBackend
         using var xp = Tensor.Empty(Device, checked((int)(group * xpImg + DirectConv.Slack)));
         using var dyv = atPixels ? null : Tensor.Empty(Device, checked((int)(group * dyvImg)));
         using var off = TapOffsets(g);
-        using var pix = atPixels ? PixelOffsets(g) : null;
         int* po = off.IntPtr;
         for (int n0 = 0; n0 < g.N; n0 += group)
         {
             int gi = Math.Min(group, g.N - n0);
             DirectConv.Pad(g, px + n0 * xImg, xImg, gi, xp.Ptr);
             float beta = n0 == 0 ? 0f : 1f;   // later groups add to the sum so far: the same per-image order as one call
-            if (pix != null)
+            if (atPixels)
             {
                 HostGemm.SgemmSumTaps(gi, g.K, g.ColRows, 1f, pdy + n0 * yImg, g.OutSpatial, yImg,
-                    DirectConv.AtPixels(xp.Ptr, po, pix.IntPtr, g), beta, pdw, g.ColRows);
+                    DirectConv.AtPixels(xp.Ptr, po, g), beta, pdw, g.ColRows);
                 continue;
             }
             DirectConv.Spread(g, pdy + n0 * yImg, yImg, gi, dyv!.Ptr);
@@ -122,15 +121,6 @@ public sealed unsafe partial class CpuBackend
         var off = Tensor.EmptyInt(Device, g.ColRows);
         DirectConv.Offsets(g, off.IntPtr);
         return off;
-    }
-
-    /// <summary>Where each of g's output pixels reads tap 0 in the padded image (<see cref="DirectConv.PixelOffsets"/>), in a
-    /// pooled int tensor.</summary>
-    Tensor PixelOffsets(in Conv2dGeom g)
-    {
-        var pix = Tensor.EmptyInt(Device, g.OutSpatial);
-        DirectConv.PixelOffsets(g, pix.IntPtr);
-        return pix;
     }
 
     /// <summary>Forces the direct stride-1 forward on (true) or off (false); null chooses by <see cref="DirectConv.Pays"/>.

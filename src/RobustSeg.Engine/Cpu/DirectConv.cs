@@ -19,29 +19,29 @@ public readonly unsafe struct DirectConv
     public readonly float* X;
     public readonly int* Off;
     public readonly long ImageFloats;
-    /// <summary>Virtual output pixels per image, (Ho - 1) Wp + Wo (Ho Wo where <see cref="Pix"/> is set); the padded and
+    /// <summary>Virtual output pixels per image, (Ho - 1) Wp + Wo (Ho Wo where <see cref="RealPixels"/>); the padded and
     /// the output row widths.</summary>
     public readonly int Pixels, Wp, Wo;
-    /// <summary>Where output pixel p reads tap 0 in the padded image (<see cref="PixelOffsets"/>) when B's rows are the
-    /// real output pixels (<see cref="AtPixels"/>); null when they are numbered on the padded grid.</summary>
-    public readonly int* Pix;
+    /// <summary>B's rows are the Ho Wo real output pixels (<see cref="AtPixels"/>), pixel (oh, ow) at oh Wp + ow of a
+    /// tap's run, rather than the padded grid's.</summary>
+    public readonly bool RealPixels;
 
-    public DirectConv(float* x, int* off, in Conv2dGeom g) : this(x, off, ImageFloatsOf(g), PixelsOf(g), PaddedW(g), g.Wo, null) { }
+    public DirectConv(float* x, int* off, in Conv2dGeom g) : this(x, off, ImageFloatsOf(g), PixelsOf(g), PaddedW(g), g.Wo, false) { }
 
-    DirectConv(float* x, int* off, long imageFloats, int pixels, int wp, int wo, int* pix)
+    DirectConv(float* x, int* off, long imageFloats, int pixels, int wp, int wo, bool realPixels)
     {
-        X = x; Off = off; ImageFloats = imageFloats; Pixels = pixels; Wp = wp; Wo = wo; Pix = pix;
+        X = x; Off = off; ImageFloats = imageFloats; Pixels = pixels; Wp = wp; Wo = wo; RealPixels = realPixels;
     }
 
-    /// <summary>The padded image's taps at the Ho Wo real output pixels, element (p, t) at x + pix[p] + off[t]: a
-    /// weight gradient's columns with no extra pixels (<see cref="HostGemm.SgemmSumTaps"/>).</summary>
-    public static DirectConv AtPixels(float* x, int* off, int* pix, in Conv2dGeom g) =>
-        new(x, off, ImageFloatsOf(g), g.OutSpatial, PaddedW(g), g.Wo, pix);
+    /// <summary>The padded image's taps at the Ho Wo real output pixels of a stride-1 conv, element (oh Wo + ow, t) at
+    /// x + oh Wp + ow + off[t]: a weight gradient's columns with no extra pixels (<see cref="HostGemm.SgemmSumTaps"/>).</summary>
+    public static DirectConv AtPixels(float* x, int* off, in Conv2dGeom g) =>
+        new(x, off, ImageFloatsOf(g), g.OutSpatial, PaddedW(g), g.Wo, true);
 
     /// <summary>Output pixels per image (Ho Wo).</summary>
     public int OutPixels => (Pixels / Wp + 1) * Wo;
 
-    public DirectConv Image(int i) => new(X + i * ImageFloats, Off, ImageFloats, Pixels, Wp, Wo, Pix);
+    public DirectConv Image(int i) => new(X + i * ImageFloats, Off, ImageFloats, Pixels, Wp, Wo, RealPixels);
 
     public static int PaddedW(in Conv2dGeom g) => g.W + 2 * g.Pad;
     public static long ImageFloatsOf(in Conv2dGeom g) => (long)g.C * (g.H + 2 * g.Pad) * PaddedW(g);
@@ -105,15 +105,6 @@ public readonly unsafe struct DirectConv
         for (int c = 0, r = 0; c < g.C; c++)
         for (int ki = 0; ki < g.Kh; ki++)
         for (int kj = 0; kj < g.Kw; kj++) off[r++] = c * plane + ki * g.Dil * wp + kj * g.Dil;
-    }
-
-    /// <summary>pix[oh Wo + ow] = oh Stride Wp + ow Stride: where output pixel (oh, ow) reads tap (0, 0, 0) in the padded
-    /// image (Ho Wo ints).</summary>
-    public static void PixelOffsets(in Conv2dGeom g, int* pix)
-    {
-        int wp = PaddedW(g);
-        for (int oh = 0, p = 0; oh < g.Ho; oh++)
-        for (int ow = 0; ow < g.Wo; ow++) pix[p++] = oh * g.Stride * wp + ow * g.Stride;
     }
 
     /// <summary>Whether a weight gradient that does not pay for the padded grid (<see cref="PaysWeight"/>) should read its

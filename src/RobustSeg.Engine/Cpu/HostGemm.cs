@@ -130,7 +130,7 @@ public static unsafe class HostGemm
     /// <summary>A stride-1 conv's weight gradient by <see cref="DirectConv"/>: C (m x taps) = alpha sum_i A_i T_iᵀ + beta C over
     /// batch images in order, A_i (m x k, k = d.Pixels) at a + i strideA and T_i's row t read from padded image i at
     /// offset d.Off[t]: k contiguous floats when A_i is the output gradient spread on the padded grid, or the floats at
-    /// the real pixels d.Pix when A_i is the output gradient itself. The transposed panels are copied from contiguous
+    /// the real pixels (d.RealPixels) when A_i is the output gradient itself. The transposed panels are copied from contiguous
     /// runs instead of gathered output row by output row.</summary>
     public static void SgemmSumTaps(int batch, int m, int taps, float alpha, float* a, int lda, long strideA, DirectConv d,
         float beta, float* c, int ldc) =>
@@ -173,7 +173,7 @@ public static unsafe class HostGemm
         };
         int mPanels = (m + sh.Mr - 1) / sh.Mr, nPanels = (n + sh.Nr - 1) / sh.Nr;
         // A sum is cut as one image is (its parts hold every image), a batch into images x parts.
-        var (tm, tn) = Grid(sh, images, mPanels, nPanels, (long)batch * m * n * k, cols != null || (taps != null && taps->Pix != null) ? GatherWeight : PackWeight);
+        var (tm, tn) = Grid(sh, images, mPanels, nPanels, (long)batch * m * n * k, cols != null || (taps != null && taps->RealPixels) ? GatherWeight : PackWeight);
         int parts = tm * tn;
         if (!sum && strideA == 0 && images * tn > 1 && ShareA && (long)mPanels * sh.Mr * k <= SharedAFloats)
         {
@@ -577,7 +577,7 @@ public static unsafe class HostGemm
         if (j.HasCols || j.Taps != null)
         {
             if (j.HasCols && !j.TransB) { j.Cols.Panel(j.P0, kc, col0, nr, dst, NR); return; }
-            if (j.Taps != null && j.Taps->Pix != null) { PixelTapPanel(in j, col0, nr, dst); return; }
+            if (j.Taps != null && j.Taps->RealPixels) { PixelTapPanel(in j, col0, nr, dst); return; }
             if (j.Taps != null && Avx.IsSupported) { TapPanel(in j, col0, nr, dst); return; }
             // op(B)(p, q) = col(col0 + q, P0 + p): 8 rows of pixels at a time gathered contiguously (8 x Kc floats, in L1;
             // all NR rows at once would spill to L2 between the gather and the read), then transposed into the panel.
@@ -664,45 +664,35 @@ public static unsafe class HostGemm
         }
     }
 
-    /// <summary>For blocks of 8 real output pixels of a stride-1 conv, pix[8 b ..] (<see cref="DirectConv.Pix"/>): the
-    /// first pixel's offset, the lane where the next output row starts (8: none; -1: more than one row end, an output
-    /// row under 8 wide) and that row's offset less the lane. Eight pixels of one output row are eight contiguous floats
-    /// of every tap in the padded image; across a row end they are two loads blended at the lane.</summary>
-    static void RowBreaks(int* pix, int blocks, int* first, int* cut, int* second)
-    {
-        for (int b = 0; b < blocks; b++)
-        {
-            int* pb = pix + 8 * b;
-            int a = 1;
-            while (a < 8 && pb[a] == pb[0] + a) a++;
-            int e = a;
-            while (e < 8 && pb[e] == pb[a] + (e - a)) e++;
-            first[b] = pb[0]; cut[b] = e < 8 ? -1 : a; second[b] = a < 8 ? pb[a] - a : 0;
-        }
-    }
-
-    /// <summary>8 pixels of a tap (tap: its offset in the padded image) by <see cref="RowBreaks"/>: lanes below the cut
-    /// from the first output row, the rest from the next.</summary>
+    /// <summary>8 consecutive real output pixels of a tap (tap: the tap's offset in the padded image, o: the first
+    /// pixel's offset in its run) where output rows are at least 8 wide: lanes below cut from this output row, the rest
+    /// from the next, which starts skip = Wp - Wo floats past where this row's run would go on.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector256<float> PixelBlock(float* tap, int first, int cut, int second) => cut == 8
-        ? Avx.LoadVector256(tap + first)
-        : Avx.BlendVariable(Avx.LoadVector256(tap + first), Avx.LoadVector256(tap + second),
+    static Vector256<float> PixelBlock(float* tap, int o, int cut, int skip) => cut >= 8
+        ? Avx.LoadVector256(tap + o)
+        : Avx.BlendVariable(Avx.LoadVector256(tap + o), Avx.LoadVector256(tap + o + skip),
             Vector256.GreaterThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(cut - 1)).AsSingle());
 
-    /// <summary>A transposed panel of a stride-1 conv's taps at its real output pixels (<see cref="Job.Taps"/> with pixel
-    /// offsets): dst[p NR + q] = X[Pix[P0 + p] + Off[col0 + q]], 8 taps x 8 pixels at a time as 8 <see cref="PixelBlock"/>s
-    /// and a register transpose. No bounds test (the padding is in the image) and no extra pixels: gathering each
-    /// output-row segment of each tap and transposing it had cost 16-35 % of a weight gradient at 17x17 and 65x65, and
-    /// hardware gathers were slower still.</summary>
+    /// <summary>A transposed panel of a stride-1 conv's taps at its real output pixels (<see cref="Job.Taps"/> with
+    /// <see cref="DirectConv.RealPixels"/>, rows at least 8 wide): dst[p NR + q] = X[(oh Wp + ow)(P0 + p) + Off[col0 + q]],
+    /// 8 taps x 8 pixels at a time as 8 <see cref="PixelBlock"/>s and a register transpose. No bounds test (the padding is
+    /// in the image) and no extra pixels: gathering each output-row segment of each tap and transposing it had cost
+    /// 16-35 % of a weight gradient at 17x17 and 65x65, and hardware gathers were slower still.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void PixelTapPanel(in Job j, int col0, int nr, float* dst)
     {
-        int kc = j.Kc, NR = j.Shape.Nr;
+        int kc = j.Kc, NR = j.Shape.Nr, wo = j.Taps->Wo, wp = j.Taps->Wp;
         float* x = j.Taps->X;
-        int* pix = j.Taps->Pix + j.P0, off = j.Taps->Off + col0;
+        int* off = j.Taps->Off + col0;
+        // Each pixel's offset in a tap's run, and for each block of 8 the pixels left in its first output row.
+        int* at = stackalloc int[kc], cut = stackalloc int[kc / 8 + 1];
+        for (int p = 0, oh = j.P0 / wo, ow = j.P0 % wo; p < kc; p++)
+        {
+            at[p] = oh * wp + ow;
+            if (p % 8 == 0) cut[p / 8] = wo - ow;
+            if (++ow == wo) { ow = 0; oh++; }
+        }
         int blocks = Avx.IsSupported ? kc / 8 : 0;
-        int* first = stackalloc int[Math.Max(1, blocks)], cut = stackalloc int[Math.Max(1, blocks)], second = stackalloc int[Math.Max(1, blocks)];
-        RowBreaks(pix, blocks, first, cut, second);
         float** r = stackalloc float*[8];
         for (int qb = 0; qb < NR; qb += 8)
         {
@@ -710,18 +700,13 @@ public static unsafe class HostGemm
             for (int q = 0; q < 8; q++) r[q] = x + off[qb + q < nr ? qb + q : 0];
             for (int b = 0; b < blocks; b++)
             {
-                float* d = dst + 8 * b * NR + qb;
-                int o = first[b], a = cut[b], o2 = second[b];
-                if (a > 0)
-                    Transpose8x8(PixelBlock(r[0], o, a, o2), PixelBlock(r[1], o, a, o2), PixelBlock(r[2], o, a, o2),
-                        PixelBlock(r[3], o, a, o2), PixelBlock(r[4], o, a, o2), PixelBlock(r[5], o, a, o2),
-                        PixelBlock(r[6], o, a, o2), PixelBlock(r[7], o, a, o2), d, NR);
-                else
-                    for (int p = 0; p < 8; p++)
-                    for (int q = 0; q < 8; q++) d[p * NR + q] = r[q][pix[8 * b + p]];
+                int o = at[8 * b], a = cut[b], skip = wp - wo;
+                Transpose8x8(PixelBlock(r[0], o, a, skip), PixelBlock(r[1], o, a, skip), PixelBlock(r[2], o, a, skip),
+                    PixelBlock(r[3], o, a, skip), PixelBlock(r[4], o, a, skip), PixelBlock(r[5], o, a, skip),
+                    PixelBlock(r[6], o, a, skip), PixelBlock(r[7], o, a, skip), dst + 8 * b * NR + qb, NR);
             }
             for (int p = 8 * blocks; p < kc; p++)
-            for (int q = 0; q < 8; q++) dst[p * NR + qb + q] = r[q][pix[p]];
+            for (int q = 0; q < 8; q++) dst[p * NR + qb + q] = r[q][at[p]];
         }
         if (nr < NR)
             for (int p = 0; p < kc; p++) new Span<float>(dst + p * NR + nr, NR - nr).Clear();

@@ -110,14 +110,14 @@ public static unsafe class Winograd
         {
             var half = Vector256.Create(0.5f);
             var m = stackalloc Vector256<float>[9];
+            long step = flipped ? 9L * G.K : 9;
             for (long kg = s; kg < e; kg++)
             {
                 int k = (int)(kg / groups), c = (int)(kg % groups) * Lanes, live = Math.Min(Lanes, cc - c);
                 float* src = w + (flipped ? (long)(c0 + c) * G.K + k0 + k : (long)(k0 + k) * G.C + c0 + c) * 9;
                 var mask = LaneMask(live);
-                long step = flipped ? 9L * G.K : 9;
                 for (int t = 0; t < 9; t++)
-                    m[t] = Strided8(src + (flipped ? 8 - t : t), step, live);
+                    m[t] = Gather8.Strided(src + (flipped ? 8 - t : t), step, live);
                 // Rows of G g (4 x 3), then each row times Gᵀ (4 x 4).
                 for (int i = 0; i < 4; i++)
                 {
@@ -222,17 +222,6 @@ public static unsafe class Winograd
                 }
             }
         });
-    }
-
-    /// <summary>src[0], src[step], ... for the first live of 8 lanes, zero in the rest (scalar loads, as <see cref="Gather8"/>).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector256<float> Strided8(float* src, long step, int live)
-    {
-        if (live == Lanes)
-            return Vector256.Create(src[0], src[step], src[2 * step], src[3 * step], src[4 * step], src[5 * step], src[6 * step], src[7 * step]);
-        var v = stackalloc float[Lanes];
-        for (int l = 0; l < Lanes; l++) v[l] = l < live ? src[l * step] : 0f;
-        return Vector256.Load(v);
     }
 
     /// <summary>The first live lanes of a store mask.</summary>
