@@ -70,8 +70,13 @@ def measure(fn, warmup_s=1.0, min_runs=5, min_s=1.0):
     return times[len(times) // 2]
 
 
-def torch_time(op, n, c, h, w, k, ks, s, p, d):
+def torch_time(op, *geom):
     """Median ms of one op (a key of OPS) in torch for this geometry."""
+    return measure(torch_fn(op, *geom))
+
+
+def torch_fn(op, n, c, h, w, k, ks, s, p, d):
+    """One op (a key of OPS) in torch for this geometry, as a function of no arguments."""
     torch.manual_seed(0)
     x = torch.rand(n, c, h, w) * 2 - 1
     wt = (torch.rand(k, c, ks, ks) * 2 - 1) * 0.1
@@ -83,30 +88,34 @@ def torch_time(op, n, c, h, w, k, ks, s, p, d):
         return lambda: torch.ops.aten.convolution_backward(
             dy, x, wt, None, [s, s], [p, p], [d, d], False, [0, 0], 1, mask)
     if op == "conv2d_fwd":
-        with torch.no_grad():
-            return measure(lambda: F.conv2d(x, wt, None, s, p, d))
+        def fwd():
+            with torch.no_grad():
+                F.conv2d(x, wt, None, s, p, d)
+        return fwd
     if op == "conv2d_bwd":
-        return measure(backward([True, True, False]))
+        return backward([True, True, False])
     if op == "conv2d_bwd_data":
-        return measure(backward([True, False, False]))
+        return backward([True, False, False])
     if op == "conv2d_bwd_weight":
-        return measure(backward([False, True, False]))
+        return backward([False, True, False])
     xg = x.clone().requires_grad_()
     wg = wt.clone().requires_grad_()
 
     def fwd_bwd():
         yy = F.conv2d(xg, wg, None, s, p, d)
         torch.autograd.grad(yy, [xg, wg], dy)
-    return measure(fwd_bwd)
+    return fwd_bwd
 
 
-def ours(device, op, n, c, h, w, k, ks, s, p, d):
+def ours_command(device, op, *geom):
+    return robustseg_cli.command(build=False) + ["bench", "conv2d", "--device", device, "--cases", op[len("conv2d_"):]] + [
+        f"--{name}={v}" for name, v in zip(["n", "c", "h", "w", "k", "kernel", "stride", "padding", "dilation"], geom)]
+
+
+def ours(device, op, *geom):
     """(median ms, GFLOP/s) of one op from `robustseg bench conv2d --cases`."""
-    cmd = robustseg_cli.command(build=False) + ["bench", "conv2d", "--device", device, "--cases", op[len("conv2d_"):]] + [
-        f"--{name}={v}" for name, v in zip(["n", "c", "h", "w", "k", "kernel", "stride", "padding", "dilation"],
-                                            [n, c, h, w, k, ks, s, p, d])]
     env = dict(os.environ, DOTNET_PROCESSOR_COUNT=str(torch.get_num_threads()))  # same core count as torch
-    r = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
+    r = subprocess.run(ours_command(device, op, *geom), capture_output=True, text=True, check=True, env=env)
     row = next(row for row in csv.DictReader(io.StringIO(r.stdout)) if row["case"] == op)
     return float(row["median_ms"]), float(row["gflops"] or 0)
 
@@ -119,11 +128,15 @@ def main():
     ap.add_argument("--threads", type=int, default=2, help="torch threads; our CLI gets the same processor count")
     ap.add_argument("--repeat", type=int, default=1,
                     help="per op, alternate torch and ours this many times and keep each side's best median (noisy machines)")
+    ap.add_argument("--paired", type=int, default=0,
+                    help="instead: per op, this many pairs of single runs alternating in time (ours kept warm in one --serve process); "
+                         "the median of the pairs' ratios and its quartiles")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     if not a.no_build:
         robustseg_cli.command()
-    print(f"{'case':<18} {'op':<17} {'ours ms':>9} {'GFLOP/s':>8} {'torch ms':>9} {'GFLOP/s':>8} {'ours/torch':>10}")
+    print(f"{'case':<18} {'op':<17} {'ours ms':>9} {'GFLOP/s':>8} {'torch ms':>9} {'GFLOP/s':>8} {'ours/torch':>10}"
+          + (f" {'quartiles':>11}" if a.paired else ""))
     every = {**CASES, **DEEPLAB, **TRAIN}
     sets = {"deeplab": DEEPLAB, "train": TRAIN}
     names = list(CASES) if not a.only else list(sets[a.only]) if a.only in sets else a.only.split(",")
@@ -136,6 +149,12 @@ def main():
         wo = (w + 2 * p - d * (ks - 1) - 1) // s + 1
         fl = 2.0 * n * k * ho * wo * c * ks * ks
         for op, mult in OPS.items():
+            if a.paired:
+                tm, om, r, q1, q3 = robustseg_cli.paired(ours_command(a.device, op, *geom) + ["--serve"], torch_fn(op, *geom), a.paired,
+                                                         env=dict(os.environ, DOTNET_PROCESSOR_COUNT=str(a.threads)), burst_ms=200)
+                print(f"{name:<18} {op:<17} {om:9.2f} {mult * fl / (om * 1e6):8.1f} {tm:9.2f} {mult * fl / (tm * 1e6):8.1f} {r:10.2f} "
+                      f"{f'{q1:.2f}-{q3:.2f}':>11}", flush=True)
+                continue
             # Each op measured on both sides back to back (the machine's speed drifts over seconds), best of --repeat.
             tm, (om, og) = float("inf"), (float("inf"), 0.0)
             for _ in range(a.repeat):

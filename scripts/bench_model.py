@@ -5,6 +5,7 @@
   /usr/bin/python3 scripts/bench_model.py --arch psp --layers 50 --classes 21 --size 225 --batch 1
   /usr/bin/python3 scripts/bench_model.py --layers 18 --width 0.5
   python3 scripts/bench_model.py --device cuda      # both on the GPU (needs a CUDA build of torch)
+  /usr/bin/python3 scripts/bench_model.py --paired 10   # each case as 10 alternating pairs of single runs (noisy machines)
   /usr/bin/python3 scripts/bench_model.py --rss     # peak resident memory of a train step and an attack step
                                                     # (each side in its own process under /usr/bin/time -v)
 """
@@ -97,6 +98,13 @@ def torch_runner(a):
         name, fn, training = cases[c]
         m.train(training)
         return name, measure(fn, sync=sync)
+
+    def once(c):
+        """The case's function for one timed run (train/eval mode set now), synchronised."""
+        name, fn, training = cases[c]
+        m.train(training)
+        return lambda: (fn(), sync())
+    run.once = once
     return run
 
 
@@ -130,12 +138,15 @@ def rss(a):
         print(f"{case:<10}{t / 1024:>10.0f}{o / 1024:>12.0f}{o / t:>8.2f}")
 
 
-def ours(a, case):
-    """{row name: median ms} of one case from `robustseg bench model --cases`."""
-    cmd = robustseg_cli.command() + ["bench", "model",
+def ours_command(a, case):
+    return robustseg_cli.command() + ["bench", "model",
            "--arch", a.arch, "--layers", str(a.layers), "--classes", str(a.classes), "--size", str(a.size),
            "--batch", str(a.batch), "--width", str(a.width), "--ddcat", "true" if a.ddcat else "false", "--device", a.device, "--cases", case]
-    p = subprocess.run(cmd, capture_output=True, text=True)
+
+
+def ours(a, case):
+    """{row name: median ms} of one case from `robustseg bench model --cases`."""
+    p = subprocess.run(ours_command(a, case), capture_output=True, text=True)
     if p.returncode != 0:
         sys.stderr.write(p.stderr)
         raise SystemExit("robustseg bench model failed")
@@ -153,6 +164,8 @@ def main():
     ap.add_argument("--ddcat", action="store_true")
     ap.add_argument("--device", default="cpu", help="our device (cpu, ilgpu-cpu, cuda); cuda also runs torch on the GPU")
     ap.add_argument("--repeat", type=int, default=1, help="per case, alternate torch / ours N times and keep each side's best median (noisy machines)")
+    ap.add_argument("--paired", type=int, default=0,
+                    help="instead: per case, this many pairs of single runs alternating in time (ours kept warm in one --serve process); the median pair ratio and its quartiles")
     ap.add_argument("--tf32", action="store_true", help="let torch use TF32 on the GPU (its default for convolutions); off: float32 as ours")
     ap.add_argument("--rss", action="store_true", help="peak resident memory of a train step and an attack step instead of times")
     ap.add_argument("--only", default="", help=argparse.SUPPRESS)
@@ -168,6 +181,14 @@ def main():
         return
     t, o = {}, {}
     run = torch_runner(a)
+    if a.paired > 0:
+        print(f"{a.arch} layers={a.layers} width={a.width} classes={a.classes} input {a.batch}x3x{a.size}x{a.size} (train step batch {max(2, a.batch)})"
+              f"; torch {torch.__version__} on {torch_device(a)}, ours on {a.device}; {a.paired} alternating pairs per case")
+        print(f"{'case':<20}{'torch ms':>12}{'robustseg ms':>15}{'ratio':>8}{'quartiles':>14}")
+        for c in case_names(a):
+            tm, om, r, q1, q3 = robustseg_cli.paired(ours_command(a, c) + ["--serve"], run.once(c), a.paired)
+            print(f"{'model_' + {'train': 'train_step', 'attack': 'attack_step'}.get(c, c):<20}{tm:>12.1f}{om:>15.1f}{r:>8.2f}{f'{q1:.2f}-{q3:.2f}':>14}", flush=True)
+        return
     # Each case on both sides back to back (the machine's speed drifts over seconds), best of --repeat.
     for c in case_names(a):
         for _ in range(a.repeat):

@@ -12,7 +12,12 @@ The model: deep-stem dilated ResNet-18 (basic blocks) at a width multiplier, PSP
 dropout 0.1, trained with SGD (momentum 0.9, wd 1e-4, heads 10x). torch.set_num_threads(2).
 
 Usage: scripts/bench_train.py [--regime all|nodefense|sat|ddcat] [--arch psp] [--layers 18] [--width 0.5] [--size 129]
-       [--batch 4] [--classes 21] [--iters 3] [--repeat 1] [--no-ours]
+       [--batch 4] [--classes 21] [--iters 3] [--repeat 1] [--no-ours] [--paired N]
+
+--paired N: ours against lean as N pairs of single iterations alternating in time (ours kept warm in one
+`robustseg bench train --serve` process, which order goes first swapping every pair); the ratio is the median of the
+pairs' ratios, with its quartiles. On a virtual machine whose speed drifts by 20 % between minutes, blocks of runs taken
+one after the other (the default) can disagree by that much; pairs seconds apart do not.
 """
 import argparse
 import os
@@ -269,11 +274,14 @@ def time_it(fn, iters):
     return statistics.median(ts)
 
 
-def ours(a, regime, root):
-    cmd = robustseg_cli.command() + ["bench", "train",
+def ours_command(a, regime):
+    return robustseg_cli.command() + ["bench", "train",
            "--regime", regime, "--arch", a.arch, "--layers", str(a.layers), "--width", str(a.width), "--size", str(a.size),
            "--batch", str(a.batch), "--classes", str(a.classes), "--device", "cpu"]
-    out = subprocess.run(cmd, capture_output=True, text=True, cwd=root)
+
+
+def ours(a, regime, root):
+    out = subprocess.run(ours_command(a, regime), capture_output=True, text=True, cwd=root)
     if out.returncode != 0:
         sys.stderr.write(out.stderr)
         return None
@@ -296,6 +304,8 @@ def main():
     p.add_argument("--no-ours", action="store_true")
     p.add_argument("--repeat", type=int, default=1,
                    help="per regime, time the original, the lean and ours back to back this many times and keep each best (noisy machines)")
+    p.add_argument("--paired", type=int, default=0,
+                   help="also time ours against lean as this many alternating pairs of single iterations; report the median pair ratio and its quartiles")
     a = p.parse_args()
     torch.set_num_threads(2)
     torch.manual_seed(1)
@@ -319,6 +329,10 @@ def main():
                 t_ours = t if t_ours is None else min(t_ours, t)
         r = lambda t, b: "-" if t is None else f"{t / b:.2f}x"
         print(f"{regime:<10} {t_orig:>18.1f} {t_lean:>14.1f} {('-' if t_ours is None else f'{t_ours:.1f}'):>10} {r(t_ours, t_orig):>14} {r(t_ours, t_lean):>10}", flush=True)
+        if a.paired > 0 and not a.no_ours:
+            pl, po, pr, q1, q3 = robustseg_cli.paired(ours_command(a, regime) + ["--serve"], lambda: lean_iteration(model, opt, x, y, regime), a.paired, root)
+            print(f"{'  paired':<10} {a.paired:>14} pairs: torch lean {pl:.1f} ms, ours {po:.1f} ms, ours/lean {pr:.2f}x "
+                  f"(quartiles {q1:.2f}-{q3:.2f})", flush=True)
 
 
 if __name__ == "__main__":

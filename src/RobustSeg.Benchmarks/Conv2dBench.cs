@@ -14,6 +14,7 @@ public sealed class Conv2dBench : IBenchSuite
         new("k", "64", "output channels"), new("kernel", "3", "kernel size (square)"), new("stride", "1", "stride"),
         new("padding", "1", "padding"), new("dilation", "1", "dilation"),
         new("cases", "fwd,bwd,bwd_data,bwd_weight,fwd_bwd", "which rows to run (one alone for a profile)"),
+        new("serve", "false", "warm up, print serve_ready, then run the one case of --cases once per line read from stdin and print serve_ms,<ms> (no CSV): for scripts/bench_conv2d.py --paired", Flag: true),
     ];
 
     public IEnumerable<BenchRow> Run(BenchContext ctx)
@@ -34,28 +35,32 @@ public sealed class Conv2dBench : IBenchSuite
         ctx.Log($"conv2d {shape} on {dev.Name}");
         var cases = ctx.Set("cases", "fwd", "bwd", "bwd_data", "bwd_weight", "fwd_bwd");
 
-        if (cases.Contains("fwd"))
-            yield return BenchRow.From("conv2d_fwd", dev.Name, shape, BenchRunner.Measure(() => dev.Backend.Conv2dForward(g, x, wt, null, y), ctx.Sync), fl);
-        if (cases.Contains("bwd"))
-            yield return BenchRow.From("conv2d_bwd", dev.Name, shape, BenchRunner.Measure(() =>
+        // Each gradient alone too: they take different paths (transposed conv or col2im; the padded image's taps or gathered columns).
+        var ops = new (string Case, double Flops, Action Run)[]
+        {
+            ("fwd", fl, () => dev.Backend.Conv2dForward(g, x, wt, null, y)),
+            ("bwd", 2 * fl, () =>
             {
                 dev.Backend.Conv2dBackwardData(g, dy, wt, dx);
                 dev.Backend.Conv2dBackwardWeight(g, x, dy, dw);
-            }, ctx.Sync), 2 * fl);
-        // Each gradient alone: they take different paths (transposed conv or col2im; the padded image's taps or gathered columns).
-        if (cases.Contains("bwd_data"))
-            yield return BenchRow.From("conv2d_bwd_data", dev.Name, shape, BenchRunner.Measure(() => dev.Backend.Conv2dBackwardData(g, dy, wt, dx), ctx.Sync), fl);
-        if (cases.Contains("bwd_weight"))
-            yield return BenchRow.From("conv2d_bwd_weight", dev.Name, shape, BenchRunner.Measure(() => dev.Backend.Conv2dBackwardWeight(g, x, dy, dw), ctx.Sync), fl);
-        if (!cases.Contains("fwd_bwd")) yield break;
-
-        x.RequiresGrad = true; wt.RequiresGrad = true;
-        var both = BenchRunner.Measure(() =>
+            }),
+            ("bwd_data", fl, () => dev.Backend.Conv2dBackwardData(g, dy, wt, dx)),
+            ("bwd_weight", fl, () => dev.Backend.Conv2dBackwardWeight(g, x, dy, dw)),
+            ("fwd_bwd", 3 * fl, () =>
+            {
+                using var inner = Tensor.Scope();
+                var yy = F.Conv2d(x, wt, null, s, p, d);
+                Autograd.Grad(yy, [x, wt], dy);
+            }),
+        };
+        x.RequiresGrad = true; wt.RequiresGrad = true;   // only fwd_bwd records a tape; the backend calls ignore it
+        if (ctx.Flag("serve"))
         {
-            using var inner = Tensor.Scope();
-            var yy = F.Conv2d(x, wt, null, s, p, d);
-            Autograd.Grad(yy, [x, wt], dy);
-        }, ctx.Sync);
-        yield return BenchRow.From("conv2d_fwd_bwd", dev.Name, shape, both, 3 * fl);
+            if (cases.Count != 1) throw new UserInputException($"--serve: expected one case in --cases, got '{ctx.Get("cases")}'");
+            BenchRunner.Serve(ops.First(o => cases.Contains(o.Case)).Run, ctx.Sync, Console.In, Console.Out);
+            yield break;
+        }
+        foreach (var (name, flops, run) in ops)
+            if (cases.Contains(name)) yield return BenchRow.From("conv2d_" + name, dev.Name, shape, BenchRunner.Measure(run, ctx.Sync), flops);
     }
 }

@@ -68,6 +68,46 @@ public class CliTests
     }
 
     [Test]
+    public void BenchServeRunsEachLinesCountAndAnswersWithTheirMedian()
+    {
+        int calls = 0;
+        var output = new StringWriter();
+        RobustSeg.Benchmarks.BenchRunner.Serve(() => calls++, null, new StringReader("1\n3\n\nx\n"), output, warmupSeconds: 0);
+        Assert.That(calls, Is.EqualTo(2 + 1 + 3 + 1 + 1), "two warm-up runs, then 1, 3, an empty line's 1 and a non-number's 1");
+        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.That(lines[0], Is.EqualTo("serve_ready"));
+        Assert.That(lines.Skip(1).Select(l => l.Split(',')[0]), Is.EqualTo(Enumerable.Repeat("serve_ms", 4)));
+    }
+
+    [Test]
+    public void BenchServeAnswersEachInputLineOnEveryTimedSuite()
+    {
+        var input = Console.In;
+        Console.SetIn(new StringReader("1\n3\n\n"));   // run counts; an empty line is one run
+        try
+        {
+            var (code, output, err) = CliRunner.Capture("bench", "model", "--layers", "18", "--width", "0.25", "--size", "33",
+                "--cases", "attack", "--serve");
+            Assert.That(code, Is.EqualTo(0), err);
+            var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Where(l => l.StartsWith("serve_")).ToList();
+            Assert.That(lines[0], Is.EqualTo("serve_ready"));
+            Assert.That(lines.Skip(1).Select(l => l.Split(',')[0]), Is.EqualTo(new[] { "serve_ms", "serve_ms", "serve_ms" }));
+            Assert.That(lines.Skip(1).Select(l => double.Parse(l.Split(',')[1], System.Globalization.CultureInfo.InvariantCulture)), Is.All.GreaterThan(0));
+        }
+        finally { Console.SetIn(input); }
+        var (c2, _, e2) = CliRunner.Capture("bench", "model", "--cases", "fwd,attack", "--serve");
+        Assert.That(c2, Is.EqualTo(2));
+        Assert.That(e2, Does.Contain("--serve: expected one case in --cases, got 'fwd,attack'"));
+        (c2, _, e2) = CliRunner.Capture("bench", "conv2d", "--cases", "fwd,bwd", "--serve");
+        Assert.That(c2, Is.EqualTo(2));
+        Assert.That(e2, Does.Contain("--serve: expected one case in --cases, got 'fwd,bwd'"));
+        (c2, _, e2) = CliRunner.Capture("bench", "train", "--regime", "all", "--serve");
+        Assert.That(c2, Is.EqualTo(2));
+        Assert.That(e2, Does.Contain("--serve: expected one --regime"));
+    }
+
+    [Test]
     public void BenchConv2dCasesPicksTheRowsAndRejectsAnUnknownOne()
     {
         var (code, output, err) = CliRunner.Capture("bench", "conv2d", "--n", "1", "--c", "4", "--k", "4", "--h", "9", "--w", "9",
