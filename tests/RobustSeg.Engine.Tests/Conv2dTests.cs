@@ -61,6 +61,10 @@ public class Conv2dTests
     [TestCase(2, 160, 13, 15, 12, 3, 3, 1, 1, 1, true)]
     [TestCase(1, 96, 29, 29, 8, 3, 3, 1, 6, 6, false)]
     [TestCase(1, 80, 29, 29, 6, 3, 3, 1, 24, 24, false)]
+    // A small weight gradient over strided gathered columns (the first conv's 32 x 27): one partial per image, summed in
+    // image order; rows of 17 and 13 output pixels (8 at a time and the rest).
+    [TestCase(2, 3, 33, 33, 8, 3, 3, 2, 1, 1, false)]
+    [TestCase(3, 3, 25, 27, 5, 3, 3, 2, 1, 1, true)]
     [NonParallelizable]
     public void HostAgreesWithIlgpuKernelsAndReference(int n, int c, int h, int w, int k, int kh, int kw, int s, int p, int d, bool bias)
     {
@@ -81,6 +85,36 @@ public class Conv2dTests
                 Assert.That(RelErr(host[i], kern[i]), Is.LessThan(1e-5), $"{path} {names[i]}: host vs ilgpu-cpu");
             Assert.That(RelErr(host[0], yRef.Select(v => (float)v).ToArray()), Is.LessThan(1e-5), $"{path} y vs double reference");
         }
+    }
+
+    [Test]
+    [NonParallelizable]
+    public void SmallStridedWeightGradientHasTheSameBitsOnOneThreadAndOnTwo()
+    {
+        // SumByImage's partials are per image whatever the core count, so the sum is too.
+        var dev = Device.Get("cpu");
+        int n = 4, c = 3, h = 65, k = 32;
+        var x = Rand(n * c * h * h, 21); var dy = Rand(n * k * 33 * 33, 22);
+        float[] Dw()
+        {
+            using var scope = Tensor.Scope();
+            var tx = Tensor.FromArray(dev, x, n, c, h, h); var tdy = Tensor.FromArray(dev, dy, n, k, 33, 33);
+            var tw = Tensor.Empty(dev, k, c, 3, 3);
+            var g = new Conv2dGeom(n, c, h, h, k, 3, 3, 2, 1, 1, 33, 33);
+            dev.Backend.Conv2dBackwardWeight(g, tx, tdy, tw);
+            return tw.ToArray();
+        }
+        int cores = RobustSeg.Engine.Cpu.HostParallel.Cores;
+        float[] one, two;
+        try
+        {
+            RobustSeg.Engine.Cpu.HostParallel.SetThreads(1);
+            one = Dw();
+            RobustSeg.Engine.Cpu.HostParallel.SetThreads(2);
+            two = Dw();
+        }
+        finally { RobustSeg.Engine.Cpu.HostParallel.SetThreads(cores); }
+        Assert.That(two, Is.EqualTo(one));
     }
 
     [TestCaseSource(typeof(TestDevices), nameof(TestDevices.Names))]

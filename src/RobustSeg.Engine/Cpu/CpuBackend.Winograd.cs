@@ -31,8 +31,6 @@ public sealed unsafe partial class CpuBackend
         using var plan = Tensor.EmptyInt(Device, 3 * tiles);
         int* inOff = plan.IntPtr, outOff = inOff + tiles, flags = outOff + tiles;
         Winograd.Plan(g, tiles, inOff, outOff, flags);
-        long padPlane = (long)g.N * Winograd.PaddedH(g) * Winograd.PaddedW(g);
-        using var xp = Tensor.Empty(Device, checked((int)(cc * padPlane)));
         using var u = Tensor.Empty(Device, checked(X * ku * cc));
         using var v = Tensor.Empty(Device, checked(X * cc * tiles));
         using var m = Tensor.Empty(Device, checked(X * km * tiles));
@@ -44,10 +42,7 @@ public sealed unsafe partial class CpuBackend
             {
                 int cn = Math.Min(cc, g.C - c0);
                 if (!oneInputBlock || k0 == 0)
-                {
-                    Winograd.Pad(g, px, c0, c0 + cn, xp.Ptr);
-                    Winograd.TransformInput(g, xp.Ptr, cn, tiles, inOff, v.Ptr);
-                }
+                    Winograd.TransformInput(g, px, c0, cn, tiles, inOff, v.Ptr);
                 for (int k1 = k0; k1 < k0 + kmn; k1 += ku)
                 {
                     int kun = Math.Min(ku, k0 + kmn - k1);

