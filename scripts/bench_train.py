@@ -21,10 +21,8 @@ one after the other (the default) can disagree by that much; pairs seconds apart
 """
 import argparse
 import os
-import statistics
 import subprocess
 import sys
-import time
 
 import torch
 
@@ -266,12 +264,7 @@ def lean_iteration(model, opt, x01, y, regime):
 
 def time_it(fn, iters):
     fn()  # warm-up
-    ts = []
-    for _ in range(iters):
-        t = time.perf_counter()
-        fn()
-        ts.append((time.perf_counter() - t) * 1000)
-    return statistics.median(ts)
+    return robustseg_cli.median_ms(fn, iters)
 
 
 def ours_command(a, regime):

@@ -30,6 +30,16 @@ def command(build=True):
     return ["dotnet", DLL]
 
 
+def median_ms(fn, runs):
+    """Median milliseconds of runs calls of fn, one after another."""
+    ts = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        ts.append((time.perf_counter() - t) * 1000)
+    return statistics.median(ts)
+
+
 def paired(cmd, torch_once, pairs, cwd=ROOT, env=None, burst_ms=0):
     """Ours against torch as pairs of single runs alternating in time: cmd is a `robustseg bench ... --serve` command
     (it warms up, prints serve_ready, then for each line it reads, a run count, prints serve_ms,<median ms>), torch_once
@@ -57,12 +67,7 @@ def paired(cmd, torch_once, pairs, cwd=ROOT, env=None, burst_ms=0):
         return float(read().split(",")[1])
 
     def timed():
-        ts = []
-        for _ in range(runs):
-            t = time.perf_counter()
-            torch_once()
-            ts.append((time.perf_counter() - t) * 1000)
-        return statistics.median(ts)
+        return median_ms(torch_once, runs)
 
     try:
         if read() != "serve_ready":
