@@ -61,7 +61,8 @@ def torch_model(a):
 
 
 def torch_runner(a):
-    """Builds the torch model and inputs once; returns run(case) -> (row name, median ms) for fwd, train, attack."""
+    """Builds the torch model and inputs once; returns run(case) -> (row name, median ms) for fwd, train, attack, and
+    once(case) -> that case's function for one run (for --paired)."""
     dev = torch_device(a)
     # torch's GPU default runs convolutions in TF32 (10-bit mantissa); plain float32 unless --tf32, as ours.
     torch.backends.cudnn.allow_tf32 = a.tf32
@@ -104,8 +105,7 @@ def torch_runner(a):
         name, fn, training = cases[c]
         m.train(training)
         return lambda: (fn(), sync())
-    run.once = once
-    return run
+    return run, once
 
 
 def case_names(a):
@@ -176,17 +176,17 @@ def main():
         rss(a)
         return
     if a.torch_only:
-        run = torch_runner(a)
+        run, _ = torch_runner(a)
         print(dict(run(c) for c in case_names(a)))
         return
     t, o = {}, {}
-    run = torch_runner(a)
+    run, once = torch_runner(a)
     if a.paired > 0:
         print(f"{a.arch} layers={a.layers} width={a.width} classes={a.classes} input {a.batch}x3x{a.size}x{a.size} (train step batch {max(2, a.batch)})"
               f"; torch {torch.__version__} on {torch_device(a)}, ours on {a.device}; {a.paired} alternating pairs per case")
         print(f"{'case':<20}{'torch ms':>12}{'robustseg ms':>15}{'ratio':>8}{'quartiles':>14}")
         for c in case_names(a):
-            tm, om, r, q1, q3 = robustseg_cli.paired(ours_command(a, c) + ["--serve"], run.once(c), a.paired)
+            tm, om, r, q1, q3 = robustseg_cli.paired(ours_command(a, c) + ["--serve"], once(c), a.paired)
             print(f"{'model_' + {'train': 'train_step', 'attack': 'attack_step'}.get(c, c):<20}{tm:>12.1f}{om:>15.1f}{r:>8.2f}{f'{q1:.2f}-{q3:.2f}':>14}", flush=True)
         return
     # Each case on both sides back to back (the machine's speed drifts over seconds), best of --repeat.

@@ -14,7 +14,7 @@ public sealed class Conv2dBench : IBenchSuite
         new("k", "64", "output channels"), new("kernel", "3", "kernel size (square)"), new("stride", "1", "stride"),
         new("padding", "1", "padding"), new("dilation", "1", "dilation"),
         new("cases", "fwd,bwd,bwd_data,bwd_weight,fwd_bwd", "which rows to run (one alone for a profile)"),
-        new("serve", "false", "warm up, print serve_ready, then run the one case of --cases once per line read from stdin and print serve_ms,<ms> (no CSV): for scripts/bench_conv2d.py --paired", Flag: true),
+        BenchOption.Serve("the one case of --cases", "bench_conv2d.py"),
     ];
 
     public IEnumerable<BenchRow> Run(BenchContext ctx)
@@ -54,10 +54,9 @@ public sealed class Conv2dBench : IBenchSuite
             }),
         };
         x.RequiresGrad = true; wt.RequiresGrad = true;   // only fwd_bwd records a tape; the backend calls ignore it
-        if (ctx.Flag("serve"))
+        if (ctx.Serving(cases.Count, "case in --cases", "cases"))
         {
-            if (cases.Count != 1) throw new UserInputException($"--serve: expected one case in --cases, got '{ctx.Get("cases")}'");
-            BenchRunner.Serve(ops.First(o => cases.Contains(o.Case)).Run, ctx.Sync, Console.In, Console.Out);
+            ctx.Serve(ops.First(o => cases.Contains(o.Case)).Run);
             yield break;
         }
         foreach (var (name, flops, run) in ops)

@@ -25,7 +25,7 @@ public sealed class ModelBench : IBenchSuite
         new("ddcat", "false", "DDC-AT heads (true/false)"),
         new("cases", "fwd,train,attack", "which rows to run (also: tape = eval forward recording the tape, no backward)"),
         new("profile", "false", "also time every op of a few profiled runs of each case: a per-op table on stderr and <case>_op rows", Flag: true),
-        new("serve", "false", "warm up, print serve_ready, then run the one case of --cases once per line read from stdin and print serve_ms,<ms> (no CSV): for scripts/bench_model.py --paired", Flag: true),
+        BenchOption.Serve("the one case of --cases", "bench_model.py"),
         new("profile-shapes", "false", "--profile with one row per convolution geometry (images, channels, map, stride, padding, dilation) instead of per kernel shape", Flag: true),
     ];
 
@@ -36,8 +36,7 @@ public sealed class ModelBench : IBenchSuite
             bool.Parse(ctx.Get("ddcat")), ctx.Double("width"), 0.1f, 1).Validate();
         int size = ctx.Int("size"), batch = ctx.Int("batch");
         var cases = ctx.Set("cases", "fwd", "train", "attack", "tape");
-        bool serve = ctx.Flag("serve");
-        if (serve && cases.Count != 1) throw new UserInputException($"--serve: expected one case in --cases, got '{ctx.Get("cases")}'");
+        bool serve = ctx.Serving(cases.Count, "case in --cases", "cases");
         ctx.Log($"building {cfg.Describe()} on {dev.Name}");
         using var model = ModelFactory.Create(cfg, dev);
         model.OutputSize(size);
@@ -66,7 +65,7 @@ public sealed class ModelBench : IBenchSuite
                     using var ng = Autograd.NoGrad();
                     model.Run(x);
                 };
-                if (serve) { BenchRunner.Serve(run, ctx.Sync, Console.In, Console.Out); yield break; }
+                if (serve) { ctx.Serve(run); yield break; }
                 var s = BenchRunner.Measure(run, ctx.Sync);
                 yield return BenchRow.From("model_fwd", dev.Name, $"{name} {shape}", s);
                 if (OpProfileRows.Wanted(ctx)) foreach (var r in OpProfileRows.Profile(ctx, run, "model_fwd_op", "fwd runs", $"{name} {shape}")) yield return r;
@@ -86,7 +85,7 @@ public sealed class ModelBench : IBenchSuite
                     }
                     loss.Backward();
                 };
-                if (serve) { BenchRunner.Serve(run, ctx.Sync, Console.In, Console.Out); yield break; }
+                if (serve) { ctx.Serve(run); yield break; }
                 var s = BenchRunner.Measure(run, ctx.Sync);
                 var profiled = OpProfileRows.Wanted(ctx) ? OpProfileRows.Profile(ctx, run, "model_train_step_op", "train runs", $"{name} {trainBatch}x3x{size}x{size}") : [];
                 model.ZeroGrad();
@@ -104,7 +103,7 @@ public sealed class ModelBench : IBenchSuite
                     xi.RequiresGrad = true;
                     F.CrossEntropy(model.Run(xi).Logits, labels);
                 };
-                if (serve) { BenchRunner.Serve(run, ctx.Sync, Console.In, Console.Out); yield break; }
+                if (serve) { ctx.Serve(run); yield break; }
                 var s = BenchRunner.Measure(run, ctx.Sync);
                 yield return BenchRow.From("model_fwd_tape", dev.Name, $"{name} {shape}", s);
                 if (OpProfileRows.Wanted(ctx)) foreach (var r in OpProfileRows.Profile(ctx, run, "model_fwd_tape_op", "tape runs", $"{name} {shape}")) yield return r;
@@ -120,7 +119,7 @@ public sealed class ModelBench : IBenchSuite
                     var loss = F.CrossEntropy(model.Run(xi).Logits, labels);
                     Autograd.Grad(loss, [xi]);
                 };
-                if (serve) { BenchRunner.Serve(run, ctx.Sync, Console.In, Console.Out); yield break; }
+                if (serve) { ctx.Serve(run); yield break; }
                 var s = BenchRunner.Measure(run, ctx.Sync);
                 yield return BenchRow.From("model_attack_step", dev.Name, $"{name} {shape}", s);
                 if (OpProfileRows.Wanted(ctx)) foreach (var r in OpProfileRows.Profile(ctx, run, "model_attack_step_op", "attack runs", $"{name} {shape}")) yield return r;

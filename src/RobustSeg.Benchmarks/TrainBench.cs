@@ -24,21 +24,21 @@ public sealed class TrainBench : IBenchSuite
         new("classes", "21", "classes"),
         new("profile", "false", "also time every op of a few profiled iterations: a per-op table on stderr and train_op rows", Flag: true),
         new("profile-shapes", "false", "--profile with one row per convolution geometry (images, channels, map, stride, padding, dilation) instead of per kernel shape", Flag: true),
-        new("serve", "false", "warm up, print serve_ready, then run one iteration per line read from stdin and print serve_ms,<ms> (no CSV; one regime): for scripts/bench_train.py --paired", Flag: true),
+        BenchOption.Serve("one iteration of the one --regime", "bench_train.py"),
     ];
 
     public IEnumerable<BenchRow> Run(BenchContext ctx)
     {
         var regimes = ctx.Get("regime") == "all" ? ["nodefense", "sat", "ddcat"] : new[] { ctx.Get("regime") };
-        if (ctx.Flag("serve") && regimes.Length != 1) throw new UserInputException("--serve: expected one --regime (nodefense, sat or ddcat), got 'all'");
+        bool serve = ctx.Serving(regimes.Length, "--regime (nodefense, sat or ddcat)", "regime");
         foreach (var name in regimes)
         {
             if (!RegimeNames.TryParse(name, out var regime)) throw new UserInputException($"--regime: expected nodefense, sat, ddcat or all, got '{name}'");
-            foreach (var row in RunOne(ctx, regime)) yield return row;
+            foreach (var row in RunOne(ctx, regime, serve)) yield return row;
         }
     }
 
-    static IEnumerable<BenchRow> RunOne(BenchContext ctx, Regime regime)
+    static IEnumerable<BenchRow> RunOne(BenchContext ctx, Regime regime, bool serve)
     {
         var dev = ctx.Device;
         int size = ctx.Int("size"), batch = ctx.Int("batch"), classes = ctx.Int("classes");
@@ -56,9 +56,9 @@ public sealed class TrainBench : IBenchSuite
         var y = Tensor.FromArray(dev, lab, batch, size, size);
         long it = 0;
         ctx.Log($"train {regime.ToKey()}: {mc.Describe()}, batch {batch}x3x{size}x{size} on {dev}");
-        if (ctx.Flag("serve"))
+        if (serve)
         {
-            BenchRunner.Serve(() => step.Run(x, y, ++it), ctx.Sync, Console.In, Console.Out);
+            ctx.Serve(() => step.Run(x, y, ++it));
             return [];
         }
         var stats = BenchRunner.Measure(() => step.Run(x, y, ++it), ctx.Sync, minRuns: 3, minSeconds: 3);

@@ -86,8 +86,9 @@ public sealed unsafe partial class CpuBackend
     /// grid is not taken; null chooses by <see cref="DirectConv.ReadsPixelTaps"/>. Tests set it to reach both paths.</summary>
     public static bool? UsePixelTapWeightGrad { get; set; }
 
-    /// <summary>dW through <see cref="HostGemm.SgemmSumTaps"/>: groups of images padded and summed in image order: the output gradients spread on the padded grid and the taps read as rows, or
-    /// (atPixels) the output gradients as they are and the taps read at the real pixels.</summary>
+    /// <summary>dW through <see cref="HostGemm.SgemmSumTaps"/>: groups of images padded and summed in image order, the
+    /// output gradients spread on the padded grid and the taps read as rows, or (atPixels) the output gradients as they
+    /// are and the taps read at the real pixels.</summary>
     void PaddedWeightGrad(in Conv2dGeom g, float* px, float* pdy, float* pdw, bool atPixels)
     {
         long xImg = (long)g.C * g.InSpatial, yImg = (long)g.K * g.OutSpatial;

@@ -24,10 +24,7 @@ internal static unsafe class Gather8
 
     /// <summary>src[idx[0]], ..., src[idx[7]].</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> At(float* src, Vector256<int> idx)
-    {
-        var off = stackalloc int[8];
-        idx.Store(off);
-        return At(src, off);
-    }
+    public static Vector256<float> At(float* src, Vector256<int> idx) =>
+        Vector256.Create(src[idx.GetElement(0)], src[idx.GetElement(1)], src[idx.GetElement(2)], src[idx.GetElement(3)],
+            src[idx.GetElement(4)], src[idx.GetElement(5)], src[idx.GetElement(6)], src[idx.GetElement(7)]);
 }

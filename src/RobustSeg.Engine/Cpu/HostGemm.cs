@@ -40,7 +40,7 @@ public static unsafe class HostGemm
     /// <summary>Off: every task packs its own A, as before <see cref="PackShared"/> (tests compare the bits of both).</summary>
     public static bool ShareA { get; set; } = true;
 
-    [ThreadStatic] static float[]? _aShared, _aPack, _bPanel, _bBlock, _colRows, _cTile;
+    [ThreadStatic] static float[]? _aShared, _aPack, _bPanel, _bBlock, _colRows, _cTile, _imageSums;
 
     /// <summary>Tile shape and blocking of one micro-kernel, for a part of C taller than <see cref="RowsInL2"/>: Mc, most A
     /// rows per sub-block; Kc, the K block; Nc, most B columns per packed block.
@@ -219,8 +219,7 @@ public static unsafe class HostGemm
     static void SumByImage(Job job, int batch, long strideA, long strideB, int mPanels, int nPanels, float* c, int ldc)
     {
         int m = job.M, n = job.N;
-        var parts = GC.AllocateUninitializedArray<float>(batch * m * n, pinned: true);
-        float* p = (float*)Unsafe.AsPointer(ref parts[0]);
+        float* p = Scratch(ref _imageSums, batch * m * n);   // the caller's; the workers write their images' parts
         float beta = job.Beta;
         HostParallel.Each(batch, img =>
         {
@@ -240,7 +239,6 @@ public static unsafe class HostGemm
             float* cr = c + (long)r * ldc + q;
             *cr = beta == 0f ? acc : acc + beta * *cr;
         }
-        GC.KeepAlive(parts);
     }
 
     /// <summary>Start of part i of n panels cut into parts (sizes differ by at most one).</summary>
@@ -297,8 +295,9 @@ public static unsafe class HostGemm
     /// <summary>Panels start on a cache line, so a 16-float B row is one line, never two.</summary>
     static float* Align64(float* p) => (float*)(((nuint)p + 63) & ~(nuint)63);
 
-    /// <summary>This thread's pinned scratch of at least n floats, 64-byte aligned (pinned: the address is stable).</summary>
-    static float* Scratch(ref float[]? buf, int n)
+    /// <summary>This thread's pinned scratch of at least n floats, 64-byte aligned (pinned: the address is stable); the
+    /// host path's other per-thread scratch (Winograd's padded planes) comes from here too.</summary>
+    internal static float* Scratch(ref float[]? buf, int n)
     {
         if (buf is null || buf.Length < n + 16) buf = GC.AllocateUninitializedArray<float>(n + 16, pinned: true);
         return Align64((float*)Unsafe.AsPointer(ref buf[0]));

@@ -145,7 +145,7 @@ public static unsafe class Winograd
         HostParallel.For(cc, Math.Max(1, 64 / groups), (s, e) =>
         {
             int d = G.Dil;
-            float* xp = PlaneScratch(plane);
+            float* xp = HostGemm.Scratch(ref _plane, checked((int)plane));
             var p = stackalloc Vector256<float>[16];
             long vPlane = (long)cc * tiles;
             for (long c = s; c < e; c++)
@@ -179,13 +179,6 @@ public static unsafe class Winograd
     }
 
     [ThreadStatic] static float[]? _plane;
-
-    /// <summary>This thread's pinned scratch for one channel's padded planes (at least n floats).</summary>
-    static float* PlaneScratch(long n)
-    {
-        if (_plane is null || _plane.Length < n) _plane = GC.AllocateUninitializedArray<float>(checked((int)n), pinned: true);
-        return (float*)Unsafe.AsPointer(ref _plane[0]);
-    }
 
     /// <summary>y (channels [k0, k0 + kc)) = Aᵀ M[·][k][t] A for every tile t, Aᵀ = [1 1 1 0; 0 1 -1 -1]: M's planes
     /// kc x tiles (row stride tiles); each tile's up to 4 outputs stored where the plan puts them.</summary>
