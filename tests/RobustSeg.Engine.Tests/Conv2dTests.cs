@@ -65,6 +65,9 @@ public class Conv2dTests
     // image order; rows of 17 and 13 output pixels (8 at a time and the rest).
     [TestCase(2, 3, 33, 33, 8, 3, 3, 2, 1, 1, false)]
     [TestCase(3, 3, 25, 27, 5, 3, 3, 2, 1, 1, true)]
+    // ...as dot products along the pixels (HostDot): 7 rows and 25 taps (partial tiles of both), 1190 pixels (two whole
+    // chunks and a last one ending in a partial vector).
+    [TestCase(2, 1, 67, 69, 7, 5, 5, 2, 2, 1, false)]
     [NonParallelizable]
     public void HostAgreesWithIlgpuKernelsAndReference(int n, int c, int h, int w, int k, int kh, int kw, int s, int p, int d, bool bias)
     {

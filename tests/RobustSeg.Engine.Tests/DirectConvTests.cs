@@ -180,8 +180,11 @@ public class DirectConvTests
             var gathered = HostWeightGrad(g, x, dy, WeightColumns.Gathered);
             Assert.That(MaxRelErr(direct, dwRef), Is.LessThan(1e-5), $"{path}: padded-grid dW vs double reference");
             Assert.That(MaxRelErr(gathered, dwRef), Is.LessThan(1e-5), $"{path}: gathered dW vs double reference");
-            // The same pixels in the same order on the same task grid: the same bits as the gathered columns.
-            Assert.That(pixels, Is.EqualTo(gathered), $"{path}: pixel-tap dW vs gathered dW");
+            // The same pixels in the same order on the same task grid: the same bits as the gathered columns, except where
+            // those run as dot products along the pixels (a dW of at most 4096 floats over several images on an AVX path).
+            bool dots = g.N > 1 && g.K * g.ColRows <= 4096 && path != HostSimdPath.Portable;
+            if (dots) Assert.That(MaxRelErr(pixels, gathered.Select(v => (double)v).ToArray()), Is.LessThan(1e-5), $"{path}: pixel-tap dW vs gathered dW");
+            else Assert.That(pixels, Is.EqualTo(gathered), $"{path}: pixel-tap dW vs gathered dW");
             Assert.That(HostWeightGrad(g, x, dy, WeightColumns.PaddedGrid), Is.EqualTo(direct), $"{path}: padded-grid dW not repeatable");
         }
     }

@@ -215,14 +215,22 @@ public static unsafe class HostGemm
     /// <summary>C = alpha sum_i A_i B_i + beta C for a small C over many pixels (the first conv's 32 x 27 weight gradient
     /// over 4 x 4225 pixels): the grid can only cut C's few panels, and each part gathered every image's columns again
     /// (3.2x PyTorch's time). Here each image is one task into its own partial, gathered once, and the partials are added
-    /// in image order after: the same sums whatever the core count (not the bits of the one-region sum).</summary>
+    /// in image order after: the same sums whatever the core count (not the bits of the one-region sum). On the AVX paths
+    /// an image's part is dot products along the pixels (<see cref="HostDot"/>), no panels packed.</summary>
     static void SumByImage(Job job, int batch, long strideA, long strideB, int mPanels, int nPanels, float* c, int ldc)
     {
         int m = job.M, n = job.N;
         float* p = Scratch(ref _imageSums, batch * m * n);   // the caller's; the workers write their images' parts
         float beta = job.Beta;
+        var path = job.Shape.Path;
+        bool dot = HostDot.Runs(path) && !job.TransA && job.TransB;
         HostParallel.Each(batch, img =>
         {
+            if (dot)
+            {
+                HostDot.SumImage(path, m, n, job.K, job.Alpha, job.A + img * strideA, job.Lda, job.Cols.Offset(img * strideB), p + (long)img * m * n);
+                return;
+            }
             var ji = job;
             ji.A += img * strideA;
             ji.Cols = ji.Cols.Offset(img * strideB);
