@@ -85,11 +85,22 @@ public class WinogradTests
         DirectConvTests.Chooses(g => Winograd.Pays(g),
             (G(512, 29, 512, 4), true, "ResNet layer4 at 29x29, rate 4"),
             (G(256, 17, 256, 4), true, "rate 4 at 17x17: 81 tiles"),
-            (G(64, 57, 64, 1), false, "64 channels: the transforms cost more than they save"),
-            (G(128, 17, 128, 2), false, "128 channels forward: a tie"),
+            (G(128, 17, 128, 2), true, "AVX2, 128 channels, 81 tiles"),
+            (G(64, 57, 64, 1), true, "AVX2, 64 channels, 841 tiles"),
+            (G(32, 17, 32, 1), false, "AVX2, 32 channels: the transforms cost more than they save"),
+            (G(64, 65, 64, 1) with { N = 2 }, false, "AVX2, 2178 tiles: the transformed operands leave the cache"),
             (G(256, 29, 256, 6), false, "ASPP rate 6 at 29x29: padding taps multiplied"),
             (G(256, 29, 256, 18), false, "rate 18 at 29x29: most of each tile overhangs the map"));
+        Assert.That(Winograd.Pays(G(64, 17, 64, 1), dataGradient: true), Is.False, "AVX2, 64 channels data gradient");
         Assert.That(Winograd.Pays(G(128, 17, 128, 2), dataGradient: true), Is.True, "128 channels data gradient");
+        if (HostSimd.Available().Contains(HostSimdPath.Avx512))
+        {
+            using var wide = HostSimd.Use(HostSimdPath.Avx512);
+            DirectConvTests.Chooses(g => Winograd.Pays(g),
+                (G(256, 17, 256, 4), true, "AVX-512, rate 4 at 17x17"),
+                (G(128, 17, 128, 2), false, "AVX-512, 128 channels forward: a tie"),
+                (G(64, 57, 64, 1), false, "AVX-512, 64 channels: 1.2-1.5x slower"));
+        }
         Assert.That(Winograd.Applies(new Conv2dGeom(1, 64, 29, 29, 64, 3, 3, 2, 1, 1, 15, 15)), Is.False, "stride 2");
         Assert.That(Winograd.Applies(new Conv2dGeom(1, 64, 29, 29, 64, 3, 3, 1, 0, 1, 27, 27)), Is.False, "no padding");
         using var portable = HostSimd.Use(HostSimdPath.Portable);

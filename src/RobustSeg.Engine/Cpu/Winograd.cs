@@ -32,6 +32,13 @@ public static unsafe class Winograd
     /// AVX-512 Ice Lake.</summary>
     public const int MinChannels = 256, MinChannelsDataGrad = 128;
 
+    /// <summary>On the AVX2 path (half the multiply-adds per cycle, the transforms as dear as on AVX-512) a forward pays
+    /// from 64 channels while the batch has at most <see cref="MaxTilesAvx2"/> tiles (its transformed operands stay in
+    /// cache): 0.59-0.73 of the packed path's time at 128 channels (17x17 at rates 1 and 2, 29x29, 57x57), 0.81 at 64
+    /// channels 17x17 and 0.96 at 57x57; with 1156 or more tiles 1.06-1.22, and at 32 channels 1.14-2.55 (paired in one
+    /// process, Ice Lake running the AVX2 path).</summary>
+    public const int MinChannelsAvx2 = 64, MaxTilesAvx2 = 1024;
+
     /// <summary>Most multiply-adds, as a share of the direct sum's over the taps that read inside the map, for the
     /// Winograd path to be taken: tiles that overhang the map compute outputs that are dropped, and every tile
     /// multiplies the padding its patch covers. At 0.66 (rate 4 at 29x29) and 0.70 (rate 4 at 17x17) it ran at 0.76-0.89
@@ -39,10 +46,16 @@ public static unsafe class Winograd
     public const double MaxMacShare = 0.75;
 
     /// <summary>Whether g runs as Winograd by default: it applies, both channel counts reach <see cref="MinChannels"/>
-    /// (<see cref="MinChannelsDataGrad"/> where g is a data gradient's flipped convolution), and its multiply-adds are at
-    /// most <see cref="MaxMacShare"/> of the direct sum's.</summary>
-    public static bool Pays(in Conv2dGeom g, bool dataGradient = false) =>
-        Applies(g) && Math.Min(g.C, g.K) >= (dataGradient ? MinChannelsDataGrad : MinChannels) && MacShare(g) <= MaxMacShare;
+    /// (<see cref="MinChannelsDataGrad"/> where g is a data gradient's flipped convolution; on AVX2 a forward also by
+    /// <see cref="MinChannelsAvx2"/>), and its multiply-adds are at most <see cref="MaxMacShare"/> of the direct sum's.</summary>
+    public static bool Pays(in Conv2dGeom g, bool dataGradient = false)
+    {
+        if (!Applies(g) || MacShare(g) > MaxMacShare) return false;
+        int channels = Math.Min(g.C, g.K);
+        if (dataGradient) return channels >= MinChannelsDataGrad;
+        return channels >= MinChannels
+            || HostSimd.Current == HostSimdPath.Avx2 && channels >= MinChannelsAvx2 && (long)g.N * TilesPerImage(g) <= MaxTilesAvx2;
+    }
 
     /// <summary>Winograd's multiply-adds over the direct sum's, counting only the taps that read inside the map.</summary>
     public static double MacShare(in Conv2dGeom g) => (double)Xi * TilesPerImage(g) / TapConv.LiveTaps(g);
