@@ -102,12 +102,12 @@ public readonly unsafe struct ImplicitCols
         var ahead = new RowPrefetch(this, tap, nseg, segOw[0], nr);
         if (nrFull == 32 && Stride == 1 && Avx512F.IsSupported)
         {
-            Rows32(kc, tap, ahead, nseg, segOh, segOw, segLen, segAt, loK, hiK, dst);
+            MaskedRows<Vector512<float>, Half512>(kc, tap, ahead, nseg, segOh, segOw, segLen, segAt, loK, hiK, dst);
             return;
         }
         if (nrFull == 16 && Stride == 1 && Avx.IsSupported)
         {
-            Rows16(kc, tap, ahead, nseg, segOh, segOw, segLen, segAt, loK, hiK, dst);
+            MaskedRows<Vector256<float>, Half256>(kc, tap, ahead, nseg, segOh, segOw, segLen, segAt, loK, hiK, dst);
             return;
         }
         long plane = (long)H * W;
@@ -132,87 +132,83 @@ public readonly unsafe struct ImplicitCols
         }
     }
 
-    /// <summary><see cref="Panel"/>'s rows for stride 1 and 32-column panels (the AVX-512 micro-kernel's): a panel row is
-    /// two zmm registers, each segment one masked load per register from its input row (lanes outside the segment or in
-    /// the padding keep what they had, zero at first; masked-off lanes are never read, so a load may start before or end
-    /// past the image), then two stores: no per-float zero fills or tails. A mask depends on the segment and the kernel
-    /// column only, so they are made once per panel.</summary>
+    /// <summary><see cref="Panel"/>'s rows for stride 1 and the AVX micro-kernels' panels (32 columns on AVX-512, 16 on AVX2):
+    /// a panel row is two vector registers, each segment one masked load per register from its input row (masked-off
+    /// lanes read as zero and are never touched, so a load may start before or end past the image, and the segments are
+    /// OR-ed together), then two stores: no per-float zero fills or tails. A mask depends on the segment and the kernel
+    /// column only, so they are made once per panel. On AVX2 the per-segment copies with their scalar tails had cost a
+    /// 128-channel rate-2 conv at 17x17 half as much again as its multiply-adds.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    void Rows32(int kc, Tap tap, RowPrefetch ahead, int nseg, int* segOh, int* segOw, int* segLen, int* segAt, int* loK, int* hiK,
-        float* dst)
+    void MaskedRows<TV, TH>(int kc, Tap tap, RowPrefetch ahead, int nseg, int* segOh, int* segOw, int* segLen, int* segAt, int* loK,
+        int* hiK, float* dst) where TV : unmanaged where TH : struct, IPanelHalf<TV>
     {
-        var masks = stackalloc Vector512<float>[nseg * Kw * 2];
-        var iota = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        var masks = stackalloc TV[nseg * Kw * 2];
         for (int sg = 0; sg < nseg; sg++)
         for (int kj = 0; kj < Kw; kj++)
         {
             int so = segOw[sg], len = segLen[sg], at = segAt[sg];
             int a = at + Math.Clamp(loK[kj], so, so + len) - so, b = at + Math.Clamp(hiK[kj], so, so + len) - so;
-            for (int h = 0; h < 2; h++)
-            {
-                var q = iota + Vector512.Create(16 * h);
-                masks[(sg * Kw + kj) * 2 + h] = (Vector512.GreaterThanOrEqual(q, Vector512.Create(a)) & Vector512.LessThan(q, Vector512.Create(b))).AsSingle();
-            }
+            masks[(sg * Kw + kj) * 2] = TH.Lanes(a, b, 0);
+            masks[(sg * Kw + kj) * 2 + 1] = TH.Lanes(a, b, TH.Width);
         }
         long plane = (long)H * W;
-        for (int p = 0; p < kc; p++, dst += 32, tap.Step(this))
+        int w = TH.Width;
+        for (int p = 0; p < kc; p++, dst += 2 * w, tap.Step(this))
         {
             ahead.Next(this, segOh, nseg, p + RowPrefetch.Ahead < kc);
             float* xc = X + tap.C * plane + tap.Kj * Dil - Pad;
-            Vector512<float> v0 = default, v1 = default;
+            TV v0 = default, v1 = default;
             for (int sg = 0; sg < nseg; sg++)
             {
                 int ih = segOh[sg] - PadH + tap.Ki * Dil;
                 if ((uint)ih >= (uint)H) continue;
                 float* src = xc + (long)ih * W + segOw[sg] - segAt[sg];   // lane q reads input column q - at + ow + off
                 var mk = masks + (sg * Kw + tap.Kj) * 2;
-                v0 = Avx512F.MaskLoad(src, mk[0], v0);
-                v1 = Avx512F.MaskLoad(src + 16, mk[1], v1);
+                v0 = TH.LoadOr(v0, src, mk[0]);
+                v1 = TH.LoadOr(v1, src + w, mk[1]);
             }
-            Vector512.Store(v0, dst);
-            Vector512.Store(v1, dst + 16);
+            TH.Store(v0, dst);
+            TH.Store(v1, dst + w);
         }
     }
 
-    /// <summary><see cref="Rows32"/> for the AVX2 micro-kernel's 16-column panels: a panel row is two ymm registers, each
-    /// segment one vmaskmovps per register (masked-off lanes read as zero and are never touched, so the segments are
-    /// OR-ed together). The per-segment copies with their scalar tails had cost a 128-channel rate-2 conv at 17x17 half
-    /// as much again as its multiply-adds.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    void Rows16(int kc, Tap tap, RowPrefetch ahead, int nseg, int* segOh, int* segOw, int* segLen, int* segAt, int* loK, int* hiK,
-        float* dst)
+    /// <summary>Half a panel row as one vector register, for <see cref="MaskedRows{TV, TH}"/>.</summary>
+    internal interface IPanelHalf<TV> where TV : unmanaged
     {
-        var masks = stackalloc Vector256<float>[nseg * Kw * 2];
-        var iota = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
-        for (int sg = 0; sg < nseg; sg++)
-        for (int kj = 0; kj < Kw; kj++)
+        static abstract int Width { get; }
+        /// <summary>The mask of row lanes [a, b) within the half that starts at lane first.</summary>
+        static abstract TV Lanes(int a, int b, int first);
+        /// <summary>v | the lanes of mask loaded from src (the others zero, and not read).</summary>
+        static abstract TV LoadOr(TV v, float* src, TV mask);
+        static abstract void Store(TV v, float* dst);
+    }
+
+    internal struct Half512 : IPanelHalf<Vector512<float>>
+    {
+        public static int Width => 16;
+        public static Vector512<float> Lanes(int a, int b, int first)
         {
-            int so = segOw[sg], len = segLen[sg], at = segAt[sg];
-            int a = at + Math.Clamp(loK[kj], so, so + len) - so, b = at + Math.Clamp(hiK[kj], so, so + len) - so;
-            for (int h = 0; h < 2; h++)
-            {
-                var q = iota + Vector256.Create(8 * h);
-                masks[(sg * Kw + kj) * 2 + h] = (Vector256.GreaterThanOrEqual(q, Vector256.Create(a)) & Vector256.LessThan(q, Vector256.Create(b))).AsSingle();
-            }
+            var q = Vector512<int>.Indices + Vector512.Create(first);
+            return (Vector512.GreaterThanOrEqual(q, Vector512.Create(a)) & Vector512.LessThan(q, Vector512.Create(b))).AsSingle();
         }
-        long plane = (long)H * W;
-        for (int p = 0; p < kc; p++, dst += 16, tap.Step(this))
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> LoadOr(Vector512<float> v, float* src, Vector512<float> mask) => Avx512F.MaskLoad(src, mask, v);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Store(Vector512<float> v, float* dst) => Vector512.Store(v, dst);
+    }
+
+    internal struct Half256 : IPanelHalf<Vector256<float>>
+    {
+        public static int Width => 8;
+        public static Vector256<float> Lanes(int a, int b, int first)
         {
-            ahead.Next(this, segOh, nseg, p + RowPrefetch.Ahead < kc);
-            float* xc = X + tap.C * plane + tap.Kj * Dil - Pad;
-            Vector256<float> v0 = default, v1 = default;
-            for (int sg = 0; sg < nseg; sg++)
-            {
-                int ih = segOh[sg] - PadH + tap.Ki * Dil;
-                if ((uint)ih >= (uint)H) continue;
-                float* src = xc + (long)ih * W + segOw[sg] - segAt[sg];   // lane q reads input column q - at + ow + off
-                var mk = masks + (sg * Kw + tap.Kj) * 2;
-                v0 |= Avx.MaskLoad(src, mk[0]);
-                v1 |= Avx.MaskLoad(src + 8, mk[1]);
-            }
-            Vector256.Store(v0, dst);
-            Vector256.Store(v1, dst + 8);
+            var q = Vector256<int>.Indices + Vector256.Create(first);
+            return (Vector256.GreaterThanOrEqual(q, Vector256.Create(a)) & Vector256.LessThan(q, Vector256.Create(b))).AsSingle();
         }
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> LoadOr(Vector256<float> v, float* src, Vector256<float> mask) => v | Avx.MaskLoad(src, mask);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Store(Vector256<float> v, float* dst) => Vector256.Store(v, dst);
     }
 
     /// <summary>Row (c, ki, kj) of the column matrix, walked in order.</summary>
