@@ -68,6 +68,8 @@ public class Conv2dTests
     // ...as dot products along the pixels (HostDot): 7 rows and 25 taps (partial tiles of both), 1190 pixels (two whole
     // chunks and a last one ending in a partial vector).
     [TestCase(2, 1, 67, 69, 7, 5, 5, 2, 2, 1, false)]
+    // ...and one output channel over 1800 taps: chunks of 32 pixels, so the gathered rows stay at 256 KB.
+    [TestCase(2, 200, 17, 17, 1, 3, 3, 2, 1, 1, false)]
     [NonParallelizable]
     public void HostAgreesWithIlgpuKernelsAndReference(int n, int c, int h, int w, int k, int kh, int kw, int s, int p, int d, bool bias)
     {

@@ -13,8 +13,12 @@ namespace RobustSeg.Engine.Cpu;
 /// image gives the same bits on any thread.</summary>
 internal static unsafe class HostDot
 {
-    /// <summary>Pixels gathered per chunk: 27 rows of 512 floats (54 KB) stay in L1/L2 while the a rows stream.</summary>
-    const int Chunk = 512;
+    /// <summary>Most pixels gathered per chunk: 27 rows of 512 floats (54 KB) stay in L1/L2 while the a rows stream.</summary>
+    const int MaxChunk = 512;
+
+    /// <summary>Most floats of gathered rows per chunk (256 KB), so a dW of many taps (up to 4096 for one output channel)
+    /// gathers fewer pixels at a time instead of holding megabytes of per-thread scratch.</summary>
+    const int MaxRowFloats = 1 << 16;
 
     /// <summary>Tile of a rows x col rows per kernel call: AVX-512 3 x 9 (27 accumulators, 12 loads per 27 FMAs),
     /// AVX2 2 x 6 (12 accumulators and 3 operands in 16 registers).</summary>
@@ -33,18 +37,19 @@ internal static unsafe class HostDot
         int mPad = (m + mr - 1) / mr * mr, nPad = (n + nr - 1) / nr * nr;
         int accRow = nPad * lanes;
         float* acc = HostGemm.Scratch(ref _acc, mPad * accRow);
-        float* rows = HostGemm.Scratch(ref _rows, nPad * Chunk);
+        int chunk = Math.Clamp(MaxRowFloats / nPad / 16 * 16, 16, MaxChunk);   // a multiple of both paths' lanes
+        float* rows = HostGemm.Scratch(ref _rows, nPad * chunk);
         float* aTail = HostGemm.Scratch(ref _aTail, mPad * lanes);
         new Span<float>(acc, mPad * accRow).Clear();
-        new Span<float>(rows + (long)n * Chunk, (nPad - n) * Chunk).Clear();   // the padded rows add zeros
-        for (int k0 = 0; k0 < k; k0 += Chunk)
+        new Span<float>(rows + (long)n * chunk, (nPad - n) * chunk).Clear();   // the padded rows add zeros
+        for (int k0 = 0; k0 < k; k0 += chunk)
         {
-            int kb = Math.Min(Chunk, k - k0), full = kb / lanes * lanes, tail = kb - full;
-            for (int q = 0; q < n; q++) cols.Row(q, k0, kb, rows + (long)q * Chunk, 1);
+            int kb = Math.Min(chunk, k - k0), full = kb / lanes * lanes, tail = kb - full;
+            for (int q = 0; q < n; q++) cols.Row(q, k0, kb, rows + (long)q * chunk, 1);
             if (tail > 0)
             {
                 // The last partial vector: the gathered rows padded with zeros to a whole vector, a's tails copied so.
-                for (int q = 0; q < n; q++) new Span<float>(rows + (long)q * Chunk + kb, lanes - tail).Clear();
+                for (int q = 0; q < n; q++) new Span<float>(rows + (long)q * chunk + kb, lanes - tail).Clear();
                 new Span<float>(aTail, mPad * lanes).Clear();
                 for (int r = 0; r < m; r++) new Span<float>(a + (long)r * lda + k0 + full, tail).CopyTo(new Span<float>(aTail + r * lanes, tail));
             }
@@ -52,19 +57,19 @@ internal static unsafe class HostDot
             for (int q0 = 0; q0 < nPad; q0 += nr)
             {
                 float* at = acc + (long)r0 * accRow + q0 * lanes;
-                float* bt = rows + (long)q0 * Chunk;
+                float* bt = rows + (long)q0 * chunk;
                 // Rows past m read row m - 1 again into accumulators nobody reads.
                 float* a0 = a + (long)Math.Min(r0, m - 1) * lda + k0, a1 = a + (long)Math.Min(r0 + 1, m - 1) * lda + k0;
                 if (path == HostSimdPath.Avx512)
                 {
                     float* a2 = a + (long)Math.Min(r0 + 2, m - 1) * lda + k0;
-                    Tile512(a0, a1, a2, bt, Chunk, full / lanes, at, accRow);
-                    if (tail > 0) Tile512(aTail + r0 * lanes, aTail + (r0 + 1) * lanes, aTail + (r0 + 2) * lanes, bt + full, Chunk, 1, at, accRow);
+                    Tile512(a0, a1, a2, bt, chunk, full / lanes, at, accRow);
+                    if (tail > 0) Tile512(aTail + r0 * lanes, aTail + (r0 + 1) * lanes, aTail + (r0 + 2) * lanes, bt + full, chunk, 1, at, accRow);
                 }
                 else
                 {
-                    Tile256(a0, a1, bt, Chunk, full / lanes, at, accRow);
-                    if (tail > 0) Tile256(aTail + r0 * lanes, aTail + (r0 + 1) * lanes, bt + full, Chunk, 1, at, accRow);
+                    Tile256(a0, a1, bt, chunk, full / lanes, at, accRow);
+                    if (tail > 0) Tile256(aTail + r0 * lanes, aTail + (r0 + 1) * lanes, bt + full, chunk, 1, at, accRow);
                 }
             }
         }
