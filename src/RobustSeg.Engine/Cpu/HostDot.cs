@@ -20,12 +20,7 @@ internal static unsafe class HostDot
     /// gathers fewer pixels at a time instead of holding megabytes of per-thread scratch.</summary>
     const int MaxRowFloats = 1 << 16;
 
-    /// <summary>Tile of a rows x col rows per kernel call: AVX-512 3 x 9 (27 accumulators, 12 loads per 27 FMAs),
-    /// AVX2 2 x 6 (12 accumulators and 3 operands in 16 registers).</summary>
-    public static (int Mr, int Nr, int Lanes) TileFor(HostSimdPath p) =>
-        p == HostSimdPath.Avx512 ? (3, 9, 16) : (2, 6, 8);
-
-    /// <summary>Whether the current path has a dot kernel (the portable one keeps the GEMM).</summary>
+    /// <summary>Whether path has a dot kernel (the portable one keeps the GEMM).</summary>
     public static bool Runs(HostSimdPath p) => p is HostSimdPath.Avx512 or HostSimdPath.Avx2;
 
     [ThreadStatic] static float[]? _acc, _rows, _aTail;
@@ -33,7 +28,10 @@ internal static unsafe class HostDot
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void SumImage(HostSimdPath path, int m, int n, int k, float alpha, float* a, int lda, in ImplicitCols cols, float* c)
     {
-        var (mr, nr, lanes) = TileFor(path);
+        // Tile of a rows x col rows per kernel call: AVX-512 3 x 9 (27 accumulators, 12 loads per 27 FMAs), AVX2 2 x 6
+        // (12 accumulators and 3 operands in 16 registers).
+        bool wide = path == HostSimdPath.Avx512;
+        int mr = wide ? 3 : 2, nr = wide ? 9 : 6, lanes = wide ? 16 : 8;
         int mPad = (m + mr - 1) / mr * mr, nPad = (n + nr - 1) / nr * nr;
         int accRow = nPad * lanes;
         float* acc = HostGemm.Scratch(ref _acc, mPad * accRow);
@@ -59,8 +57,8 @@ internal static unsafe class HostDot
                 float* at = acc + (long)r0 * accRow + q0 * lanes;
                 float* bt = rows + (long)q0 * chunk;
                 // Rows past m read row m - 1 again into accumulators nobody reads.
-                float* a0 = a + (long)Math.Min(r0, m - 1) * lda + k0, a1 = a + (long)Math.Min(r0 + 1, m - 1) * lda + k0;
-                if (path == HostSimdPath.Avx512)
+                float* a0 = a + (long)r0 * lda + k0, a1 = a + (long)Math.Min(r0 + 1, m - 1) * lda + k0;
+                if (wide)
                 {
                     float* a2 = a + (long)Math.Min(r0 + 2, m - 1) * lda + k0;
                     Tile512(a0, a1, a2, bt, chunk, full / lanes, at, accRow);
@@ -77,7 +75,7 @@ internal static unsafe class HostDot
         for (int q = 0; q < n; q++)
         {
             float* v = acc + (long)r * accRow + q * lanes;
-            c[r * n + q] = alpha * (path == HostSimdPath.Avx512 ? Vector512.Sum(Vector512.Load(v)) : Vector256.Sum(Vector256.Load(v)));
+            c[r * n + q] = alpha * (wide ? Vector512.Sum(Vector512.Load(v)) : Vector256.Sum(Vector256.Load(v)));
         }
     }
 
