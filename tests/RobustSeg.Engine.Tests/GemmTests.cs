@@ -167,23 +167,27 @@ public class GemmTests
         from p in Paths() from c in Cases().Concat(HostCases())
         select new TestCaseData(p, c).SetArgDisplayNames(p.ToString(), c.ToString());
 
-    /// <summary>A weight shared by a batch's GEMMs (stride 0) is packed once for every task (HostGemm.ShareA): the same
-    /// bits as each task packing its own, for parts under and over the L2 row budget, several K blocks and a K tail.</summary>
+    /// <summary>A weight shared by a batch's GEMMs (stride 0) is packed once per thread and reused by its later tasks
+    /// (HostGemm.ShareA): the same bits as each task packing its own, for parts under and over the L2 row budget, several
+    /// K blocks and a K tail; and a second call with another A of the same shape (the threads' copies of the first
+    /// would be stale) gives its own product.</summary>
     [NonParallelizable]
     [TestCase(40, 70, 600, false), TestCase(300, 70, 1100, false), TestCase(40, 290, 600, true), TestCase(300, 33, 530, true)]
-    public void SharedPackedAGivesTheSameBits(int m, int n, int k, bool transA)
+    public void ThreadPackedAGivesTheSameBits(int m, int n, int k, bool transA)
     {
         const int batch = 3;
         var rng = new Random(m + n + k);
-        var a = Enumerable.Range(0, m * k).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray();
-        var b = Enumerable.Range(0, batch * k * n).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray();
+        float[] Rand(int count) => Enumerable.Range(0, count).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray();
+        var As = new[] { Rand(m * k), Rand(m * k) };
+        var b = Rand(batch * k * n);
         int cores = HostParallel.Cores;
         // One thread too: there a part holds all of M, so M = 300 takes the tall path (more than 256 rows).
         foreach (int threads in new[] { 1, cores }.Distinct())
         foreach (var path in Paths())
         {
-            var got = new float[2][];
+            var got = new float[2, 2][];
             for (int shared = 0; shared < 2; shared++)
+            for (int call = 0; call < 2; call++)
             {
                 bool keep = HostGemm.ShareA;
                 HostGemm.ShareA = shared == 1;
@@ -194,15 +198,19 @@ public class GemmTests
                     using (HostSimd.Use(path))
                     unsafe
                     {
-                        fixed (float* pa = a, pb = b, pc = c)
+                        fixed (float* pa = As[call], pb = b, pc = c)
                             HostGemm.SgemmBatched(batch, transA, false, m, n, k, 1f, pa, transA ? m : k, 0, pb, n, (long)k * n, 0f, pc, n, (long)m * n);
                     }
                 }
                 finally { HostGemm.ShareA = keep; HostParallel.SetThreads(cores); }
-                got[shared] = c;
+                got[shared, call] = c;
             }
-            Assert.That(got[1], Is.EqualTo(got[0]), $"{path}, {threads} thread(s): shared packed A differs");
-            Assert.That(got[1].Any(v => v != 0f), Is.True);
+            for (int call = 0; call < 2; call++)
+            {
+                Assert.That(got[1, call], Is.EqualTo(got[0, call]), $"{path}, {threads} thread(s), call {call}: the thread-packed A differs");
+                Assert.That(got[1, call].Any(v => v != 0f), Is.True);
+            }
+            Assert.That(got[1, 1], Is.Not.EqualTo(got[1, 0]), $"{path}, {threads} thread(s): the second call reused the first's A");
         }
     }
 

@@ -34,13 +34,18 @@ public static unsafe class HostGemm
     /// taps read at the real pixels (<see cref="DirectConv.AtPixels"/>) take the same grid, so both give the same bits.</summary>
     const double GatherWeight = 32;
 
-    /// <summary>Most floats of an A packed once for every task (<see cref="PackShared"/>): 16 MB, a 512 x 4608 conv
-    /// weight and then some; a larger A is packed by each task as it goes.</summary>
-    const long SharedAFloats = 1L << 22;
-    /// <summary>Off: every task packs its own A, as before <see cref="PackShared"/> (tests compare the bits of both).</summary>
+    /// <summary>Most floats of an A a thread keeps packed for all its tasks of one call (<see cref="ThreadA"/>): 16 MB, a
+    /// 512 x 4608 conv weight and then some; a larger A is packed by each task as it goes.</summary>
+    const long ThreadAFloats = 1L << 22;
+    /// <summary>Off: every task packs its own A, as before <see cref="ThreadA"/> (tests compare the bits of both).</summary>
     public static bool ShareA { get; set; } = true;
 
-    [ThreadStatic] static float[]? _aShared, _aPack, _bPanel, _bBlock, _colRows, _cTile, _imageSums;
+    [ThreadStatic] static float[]? _aThread, _aPack, _bPanel, _bBlock, _colRows, _cTile, _imageSums;
+    /// <summary>What this thread's <see cref="_aThread"/> holds: the call (<see cref="_calls"/>) and its panel range.</summary>
+    [ThreadStatic] static long _aThreadCall;
+    [ThreadStatic] static int _aThreadP0, _aThreadP1;
+    /// <summary>Numbers the GEMM calls that keep a packed A per thread, so a thread never reuses another call's copy.</summary>
+    static long _calls;
 
     /// <summary>Tile shape and blocking of one micro-kernel, for a part of C taller than <see cref="RowsInL2"/>: Mc, most A
     /// rows per sub-block; Kc, the K block; Nc, most B columns per packed block.
@@ -180,14 +185,10 @@ public static unsafe class HostGemm
         // A sum is cut as one image is (its parts hold every image), a batch into images x parts.
         var (tm, tn) = Grid(sh, images, mPanels, nPanels, (long)batch * m * n * k, cols != null || (taps != null && taps->RealPixels) ? GatherWeight : PackWeight);
         int parts = tm * tn;
-        if (!sum && strideA == 0 && images * tn > 1 && ShareA && (long)mPanels * sh.Mr * k <= SharedAFloats)
-        {
-            // Every task of a row range would pack the same A (a conv weight, for each image and column part): pack it
-            // once, all cores together, and let the tasks read their panels from there.
-            job.APanels = mPanels;
-            job.APre = Scratch(ref _aShared, mPanels * sh.Mr * k);
-            PackShared(job, mPanels, (long)batch * m * n * k >= SerialMacs);
-        }
+        // Every task of a row range would pack the same A (a conv weight, for each image and column part): each thread
+        // packs its range once and its later tasks of this call read it from there.
+        long call = !sum && strideA == 0 && images * tn > 1 && ShareA && (long)mPanels * sh.Mr * k <= ThreadAFloats
+            ? Interlocked.Increment(ref _calls) : 0;
         void Image(int img, int part, float beta)
         {
             int ti = part / tn, tj = part % tn;
@@ -197,6 +198,8 @@ public static unsafe class HostGemm
             DirectConv di = direct != null ? direct->Image(img) : taps != null ? taps->Image(img) : default;
             if (direct != null) ji.Direct = &di;
             if (taps != null) ji.Taps = &di;
+            int mp0 = Split(mPanels, tm, ti), mp1 = Split(mPanels, tm, ti + 1);
+            if (call != 0) ThreadA(ref ji, call, mp0, mp1);
             RunRange(ji, Split(mPanels, tm, ti), Split(mPanels, tm, ti + 1), Split(nPanels, tn, tj), Split(nPanels, tn, tj + 1));
         }
         void Task(int t)
@@ -267,38 +270,42 @@ public static unsafe class HostGemm
         public ImplicitCols Cols;
         /// <summary>B read in place from a padded image (direct convolution), not packed: this task's image.</summary>
         public DirectConv* Direct;
-        /// <summary>A packed for every task (null: each task packs its own): the K block at P0 holds APanels panels of
-        /// Mr x Kc floats at APre + P0 APanels Mr.</summary>
+        /// <summary>A packed before the task (null: the task packs its own as it goes): panels APanel0 .. APanel0 + APanels,
+        /// the K block at P0 holding them as APanels panels of Mr x Kc floats at APre + P0 APanels Mr.</summary>
         public float* APre;
-        public int APanels;
+        public int APanels, APanel0;
         /// <summary>B's columns are the taps of this task's padded image (<see cref="SgemmSumTaps"/>), not B/Ldb.</summary>
         public DirectConv* Taps;
     }
 
-    /// <summary>All of A into <see cref="Job.APre"/>, K block by K block, in pieces of panels spread over the cores.</summary>
-    static void PackShared(Job j, int mPanels, bool parallel)
+    /// <summary>Points j at this thread's packed copy of A's panels [mp0, mp1), every K block, packing it first unless this
+    /// thread already did for this call. Where one A was packed by all cores before the tasks, a task read panels another
+    /// core had written, after a region of its own: GEMM 1024^3 and the batch-4 forwards of 64-128-channel 3x3s at 17x17
+    /// took 3-12 % longer than each task packing its own A, measured on Zen 5; per thread it is packed once per core
+    /// rather than per task.</summary>
+    static void ThreadA(ref Job j, long call, int mp0, int mp1)
     {
-        int KC = j.Shape.Kc, blocks = Ceil(j.K, KC);
-        int pieces = Math.Max(1, Math.Min(mPanels, 4 * HostParallel.Cores / blocks));
-        void Piece(int t)
+        int KC = j.Shape.Kc;
+        j.APanels = mp1 - mp0;
+        j.APanel0 = mp0;
+        j.APre = Scratch(ref _aThread, j.APanels * j.Shape.Mr * j.K);
+        if (_aThreadCall == call && _aThreadP0 == mp0 && _aThreadP1 == mp1) return;
+        var jj = j;
+        for (int pc = 0; pc < j.K; pc += KC)
         {
-            var jj = j;
-            int pc = t / pieces * KC, i = t % pieces;
             jj.P0 = pc; jj.Kc = Math.Min(KC, j.K - pc);
-            int ip0 = Split(mPanels, pieces, i), ip1 = Split(mPanels, pieces, i + 1);
-            PackA(in jj, ip0, ip1, APanel(in jj, ip0));
+            PackA(in jj, mp0, mp1, APanel(in jj, mp0));
         }
-        if (!parallel || HostParallel.Cores == 1 || blocks * pieces == 1) for (int t = 0; t < blocks * pieces; t++) Piece(t);
-        else HostParallel.Each(blocks * pieces, Piece);
+        (_aThreadCall, _aThreadP0, _aThreadP1) = (call, mp0, mp1);
     }
 
-    /// <summary>Panel ip of the current K block (P0, Kc) in the shared packed A.</summary>
-    static float* APanel(in Job j, int ip) => j.APre + (long)j.P0 * j.APanels * j.Shape.Mr + (long)ip * j.Shape.Mr * j.Kc;
+    /// <summary>Panel ip of the current K block (P0, Kc) in the task's packed A.</summary>
+    static float* APanel(in Job j, int ip) => j.APre + (long)j.P0 * j.APanels * j.Shape.Mr + (long)(ip - j.APanel0) * j.Shape.Mr * j.Kc;
 
-    /// <summary>The packed panels from mp0 on of the K block at pc (kc wide): in the shared A, or at pa, where this task
+    /// <summary>The packed panels from mp0 on of the K block at pc (kc wide): in the packed A of <see cref="ThreadA"/>, or at pa, where this task
     /// packed K blocks [k0, ...) of its rowsP rows one after another.</summary>
     static float* ABlock(in Job j, float* pa, int rowsP, int mp0, int k0, int pc, int kc) =>
-        j.APre != null ? j.APre + (long)pc * j.APanels * j.Shape.Mr + (long)mp0 * j.Shape.Mr * kc : pa + (long)rowsP * (pc - k0);
+        j.APre != null ? j.APre + (long)pc * j.APanels * j.Shape.Mr + (long)(mp0 - j.APanel0) * j.Shape.Mr * kc : pa + (long)rowsP * (pc - k0);
 
     /// <summary>Panels start on a cache line, so a 16-float B row is one line, never two.</summary>
     static float* Align64(float* p) => (float*)(((nuint)p + 63) & ~(nuint)63);
@@ -429,7 +436,7 @@ public static unsafe class HostGemm
         return chunk;
     }
 
-    /// <summary>Panels [mp0, mp1) of the current K block: the shared packed A's, or packed now into dst.</summary>
+    /// <summary>Panels [mp0, mp1) of the current K block: those of <see cref="ThreadA"/>, or packed now into dst.</summary>
     static float* APanels(in Job j, int mp0, int mp1, float* dst)
     {
         if (j.APre != null) return APanel(in j, mp0);
@@ -437,7 +444,7 @@ public static unsafe class HostGemm
         return dst;
     }
 
-    /// <summary>A rows [mp0*MR, mp1*MR) for K [k0, k1), one K block after another, at pa (nothing where A is shared).</summary>
+    /// <summary>A rows [mp0*MR, mp1*MR) for K [k0, k1), one K block after another, at pa (nothing where <see cref="ThreadA"/> packed it).</summary>
     static void PackAChunk(Job j, int mp0, int mp1, int k0, int k1, float* pa)
     {
         if (j.APre != null) return;
