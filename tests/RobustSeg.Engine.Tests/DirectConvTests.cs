@@ -136,16 +136,12 @@ public class DirectConvTests
         }
     }
 
-    /// <summary>The host's ways to a weight gradient's columns: the padded grid, the padded image at the real pixels,
-    /// gathered output row by output row.</summary>
-    enum WeightColumns { PaddedGrid, PixelTaps, Gathered }
-
     /// <summary>dW of g on the host with its columns read one way.</summary>
-    static float[] HostWeightGrad(in Conv2dGeom g, float[] x, float[] dy, WeightColumns path)
+    static float[] HostWeightGrad(in Conv2dGeom g, float[] x, float[] dy, CpuBackend.WeightColumns path)
     {
         var dev = Device.Cpu;
-        using var grid = Force(v => CpuBackend.UseDirectWeightGrad = v, CpuBackend.UseDirectWeightGrad, path == WeightColumns.PaddedGrid);
-        using var pixels = Force(v => CpuBackend.UsePixelTapWeightGrad = v, CpuBackend.UsePixelTapWeightGrad, path == WeightColumns.PixelTaps);
+        using var grid = Force(v => CpuBackend.UseDirectWeightGrad = v, CpuBackend.UseDirectWeightGrad, path == CpuBackend.WeightColumns.PaddedGrid);
+        using var pixels = Force(v => CpuBackend.UsePixelTapWeightGrad = v, CpuBackend.UsePixelTapWeightGrad, path == CpuBackend.WeightColumns.PixelTaps);
         using var scope = Tensor.Scope();
         var tx = Tensor.FromArray(dev, x, g.N, g.C, g.H, g.W);
         var tdy = Tensor.FromArray(dev, dy, g.N, g.K, g.Ho, g.Wo);
@@ -175,9 +171,9 @@ public class DirectConvTests
         foreach (var path in HostSimd.Available())
         {
             using var use = HostSimd.Use(path);
-            var direct = HostWeightGrad(g, x, dy, WeightColumns.PaddedGrid);
-            var pixels = HostWeightGrad(g, x, dy, WeightColumns.PixelTaps);
-            var gathered = HostWeightGrad(g, x, dy, WeightColumns.Gathered);
+            var direct = HostWeightGrad(g, x, dy, CpuBackend.WeightColumns.PaddedGrid);
+            var pixels = HostWeightGrad(g, x, dy, CpuBackend.WeightColumns.PixelTaps);
+            var gathered = HostWeightGrad(g, x, dy, CpuBackend.WeightColumns.Gathered);
             Assert.That(MaxRelErr(direct, dwRef), Is.LessThan(1e-5), $"{path}: padded-grid dW vs double reference");
             Assert.That(MaxRelErr(gathered, dwRef), Is.LessThan(1e-5), $"{path}: gathered dW vs double reference");
             // The same pixels in the same order on the same task grid: the same bits as the gathered columns, except where
@@ -185,7 +181,7 @@ public class DirectConvTests
             bool dots = g.N > 1 && g.K * g.ColRows <= 4096 && path != HostSimdPath.Portable;
             if (dots) Assert.That(MaxRelErr(pixels, gathered.Select(v => (double)v).ToArray()), Is.LessThan(1e-5), $"{path}: pixel-tap dW vs gathered dW");
             else Assert.That(pixels, Is.EqualTo(gathered), $"{path}: pixel-tap dW vs gathered dW");
-            Assert.That(HostWeightGrad(g, x, dy, WeightColumns.PaddedGrid), Is.EqualTo(direct), $"{path}: padded-grid dW not repeatable");
+            Assert.That(HostWeightGrad(g, x, dy, CpuBackend.WeightColumns.PaddedGrid), Is.EqualTo(direct), $"{path}: padded-grid dW not repeatable");
         }
     }
 
@@ -209,6 +205,21 @@ public class DirectConvTests
             (G(64, 17, 64, 3, 1, 1, 1), true, "64 channels at 17x17: 12% extra columns"),
             (G(256, 17, 256, 3, 1, 4, 4), false, "256 channels, dilation 4: 47% extra"),
             (G(64, 65, 64, 1, 1, 0, 1), false, "1x1"));
+    }
+
+    [Test]
+    public void WeightGradientTakesThePixelTapsWhereTheyApply()
+    {
+        Chooses(g => CpuBackend.WeightGradColumns(g) == CpuBackend.WeightColumns.PixelTaps,
+            (G(64, 17, 64, 3, 1, 1, 1), true, "64 channels at 17x17: the padded grid pays too, the pixel taps are faster"),
+            (G(32, 33, 32, 3, 1, 1, 1), true, "32 channels at 33x33"),
+            (G(256, 17, 256, 3, 1, 4, 4), true, "256 channels, dilation 4"),
+            (G(32, 7, 32, 3, 1, 1, 1), false, "rows under 8 wide"),
+            (G(64, 65, 64, 3, 2, 1, 1), false, "stride 2"));
+        Assert.That(CpuBackend.WeightGradColumns(G(32, 7, 32, 3, 1, 1, 1)), Is.EqualTo(CpuBackend.WeightColumns.PaddedGrid),
+            "rows under 8 wide, 32 channels: the padded grid");
+        Assert.That(CpuBackend.WeightGradColumns(G(64, 17, 64, 1, 1, 0, 1)), Is.EqualTo(CpuBackend.WeightColumns.Pointwise), "1x1");
+        Assert.That(CpuBackend.WeightGradColumns(G(64, 65, 64, 3, 2, 1, 1)), Is.EqualTo(CpuBackend.WeightColumns.Gathered), "stride 2");
     }
 
     /// <summary>One image's "same" 3x3 stride-1 conv at rate dil (pad = dil) on an hw x hw map.</summary>

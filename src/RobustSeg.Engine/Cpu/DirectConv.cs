@@ -107,9 +107,9 @@ public readonly unsafe struct DirectConv
         for (int kj = 0; kj < g.Kw; kj++) off[r++] = c * plane + ki * g.Dil * wp + kj * g.Dil;
     }
 
-    /// <summary>Whether a weight gradient that does not pay for the padded grid (<see cref="PaysWeight"/>) should read its
-    /// columns from the padded image at the real pixels (<see cref="AtPixels"/>) rather than gather them output row by
-    /// output row: stride 1, so 8 pixels of an output row are 8 contiguous floats of a tap, and rows at least 8 wide, so
+    /// <summary>Whether a weight gradient should read its columns from the padded image at the real pixels
+    /// (<see cref="AtPixels"/>) rather than from the padded grid (<see cref="PaysWeight"/>) or gathered output row by
+    /// output row (<see cref="CpuBackend.WeightGradColumns"/>): stride 1, so 8 pixels of an output row are 8 contiguous floats of a tap, and rows at least 8 wide, so
     /// 8 pixels in a row cross at most one row end; and a padded copy at most 2.5 times the image and of at most
     /// <see cref="MaxPixelTapImage"/> floats. The training model's 17x17 maps at rates 2 and 4 took 7-13 % off their
     /// weight gradients (paired runs); at 29x29 it measured no faster, and there ASPP's rates 12 and 18 would copy 3.3
@@ -121,9 +121,9 @@ public readonly unsafe struct DirectConv
     /// <summary>Most floats of one padded image for <see cref="ReadsPixelTaps"/> (4 MB).</summary>
     public const long MaxPixelTapImage = 1 << 20;
 
-    /// <summary>Whether the weight gradient should read its columns from the padded image (<see cref="HostGemm.SgemmSumTaps"/>):
-    /// the Wp - Wo extra pixels per output row cost less than gathering each transposed column float for only K output
-    /// channels.</summary>
+    /// <summary>Whether a weight gradient that cannot read the taps at the real pixels (<see cref="ReadsPixelTaps"/>) should
+    /// read its columns from the padded grid (<see cref="HostGemm.SgemmSumTaps"/>): the Wp - Wo extra pixels per output
+    /// row cost less than gathering each transposed column float for only K output channels.</summary>
     public static bool PaysWeight(in Conv2dGeom g) => Applies(g) && (double)(PaddedW(g) - g.Wo) / g.Wo < PackCost / g.K;
 
     /// <summary>dst (K x Pixels per image) = dy (K x Ho x Wo per image, yImg apart) on the padded grid, zero in the
