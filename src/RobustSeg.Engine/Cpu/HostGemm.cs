@@ -336,8 +336,11 @@ public static unsafe class HostGemm
             if (tm * tn != p || tm > mPanels || tn > nPanels) continue;
             double rows = Ceil(mPanels, tm) * sh.Mr, cols = Ceil(nPanels, tn) * sh.Nr;
             double cost = (rows * cols + PackWeight * rows + bPack * cols) * Ceil(batch * p, cores);
-            // Near ties go to the smaller part: its working set (an image's im2col rows) stays in L2.
-            if (cost < bestCost * 0.98 || (cost < bestCost * 1.02 && rows * cols < bestArea))
+            // Near ties go to the smaller part where B is gathered from an image: its working set (an image's im2col
+            // rows) stays in L2. Elsewhere to the fewer parts, found first: a row part packs all of B again, and each
+            // part is a task's overhead (PSPNet-50's forward 0.93 of its time, paired on Zen 5, its 1x1s at 29x29 on
+            // 2 row parts instead of 4 and 64-256 x 3249 on 2 column parts instead of 6).
+            if (cost < bestCost * 0.98 || (cost < bestCost * 1.02 && bPack != PackWeight && rows * cols < bestArea))
             { best = (tm, tn); bestCost = cost; bestArea = rows * cols; }
         }
         return best;
