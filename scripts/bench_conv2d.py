@@ -33,6 +33,9 @@ DEEPLAB = {
     "aspp_2048_29_d6": (1, 2048, 29, 29, 256, 3, 1, 6, 6),
     "aspp_2048_29_d12": (1, 2048, 29, 29, 256, 3, 1, 12, 12),
     "aspp_2048_29_d18": (1, 2048, 29, 29, 256, 3, 1, 18, 18),
+    # layer4's bottleneck 1x1s (each runs 3 times per pass).
+    "l4_1x1_512_2048_29": (1, 512, 29, 29, 2048, 1, 1, 0, 1),
+    "l4_1x1_2048_512_29": (1, 2048, 29, 29, 512, 1, 1, 0, 1),
 }
 # The 3x3 convs of bench_train.py's model (PSPNet-ResNet18 x0.5, batch 4 at 129x129): the deep stem's three, layer1,
 # layer2, dilated layer3 and layer4, the PSP/DDC-AT head and the auxiliary head. Run with --only train.

@@ -27,11 +27,12 @@ public struct BnFinishArgs
 /// <summary>y = x scale + shift, then + r where HasResidual, then ReLU where Relu (r is a dummy view otherwise).</summary>
 public struct BnApplyArgs { public ArrayView<float> X, Scale, Shift, Y, R; public int C, S, N, Chunk, HasResidual, Relu; }
 
-/// <summary>Per part (c, n, q): sum of dy and of dy * (x - mean[c]).</summary>
+/// <summary>Per part (c, n, q): sum of g and of g * (x - mean[c]), g = dy, or (Mask) dy masked by a following ReLU's
+/// output Y (<see cref="BatchNormKernels.Grad"/>).</summary>
 public struct BnBackPartialArgs
 {
-    public ArrayView<float> X, DY, Mean, PSumDy, PSumDyXmu;
-    public int N, C, S, Q, Total, Chunk;
+    public ArrayView<float> X, DY, Y, Mean, PSumDy, PSumDyXmu;
+    public int N, C, S, Q, Total, Chunk, Mask;
 }
 
 /// <summary>Per channel: dweight, dbias and the coefficients of dx = A*dy + K*(x - mean) + D.</summary>
@@ -42,11 +43,12 @@ public struct BnBackFinishArgs
     public float Count;
 }
 
-/// <summary>dx[n,c,s] = A[c]*dy + K[c]*(x - mean[c]) + D[c].</summary>
+/// <summary>dx[n,c,s] = A[c]*g + K[c]*(x - mean[c]) + D[c] in training, A[c]*g in eval (x is not read), g as in
+/// <see cref="BnBackPartialArgs"/>; g is written to GM where WantGm.</summary>
 public struct BnBackInputArgs
 {
-    public ArrayView<float> X, DY, Mean, CoefA, CoefK, CoefD, DX;
-    public int C, S, N, Chunk;
+    public ArrayView<float> X, DY, Y, GM, Mean, CoefA, CoefK, CoefD, DX;
+    public int C, S, N, Chunk, Mask, WantGm, Training;
 }
 
 public static class BatchNormKernels
@@ -145,7 +147,7 @@ public static class BatchNormKernels
             float s1 = 0f, s2 = 0f;
             for (int s = q; s < a.S; s += a.Q)
             {
-                float g = a.DY[b + s];
+                float g = Grad(a.DY, a.Y, a.Mask, b + s);
                 s1 += g;
                 s2 += g * (a.X[b + s] - m);
             }
@@ -192,7 +194,14 @@ public static class BatchNormKernels
         for (int j = st; j < e; j++)
         {
             int c = (j / a.S) % a.C;
-            a.DX[j] = a.CoefA[c] * a.DY[j] + a.CoefK[c] * (a.X[j] - a.Mean[c]) + a.CoefD[c];
+            float g = Grad(a.DY, a.Y, a.Mask, j);
+            if (a.WantGm != 0) a.GM[j] = g;
+            a.DX[j] = a.Training != 0 ? a.CoefA[c] * g + a.CoefK[c] * (a.X[j] - a.Mean[c]) + a.CoefD[c] : a.CoefA[c] * g;
         }
     }
+
+    /// <summary>The gradient reaching batch norm at j: dy, or (mask) dy masked by the ReLU output y as
+    /// ElementwiseMath.UnaryGrad's ReLU rule (y &lt;= 0: 0; a NaN passes dy).</summary>
+    public static float Grad(ArrayView<float> dy, ArrayView<float> y, int mask, int j) =>
+        mask != 0 && y[j] <= 0f ? 0f : dy[j];
 }

@@ -52,6 +52,20 @@ public class BatchNormReluTests
         Assert.That(fused[0].Count(v => v > 0f), Is.GreaterThan(0), "some outputs pass");
     }
 
+    /// <summary>Where x's gradient is wanted, batch norm's backward masks the gradient itself: no separate ReLU
+    /// gradient pass over the activation (the residual's gradient is written by the same pass).</summary>
+    [TestCaseSource(nameof(Cases))]
+    public void BackwardRunsNoSeparateReluGradient(string device, bool training, bool residual)
+    {
+        var dev = TestDevices.Get(device);
+        long Relus() => dev.Kernels.LaunchCounts.GetValueOrDefault("UnaryGrad");
+        long before = Relus();
+        Run(dev, true, training, residual);
+        Assert.That(Relus(), Is.EqualTo(before), "fused");
+        Run(dev, false, training, residual);
+        Assert.That(Relus(), Is.GreaterThan(before), "the separate ops' ReLU gradient is counted");
+    }
+
     [Test]
     public void ResidualOfAnotherShapeIsRefused()
     {

@@ -194,7 +194,7 @@ public class BatchNormTests
         var ps1 = Tensor.Empty(dev, total); var ps2 = Tensor.Empty(dev, total);
         dev.Kernels.Launch(BatchNormKernels.BackPartial, total, new BnBackPartialArgs
         {
-            X = xt.View, DY = dyt.View, Mean = mean.View, PSumDy = ps1.View, PSumDyXmu = ps2.View, N = n, C = c, S = s, Q = q, Total = total, Chunk = 1,
+            X = xt.View, DY = dyt.View, Y = dyt.View, Mean = mean.View, PSumDy = ps1.View, PSumDyXmu = ps2.View, N = n, C = c, S = s, Q = q, Total = total, Chunk = 1,
         });
         var dw = Tensor.Empty(dev, c); var db = Tensor.Empty(dev, c);
         var ca = Tensor.Empty(dev, c); var ck = Tensor.Empty(dev, c); var cd = Tensor.Empty(dev, c);

@@ -19,7 +19,11 @@ public abstract partial class Backend
 
     /// <summary>Gradients of batch norm given the saved mean/invstd: dx (training: through the batch
     /// statistics; eval: dy*w*invstd), dweight = sum dy*(x-mean)*invstd, dbias = sum dy. Null outputs are
-    /// skipped (and so are the reductions when nothing needs them).</summary>
+    /// skipped (and so are the reductions when nothing needs them). With reluOut (the output y of a ReLU after the
+    /// batch norm, as <see cref="BatchNormApply"/> writes it) dy is the gradient of y, masked on the fly as
+    /// UnaryGrad(Relu, y, y, dy) would (y &lt;= 0: 0), and that masked gradient is written to maskedDy where given
+    /// (the residual's gradient; requires dx): one pass fewer over the activation than the separate ReLU gradient,
+    /// the same bits.</summary>
     public abstract void BatchNormBackward(Tensor x, Tensor dy, Tensor mean, Tensor invstd, Tensor? weight, bool training,
-        int n, int c, int s, Tensor? dx, Tensor? dweight, Tensor? dbias);
+        int n, int c, int s, Tensor? dx, Tensor? dweight, Tensor? dbias, Tensor? reluOut = null, Tensor? maskedDy = null);
 }

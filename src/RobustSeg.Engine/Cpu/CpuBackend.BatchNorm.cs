@@ -131,8 +131,35 @@ public sealed unsafe partial class CpuBackend
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void BatchNormBackward(Tensor x, Tensor dy, Tensor mean, Tensor invstd, Tensor? weight, bool training,
-        int n, int c, int s, Tensor? dx, Tensor? dweight, Tensor? dbias)
+        int n, int c, int s, Tensor? dx, Tensor? dweight, Tensor? dbias, Tensor? reluOut = null, Tensor? maskedDy = null)
     {
+        if (reluOut is null) BatchNormBackward<Plain>(x, dy, null, mean, invstd, weight, training, n, c, s, dx, dweight, dbias, null);
+        else BatchNormBackward<ReluMasked>(x, dy, reluOut.Ptr, mean, invstd, weight, training, n, c, s, dx, dweight, dbias, maskedDy);
+    }
+
+    /// <summary>The gradient reaching batch norm, a vector or a float at i: dy itself, or dy masked by a following ReLU's
+    /// output y (y &lt;= 0: 0, <see cref="ReluGrad"/>'s rule). One struct per case, so the JIT writes out each loop.</summary>
+    interface IGradIn
+    {
+        static abstract Vector<float> At(float* dy, float* y, int i);
+        static abstract float One(float* dy, float* y, int i);
+    }
+    struct Plain : IGradIn
+    {
+        public static Vector<float> At(float* dy, float* y, int i) => Vector.Load(dy + i);
+        public static float One(float* dy, float* y, int i) => dy[i];
+    }
+    struct ReluMasked : IGradIn
+    {
+        public static Vector<float> At(float* dy, float* y, int i) =>
+            Vector.ConditionalSelect(Vector.LessThanOrEqual(Vector.Load(y + i), Vector<float>.Zero), Vector<float>.Zero, Vector.Load(dy + i));
+        public static float One(float* dy, float* y, int i) => y[i] <= 0f ? 0f : dy[i];
+    }
+
+    void BatchNormBackward<TG>(Tensor x, Tensor dy, float* py, Tensor mean, Tensor invstd, Tensor? weight, bool training,
+        int n, int c, int s, Tensor? dx, Tensor? dweight, Tensor? dbias, Tensor? maskedDy) where TG : struct, IGradIn
+    {
+        if (maskedDy is not null && dx is null) throw new ArgumentException("BatchNormBackward: maskedDy requires dx");
         Device.Kernels.Count("batchnorm_backward");
         bool partials = dweight is not null || dbias is not null || (dx is not null && training);
         float* px = x.Ptr, pdy = dy.Ptr, pmean = mean.Ptr, pinv = invstd.Ptr;
@@ -148,7 +175,7 @@ public sealed unsafe partial class CpuBackend
                 {
                     int ch = (int)(j / n), b = (int)(j % n);
                     long off = ((long)b * c + ch) * s;
-                    var (s1, s2) = SumDyAndDyXmu(pdy + off, px + off, s, pmean[ch]);
+                    var (s1, s2) = SumDyAndDyXmu<TG>(pdy + off, py + off, px + off, s, pmean[ch]);
                     pSumDy[j] = s1;
                     pSumDyXmu[j] = s2;
                 }
@@ -171,20 +198,21 @@ public sealed unsafe partial class CpuBackend
             coefD[ch] = training ? -a * sumDy / count : 0f;
         }
         if (dx is null) return;
-        float* pdx = dx.Ptr;
+        float* pdx = dx.Ptr, pgm = maskedDy is null ? null : maskedDy.Ptr;
         HostParallel.For((long)n * c, Math.Max(1, MinElems / Math.Max(1, s)), (st, e) =>
         {
             for (long pl = st; pl < e; pl++)
             {
                 int ch = (int)(pl % c);
                 long off = pl * s;
-                BackInputPlane(pdy + off, px + off, pdx + off, s, coefA[ch], coefK[ch], pmean[ch], coefD[ch]);
+                BackInputPlane<TG>(pdy + off, py + off, px + off, pdx + off, pgm is null ? null : pgm + off, s, training,
+                    coefA[ch], coefK[ch], pmean[ch], coefD[ch]);
             }
         });
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static (float, float) SumDyAndDyXmu(float* dy, float* x, int len, float m)
+    static (float, float) SumDyAndDyXmu<TG>(float* dy, float* y, float* x, int len, float m) where TG : struct, IGradIn
     {
         int i = 0;
         float s1 = 0f, s2 = 0f;
@@ -195,7 +223,7 @@ public sealed unsafe partial class CpuBackend
             Vector<float> a0 = Vector<float>.Zero, a1 = Vector<float>.Zero, b0 = Vector<float>.Zero, b1 = Vector<float>.Zero;
             for (; i <= len - 2 * vl; i += 2 * vl)
             {
-                var g0 = Vector.Load(dy + i); var g1 = Vector.Load(dy + i + vl);
+                var g0 = TG.At(dy, y, i); var g1 = TG.At(dy, y, i + vl);
                 a0 += g0; a1 += g1;
                 b0 += g0 * (Vector.Load(x + i) - vm);
                 b1 += g1 * (Vector.Load(x + i + vl) - vm);
@@ -203,12 +231,14 @@ public sealed unsafe partial class CpuBackend
             s1 = Vector.Sum(a0 + a1);
             s2 = Vector.Sum(b0 + b1);
         }
-        for (; i < len; i++) { s1 += dy[i]; s2 += dy[i] * (x[i] - m); }
+        for (; i < len; i++) { float g = TG.One(dy, y, i); s1 += g; s2 += g * (x[i] - m); }
         return (s1, s2);
     }
 
+    /// <summary>dx = a g + k (x - m) + d over a plane in training, a g in eval (x not read); g also to gm where given.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void BackInputPlane(float* dy, float* x, float* dx, int len, float a, float k, float m, float d)
+    static void BackInputPlane<TG>(float* dy, float* y, float* x, float* dx, float* gm, int len, bool training,
+        float a, float k, float m, float d) where TG : struct, IGradIn
     {
         int i = 0;
         if (Vector.IsHardwareAccelerated && len >= Vector<float>.Count)
@@ -216,8 +246,17 @@ public sealed unsafe partial class CpuBackend
             int vl = Vector<float>.Count;
             var va = new Vector<float>(a); var vk = new Vector<float>(k); var vm = new Vector<float>(m); var vd = new Vector<float>(d);
             for (; i <= len - vl; i += vl)
-                Vector.Store(va * Vector.Load(dy + i) + vk * (Vector.Load(x + i) - vm) + vd, dx + i);
+            {
+                var g = TG.At(dy, y, i);
+                if (gm != null) Vector.Store(g, gm + i);
+                Vector.Store(training ? va * g + vk * (Vector.Load(x + i) - vm) + vd : va * g, dx + i);
+            }
         }
-        for (; i < len; i++) dx[i] = a * dy[i] + k * (x[i] - m) + d;
+        for (; i < len; i++)
+        {
+            float g = TG.One(dy, y, i);
+            if (gm != null) gm[i] = g;
+            dx[i] = training ? a * g + k * (x[i] - m) + d : a * g;
+        }
     }
 }

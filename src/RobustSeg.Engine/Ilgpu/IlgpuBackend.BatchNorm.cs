@@ -57,8 +57,9 @@ public sealed partial class IlgpuBackend
     }
 
     public override void BatchNormBackward(Tensor x, Tensor dy, Tensor mean, Tensor invstd, Tensor? weight, bool training,
-        int n, int c, int s, Tensor? dx, Tensor? dweight, Tensor? dbias)
+        int n, int c, int s, Tensor? dx, Tensor? dweight, Tensor? dbias, Tensor? reluOut = null, Tensor? maskedDy = null)
     {
+        if (maskedDy is not null && dx is null) throw new ArgumentException("BatchNormBackward: maskedDy requires dx");
         bool partials = dweight is not null || dbias is not null || (dx is not null && training);
         int q = StatParts(s);
         int parts = n * q;
@@ -71,8 +72,8 @@ public sealed partial class IlgpuBackend
             var (g, ch) = K.Split(total);
             K.Launch(BatchNormKernels.BackPartial, g, new BnBackPartialArgs
             {
-                X = x.View, DY = dy.View, Mean = mean.View, PSumDy = pDy.View, PSumDyXmu = pDyXmu.View,
-                N = n, C = c, S = s, Q = q, Total = total, Chunk = ch,
+                X = x.View, DY = dy.View, Y = (reluOut ?? dy).View, Mean = mean.View, PSumDy = pDy.View, PSumDyXmu = pDyXmu.View,
+                N = n, C = c, S = s, Q = q, Total = total, Chunk = ch, Mask = reluOut is null ? 0 : 1,
             });
         }
         var coefA = Tensor.Empty(Device, c);
@@ -92,8 +93,9 @@ public sealed partial class IlgpuBackend
         var (g3, ch3) = K.Split(totalX, 256);
         K.Launch(BatchNormKernels.BackInput, g3, new BnBackInputArgs
         {
-            X = x.View, DY = dy.View, Mean = mean.View, CoefA = coefA.View, CoefK = coefK.View, CoefD = coefD.View, DX = dx.View,
-            C = c, S = s, N = totalX, Chunk = ch3,
+            X = x.View, DY = dy.View, Y = (reluOut ?? dy).View, GM = (maskedDy ?? dx).View, Mean = mean.View,
+            CoefA = coefA.View, CoefK = coefK.View, CoefD = coefD.View, DX = dx.View, C = c, S = s, N = totalX, Chunk = ch3,
+            Mask = reluOut is null ? 0 : 1, WantGm = maskedDy is null ? 0 : 1, Training = training ? 1 : 0,
         });
     }
 }

@@ -59,7 +59,17 @@ public static partial class F
         }
         return Autograd.Record(y, op, [x, weight, bias, residual], (g, needs) =>
         {
-            // y > 0 exactly where the ReLU's input was positive.
+            // y > 0 exactly where the ReLU's input was positive. Where dx is wanted the backward masks g on the fly
+            // (and writes the masked gradient only for the residual); otherwise a separate ReLU gradient.
+            if (relu && needs[0])
+            {
+                var fdx = Tensor.Empty(dev, x.Shape);
+                var fdw = needs[1] ? Tensor.Empty(dev, c) : null;
+                var fdb = needs[2] ? Tensor.Empty(dev, c) : null;
+                var fgm = needs[3] ? Tensor.Empty(dev, x.Shape) : null;
+                dev.Backend.BatchNormBackward(x, g, mean, invstd, weight, training, n, c, s, fdx, fdw, fdb, reluOut: y, maskedDy: fgm);
+                return [fdx, fdw, fdb, fgm];
+            }
             var gm = g;
             if (relu)
             {
