@@ -57,7 +57,7 @@ public class DirectConvTests
     }
 
     /// <summary>Sets a path toggle to value until disposed, then back to what it was (keep).</summary>
-    static IDisposable Force(Action<bool?> set, bool? keep, bool value)
+    internal static IDisposable Force(Action<bool?> set, bool? keep, bool value)
     {
         set(value);
         return new Restore(() => set(keep));
@@ -137,7 +137,7 @@ public class DirectConvTests
     }
 
     /// <summary>dW of g on the host with its columns read one way.</summary>
-    static float[] HostWeightGrad(in Conv2dGeom g, float[] x, float[] dy, CpuBackend.WeightColumns path)
+    internal static float[] HostWeightGrad(in Conv2dGeom g, float[] x, float[] dy, CpuBackend.WeightColumns path)
     {
         var dev = Device.Cpu;
         using var grid = Force(v => CpuBackend.UseDirectWeightGrad = v, CpuBackend.UseDirectWeightGrad, path == CpuBackend.WeightColumns.PaddedGrid);
@@ -151,7 +151,7 @@ public class DirectConvTests
     }
 
     /// <summary>dW by its definition, in double.</summary>
-    static double[] WeightGradReference(in Conv2dGeom g, float[] x, float[] dy)
+    internal static double[] WeightGradReference(in Conv2dGeom g, float[] x, float[] dy)
     {
         var dw = new double[g.K * g.ColRows];
         ForEachTap(g, (yi, xi, wi) => dw[wi] += (double)dy[yi] * x[xi]);
@@ -212,7 +212,7 @@ public class DirectConvTests
     {
         Chooses(g => CpuBackend.WeightGradColumns(g) == CpuBackend.WeightColumns.PixelTaps,
             (G(64, 17, 64, 3, 1, 1, 1), true, "64 channels at 17x17: the padded grid pays too, the pixel taps are faster"),
-            (G(32, 33, 32, 3, 1, 1, 1), true, "32 channels at 33x33"),
+            (G(32, 33, 128, 3, 1, 1, 1), true, "32 channels at 33x33, 128 outputs"),
             (G(256, 17, 256, 3, 1, 4, 4), true, "256 channels, dilation 4"),
             (G(32, 7, 32, 3, 1, 1, 1), false, "rows under 8 wide"),
             (G(64, 65, 64, 3, 2, 1, 1), false, "stride 2"));
@@ -225,7 +225,7 @@ public class DirectConvTests
     /// <summary>One image's "same" 3x3 stride-1 conv at rate dil (pad = dil) on an hw x hw map.</summary>
     internal static Conv2dGeom Same3x3(int c, int hw, int k, int dil) => new(1, c, hw, hw, k, 3, 3, 1, dil, dil, hw, hw);
 
-    static Conv2dGeom G(int c, int hw, int k, int kernel, int stride, int pad, int dil) =>
+    internal static Conv2dGeom G(int c, int hw, int k, int kernel, int stride, int pad, int dil) =>
         new(1, c, hw, hw, k, kernel, kernel, stride, pad, dil,
             Conv2dGeom.OutSize(hw, kernel, stride, pad, dil), Conv2dGeom.OutSize(hw, kernel, stride, pad, dil));
 

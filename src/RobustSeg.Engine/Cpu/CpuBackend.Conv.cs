@@ -88,14 +88,27 @@ public sealed unsafe partial class CpuBackend
     public static bool? UsePixelTapWeightGrad { get; set; }
 
     /// <summary>Where a host weight gradient's columns come from.</summary>
-    public enum WeightColumns { PaddedGrid, Pointwise, PixelTaps, Gathered }
+    public enum WeightColumns { PaddedGrid, Pointwise, PixelTaps, Gathered, ChannelsLast }
 
-    /// <summary>The weight gradient's columns for g: the padded image at the real pixels wherever it applies (where the
+    /// <summary>Forces the channels-last weight gradient (<see cref="HostGemm.WeightGradChannelsLast"/>) on (true) or off
+    /// (false) where it applies; null chooses by <see cref="WeightGradColumns"/>. Tests and benchmarks set it.</summary>
+    public static bool? UseChannelsLastWeightGrad { get; set; }
+
+    /// <summary>Most floats of the channels-last weight gradient's scratch per group of images (4M); tests lower it to
+    /// reach the groups.</summary>
+    public static long ChannelsLastScratch { get; set; } = 1L << 22;
+
+    /// <summary>The weight gradient's columns for g: channels-last where it pays (<see cref="HostGemm.ChannelsLastPays"/>),
+    /// else the padded image at the real pixels wherever it applies (where the
     /// padded grid applied too it was as fast or faster: 1.1-1.3x on 32-64-channel 3x3s at 33x33 and 17x17, both SIMD
     /// paths, paired on Zen 5, with no extra columns and no spread dy), else the padded grid where it pays (rows under
     /// 8 wide), the input itself for a 1x1, the gathered columns otherwise; the two switches above force a path.</summary>
     public static WeightColumns WeightGradColumns(in Conv2dGeom g)
     {
+        // Channels-last first where it pays, unless a test forces another path.
+        if (UseChannelsLastWeightGrad is { } cl ? cl && HostGemm.ChannelsLastApplies(g)
+            : UseDirectWeightGrad is null && UsePixelTapWeightGrad is null && HostGemm.ChannelsLastPays(g))
+            return WeightColumns.ChannelsLast;
         bool pixels = UsePixelTapWeightGrad is { } p ? p && DirectConv.ReadsPixelTaps(g) : DirectConv.ReadsPixelTaps(g);
         if (UseDirectWeightGrad is { } force ? force && DirectConv.Applies(g) : !pixels && DirectConv.PaysWeight(g))
             return WeightColumns.PaddedGrid;
@@ -131,6 +144,28 @@ public sealed unsafe partial class CpuBackend
             HostGemm.SgemmSumTaps(gi, g.K, g.ColRows, 1f, dyv.Ptr, DirectConv.PixelsOf(g), dyvImg, new DirectConv(xp.Ptr, po, g),
                 beta, pdw, g.ColRows);
         }
+    }
+
+    /// <summary>dW through <see cref="HostGemm.WeightGradChannelsLast"/>: groups of images (under 4M floats of scratch)
+    /// made channels-last and padded, dy spread on the padded grid, the per-tap sums added in image order, then dW laid
+    /// out from them.</summary>
+    void ChannelsLastWeightGrad(in Conv2dGeom g, float* px, float* pdy, float* pdw)
+    {
+        long xImg = (long)g.C * g.InSpatial, yImg = (long)g.K * g.OutSpatial;
+        long xcl = HostGemm.ChannelsLastImageFloats(g), dyv = (long)g.K * DirectConv.PixelsOf(g), ap = HostGemm.ChannelsLastAFloats(g);
+        int group = (int)Math.Clamp(ChannelsLastScratch / (xcl + dyv + ap), 1, g.N);
+        using var xb = Tensor.Empty(Device, checked((int)(group * xcl)));
+        using var db = Tensor.Empty(Device, checked((int)(group * dyv)));
+        using var ab = Tensor.Empty(Device, checked((int)(group * ap)));
+        using var wt = Tensor.Empty(Device, checked((int)HostGemm.ChannelsLastTapFloats(g)));
+        for (int n0 = 0; n0 < g.N; n0 += group)
+        {
+            int gi = Math.Min(group, g.N - n0);
+            HostGemm.PadChannelsLast(g, px + n0 * xImg, xImg, gi, xb.Ptr);
+            DirectConv.Spread(g, pdy + n0 * yImg, yImg, gi, db.Ptr);
+            HostGemm.WeightGradChannelsLast(g, gi, xb.Ptr, db.Ptr, ab.Ptr, n0 == 0 ? 0f : 1f, wt.Ptr);
+        }
+        HostGemm.ScatterChannelsLast(g, wt.Ptr, pdw);
     }
 
     /// <summary>The padded-image offset of each of g's C Kh Kw taps (<see cref="DirectConv.Offsets"/>), in a pooled int tensor.</summary>
@@ -267,6 +302,8 @@ public sealed unsafe partial class CpuBackend
             HostGemm.SgemmSum(g.N, false, true, g.K, g.C, g.OutSpatial, 1f, pdy, g.OutSpatial, yImg, px, g.InSpatial, xImg, 0f, pdw, g.C);
         else if (path == WeightColumns.PixelTaps)
             PaddedWeightGrad(g, px, pdy, pdw, atPixels: true);
+        else if (path == WeightColumns.ChannelsLast)
+            ChannelsLastWeightGrad(g, px, pdy, pdw);
         else
             HostGemm.SgemmSum(g.N, false, true, g.K, g.ColRows, g.OutSpatial, 1f, pdy, g.OutSpatial, yImg,
                 new ImplicitCols(px, G, 0), xImg, 0f, pdw, g.ColRows);

@@ -14,7 +14,7 @@ namespace RobustSeg.Engine.Cpu;
 /// are generic over where B's rows are (<see cref="IBRows"/>): packed panels, or a padded image read in place by
 /// <see cref="SgemmDirect"/>.
 /// beta == 0 never reads C (it may hold NaN garbage from a fresh pool buffer).</summary>
-public static unsafe class HostGemm
+public static unsafe partial class HostGemm
 {
     /// <summary>Largest tile of any micro-kernel (the edge-tile scratch).</summary>
     const int MaxTile = 14 * 32;

@@ -1,0 +1,144 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
+
+namespace RobustSeg.Engine.Cpu;
+
+/// <summary>The weight gradient of a stride-1 conv with few output channels, tap by tap on a channels-last copy of the
+/// input: dW[:, :, ki, kj] (K x C) = sum over images and padded-grid pixels v of dy[:, v] x[v + ki Dil Wp + kj Dil, :].
+/// With the padded image stored pixel by pixel (Hp Wp x C, <see cref="PadChannelsLast"/>), a B row, one pixel's C
+/// channels, is read in place, and so is every tap's B (the same rows from another offset); dy, spread on the padded
+/// grid (zero in its Wp - Wo extra columns), is packed once as A panels and serves all Kh Kw taps. The gathered columns
+/// pack each of the C Kh Kw x Ho Wo column floats for only K output channels (the micro-kernel waits on that packing
+/// where K is 32-64); here nothing per tap is packed.</summary>
+public static unsafe partial class HostGemm
+{
+    /// <summary>Floats of one image's channels-last padded copy (Hp Wp pixels x C).</summary>
+    public static long ChannelsLastImageFloats(in Conv2dGeom g) => (long)(g.H + 2 * g.Pad) * DirectConv.PaddedW(g) * g.C;
+
+    /// <summary>A panels of one image's spread dy: the tile rows (<see cref="ShapeFor"/> of K) x padded-grid pixels.</summary>
+    public static long ChannelsLastAFloats(in Conv2dGeom g)
+    {
+        var sh = ShapeFor(HostSimd.Current, g.K);
+        return (long)Ceil(g.K, sh.Mr) * sh.Mr * DirectConv.PixelsOf(g);
+    }
+
+    /// <summary>Floats of the per-tap gradient scratch (Kh Kw x the tile rows x C).</summary>
+    public static long ChannelsLastTapFloats(in Conv2dGeom g)
+    {
+        var sh = ShapeFor(HostSimd.Current, g.K);
+        return (long)g.Kh * g.Kw * Ceil(g.K, sh.Mr) * sh.Mr * g.C;
+    }
+
+    /// <summary>Whether the channels-last weight gradient applies on this SIMD path: stride 1, a kernel larger than 1x1 and
+    /// C a whole number of B panels (32 channels on AVX-512, 16 on AVX2).</summary>
+    public static bool ChannelsLastApplies(in Conv2dGeom g) =>
+        g.Stride == 1 && g.Kh * g.Kw > 1 && g.C % ShapeFor(HostSimd.Current).Nr == 0;
+
+    /// <summary>Whether it is taken by default: on AVX-512 with C one B panel (32 channels, a pixel's row one cache-line
+    /// pair), at most 64 output channels (where packing the columns costs the most per multiply-add) and at most 10 %
+    /// extra columns on the padded grid. Paired on Zen 5 against the path it replaces (the pixel taps): 0.72-0.73 of the
+    /// time for 32 -> 32 at 65x65 (batch 2 and 4), 0.87 for 32 -> 64 at 65x65, 0.79-0.94 for 32 -> 32 at 33x33; slower
+    /// where a pixel spans two panels (64 channels: 0.95-1.13 at 17x17-113x113; 128-512 channels 1.05-1.8, dilation 4
+    /// 1.8) and on AVX2, whose 16-column panels split a 32-channel pixel (0.95-1.17).</summary>
+    public static bool ChannelsLastPays(in Conv2dGeom g) =>
+        HostSimd.Current == HostSimdPath.Avx512 && ChannelsLastApplies(g) && g.C == ShapeFor(HostSimdPath.Avx512).Nr
+        && g.K <= 64 && DirectConv.PaddedW(g) - g.Wo <= 0.1 * g.Wo;
+
+    /// <summary>Images [0, images) of x (C x H x W each, xImg apart) into dst as channels-last padded images
+    /// (<see cref="ChannelsLastImageFloats"/> each): pixel (h, w) of the padded grid at (h Wp + w) C, its C channels
+    /// contiguous, zero in the padding. 8 x 8 blocks transposed in registers.</summary>
+    public static void PadChannelsLast(in Conv2dGeom g, float* x, long xImg, int images, float* dst)
+    {
+        var G = g;
+        int wp = DirectConv.PaddedW(g), hp = g.H + 2 * g.Pad;
+        long img = ChannelsLastImageFloats(g);
+        // One task per padded row: its left and right padding zeroed, its pixels transposed from the C input rows.
+        HostParallel.For((long)images * hp, Math.Max(1, (1 << 13) / ((long)wp * g.C)), (s, e) =>
+        {
+            for (long ir = s; ir < e; ir++)
+            {
+                long n = ir / hp; int r = (int)(ir % hp), h = r - G.Pad;
+                float* row = dst + n * img + (long)r * wp * G.C;
+                if (h < 0 || h >= G.H) { new Span<float>(row, wp * G.C).Clear(); continue; }
+                new Span<float>(row, G.Pad * G.C).Clear();
+                new Span<float>(row + (long)(G.Pad + G.W) * G.C, (wp - G.Pad - G.W) * G.C).Clear();
+                float* src = x + n * xImg + (long)h * G.W, d = row + (long)G.Pad * G.C;
+                long plane = G.InSpatial;
+                int w = 0;
+                if (Avx.IsSupported && G.C % 8 == 0)
+                    for (; w + 8 <= G.W; w += 8)
+                        for (int c = 0; c < G.C; c += 8)
+                            Transpose8x8(src + c * plane + w, plane, d + (long)w * G.C + c, G.C);
+                for (; w < G.W; w++)
+                    for (int c = 0; c < G.C; c++) d[(long)w * G.C + c] = src[c * plane + w];
+            }
+        });
+    }
+
+    /// <summary>dwt (Kh Kw x rows x C, rows = K rounded up to whole tiles) = the per-tap weight gradient summed over
+    /// images [0, images): xcl the channels-last padded images (<see cref="PadChannelsLast"/>), dyv dy spread on the
+    /// padded grid (K x <see cref="DirectConv.PixelsOf"/> per image, <see cref="DirectConv.Spread"/>), apk scratch for
+    /// its A panels (<see cref="ChannelsLastAFloats"/> per image). beta 0 writes dwt, 1 adds to it (a later group of
+    /// images). Each task owns one tap's (row panel, column panel) tile and sums it over the images and pixels in order,
+    /// so the bits do not depend on the core count.</summary>
+    public static void WeightGradChannelsLast(in Conv2dGeom g, int images, float* xcl, float* dyv, float* apk, float beta, float* dwt)
+    {
+        var sh = ShapeFor(HostSimd.Current, g.K);
+        int MR = sh.Mr, NR = sh.Nr, KC = sh.Kc;
+        int L = DirectConv.PixelsOf(g), wp = DirectConv.PaddedW(g), C = g.C, taps = g.Kh * g.Kw;
+        int mPanels = Ceil(g.K, MR), nPanels = C / NR, rows = mPanels * MR;
+        long aImg = (long)rows * L, xImg = ChannelsLastImageFloats(g), dyImg = (long)g.K * L;
+        var G = g;
+
+        // A: each image's spread dy in MR-row panels over all L pixels (rows past K zero).
+        HostParallel.For((long)images * mPanels, 1, (s, e) =>
+        {
+            for (long t = s; t < e; t++)
+            {
+                long n = t / mPanels; int ip = (int)(t % mPanels);
+                var j = new Job { A = dyv + n * dyImg, Lda = L, M = G.K, Kc = L, P0 = 0, Shape = sh };
+                PackA(in j, ip, ip + 1, apk + n * aImg + (long)ip * MR * L);
+            }
+        });
+
+        int tasks = taps * mPanels * nPanels;
+        HostParallel.For(tasks, 1, (s, e) =>
+        {
+            for (long task = s; task < e; task++)
+            {
+                int t = (int)(task / (mPanels * nPanels)), ip = (int)(task / nPanels % mPanels), jp = (int)(task % nPanels);
+                int off = t / G.Kw * G.Dil * wp + t % G.Kw * G.Dil;
+                float* ct = dwt + ((long)t * rows + (long)ip * MR) * C + jp * NR;
+                bool first = beta == 0f;
+                for (int n = 0; n < images; n++)
+                {
+                    float* ap = apk + n * aImg + (long)ip * MR * L;
+                    float* xb = xcl + n * xImg + (long)off * C + jp * NR;
+                    for (int pc = 0; pc < L; pc += KC)
+                    {
+                        int kc = Math.Min(KC, L - pc);
+                        Micro(sh, kc, ap + (long)pc * MR, new PackedRows(xb + (long)pc * C, C), ct, C, 1f, first ? 0f : 1f, NR);
+                        first = false;
+                    }
+                }
+            }
+        });
+    }
+
+    /// <summary>dw (K x C x Kh x Kw) = the per-tap gradient dwt of <see cref="WeightGradChannelsLast"/>.</summary>
+    public static void ScatterChannelsLast(in Conv2dGeom g, float* dwt, float* dw)
+    {
+        var sh = ShapeFor(HostSimd.Current, g.K);
+        int rows = Ceil(g.K, sh.Mr) * sh.Mr, taps = g.Kh * g.Kw;
+        var G = g;
+        HostParallel.For(g.K, Math.Max(1, (1 << 13) / ((long)g.C * taps)), (s, e) =>
+        {
+            for (long k = s; k < e; k++)
+            for (int c = 0; c < G.C; c++)
+            {
+                float* d = dw + (k * G.C + c) * taps;
+                for (int t = 0; t < taps; t++) d[t] = dwt[((long)t * rows + k) * G.C + c];
+            }
+        });
+    }
+}
