@@ -11,6 +11,8 @@ public struct UnaryArgs { public ArrayView<float> X, Y; public UnaryOp Op; publi
 public struct UnaryGradArgs { public ArrayView<float> X, Y, DY, DX; public UnaryOp Op; public float P0, P1; public int N, Chunk; }
 public struct BinaryArgs { public ArrayView<float> A, B, Y; public BinaryOp Op; public int N, Chunk; }
 public struct AxpbyArgs { public ArrayView<float> X, Y, Out; public float A, B; public int N, Chunk; }
+/// <summary>One SGD update of P from its gradient G and (HasBuf) momentum buffer Buf (Backend.SgdStep).</summary>
+public struct SgdArgs { public ArrayView<float> P, G, Buf; public float NegLr, Momentum, WeightDecay; public int HasBuf, First, N, Chunk; }
 /// <summary>y[n,c,s] = x[n,c,s] op v[c].</summary>
 public struct ChannelArgs { public ArrayView<float> X, V, Y; public BinaryOp Op; public int C, S, N, Chunk; }
 /// <summary>y = mask ? a : b; with Broadcast the mask is (N,S) against (N,C,S).</summary>
@@ -55,6 +57,21 @@ public static class ElementwiseKernels
     {
         int s = i * a.Chunk, e = XMin(s + a.Chunk, a.N);
         for (int j = s; j < e; j++) a.Out[j] = a.A * a.X[j] + a.B * a.Y[j];
+    }
+
+    public static void SgdStep(Index1D i, SgdArgs a)
+    {
+        int s = i * a.Chunk, e = XMin(s + a.Chunk, a.N);
+        for (int j = s; j < e; j++)
+        {
+            float p = a.P[j], d = a.WeightDecay != 0f ? a.G[j] + a.WeightDecay * p : a.G[j];
+            if (a.HasBuf != 0)
+            {
+                if (a.First == 0) d = a.Momentum * a.Buf[j] + d;
+                a.Buf[j] = d;
+            }
+            a.P[j] = p + a.NegLr * d;
+        }
     }
 
     public static void Channel(Index1D i, ChannelArgs a)

@@ -18,6 +18,12 @@ public abstract partial class Backend(Device device)
     public abstract void Binary(BinaryOp op, Tensor a, Tensor b, Tensor y);
     /// <summary>out = a*x + b*y (out may alias y).</summary>
     public abstract void Axpby(float a, Tensor x, float b, Tensor y, Tensor output);
+
+    /// <summary>One torch.optim.SGD update of p in one pass (dampening 0, no Nesterov): d = g + wd p (g where wd is 0);
+    /// with a momentum buffer, buf = d on the first step, else m buf + d, and the step is buf (else d); p = p - lr step.
+    /// Each product and sum rounded as the separate <see cref="Axpby"/> ops round them, in their order: the same bits
+    /// with two fewer passes over p-sized memory.</summary>
+    public abstract void SgdStep(Tensor p, Tensor grad, Tensor? buf, float lr, float momentum, float weightDecay, bool first);
     /// <summary>y[n,c,s] = x[n,c,s] op v[c], x seen as (N, C, S).</summary>
     public abstract void Channel(BinaryOp op, Tensor x, Tensor v, Tensor y, int channels, int spatial);
     /// <summary>y = mask != 0 ? a : b; broadcast: mask is (N,S) for (N,C,S) data.</summary>

@@ -41,6 +41,7 @@ public sealed class ProfilingBackend(Backend inner, OpProfile profile) : Backend
     public override void UnaryGrad(UnaryOp op, Tensor x, Tensor y, Tensor dy, Tensor dx, float p0 = 0f, float p1 = 0f) { using var _ = Time("UnaryGrad"); Inner.UnaryGrad(op, x, y, dy, dx, p0, p1); }
     public override void Binary(BinaryOp op, Tensor a, Tensor b, Tensor y) { using var _ = Time("Binary"); Inner.Binary(op, a, b, y); }
     public override void Axpby(float a, Tensor x, float b, Tensor y, Tensor output) { using var _ = Time("Axpby"); Inner.Axpby(a, x, b, y, output); }
+    public override void SgdStep(Tensor p, Tensor grad, Tensor? buf, float lr, float momentum, float weightDecay, bool first) { using var _ = Time("SgdStep"); Inner.SgdStep(p, grad, buf, lr, momentum, weightDecay, first); }
     public override void Channel(BinaryOp op, Tensor x, Tensor v, Tensor y, int channels, int spatial) { using var _ = Time("Channel"); Inner.Channel(op, x, v, y, channels, spatial); }
     public override void Where(Tensor mask, Tensor a, Tensor b, Tensor y, bool broadcast, int channels, int spatial) { using var _ = Time("Where"); Inner.Where(mask, a, b, y, broadcast, channels, spatial); }
     public override void RandUniform(Tensor y, ulong seed, float lo, float hi) { using var _ = Time("RandUniform"); Inner.RandUniform(y, seed, lo, hi); }

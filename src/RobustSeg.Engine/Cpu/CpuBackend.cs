@@ -127,6 +127,40 @@ public sealed unsafe partial class CpuBackend(Device device) : Backend(device)
         });
     }
 
+    public override void SgdStep(Tensor p, Tensor grad, Tensor? buf, float lr, float momentum, float weightDecay, bool first)
+    {
+        float* pp = p.Ptr, pg = grad.Ptr, pb = buf is null ? null : buf.Ptr;
+        HostParallel.For(p.Numel, MinElems, (s, e) => SgdRange(pp, pg, pb, s, e, -lr, momentum, weightDecay, first));
+    }
+
+    /// <summary><see cref="Backend.SgdStep"/> on [s, e): vector lanes round as the scalar tail does (no FMA).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void SgdRange(float* pp, float* pg, float* pb, long s, long e, float nlr, float m, float wd, bool first)
+    {
+        long i = s;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var vn = new Vector<float>(nlr); var vm = new Vector<float>(m); var vw = new Vector<float>(wd);
+            for (; i + Vector<float>.Count <= e; i += Vector<float>.Count)
+            {
+                var p = Vector.Load(pp + i);
+                var d = wd != 0f ? Vector.Load(pg + i) + vw * p : Vector.Load(pg + i);
+                if (pb != null)
+                {
+                    d = first ? d : vm * Vector.Load(pb + i) + d;
+                    Vector.Store(d, pb + i);
+                }
+                Vector.Store(p + vn * d, pp + i);
+            }
+        }
+        for (; i < e; i++)
+        {
+            float p = pp[i], d = wd != 0f ? pg[i] + wd * p : pg[i];
+            if (pb != null) pb[i] = d = first ? d : m * pb[i] + d;
+            pp[i] = p + nlr * d;
+        }
+    }
+
     public override void Channel(BinaryOp op, Tensor x, Tensor v, Tensor y, int channels, int spatial)
     {
         float* px = x.Ptr, pv = v.Ptr, py = y.Ptr;

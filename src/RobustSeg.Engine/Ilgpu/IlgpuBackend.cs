@@ -55,6 +55,17 @@ public sealed partial class IlgpuBackend(Device device) : Backend(device), IDisp
         K.Launch(ElementwiseKernels.Binary, g, new BinaryArgs { A = a.View, B = b.View, Y = y.View, Op = op, N = n, Chunk = c });
     }
 
+    public override void SgdStep(Tensor p, Tensor grad, Tensor? buf, float lr, float momentum, float weightDecay, bool first)
+    {
+        int n = (int)p.Numel;
+        var (g, c) = K.Split(n, 256);
+        K.Launch(ElementwiseKernels.SgdStep, g, new SgdArgs
+        {
+            P = p.View, G = grad.View, Buf = (buf ?? grad).View, NegLr = -lr, Momentum = momentum, WeightDecay = weightDecay,
+            HasBuf = buf is null ? 0 : 1, First = first ? 1 : 0, N = n, Chunk = c,
+        });
+    }
+
     public override void Axpby(float a, Tensor x, float b, Tensor y, Tensor output)
     {
         int n = (int)x.Numel;

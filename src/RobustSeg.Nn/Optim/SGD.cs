@@ -41,24 +41,16 @@ public sealed class SGD : IDisposable
             {
                 var grad = p.Grad;
                 if (grad is null || grad.IsDisposed) continue;
-                Tensor d = grad;
-                if (g.WeightDecay != 0)
+                Tensor? buf = null;
+                bool first = false;
+                if (g.Momentum != 0 && !_buffers.TryGetValue(name, out buf))
                 {
-                    d = Tensor.EmptyLike(p);
-                    F.AxpbyInto(1f, grad, (float)g.WeightDecay, p, d);
+                    using (Tensor.NoScope()) buf = Tensor.EmptyLike(p).Persist();
+                    _buffers[name] = buf;
+                    first = true;
                 }
-                Tensor step = d;
-                if (g.Momentum != 0)
-                {
-                    if (!_buffers.TryGetValue(name, out var buf))
-                    {
-                        using (Tensor.NoScope()) buf = d.Clone().Persist();
-                        _buffers[name] = buf;
-                    }
-                    else F.AxpbyInto((float)g.Momentum, buf, 1f, d, buf);
-                    step = buf;
-                }
-                F.AxpbyInto(1f, p, (float)-g.Lr, step, p);
+                // One pass: d = g + wd p, buf = m buf + d (d on the first step), p -= lr buf.
+                F.SgdStepInto(p, grad, buf, (float)g.Lr, (float)g.Momentum, (float)g.WeightDecay, first);
             }
         }
         StepCount++;
