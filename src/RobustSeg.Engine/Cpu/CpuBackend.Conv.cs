@@ -29,6 +29,10 @@ public sealed unsafe partial class CpuBackend
         {
             HostGemm.SgemmBatched(g.N, false, false, g.K, g.OutSpatial, g.C, 1f, pw, g.C, 0, px, g.InSpatial, xImg, 0f, py, g.OutSpatial, yImg);
         }
+        else if (UsesChannelsLast(g))
+        {
+            ChannelsLastForward(g, px, pw, py);
+        }
         else if (UsesWinograd(g))
         {
             WinogradForward(g, px, pw, false, py);
@@ -54,6 +58,30 @@ public sealed unsafe partial class CpuBackend
                 for (long pl = s; pl < e; pl++) { var row = S(py, pl * sp, (pl + 1) * sp); TensorPrimitives.Add(row, pb[pl % k], row); }
             });
         }
+    }
+
+    /// <summary>Forces the channels-last forward (<see cref="ChannelsLastConv"/>, also the data gradient's) on (true, where it
+    /// applies) or off (false); null chooses by <see cref="ChannelsLastConv.Pays"/>. Tests set it to reach every path.</summary>
+    public static bool? UseChannelsLastConv { get; set; }
+
+    /// <summary>Channels-last where it pays, unless a test forces it off or forces another path on.</summary>
+    static bool UsesChannelsLast(in Conv2dGeom g) =>
+        UseChannelsLastConv is { } force ? force && ChannelsLastConv.Applies(g)
+        : UseWinograd != true && UseTapConv != true && UseDirectConv != true && ChannelsLastConv.Pays(g);
+
+    /// <summary>y = conv(x, w) through <see cref="ChannelsLastConv"/>, in groups of images under
+    /// <see cref="ChannelsLastScratch"/> floats of scratch.</summary>
+    void ChannelsLastForward(in Conv2dGeom g, float* px, float* pw, float* py)
+    {
+        long xImg = (long)g.C * g.InSpatial, yImg = (long)g.K * g.OutSpatial, img = ChannelsLastConv.ImageFloats(g);
+        int group = (int)Math.Clamp(ChannelsLastScratch / img, 1, g.N);
+        using var scratch = Tensor.Empty(Device, checked((int)(group * img)));
+        using var wt = Tensor.Empty(Device, g.K * g.ColRows);
+        using var off = Tensor.EmptyInt(Device, g.ColRows);
+        ChannelsLastConv.PackWeight(g, pw, wt.Ptr);
+        ChannelsLastConv.Offsets(g, off.IntPtr);
+        for (int n0 = 0; n0 < g.N; n0 += group)
+            ChannelsLastConv.Forward(g, px + n0 * xImg, xImg, Math.Min(group, g.N - n0), wt.Ptr, off.IntPtr, scratch.Ptr, py + n0 * yImg, yImg);
     }
 
     /// <summary>y = conv(x, w) with the GEMM's B panels packed straight from the image (<see cref="ImplicitCols"/>), in
@@ -225,7 +253,8 @@ public sealed unsafe partial class CpuBackend
                 return;
             }
             DirectConv.FlipTransposed(g, pw, wt.Ptr);
-            if (path == ConvPath.Direct) DirectForward(gt, pdy, wt.Ptr, pdx);
+            if (path == ConvPath.ChannelsLast) ChannelsLastForward(gt, pdy, wt.Ptr, pdx);
+            else if (path == ConvPath.Direct) DirectForward(gt, pdy, wt.Ptr, pdx);
             else PackedForward(gt, pdy, wt.Ptr, pdx);
             return;
         }
@@ -258,10 +287,11 @@ public sealed unsafe partial class CpuBackend
 
     /// <summary>How a stride-1 data gradient runs: as a forward conv gt of dy (Winograd, tap GEMMs, direct or packed),
     /// or as column blocks and col2im.</summary>
-    enum ConvPath { Winograd, Taps, Direct, Packed, Columns }
+    enum ConvPath { ChannelsLast, Winograd, Taps, Direct, Packed, Columns }
 
     static ConvPath ForwardOfDataGrad(in Conv2dGeom g, in Conv2dGeom gt) =>
-        UsesWinograd(gt, dataGradient: true) ? ConvPath.Winograd
+        UsesChannelsLast(gt) ? ConvPath.ChannelsLast
+        : UsesWinograd(gt, dataGradient: true) ? ConvPath.Winograd
         : UsesTapConv(gt, dataGradient: true) ? ConvPath.Taps
         : UsesDirect(gt) ? ConvPath.Direct
         : PacksTransposed(g) ? ConvPath.Packed

@@ -34,6 +34,7 @@ internal static unsafe class HostGemmKernels512
     internal struct N12 : ITileCount { public static int Count => 12; }
     internal struct N16 : ITileCount { public static int Count => 16; }
     internal struct N32 : ITileCount { public static int Count => 32; }
+    internal struct N64 : ITileCount { public static int Count => 64; }
 
     /// <summary>AVX-512F, a TR.Count x TC.Count tile: TC.Count / 16 B loads, TR.Count broadcasts and
     /// TR.Count TC.Count / 16 FMAs per k step (12x32: 24 accumulators, 24 FMAs per 14 loads).</summary>

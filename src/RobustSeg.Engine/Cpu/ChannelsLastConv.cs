@@ -1,0 +1,166 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using static RobustSeg.Engine.Cpu.HostGemmKernels512;
+
+namespace RobustSeg.Engine.Cpu;
+
+/// <summary>A stride-1 convolution with 32 or 64 input channels on AVX-512, read in place from a channels-last padded copy
+/// of the input: output pixels are numbered on the padded grid (v = oh Wp + ow) and tiles are 12 pixels x 32 output
+/// channels, y[v, k] = sum over taps t and channels c of x[v + off(t), c] w[k, c, t]. The micro-kernel broadcasts each
+/// pixel's channel straight from the image (the 12 pixels of a tile are C floats apart, their channels contiguous) and
+/// reads the weight, packed tap-major as (taps C) x K, as its B rows: nothing is packed per tile, where the column and
+/// direct paths multiply each packed or in-place B float by only K = 32-64 weights and the micro-kernel waits on memory.
+/// The tiles' rows go to a channels-last output, transposed to C x H x W at the end (the Wp - Wo extra pixels per row
+/// dropped). Forward, and the data gradient as the convolution of dy with the flipped, transposed kernel.</summary>
+public static unsafe class ChannelsLastConv
+{
+    /// <summary>Pixels a tile covers (the kernel's rows).</summary>
+    const int Mr = 12, Nr = 32;
+
+    /// <summary>Whether the path can run g: AVX-512, stride 1, a kernel larger than 1x1, 32 or 64 input channels, whole
+    /// 32-channel panels of outputs.</summary>
+    public static bool Applies(in Conv2dGeom g) =>
+        HostSimd.Current == HostSimdPath.Avx512 && g.Stride == 1 && g.Kh * g.Kw > 1 && g.C is 32 or 64 && g.K % Nr == 0;
+
+    /// <summary>Whether it is taken by default: it applies, at most 64 output channels (with 128 the pixels are read four
+    /// times: 1.19x the time of a 64 -> 128 forward at 57x57), the padded grid adds at most a quarter of the pixels, and
+    /// 64 input channels only on maps at least 32 wide. Paired on Zen 5 against the paths it replaces (direct or packed,
+    /// forward and data gradient): 32 -> 32 at 65x65 0.76, 32 -> 64 0.90-0.93, 32 -> 32 at 33x33 0.73-0.94, at 17x17 rate 2
+    /// 0.72-0.78 (24 % extra pixels); 64 -> 64 at 113x113 0.86-0.87, at 57x57 0.93, at 33x33 0.93-0.97, but at 17x17
+    /// 1.10-1.47 (a tile's 64-channel weight rows, 72 KB a panel, stream from L2 for few tiles).</summary>
+    public static bool Pays(in Conv2dGeom g) =>
+        Applies(g) && g.K <= 64 && DirectConv.PaddedW(g) - g.Wo <= 0.25 * g.Wo && (g.C == 32 || g.Wo >= 32);
+
+    /// <summary>Floats of one image's channels-last padded copy with the slack a last tile reads past it.</summary>
+    static long InputFloats(in Conv2dGeom g) => HostGemm.ChannelsLastImageFloats(g) + (long)Mr * g.C;
+
+    /// <summary>Output tiles of one image: padded-grid pixels rounded up to whole tiles.</summary>
+    static int Tiles(in Conv2dGeom g) => (DirectConv.PixelsOf(g) + Mr - 1) / Mr;
+
+    /// <summary>Scratch floats per image: the padded input and the channels-last output.</summary>
+    public static long ImageFloats(in Conv2dGeom g) => InputFloats(g) + (long)Tiles(g) * Mr * g.K;
+
+    /// <summary>wt[(t C + c) K + k] = w[k, c, t]: the weight as the kernel's B rows, tap-major.</summary>
+    public static void PackWeight(in Conv2dGeom g, float* w, float* wt)
+    {
+        int taps = g.Kh * g.Kw, C = g.C, K = g.K;
+        for (int k = 0; k < K; k++)
+        for (int c = 0; c < C; c++)
+        for (int t = 0; t < taps; t++)
+            wt[((long)t * C + c) * K + k] = w[((long)k * C + c) * taps + t];
+    }
+
+    /// <summary>off[t C + c] = the float offset of tap t's channel c from a pixel of the channels-last padded image.</summary>
+    public static void Offsets(in Conv2dGeom g, int* off)
+    {
+        int wp = DirectConv.PaddedW(g);
+        for (int ki = 0; ki < g.Kh; ki++)
+        for (int kj = 0; kj < g.Kw; kj++)
+        for (int c = 0; c < g.C; c++)
+            off[(ki * g.Kw + kj) * g.C + c] = (ki * g.Dil * wp + kj * g.Dil) * g.C + c;
+    }
+
+    /// <summary>y (images x K x Ho x Wo) = conv(x, ·) for images [0, images): scratch holds <see cref="ImageFloats"/> per
+    /// image, wt the packed weight, off the offsets. One task per (image, run of tiles); each tile sums its taps and
+    /// channels in one fixed order, so the bits do not depend on the core count.</summary>
+    public static void Forward(in Conv2dGeom g, float* x, long xImg, int images, float* wt, int* off, float* scratch, float* y, long yImg)
+    {
+        var G = g;
+        long inF = InputFloats(g), imgF = ImageFloats(g);
+        int tiles = Tiles(g), kdim = g.Kh * g.Kw * g.C, panels = g.K / Nr;
+        // The padded copies, in the scratch's per-image slots (the channels-last helper writes contiguous images).
+        for (int n = 0; n < images; n++)
+        {
+            HostGemm.PadChannelsLast(g, x + n * xImg, xImg, 1, scratch + n * imgF);
+            new Span<float>(scratch + n * imgF + HostGemm.ChannelsLastImageFloats(g), Mr * g.C).Clear();
+        }
+        const int TilesPerTask = 8;
+        int tasks = (tiles + TilesPerTask - 1) / TilesPerTask;
+        HostParallel.For((long)images * tasks, 1, (s, e) =>
+        {
+            for (long it = s; it < e; it++)
+            {
+                long n = it / tasks;
+                int t0 = (int)(it % tasks) * TilesPerTask, t1 = Math.Min(tiles, t0 + TilesPerTask);
+                float* xi = scratch + n * imgF, yi = xi + inF;
+                for (int t = t0; t < t1; t++)
+                for (int jp = 0; jp < panels; jp++)
+                {
+                    float* a = xi + (long)t * Mr * G.C, c = yi + (long)t * Mr * G.K + jp * Nr;
+                    if (G.C == 32) Tile<N32>(kdim, a, off, wt + jp * Nr, G.K, c, G.K);
+                    else Tile<N64>(kdim, a, off, wt + jp * Nr, G.K, c, G.K);
+                }
+            }
+        });
+        // Channels-last rows back to planes: pixel v = oh Wp + ow (ow < Wo) to y[k, oh, ow].
+        int wp = DirectConv.PaddedW(g);
+        HostParallel.For((long)images * g.Ho, Math.Max(1, (1 << 13) / ((long)g.Wo * g.K)), (s, e) =>
+        {
+            for (long ir = s; ir < e; ir++)
+            {
+                long n = ir / G.Ho; int oh = (int)(ir % G.Ho);
+                float* src = scratch + n * imgF + inF + (long)oh * wp * G.K, dst = y + n * yImg + (long)oh * G.Wo;
+                int ow = 0;
+                for (; ow + 8 <= G.Wo; ow += 8)
+                    for (int k = 0; k < G.K; k += 8)
+                        HostGemm.Transpose8x8(src + (long)ow * G.K + k, G.K, dst + (long)k * G.OutSpatial + ow, G.OutSpatial);
+                for (; ow < G.Wo; ow++)
+                    for (int k = 0; k < G.K; k++) dst[(long)k * G.OutSpatial + ow] = src[(long)ow * G.K + k];
+            }
+        });
+    }
+
+    /// <summary>One tile: c (12 pixels x 32 channels, row stride ldc) = sum over p of x[pixel r][off[p]] b[p ldb ..]. The
+    /// pixels are TC.Count floats apart (the channel count, a constant, so each broadcast is a fixed displacement).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Tile<TC>(int kdim, float* a, int* off, float* b, int ldb, float* c, int ldc) where TC : struct, ITileCount
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default, c80 = default, c81 = default;
+        Vector512<float> c90 = default, c91 = default, c100 = default, c101 = default, c110 = default, c111 = default;
+        int S = TC.Count;
+        for (int p = 0; p < kdim; p++, b += ldb)
+        {
+            float* ap = a + off[p];
+            var b0 = Avx512F.LoadVector512(b);
+            var b1 = Avx512F.LoadVector512(b + 16);
+            var v = Vector512.Create(ap[0]);
+            c00 = Avx512F.FusedMultiplyAdd(v, b0, c00); c01 = Avx512F.FusedMultiplyAdd(v, b1, c01);
+            v = Vector512.Create(ap[S]);
+            c10 = Avx512F.FusedMultiplyAdd(v, b0, c10); c11 = Avx512F.FusedMultiplyAdd(v, b1, c11);
+            v = Vector512.Create(ap[2 * S]);
+            c20 = Avx512F.FusedMultiplyAdd(v, b0, c20); c21 = Avx512F.FusedMultiplyAdd(v, b1, c21);
+            v = Vector512.Create(ap[3 * S]);
+            c30 = Avx512F.FusedMultiplyAdd(v, b0, c30); c31 = Avx512F.FusedMultiplyAdd(v, b1, c31);
+            v = Vector512.Create(ap[4 * S]);
+            c40 = Avx512F.FusedMultiplyAdd(v, b0, c40); c41 = Avx512F.FusedMultiplyAdd(v, b1, c41);
+            v = Vector512.Create(ap[5 * S]);
+            c50 = Avx512F.FusedMultiplyAdd(v, b0, c50); c51 = Avx512F.FusedMultiplyAdd(v, b1, c51);
+            v = Vector512.Create(ap[6 * S]);
+            c60 = Avx512F.FusedMultiplyAdd(v, b0, c60); c61 = Avx512F.FusedMultiplyAdd(v, b1, c61);
+            v = Vector512.Create(ap[7 * S]);
+            c70 = Avx512F.FusedMultiplyAdd(v, b0, c70); c71 = Avx512F.FusedMultiplyAdd(v, b1, c71);
+            v = Vector512.Create(ap[8 * S]);
+            c80 = Avx512F.FusedMultiplyAdd(v, b0, c80); c81 = Avx512F.FusedMultiplyAdd(v, b1, c81);
+            v = Vector512.Create(ap[9 * S]);
+            c90 = Avx512F.FusedMultiplyAdd(v, b0, c90); c91 = Avx512F.FusedMultiplyAdd(v, b1, c91);
+            v = Vector512.Create(ap[10 * S]);
+            c100 = Avx512F.FusedMultiplyAdd(v, b0, c100); c101 = Avx512F.FusedMultiplyAdd(v, b1, c101);
+            v = Vector512.Create(ap[11 * S]);
+            c110 = Avx512F.FusedMultiplyAdd(v, b0, c110); c111 = Avx512F.FusedMultiplyAdd(v, b1, c111);
+        }
+        long ld = ldc;
+        Store(c, c00, c01); Store(c + ld, c10, c11); Store(c + 2 * ld, c20, c21); Store(c + 3 * ld, c30, c31);
+        Store(c + 4 * ld, c40, c41); Store(c + 5 * ld, c50, c51); Store(c + 6 * ld, c60, c61); Store(c + 7 * ld, c70, c71);
+        Store(c + 8 * ld, c80, c81); Store(c + 9 * ld, c90, c91); Store(c + 10 * ld, c100, c101); Store(c + 11 * ld, c110, c111);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static void Store(float* cr, Vector512<float> lo, Vector512<float> hi)
+        {
+            Avx512F.Store(cr, lo);
+            Avx512F.Store(cr + 16, hi);
+        }
+    }
+}

@@ -1,0 +1,103 @@
+using RobustSeg.Engine.Cpu;
+using static RobustSeg.Engine.Tests.DirectConvTests;
+
+namespace RobustSeg.Engine.Tests;
+
+/// <summary>The channels-last AVX-512 convolution (<see cref="ChannelsLastConv"/>): forward and data gradient against
+/// the definition in double, the same bits for any image grouping and core count, and where it is chosen.</summary>
+[NonParallelizable]
+public class ChannelsLastConvTests
+{
+    // (n, c, h, w, k, kh, kw, pad, dil): rows 13 wide (a partial 8-pixel transpose) with a partial last tile; 32 -> 64 at
+    // dilation 2 (its data gradient 64 -> 32); a 5x5 from 64 channels; a taller map than wide.
+    static readonly (int N, int C, int H, int W, int K, int Kh, int Kw, int P, int D)[] Cases =
+    [
+        (3, 32, 11, 13, 32, 3, 3, 1, 1),
+        (2, 32, 9, 10, 64, 3, 3, 2, 2),
+        (2, 64, 8, 9, 32, 5, 5, 2, 1),
+        (1, 32, 20, 17, 32, 3, 3, 1, 1),
+    ];
+
+    static IEnumerable<TestCaseData> CaseData() => Cases.Select((c, i) => new TestCaseData(i).SetName($"case {i}: {c}"));
+
+    static void NeedAvx512()
+    {
+        if (!HostSimd.Available().Contains(HostSimdPath.Avx512)) Assert.Ignore("no AVX-512 here: the path is AVX-512's");
+    }
+
+    static (float[] Y, float[] Dx) Run(in Conv2dGeom g, float[] x, float[] w, float[] dy)
+    {
+        using var use = HostSimd.Use(HostSimdPath.Avx512);
+        using var force = Force(v => CpuBackend.UseChannelsLastConv = v, CpuBackend.UseChannelsLastConv, true);
+        return ForwardAndDataGrad(g, x, w, dy);
+    }
+
+    [TestCaseSource(nameof(CaseData))]
+    public void ForwardAndDataGradientAgreeWithTheDefinition(int i)
+    {
+        NeedAvx512();
+        var g = Geom(Cases[i]);
+        using (HostSimd.Use(HostSimdPath.Avx512))
+        {
+            Assert.That(ChannelsLastConv.Applies(g), Is.True, "forward applies");
+            Assert.That(ChannelsLastConv.Applies(DirectConv.Transposed(g)!.Value), Is.True, "data gradient applies");
+        }
+        var (x, w, dy, yRef, dxRef) = Problem(g, 130 + i);
+        var (y, dx) = Run(g, x, w, dy);
+        Assert.That(MaxRelErr(y, yRef), Is.LessThan(1e-5), "y vs double reference");
+        Assert.That(MaxRelErr(dx, dxRef), Is.LessThan(1e-5), "dx vs double reference");
+    }
+
+    [Test]
+    public void GroupsOfImagesAndCoreCountsGiveTheSameBits()
+    {
+        NeedAvx512();
+        var g = Geom(Cases[0]);
+        var (x, w, dy, _, _) = Problem(g, 150);
+        var (y, dx) = Run(g, x, w, dy);
+        long keep = CpuBackend.ChannelsLastScratch;
+        int cores = HostParallel.Cores;
+        try
+        {
+            CpuBackend.ChannelsLastScratch = 1;   // one image a group
+            var (y1, dx1) = Run(g, x, w, dy);
+            Assert.That(y1, Is.EqualTo(y), "y, one image a group");
+            Assert.That(dx1, Is.EqualTo(dx), "dx, one image a group");
+            CpuBackend.ChannelsLastScratch = keep;
+            HostParallel.SetThreads(1);
+            var (y2, dx2) = Run(g, x, w, dy);
+            Assert.That(y2, Is.EqualTo(y), "y, one core");
+            Assert.That(dx2, Is.EqualTo(dx), "dx, one core");
+        }
+        finally
+        {
+            CpuBackend.ChannelsLastScratch = keep;
+            HostParallel.SetThreads(cores);
+        }
+    }
+
+    [Test]
+    public void IsChosenForThirtyTwoAndSixtyFourChannelsOnAvx512()
+    {
+        NeedAvx512();
+        using (HostSimd.Use(HostSimdPath.Avx512))
+            Chooses(g => ChannelsLastConv.Pays(g),
+                (G(32, 65, 32, 3, 1, 1, 1), true, "the stem's 32 -> 32 at 65x65"),
+                (G(32, 65, 64, 3, 1, 1, 1), true, "32 -> 64 at 65x65"),
+                (G(32, 33, 32, 3, 1, 1, 1), true, "layer1 at 33x33"),
+                (G(64, 33, 32, 3, 1, 1, 1), true, "64 -> 32 (a data gradient's flipped conv)"),
+                (G(32, 33, 128, 3, 1, 1, 1), false, "128 outputs"),
+                (G(128, 17, 128, 3, 1, 1, 1), false, "128 channels"),
+                (G(32, 17, 32, 3, 1, 2, 2), true, "dilation 2 at 17x17: 24 % extra pixels"),
+                (G(32, 17, 32, 3, 1, 4, 4), false, "dilation 4 at 17x17: 47 % extra pixels"),
+                (G(64, 57, 64, 3, 1, 1, 1), true, "64 channels at 57x57"),
+                (G(64, 17, 64, 3, 1, 1, 1), false, "64 channels at 17x17"),
+                (G(32, 65, 32, 3, 2, 1, 1), false, "stride 2"),
+                (G(32, 33, 32, 1, 1, 0, 1), false, "1x1"));
+        foreach (var path in HostSimd.Available().Where(p => p != HostSimdPath.Avx512))
+        {
+            using var use = HostSimd.Use(path);
+            Assert.That(ChannelsLastConv.Applies(G(32, 65, 32, 3, 1, 1, 1)), Is.False, $"{path}: AVX-512 only");
+        }
+    }
+}
