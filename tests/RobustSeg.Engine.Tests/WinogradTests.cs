@@ -100,6 +100,8 @@ public class WinogradTests
                 (G(256, 17, 256, 4), true, "AVX-512, rate 4 at 17x17"),
                 (G(128, 17, 128, 2), false, "AVX-512, 128 channels forward: a tie"),
                 (G(64, 57, 64, 1), false, "AVX-512, 64 channels: 1.2-1.5x slower"));
+            Assert.That(Winograd.Pays(G(128, 17, 128, 2), dataGradient: true), Is.False, "AVX-512, 128 channels data gradient");
+            Assert.That(Winograd.Pays(G(256, 17, 256, 4), dataGradient: true), Is.True, "AVX-512, 256 channels data gradient");
         }
         Assert.That(Winograd.Applies(new Conv2dGeom(1, 64, 29, 29, 64, 3, 3, 2, 1, 1, 15, 15)), Is.False, "stride 2");
         Assert.That(Winograd.Applies(new Conv2dGeom(1, 64, 29, 29, 64, 3, 3, 1, 0, 1, 27, 27)), Is.False, "no padding");

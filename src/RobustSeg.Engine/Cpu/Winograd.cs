@@ -28,9 +28,16 @@ public static unsafe class Winograd
     /// <summary>Fewest input and output channels for the transforms (per channel and tile) to be paid for by the GEMMs'
     /// saving (per channel pair and tile): 256 for a forward (at 128 it ties with the packed and direct paths, at 64 it
     /// is 1.4-1.5x slower), 128 for a data gradient (0.68-0.86 of col2im's time; against the forward packed from dy or
-    /// read in place, 0.89-0.94 at rate 1 and 0.91-1.02 at rate 2, 17x17, batch 2 and 4); measured in paired runs on an
-    /// AVX-512 Ice Lake.</summary>
+    /// read in place, 0.89-0.94 at rate 1 and 0.91-1.02 at rate 2, 17x17, batch 2 and 4), measured in paired runs on an
+    /// AVX-512 Ice Lake; on the AVX2 path, paired on Zen 5, 128-channel data gradients at 17x17 took 0.73-0.97 of the
+    /// time without it. On AVX-512 a data gradient needs 256 (<see cref="MinChannelsDataGradAvx512"/>).</summary>
     public const int MinChannels = 256, MinChannelsDataGrad = 128;
+
+    /// <summary>A data gradient's fewest channels on the AVX-512 path: on Zen 5 (paired CLI runs, separate processes) the
+    /// 128-channel data gradients ran in 0.82-0.89 of Winograd's time without it (17x17 at rates 1 and 2, batch 2 and 4;
+    /// 29x29 and 33x33), while from 256 channels Winograd stays ahead (rate 4 at 17x17 and 29x29: 1.05-1.13 without).
+    /// Ice Lake had measured 128 channels 0.89-1.02 in Winograd's favour; the newer measurement sets the rule.</summary>
+    public const int MinChannelsDataGradAvx512 = 256;
 
     /// <summary>On the AVX2 path (half the multiply-adds per cycle, the transforms as dear as on AVX-512) a forward pays
     /// from 64 channels while the batch has at most <see cref="MaxTilesAvx2"/> tiles (its transformed operands stay in
@@ -46,13 +53,14 @@ public static unsafe class Winograd
     public const double MaxMacShare = 0.75;
 
     /// <summary>Whether g runs as Winograd by default: it applies, both channel counts reach <see cref="MinChannels"/>
-    /// (<see cref="MinChannelsDataGrad"/> where g is a data gradient's flipped convolution; on AVX2 a forward also by
+    /// (<see cref="MinChannelsDataGrad"/>, on AVX-512 <see cref="MinChannelsDataGradAvx512"/>, where g is a data
+    /// gradient's flipped convolution; on AVX2 a forward also by
     /// <see cref="MinChannelsAvx2"/>), and its multiply-adds are at most <see cref="MaxMacShare"/> of the direct sum's.</summary>
     public static bool Pays(in Conv2dGeom g, bool dataGradient = false)
     {
         if (!Applies(g) || MacShare(g) > MaxMacShare) return false;
         int channels = Math.Min(g.C, g.K);
-        if (dataGradient) return channels >= MinChannelsDataGrad;
+        if (dataGradient) return channels >= (HostSimd.Current == HostSimdPath.Avx512 ? MinChannelsDataGradAvx512 : MinChannelsDataGrad);
         return channels >= MinChannels
             || HostSimd.Current == HostSimdPath.Avx2 && channels >= MinChannelsAvx2 && (long)g.N * TilesPerImage(g) <= MaxTilesAvx2;
     }
