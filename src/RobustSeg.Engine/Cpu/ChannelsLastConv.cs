@@ -100,13 +100,8 @@ public static unsafe class ChannelsLastConv
             for (long ir = s; ir < e; ir++)
             {
                 long n = ir / G.Ho; int oh = (int)(ir % G.Ho);
-                float* src = scratch + n * imgF + inF + (long)oh * wp * G.K, dst = y + n * yImg + (long)oh * G.Wo;
-                int ow = 0;
-                for (; ow + 8 <= G.Wo; ow += 8)
-                    for (int k = 0; k < G.K; k += 8)
-                        HostGemm.Transpose8x8(src + (long)ow * G.K + k, G.K, dst + (long)k * G.OutSpatial + ow, G.OutSpatial);
-                for (; ow < G.Wo; ow++)
-                    for (int k = 0; k < G.K; k++) dst[(long)k * G.OutSpatial + ow] = src[(long)ow * G.K + k];
+                HostGemm.Transpose(scratch + n * imgF + inF + (long)oh * wp * G.K, G.K, y + n * yImg + (long)oh * G.Wo,
+                    G.OutSpatial, G.Wo, G.K);
             }
         });
     }

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics.X86;
 
 namespace RobustSeg.Engine.Cpu;
 
@@ -62,15 +61,8 @@ public static unsafe partial class HostGemm
                 if (h < 0 || h >= G.H) { new Span<float>(row, wp * G.C).Clear(); continue; }
                 new Span<float>(row, G.Pad * G.C).Clear();
                 new Span<float>(row + (long)(G.Pad + G.W) * G.C, (wp - G.Pad - G.W) * G.C).Clear();
-                float* src = x + n * xImg + (long)h * G.W, d = row + (long)G.Pad * G.C;
-                long plane = G.InSpatial;
-                int w = 0;
-                if (Avx.IsSupported && G.C % 8 == 0)
-                    for (; w + 8 <= G.W; w += 8)
-                        for (int c = 0; c < G.C; c += 8)
-                            Transpose8x8(src + c * plane + w, plane, d + (long)w * G.C + c, G.C);
-                for (; w < G.W; w++)
-                    for (int c = 0; c < G.C; c++) d[(long)w * G.C + c] = src[c * plane + w];
+                // The C input rows (a plane apart) become the W pixels' channel runs.
+                Transpose(x + n * xImg + (long)h * G.W, G.InSpatial, row + (long)G.Pad * G.C, G.C, G.C, G.W);
             }
         });
     }

@@ -790,9 +790,20 @@ public static unsafe partial class HostGemm
         }
     }
 
+    /// <summary>dst[c*ldd + r] = src[r*lds + c] for r &lt; rows, c &lt; cols: 8x8 blocks in registers where AVX exists,
+    /// the edges one float at a time (channels-last copies in and out of planes).</summary>
+    internal static void Transpose(float* src, long lds, float* dst, long ldd, int rows, int cols)
+    {
+        int r8 = Avx.IsSupported ? rows / 8 * 8 : 0, c8 = Avx.IsSupported ? cols / 8 * 8 : 0;
+        for (int r = 0; r < r8; r += 8)
+            for (int c = 0; c < c8; c += 8) Transpose8x8(src + r * lds + c, lds, dst + c * ldd + r, ldd);
+        for (int r = 0; r < rows; r++)
+            for (int c = r < r8 ? c8 : 0; c < cols; c++) dst[c * ldd + r] = src[r * lds + c];
+    }
+
     /// <summary>dst[c*ldd + r] = src[r*lds + c] for an 8x8 block (AVX unpack/shuffle/permute).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void Transpose8x8(float* src, long lds, float* dst, long ldd) =>
+    static void Transpose8x8(float* src, long lds, float* dst, long ldd) =>
         Transpose8x8(Avx.LoadVector256(src), Avx.LoadVector256(src + lds), Avx.LoadVector256(src + 2 * lds),
             Avx.LoadVector256(src + 3 * lds), Avx.LoadVector256(src + 4 * lds), Avx.LoadVector256(src + 5 * lds),
             Avx.LoadVector256(src + 6 * lds), Avx.LoadVector256(src + 7 * lds), dst, ldd);
