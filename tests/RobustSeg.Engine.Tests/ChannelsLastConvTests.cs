@@ -9,14 +9,23 @@ namespace RobustSeg.Engine.Tests;
 public class ChannelsLastConvTests
 {
     // (n, c, h, w, k, kh, kw, pad, dil): rows 13 wide (a partial 8-pixel transpose) with a partial last tile; 32 -> 64 at
-    // dilation 2 (its data gradient 64 -> 32); a 5x5 from 64 channels; a taller map than wide.
+    // dilation 2 (its data gradient 64 -> 32, on pixel tiles: the grid adds 40 %); a 5x5 from 64 channels (pixel tiles, the
+    // grid adding 44 %); a taller map than wide; pixel tiles: 128 -> 64 at rate 2 (its data gradient 64 -> 128 too),
+    // 64 -> 128 on a 7-wide map (28 %, and 128 -> 64 back), 256 -> 32 (its data gradient on grid tiles), each with a
+    // partial last tile.
     static readonly (int N, int C, int H, int W, int K, int Kh, int Kw, int P, int D)[] Cases =
     [
         (3, 32, 11, 13, 32, 3, 3, 1, 1),
         (2, 32, 9, 10, 64, 3, 3, 2, 2),
         (2, 64, 8, 9, 32, 5, 5, 2, 1),
         (1, 32, 20, 17, 32, 3, 3, 1, 1),
+        (2, 128, 7, 9, 64, 3, 3, 2, 2),
+        (2, 64, 6, 7, 128, 3, 3, 1, 1),
+        (1, 256, 5, 7, 32, 3, 3, 1, 1),
     ];
+
+    /// <summary>Which of <see cref="Cases"/> run on pixel tiles (forward, data gradient).</summary>
+    static readonly (bool Fwd, bool Dgrad)[] PixelCases = [(false, false), (false, true), (true, false), (false, false), (true, true), (true, true), (true, false)];
 
     static IEnumerable<TestCaseData> CaseData() => Cases.Select((c, i) => new TestCaseData(i).SetName($"case {i}: {c}"));
 
@@ -41,6 +50,8 @@ public class ChannelsLastConvTests
         {
             Assert.That(ChannelsLastConv.Applies(g), Is.True, "forward applies");
             Assert.That(ChannelsLastConv.Applies(DirectConv.Transposed(g)!.Value), Is.True, "data gradient applies");
+            Assert.That((ChannelsLastConv.PixelTiles(g), ChannelsLastConv.PixelTiles(DirectConv.Transposed(g)!.Value)), Is.EqualTo(PixelCases[i]),
+                "pixel tiles (forward, data gradient)");
         }
         var (x, w, dy, yRef, dxRef) = Problem(g, 130 + i);
         var (y, dx) = Run(g, x, w, dy);
@@ -48,11 +59,12 @@ public class ChannelsLastConvTests
         Assert.That(MaxRelErr(dx, dxRef), Is.LessThan(1e-5), "dx vs double reference");
     }
 
-    [Test]
-    public void GroupsOfImagesAndCoreCountsGiveTheSameBits()
+    [TestCase(0, TestName = "grid tiles: groups of images and core counts give the same bits")]
+    [TestCase(4, TestName = "pixel tiles: groups of images and core counts give the same bits")]
+    public void GroupsOfImagesAndCoreCountsGiveTheSameBits(int i)
     {
         NeedAvx512();
-        var g = Geom(Cases[0]);
+        var g = Geom(Cases[i]);
         var (x, w, dy, _, _) = Problem(g, 150);
         var (y, dx) = Run(g, x, w, dy);
         long keep = CpuBackend.ChannelsLastScratch;
@@ -77,7 +89,7 @@ public class ChannelsLastConvTests
     }
 
     [Test]
-    public void IsChosenForThirtyTwoAndSixtyFourChannelsOnAvx512()
+    public void IsChosenForThirtyTwoAndSixtyFourChannelsAndPixelTilesForOneHundredTwentyEightOnAvx512()
     {
         NeedAvx512();
         using (HostSimd.Use(HostSimdPath.Avx512))
@@ -87,7 +99,13 @@ public class ChannelsLastConvTests
                 (G(32, 33, 32, 3, 1, 1, 1), true, "layer1 at 33x33"),
                 (G(64, 33, 32, 3, 1, 1, 1), true, "64 -> 32 (a data gradient's flipped conv)"),
                 (G(32, 33, 128, 3, 1, 1, 1), false, "128 outputs"),
-                (G(128, 17, 128, 3, 1, 1, 1), false, "128 channels"),
+                (G(128, 17, 128, 3, 1, 1, 1), true, "128 channels at 17x17: pixel tiles"),
+                (G(128, 17, 128, 3, 1, 2, 2), true, "128 channels at rate 2: pixel tiles"),
+                (G(128, 17, 64, 3, 1, 1, 1), true, "128 -> 64 (a data gradient's flipped conv): pixel tiles"),
+                (G(128, 57, 128, 3, 1, 1, 1), true, "128 channels at 57x57: pixel tiles"),
+                (G(256, 17, 256, 3, 1, 4, 4), false, "256 channels"),
+                (G(128, 17, 128, 5, 1, 2, 1), false, "a 5x5 on 128 channels"),
+                (G(64, 17, 64, 3, 1, 2, 2), false, "64 channels at 17x17 rate 2 (pixel tiles, not taken)"),
                 (G(32, 17, 32, 3, 1, 2, 2), true, "dilation 2 at 17x17: 24 % extra pixels"),
                 (G(32, 17, 32, 3, 1, 4, 4), false, "dilation 4 at 17x17: 47 % extra pixels"),
                 (G(64, 57, 64, 3, 1, 1, 1), true, "64 channels at 57x57"),

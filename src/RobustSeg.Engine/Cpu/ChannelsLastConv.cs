@@ -5,53 +5,97 @@ using static RobustSeg.Engine.Cpu.HostGemmKernels512;
 
 namespace RobustSeg.Engine.Cpu;
 
-/// <summary>A stride-1 convolution with 32 or 64 input channels on AVX-512, read in place from a channels-last padded copy
-/// of the input: output pixels are numbered on the padded grid (v = oh Wp + ow) and tiles are 12 pixels x 32 output
-/// channels, y[v, k] = sum over taps t and channels c of x[v + off(t), c] w[k, c, t]. The micro-kernel broadcasts each
-/// pixel's channel straight from the image (the 12 pixels of a tile are C floats apart, their channels contiguous) and
-/// reads the weight, packed tap-major as (taps C) x K, as its B rows: nothing is packed per tile, where the column and
-/// direct paths multiply each packed or in-place B float by only K = 32-64 weights and the micro-kernel waits on memory.
-/// The tiles' rows go to a channels-last output, transposed to C x H x W at the end (the Wp - Wo extra pixels per row
-/// dropped). Forward, and the data gradient as the convolution of dy with the flipped, transposed kernel.</summary>
+/// <summary>A stride-1 convolution on AVX-512 from a channels-last padded copy of the input, in tiles of 12 pixels x 32
+/// output channels: y[v, k] = sum over taps t and channels c of x[v + off(t), c] w[k, c, t]. The micro-kernel broadcasts
+/// each pixel's channel and reads the weight, packed tap-major as (taps C) x K, as its B rows, so no weight is packed per
+/// tile, where the column and direct paths multiply each packed or in-place B float by only K = 32-64 weights and the
+/// micro-kernel waits on memory. Two ways to find a tile's pixels:
+/// - grid tiles (32 or 64 input channels): output pixels numbered on the padded grid (v = oh Wp + ow), so a tile's 12
+///   pixels are C floats apart and are broadcast straight from the image, nothing packed; the Wp - Wo extra pixels per
+///   row are computed and dropped, and the channels-last output is transposed to C x H x W at the end.
+/// - pixel tiles (64 or more input channels): 12 consecutive real output pixels packed as a GEMM A panel (their taps' C
+///   contiguous floats transposed in registers) for <see cref="HostGemmKernels512"/>'s 12x32 kernel, so no padded-grid
+///   pixel is computed (at 17x17 a rate-2 grid adds 24 %, a rate-4 one 47 %) and a task's tiles of all images share
+///   one weight; the packing is one float per K multiply-adds, and each task transposes its outputs into y in cache.
+/// Forward, and the data gradient as the convolution of dy with the flipped, transposed kernel.</summary>
 public static unsafe class ChannelsLastConv
 {
     /// <summary>Pixels a tile covers (the kernel's rows).</summary>
     const int Mr = 12, Nr = 32;
 
-    /// <summary>Whether the path can run g: AVX-512, stride 1, a kernel larger than 1x1, 32 or 64 input channels, whole
-    /// 32-channel panels of outputs.</summary>
-    public static bool Applies(in Conv2dGeom g) =>
-        HostSimd.Current == HostSimdPath.Avx512 && g.Stride == 1 && g.Kh * g.Kw > 1 && g.C is 32 or 64 && g.K % Nr == 0;
+    /// <summary>This thread's pixel-tile panels, a row of zeros (taps past the last pixel) and the tiles' outputs.</summary>
+    [ThreadStatic] static float[]? _panel, _zero, _out;
 
-    /// <summary>Whether it is taken by default: it applies, at most 64 output channels (with 128 the pixels are read four
+    /// <summary>Pixel tiles a task packs and runs together (8 measured 0.93-0.97 of 4's time at 128 channels, 17x17), and
+    /// the K block they run in (the GEMM's, 0.94-0.96 of 256's).</summary>
+    const int PixelTilesPerTask = 8, PixelKc = 512;
+
+    /// <summary>Whether the path can run g: AVX-512, stride 1, a kernel larger than 1x1, whole 32-channel panels of
+    /// outputs, and 32 or 64 input channels (grid tiles) or a multiple of 8 from 64 on (pixel tiles).</summary>
+    public static bool Applies(in Conv2dGeom g) =>
+        HostSimd.Current == HostSimdPath.Avx512 && g.Stride == 1 && g.Kh * g.Kw > 1 && g.K % Nr == 0
+        && (g.C is 32 or 64 || PixelTilesFit(g));
+
+    /// <summary>Whether pixel tiles can run g: 64 or more input channels, whole 8-float blocks of the panel transposition.</summary>
+    static bool PixelTilesFit(in Conv2dGeom g) => g.C >= 64 && g.C % 8 == 0;
+
+    /// <summary>Whether g runs on pixel tiles rather than grid tiles: where grid tiles cannot (more than 64 channels) or where
+    /// the padded grid adds more than a quarter of the pixels.</summary>
+    public static bool PixelTiles(in Conv2dGeom g) =>
+        PixelTilesFit(g) && (g.C > 64 || DirectConv.PaddedW(g) - g.Wo > 0.25 * g.Wo);
+
+    /// <summary>Whether it is taken by default. Grid tiles: at most 64 output channels (with 128 the pixels are read four
     /// times: 1.19x the time of a 64 -> 128 forward at 57x57), the padded grid adds at most a quarter of the pixels, and
     /// 64 input channels only on maps at least 32 wide. Paired on Zen 5 against the paths it replaces (direct or packed,
     /// forward and data gradient): 32 -> 32 at 65x65 0.76, 32 -> 64 0.90-0.93, 32 -> 32 at 33x33 0.73-0.94, at 17x17 rate 2
     /// 0.72-0.78 (24 % extra pixels); 64 -> 64 at 113x113 0.86-0.87, at 57x57 0.93, at 33x33 0.93-0.97, but at 17x17
-    /// 1.10-1.47 (a tile's 64-channel weight rows, 72 KB a panel, stream from L2 for few tiles).</summary>
+    /// 1.10-1.47 (a tile's 64-channel weight rows, 72 KB a panel, stream from L2 for few tiles). Pixel tiles: 128 input
+    /// channels, paired on Zen 5 against the paths they replace (packed, direct, Winograd): 128 -> 128 at 17x17 batch 4
+    /// rate 2 0.84-0.87 (forward and data gradient), rate 1 0.88-0.98, batch 2 0.94-0.96; 128 -> 64 0.88; at 33x33 and
+    /// 57x57 0.96-1.0; 3x3 kernels only (as measured). Not 64 channels (0.97-1.0) nor 256 (1.09-1.30 against the tap
+    /// GEMMs and the packed path).</summary>
     public static bool Pays(in Conv2dGeom g) =>
-        Applies(g) && g.K <= 64 && DirectConv.PaddedW(g) - g.Wo <= 0.25 * g.Wo && (g.C == 32 || g.Wo >= 32);
+        Applies(g) && (PixelTiles(g)
+            ? g.C == 128 && g.Kh * g.Kw == 9
+            : g.K <= 64 && DirectConv.PaddedW(g) - g.Wo <= 0.25 * g.Wo && (g.C == 32 || g.Wo >= 32));
 
-    /// <summary>Floats of one image's channels-last padded copy with the slack a last tile reads past it.</summary>
+    /// <summary>Floats of one image's channels-last padded copy with the slack a last grid tile reads past it.</summary>
     static long InputFloats(in Conv2dGeom g) => HostGemm.ChannelsLastImageFloats(g) + (long)Mr * g.C;
 
-    /// <summary>Output tiles of one image: padded-grid pixels rounded up to whole tiles.</summary>
-    static int Tiles(in Conv2dGeom g) => (DirectConv.PixelsOf(g) + Mr - 1) / Mr;
+    /// <summary>Output tiles of one image: padded-grid (grid tiles) or real (pixel tiles) pixels rounded up to whole tiles.</summary>
+    static int Tiles(in Conv2dGeom g) => ((PixelTiles(g) ? g.OutSpatial : DirectConv.PixelsOf(g)) + Mr - 1) / Mr;
 
-    /// <summary>Scratch floats per image: the padded input and the channels-last output.</summary>
-    public static long ImageFloats(in Conv2dGeom g) => InputFloats(g) + (long)Tiles(g) * Mr * g.K;
+    /// <summary>Scratch floats per image: the padded input and the channels-last output (grid tiles), the padded input
+    /// (pixel tiles).</summary>
+    public static long ImageFloats(in Conv2dGeom g) =>
+        PixelTiles(g) ? HostGemm.ChannelsLastImageFloats(g) : InputFloats(g) + (long)Tiles(g) * Mr * g.K;
 
-    /// <summary>wt[(t C + c) K + k] = w[k, c, t]: the weight as the kernel's B rows, tap-major.</summary>
+    /// <summary>wt[(t C + c) K + k] = w[k, c, t]: the weight as the kernel's B rows, tap-major. Per input channel and 8
+    /// output channels, their 8 runs of taps floats transposed in registers, in parallel: one float at a time K apart had
+    /// cost an eighth of a 256-channel forward at 17x17.</summary>
     public static void PackWeight(in Conv2dGeom g, float* w, float* wt)
     {
-        int taps = g.Kh * g.Kw, C = g.C, K = g.K;
-        for (int k = 0; k < K; k++)
-        for (int c = 0; c < C; c++)
-        for (int t = 0; t < taps; t++)
-            wt[((long)t * C + c) * K + k] = w[((long)k * C + c) * taps + t];
+        int taps = g.Kh * g.Kw, C = g.C, K = g.K, kBlocks = (K + 7) / 8;
+        HostParallel.For((long)C * kBlocks, Math.Max(1, (1 << 12) / (8 * taps)), (s, e) =>
+        {
+            float** r = stackalloc float*[8];
+            for (long item = s; item < e; item++)
+            {
+                int c = (int)(item / kBlocks), k0 = (int)(item % kBlocks) * 8, rows = Math.Min(8, K - k0);
+                if (rows < 8)
+                {
+                    for (int k = k0; k < K; k++)
+                    for (int t = 0; t < taps; t++) wt[((long)t * C + c) * K + k] = w[((long)k * C + c) * taps + t];
+                    continue;
+                }
+                for (int q = 0; q < 8; q++) r[q] = w + ((long)(k0 + q) * C + c) * taps;
+                HostGemm.TransposeRows(r, 8, taps, wt + (long)c * K + k0, (long)C * K);
+            }
+        });
     }
 
-    /// <summary>off[t C + c] = the float offset of tap t's channel c from a pixel of the channels-last padded image.</summary>
+    /// <summary>off[t C + c] = the float offset of tap t's channel c from a pixel of the channels-last padded image (grid
+    /// tiles; pixel tiles do not read it).</summary>
     public static void Offsets(in Conv2dGeom g, int* off)
     {
         int wp = DirectConv.PaddedW(g);
@@ -66,6 +110,7 @@ public static unsafe class ChannelsLastConv
     /// channels in one fixed order, so the bits do not depend on the core count.</summary>
     public static void Forward(in Conv2dGeom g, float* x, long xImg, int images, float* wt, int* off, float* scratch, float* y, long yImg)
     {
+        if (PixelTiles(g)) { ForwardPixels(g, x, xImg, images, wt, scratch, y, yImg); return; }
         var G = g;
         long inF = InputFloats(g), imgF = ImageFloats(g);
         int tiles = Tiles(g), kdim = g.Kh * g.Kw * g.C, panels = g.K / Nr;
@@ -87,28 +132,84 @@ public static unsafe class ChannelsLastConv
                 for (int t = t0; t < t1; t++)
                 for (int jp = 0; jp < panels; jp++)
                 {
-                    float* a = xi + (long)t * Mr * G.C, c = yi + (long)t * Mr * G.K + jp * Nr;
-                    if (G.C == 32) Tile<N32>(kdim, a, off, wt + jp * Nr, G.K, c, G.K);
-                    else Tile<N64>(kdim, a, off, wt + jp * Nr, G.K, c, G.K);
+                    float* a = xi + (long)t * Mr * G.C, c = yi + (long)t * Mr * G.K + jp * Nr, b = wt + jp * Nr;
+                    if (G.C == 32) Tile<N32>(kdim, a, off, b, G.K, c, G.K); else Tile<N64>(kdim, a, off, b, G.K, c, G.K);
                 }
             }
         });
         // Channels-last rows back to planes: pixel v = oh Wp + ow (ow < Wo) to y[k, oh, ow].
-        int wp = DirectConv.PaddedW(g);
+        int rowPixels = DirectConv.PaddedW(g);
         HostParallel.For((long)images * g.Ho, Math.Max(1, (1 << 13) / ((long)g.Wo * g.K)), (s, e) =>
         {
             for (long ir = s; ir < e; ir++)
             {
                 long n = ir / G.Ho; int oh = (int)(ir % G.Ho);
-                HostGemm.Transpose(scratch + n * imgF + inF + (long)oh * wp * G.K, G.K, y + n * yImg + (long)oh * G.Wo,
+                HostGemm.Transpose(scratch + n * imgF + inF + (long)oh * rowPixels * G.K, G.K, y + n * yImg + (long)oh * G.Wo,
                     G.OutSpatial, G.Wo, G.K);
             }
         });
     }
 
-    /// <summary>One tile: c (12 pixels x 32 channels, row stride ldc) = sum over p of x[pixel r][off[p]] b[p ldb ..]. The
-    /// pixels are TC.Count floats apart (the channel count, a constant, so each broadcast is a fixed displacement).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <summary>Pixel tiles (<see cref="Forward"/>): the padded copies side by side in scratch; one task per (image, run of
+    /// <see cref="PixelTilesPerTask"/> tiles) packs its panels, then runs K blocks of <see cref="PixelKc"/> output panel by
+    /// output panel (so a block's weight rows, 64 KB, serve all its tiles from L1 and L2), into a channels-last scratch of
+    /// its own that it transposes into y while it is in cache.</summary>
+    static void ForwardPixels(in Conv2dGeom g, float* x, long xImg, int images, float* wt, float* scratch, float* y, long yImg)
+    {
+        var G = g;
+        long imgF = HostGemm.ChannelsLastImageFloats(g);
+        int tiles = Tiles(g), kdim = g.ColRows, panels = g.K / Nr;
+        HostGemm.PadChannelsLast(g, x, xImg, images, scratch);
+        int tasks = (tiles + PixelTilesPerTask - 1) / PixelTilesPerTask;
+        HostParallel.For((long)images * tasks, 1, (s, e) =>
+        {
+            float* pa = HostGemm.Scratch(ref _panel, PixelTilesPerTask * Mr * kdim);
+            float* ct = HostGemm.Scratch(ref _out, PixelTilesPerTask * Mr * G.K);
+            for (long it = s; it < e; it++)
+            {
+                long n = it / tasks;
+                int t0 = (int)(it % tasks) * PixelTilesPerTask, t1 = Math.Min(tiles, t0 + PixelTilesPerTask);
+                for (int t = t0; t < t1; t++) PackPixels(G, scratch + n * imgF, t * Mr, pa + (long)(t - t0) * Mr * kdim);
+                for (int k0 = 0; k0 < kdim; k0 += PixelKc)
+                {
+                    int kc = Math.Min(PixelKc, kdim - k0);
+                    for (int t = t0; t < t1; t++)
+                    for (int jp = 0; jp < panels; jp++)
+                        Run(Mr, kc, pa + (long)(t - t0) * Mr * kdim + (long)k0 * Mr, new PackedRows(wt + (long)k0 * G.K + jp * Nr, G.K),
+                            ct + (long)(t - t0) * Mr * G.K + jp * Nr, G.K, 1f, k0 == 0 ? 0f : 1f);
+                }
+                int q0 = t0 * Mr;
+                HostGemm.Transpose(ct, G.K, y + n * yImg + q0, G.OutSpatial, Math.Min(G.OutSpatial, t1 * Mr) - q0, G.K);
+            }
+        });
+    }
+
+    /// <summary>The GEMM panel of output pixels q0 .. q0 + 11 (<see cref="HostGemmKernels512"/>'s A: panel[p 12 + r] =
+    /// pixel r's input float p, p = tap-major t C + c) from the channels-last padded image xi: per tap, the 12 pixels' C
+    /// contiguous floats transposed 8 and 4 rows at a time; pixels past the image's last read zeros (their outputs are
+    /// dropped).</summary>
+    static void PackPixels(in Conv2dGeom g, float* xi, int q0, float* panel)
+    {
+        int C = g.C, wp = DirectConv.PaddedW(g);
+        float* zero = HostGemm.Scratch(ref _zero, C);
+        new Span<float>(zero, C).Clear();
+        float** px = stackalloc float*[Mr];
+        float** r = stackalloc float*[Mr];
+        for (int i = 0; i < Mr; i++)
+            px[i] = q0 + i < g.OutSpatial ? xi + ((long)((q0 + i) / g.Wo) * wp + (q0 + i) % g.Wo) * C : null;
+        for (int ki = 0; ki < g.Kh; ki++)
+        for (int kj = 0; kj < g.Kw; kj++, panel += Mr * C)
+        {
+            long tap = ((long)ki * g.Dil * wp + kj * g.Dil) * C;
+            for (int i = 0; i < Mr; i++) r[i] = px[i] == null ? zero : px[i] + tap;
+            HostGemm.TransposeRows(r, 8, C, panel, Mr);
+            HostGemm.TransposeRows(r + 8, 4, C, panel + 8, Mr);
+        }
+    }
+
+    /// <summary>One grid tile: c (12 pixels x 32 channels, row stride ldc) = sum over p of x[pixel r][off[p]] b[p ldb ..].
+    /// The pixels are TC.Count floats apart (the channel count, a constant, so each broadcast is a fixed displacement).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     static void Tile<TC>(int kdim, float* a, int* off, float* b, int ldb, float* c, int ldc) where TC : struct, ITileCount
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;

@@ -780,14 +780,27 @@ public static unsafe partial class HostGemm
         for (int qb = 0; qb < NR; qb += 8)
         {
             for (int q = 0; q < 8; q++) r[q] = qb + q < nr ? j.Taps->X + j.Taps->Off[col0 + qb + q] + j.P0 : zero;
-            int pp = 0;
-            for (; pp + 8 <= kc; pp += 8)
+            TransposeRows(r, 8, kc, dst + qb, NR);
+        }
+    }
+
+    /// <summary>dst[p*ldd + q] = r[q][p] for q &lt; rows (8 or 4) and p &lt; n: 8 floats of each row at a time transposed in
+    /// registers, the last n % 8 one at a time. Rows anywhere (taps of an image, pixels of a channels-last image).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void TransposeRows(float** r, int rows, int n, float* dst, long ldd)
+    {
+        int pp = 0;
+        if (rows == 8)
+            for (; pp + 8 <= n; pp += 8)
                 Transpose8x8(Avx.LoadVector256(r[0] + pp), Avx.LoadVector256(r[1] + pp), Avx.LoadVector256(r[2] + pp),
                     Avx.LoadVector256(r[3] + pp), Avx.LoadVector256(r[4] + pp), Avx.LoadVector256(r[5] + pp),
-                    Avx.LoadVector256(r[6] + pp), Avx.LoadVector256(r[7] + pp), dst + pp * NR + qb, NR);
-            for (; pp < kc; pp++)
-            for (int q = 0; q < 8; q++) dst[pp * NR + qb + q] = r[q][pp];
-        }
+                    Avx.LoadVector256(r[6] + pp), Avx.LoadVector256(r[7] + pp), dst + pp * ldd, ldd);
+        else
+            for (; pp + 8 <= n; pp += 8)
+                Transpose4x8(Avx.LoadVector256(r[0] + pp), Avx.LoadVector256(r[1] + pp), Avx.LoadVector256(r[2] + pp),
+                    Avx.LoadVector256(r[3] + pp), dst + pp * ldd, ldd);
+        for (; pp < n; pp++)
+        for (int q = 0; q < rows; q++) dst[pp * ldd + q] = r[q][pp];
     }
 
     /// <summary>dst[c*ldd + r] = src[r*lds + c] for r &lt; rows, c &lt; cols: 8x8 blocks in registers where AVX exists,
@@ -833,10 +846,14 @@ public static unsafe partial class HostGemm
 
     /// <summary>dst[c*ldd + r] = src[r*lds + c] for a 4-row x 8-column block (rows of 4 floats out).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Transpose4x8(float* src, long lds, float* dst, long ldd)
+    static void Transpose4x8(float* src, long lds, float* dst, long ldd) =>
+        Transpose4x8(Avx.LoadVector256(src), Avx.LoadVector256(src + lds), Avx.LoadVector256(src + 2 * lds),
+            Avx.LoadVector256(src + 3 * lds), dst, ldd);
+
+    /// <summary>dst[c*ldd + r] = row r's float c for 4 rows of 8 floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Transpose4x8(Vector256<float> r0, Vector256<float> r1, Vector256<float> r2, Vector256<float> r3, float* dst, long ldd)
     {
-        var r0 = Avx.LoadVector256(src); var r1 = Avx.LoadVector256(src + lds);
-        var r2 = Avx.LoadVector256(src + 2 * lds); var r3 = Avx.LoadVector256(src + 3 * lds);
         var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
         var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
         var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
