@@ -11,8 +11,8 @@ public class ChannelsLastConvTests
     // (n, c, h, w, k, kh, kw, pad, dil): rows 13 wide (a partial 8-pixel transpose) with a partial last tile; 32 -> 64 at
     // dilation 2 (its data gradient 64 -> 32, on pixel tiles: the grid adds 40 %); a 5x5 from 64 channels (pixel tiles, the
     // grid adding 44 %); a taller map than wide; pixel tiles: 128 -> 64 at rate 2 (its data gradient 64 -> 128 too),
-    // 64 -> 128 on a 7-wide map (28 %, and 128 -> 64 back), 256 -> 32 (its data gradient on grid tiles), each with a
-    // partial last tile.
+    // 64 -> 128 on a 7-wide map (28 %, and 128 -> 64 back), 256 -> 32 (its data gradient on grid tiles), 96 -> 32 (K
+    // blocks of 512 ending inside a tap), each with a partial last tile.
     static readonly (int N, int C, int H, int W, int K, int Kh, int Kw, int P, int D)[] Cases =
     [
         (3, 32, 11, 13, 32, 3, 3, 1, 1),
@@ -22,10 +22,11 @@ public class ChannelsLastConvTests
         (2, 128, 7, 9, 64, 3, 3, 2, 2),
         (2, 64, 6, 7, 128, 3, 3, 1, 1),
         (1, 256, 5, 7, 32, 3, 3, 1, 1),
+        (2, 96, 6, 5, 32, 3, 3, 1, 1),
     ];
 
     /// <summary>Which of <see cref="Cases"/> run on pixel tiles (forward, data gradient).</summary>
-    static readonly (bool Fwd, bool Dgrad)[] PixelCases = [(false, false), (false, true), (true, false), (false, false), (true, true), (true, true), (true, false)];
+    static readonly (bool Fwd, bool Dgrad)[] PixelCases = [(false, false), (false, true), (true, false), (false, false), (true, true), (true, true), (true, false), (true, false)];
 
     static IEnumerable<TestCaseData> CaseData() => Cases.Select((c, i) => new TestCaseData(i).SetName($"case {i}: {c}"));
 

@@ -151,9 +151,9 @@ public static unsafe class ChannelsLastConv
     }
 
     /// <summary>Pixel tiles (<see cref="Forward"/>): the padded copies side by side in scratch; one task per (image, run of
-    /// <see cref="PixelTilesPerTask"/> tiles) packs its panels, then runs K blocks of <see cref="PixelKc"/> output panel by
-    /// output panel (so a block's weight rows, 64 KB, serve all its tiles from L1 and L2), into a channels-last scratch of
-    /// its own that it transposes into y while it is in cache.</summary>
+    /// <see cref="PixelTilesPerTask"/> tiles) runs K blocks of <see cref="PixelKc"/>, packing its tiles' panels for the
+    /// block (192 KB) and running them tile by tile, each A panel in L1 against the block's weight rows, into a
+    /// channels-last scratch of its own that it transposes into y while it is in cache.</summary>
     static void ForwardPixels(in Conv2dGeom g, float* x, long xImg, int images, float* wt, float* scratch, float* y, long yImg)
     {
         var G = g;
@@ -163,19 +163,19 @@ public static unsafe class ChannelsLastConv
         int tasks = (tiles + PixelTilesPerTask - 1) / PixelTilesPerTask;
         HostParallel.For((long)images * tasks, 1, (s, e) =>
         {
-            float* pa = HostGemm.Scratch(ref _panel, PixelTilesPerTask * Mr * kdim);
+            float* pa = HostGemm.Scratch(ref _panel, PixelTilesPerTask * Mr * PixelKc);
             float* ct = HostGemm.Scratch(ref _out, PixelTilesPerTask * Mr * G.K);
             for (long it = s; it < e; it++)
             {
                 long n = it / tasks;
                 int t0 = (int)(it % tasks) * PixelTilesPerTask, t1 = Math.Min(tiles, t0 + PixelTilesPerTask);
-                for (int t = t0; t < t1; t++) PackPixels(G, scratch + n * imgF, t * Mr, pa + (long)(t - t0) * Mr * kdim);
                 for (int k0 = 0; k0 < kdim; k0 += PixelKc)
                 {
                     int kc = Math.Min(PixelKc, kdim - k0);
+                    for (int t = t0; t < t1; t++) PackPixels(G, scratch + n * imgF, t * Mr, k0, kc, pa + (long)(t - t0) * Mr * kc);
                     for (int t = t0; t < t1; t++)
                     for (int jp = 0; jp < panels; jp++)
-                        Run(Mr, kc, pa + (long)(t - t0) * Mr * kdim + (long)k0 * Mr, new PackedRows(wt + (long)k0 * G.K + jp * Nr, G.K),
+                        Run(Mr, kc, pa + (long)(t - t0) * Mr * kc, new PackedRows(wt + (long)k0 * G.K + jp * Nr, G.K),
                             ct + (long)(t - t0) * Mr * G.K + jp * Nr, G.K, 1f, k0 == 0 ? 0f : 1f);
                 }
                 int q0 = t0 * Mr;
@@ -184,11 +184,11 @@ public static unsafe class ChannelsLastConv
         });
     }
 
-    /// <summary>The GEMM panel of output pixels q0 .. q0 + 11 (<see cref="HostGemmKernels512"/>'s A: panel[p 12 + r] =
-    /// pixel r's input float p, p = tap-major t C + c) from the channels-last padded image xi: per tap, the 12 pixels' C
-    /// contiguous floats transposed 8 and 4 rows at a time; pixels past the image's last read zeros (their outputs are
-    /// dropped).</summary>
-    static void PackPixels(in Conv2dGeom g, float* xi, int q0, float* panel)
+    /// <summary>Rows [k0, k0 + kc) of the GEMM panel of output pixels q0 .. q0 + 11 (<see cref="HostGemmKernels512"/>'s A:
+    /// panel[(p - k0) 12 + r] = pixel r's input float p, p = tap-major t C + c) from the channels-last padded image xi: per
+    /// tap the block covers, the 12 pixels' contiguous channels transposed 8 and 4 rows at a time; pixels past the image's
+    /// last read zeros (their outputs are dropped).</summary>
+    static void PackPixels(in Conv2dGeom g, float* xi, int q0, int k0, int kc, float* panel)
     {
         int C = g.C, wp = DirectConv.PaddedW(g);
         float* zero = HostGemm.Scratch(ref _zero, C);
@@ -197,13 +197,15 @@ public static unsafe class ChannelsLastConv
         float** r = stackalloc float*[Mr];
         for (int i = 0; i < Mr; i++)
             px[i] = q0 + i < g.OutSpatial ? xi + ((long)((q0 + i) / g.Wo) * wp + (q0 + i) % g.Wo) * C : null;
-        for (int ki = 0; ki < g.Kh; ki++)
-        for (int kj = 0; kj < g.Kw; kj++, panel += Mr * C)
+        for (int p = k0, end = k0 + kc; p < end;)
         {
-            long tap = ((long)ki * g.Dil * wp + kj * g.Dil) * C;
+            int t = p / C, c = p - t * C, n = Math.Min(C - c, end - p);
+            long tap = ((long)(t / g.Kw) * g.Dil * wp + (t % g.Kw) * g.Dil) * C + c;
             for (int i = 0; i < Mr; i++) r[i] = px[i] == null ? zero : px[i] + tap;
-            HostGemm.TransposeRows(r, 8, C, panel, Mr);
-            HostGemm.TransposeRows(r + 8, 4, C, panel + 8, Mr);
+            HostGemm.TransposeRows(r, 8, n, panel, Mr);
+            HostGemm.TransposeRows(r + 8, 4, n, panel + 8, Mr);
+            panel += (long)n * Mr;
+            p += n;
         }
     }
 
