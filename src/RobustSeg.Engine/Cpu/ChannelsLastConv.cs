@@ -26,8 +26,8 @@ public static unsafe class ChannelsLastConv
     /// <summary>This thread's pixel-tile panels, a row of zeros (taps past the last pixel) and the tiles' outputs.</summary>
     [ThreadStatic] static float[]? _panel, _zero, _out;
 
-    /// <summary>Pixel tiles a task packs and runs together (8 measured 0.93-0.97 of 4's time at 128 channels, 17x17), and
-    /// the K block they run in (the GEMM's, 0.94-0.96 of 256's).</summary>
+    /// <summary>Pixel tiles a task packs and runs together (8 measured 0.85-0.9 of 4's time at 128 channels, 17x17), and
+    /// the K block they run in (the GEMM's; 256 measured no faster).</summary>
     const int PixelTilesPerTask = 8, PixelKc = 512;
 
     /// <summary>Whether the path can run g: AVX-512, stride 1, a kernel larger than 1x1, whole 32-channel panels of
@@ -52,8 +52,8 @@ public static unsafe class ChannelsLastConv
     /// 1.10-1.47 (a tile's 64-channel weight rows, 72 KB a panel, stream from L2 for few tiles). Pixel tiles: 128 input
     /// channels, paired on Zen 5 against the paths they replace (packed, direct, Winograd): 128 -> 128 at 17x17 batch 4
     /// rate 2 0.84-0.87 (forward and data gradient), rate 1 0.88-0.98, batch 2 0.94-0.96; 128 -> 64 0.88; at 33x33 and
-    /// 57x57 0.96-1.0; 3x3 kernels only (as measured). Not 64 channels (0.97-1.0) nor 256 (1.09-1.30 against the tap
-    /// GEMMs and the packed path).</summary>
+    /// 57x57 0.96-1.0, 9x9 batch 8 0.78-0.80; 3x3 kernels only (as measured). Not 64 channels (0.97-1.03) nor 256
+    /// (1.06-1.41 against the tap GEMMs and the packed path).</summary>
     public static bool Pays(in Conv2dGeom g) =>
         Applies(g) && (PixelTiles(g)
             ? g.C == 128 && g.Kh * g.Kw == 9
