@@ -70,32 +70,30 @@ public static unsafe class ChannelsLastConv
     public static long ImageFloats(in Conv2dGeom g) =>
         PixelTiles(g) ? HostGemm.ChannelsLastImageFloats(g) : InputFloats(g) + (long)Tiles(g) * Mr * g.K;
 
-    /// <summary>wt[(t C + c) K + k] = w[k, c, t]: the weight as the kernel's B rows, tap-major. Per input channel and 8
-    /// output channels, their 8 runs of taps floats transposed in registers, in parallel: one float at a time K apart had
-    /// cost an eighth of a 256-channel forward at 17x17.</summary>
-    public static void PackWeight(in Conv2dGeom g, float* w, float* wt)
+    /// <summary>wt[(t C + c) K + k] = w[k, c, t]: the weight as the kernel's B rows, tap-major. flipped: w is the weight of
+    /// the conv whose data gradient g is (g.C x g.K x taps), so w[c, k, taps - 1 - t], its flipped transpose, is read in
+    /// place rather than copied first. Per input channel and 8 output channels (K is whole 32-channel panels), their 8
+    /// runs of taps floats transposed in registers, in parallel (flipped: written from the last tap row up); one float at
+    /// a time K apart had cost an eighth of a 256-channel forward at 17x17.</summary>
+    public static void PackWeight(in Conv2dGeom g, float* w, bool flipped, float* wt)
     {
-        int taps = g.Kh * g.Kw, C = g.C, K = g.K, kBlocks = (K + 7) / 8;
+        int taps = g.Kh * g.Kw, C = g.C, K = g.K, kBlocks = K / 8;
+        long tapRow = (long)C * K;
         HostParallel.For((long)C * kBlocks, Math.Max(1, (1 << 12) / (8 * taps)), (s, e) =>
         {
             float** r = stackalloc float*[8];
             for (long item = s; item < e; item++)
             {
-                int c = (int)(item / kBlocks), k0 = (int)(item % kBlocks) * 8, rows = Math.Min(8, K - k0);
-                if (rows < 8)
-                {
-                    for (int k = k0; k < K; k++)
-                    for (int t = 0; t < taps; t++) wt[((long)t * C + c) * K + k] = w[((long)k * C + c) * taps + t];
-                    continue;
-                }
-                for (int q = 0; q < 8; q++) r[q] = w + ((long)(k0 + q) * C + c) * taps;
-                HostGemm.TransposeRows(r, 8, taps, wt + (long)c * K + k0, (long)C * K);
+                int c = (int)(item / kBlocks), k0 = (int)(item % kBlocks) * 8;
+                for (int q = 0; q < 8; q++) r[q] = w + (flipped ? (long)c * K + k0 + q : (long)(k0 + q) * C + c) * taps;
+                if (flipped) HostGemm.TransposeRows(r, 8, taps, wt + (taps - 1) * tapRow + (long)c * K + k0, -tapRow);
+                else HostGemm.TransposeRows(r, 8, taps, wt + (long)c * K + k0, tapRow);
             }
         });
     }
 
     /// <summary>off[t C + c] = the float offset of tap t's channel c from a pixel of the channels-last padded image (grid
-    /// tiles; pixel tiles do not read it).</summary>
+    /// tiles; pixel tiles take none).</summary>
     public static void Offsets(in Conv2dGeom g, int* off)
     {
         int wp = DirectConv.PaddedW(g);
@@ -165,6 +163,8 @@ public static unsafe class ChannelsLastConv
         {
             float* pa = HostGemm.Scratch(ref _panel, PixelTilesPerTask * Mr * PixelKc);
             float* ct = HostGemm.Scratch(ref _out, PixelTilesPerTask * Mr * G.K);
+            float* zero = HostGemm.Scratch(ref _zero, G.C);
+            new Span<float>(zero, G.C).Clear();
             for (long it = s; it < e; it++)
             {
                 long n = it / tasks;
@@ -172,7 +172,7 @@ public static unsafe class ChannelsLastConv
                 for (int k0 = 0; k0 < kdim; k0 += PixelKc)
                 {
                     int kc = Math.Min(PixelKc, kdim - k0);
-                    for (int t = t0; t < t1; t++) PackPixels(G, scratch + n * imgF, t * Mr, k0, kc, pa + (long)(t - t0) * Mr * kc);
+                    for (int t = t0; t < t1; t++) PackPixels(G, scratch + n * imgF, t * Mr, k0, kc, zero, pa + (long)(t - t0) * Mr * kc);
                     for (int t = t0; t < t1; t++)
                     for (int jp = 0; jp < panels; jp++)
                         Run(Mr, kc, pa + (long)(t - t0) * Mr * kc, new PackedRows(wt + (long)k0 * G.K + jp * Nr, G.K),
@@ -187,12 +187,10 @@ public static unsafe class ChannelsLastConv
     /// <summary>Rows [k0, k0 + kc) of the GEMM panel of output pixels q0 .. q0 + 11 (<see cref="HostGemmKernels512"/>'s A:
     /// panel[(p - k0) 12 + r] = pixel r's input float p, p = tap-major t C + c) from the channels-last padded image xi: per
     /// tap the block covers, the 12 pixels' contiguous channels transposed 8 and 4 rows at a time; pixels past the image's
-    /// last read zeros (their outputs are dropped).</summary>
-    static void PackPixels(in Conv2dGeom g, float* xi, int q0, int k0, int kc, float* panel)
+    /// last read the caller's row of zeros (their outputs are dropped).</summary>
+    static void PackPixels(in Conv2dGeom g, float* xi, int q0, int k0, int kc, float* zero, float* panel)
     {
         int C = g.C, wp = DirectConv.PaddedW(g);
-        float* zero = HostGemm.Scratch(ref _zero, C);
-        new Span<float>(zero, C).Clear();
         float** px = stackalloc float*[Mr];
         float** r = stackalloc float*[Mr];
         for (int i = 0; i < Mr; i++)

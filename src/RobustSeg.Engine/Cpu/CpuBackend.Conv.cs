@@ -31,7 +31,7 @@ public sealed unsafe partial class CpuBackend
         }
         else if (UsesChannelsLast(g))
         {
-            ChannelsLastForward(g, px, pw, py);
+            ChannelsLastForward(g, px, pw, false, py);
         }
         else if (UsesWinograd(g))
         {
@@ -70,18 +70,20 @@ public sealed unsafe partial class CpuBackend
         : UseWinograd != true && UseTapConv != true && UseDirectConv != true && ChannelsLastConv.Pays(g);
 
     /// <summary>y = conv(x, w) through <see cref="ChannelsLastConv"/>, in groups of images under
-    /// <see cref="ChannelsLastScratch"/> floats of scratch.</summary>
-    void ChannelsLastForward(in Conv2dGeom g, float* px, float* pw, float* py)
+    /// <see cref="ChannelsLastScratch"/> floats of scratch; flipped: w is the weight of the conv whose data gradient g is
+    /// (<see cref="ChannelsLastConv.PackWeight"/> reads its flipped transpose in place).</summary>
+    void ChannelsLastForward(in Conv2dGeom g, float* px, float* pw, bool flipped, float* py)
     {
         long xImg = (long)g.C * g.InSpatial, yImg = (long)g.K * g.OutSpatial, img = ChannelsLastConv.ImageFloats(g);
         int group = (int)Math.Clamp(ChannelsLastScratch / img, 1, g.N);
         using var scratch = Tensor.Empty(Device, checked((int)(group * img)));
         using var wt = Tensor.Empty(Device, g.K * g.ColRows);
-        using var off = Tensor.EmptyInt(Device, g.ColRows);
-        ChannelsLastConv.PackWeight(g, pw, wt.Ptr);
-        ChannelsLastConv.Offsets(g, off.IntPtr);
+        using var off = ChannelsLastConv.PixelTiles(g) ? null : Tensor.EmptyInt(Device, g.ColRows);
+        ChannelsLastConv.PackWeight(g, pw, flipped, wt.Ptr);
+        if (off is not null) ChannelsLastConv.Offsets(g, off.IntPtr);
         for (int n0 = 0; n0 < g.N; n0 += group)
-            ChannelsLastConv.Forward(g, px + n0 * xImg, xImg, Math.Min(group, g.N - n0), wt.Ptr, off.IntPtr, scratch.Ptr, py + n0 * yImg, yImg);
+            ChannelsLastConv.Forward(g, px + n0 * xImg, xImg, Math.Min(group, g.N - n0), wt.Ptr, off is null ? null : off.IntPtr,
+                scratch.Ptr, py + n0 * yImg, yImg);
     }
 
     /// <summary>y = conv(x, w) with the GEMM's B panels packed straight from the image (<see cref="ImplicitCols"/>), in
@@ -122,8 +124,8 @@ public sealed unsafe partial class CpuBackend
     /// (false) where it applies; null chooses by <see cref="WeightGradColumns"/>. Tests and benchmarks set it.</summary>
     public static bool? UseChannelsLastWeightGrad { get; set; }
 
-    /// <summary>Most floats of the channels-last weight gradient's scratch per group of images (4M); tests lower it to
-    /// reach the groups.</summary>
+    /// <summary>Most floats of the channels-last paths' scratch per group of images (4M; the forward's and the weight
+    /// gradient's); tests lower it to reach the groups.</summary>
     public static long ChannelsLastScratch { get; set; } = 1L << 22;
 
     /// <summary>The weight gradient's columns for g: channels-last where it pays (<see cref="HostGemm.ChannelsLastPays"/>),
@@ -243,8 +245,10 @@ public sealed unsafe partial class CpuBackend
             // dx = dy convolved with the flipped, transposed kernel: a forward conv, by Winograd, tap by tap, read in
             // place or packed straight from dy, so no column matrix (C Kh Kw x pixels, 124 MB for PSPNet's 4096-channel
             // head) is written, read and added. Tap t of that kernel is tap Kh Kw - 1 - t of w, transposed: Winograd's
-            // weight transform and the tap GEMMs read w so, the direct and packed paths take a flipped copy.
+            // weight transform, the tap GEMMs and the channels-last weight packing read w so, the direct and packed paths
+            // take a flipped copy.
             if (path == ConvPath.Winograd) { WinogradForward(gt, pdy, pw, true, pdx); return; }
+            if (path == ConvPath.ChannelsLast) { ChannelsLastForward(gt, pdy, pw, true, pdx); return; }
             using var wt = Tensor.Empty(Device, w.Shape[1], w.Shape[0], w.Shape[2], w.Shape[3]);
             if (path == ConvPath.Taps)
             {
@@ -253,8 +257,7 @@ public sealed unsafe partial class CpuBackend
                 return;
             }
             DirectConv.FlipTransposed(g, pw, wt.Ptr);
-            if (path == ConvPath.ChannelsLast) ChannelsLastForward(gt, pdy, wt.Ptr, pdx);
-            else if (path == ConvPath.Direct) DirectForward(gt, pdy, wt.Ptr, pdx);
+            if (path == ConvPath.Direct) DirectForward(gt, pdy, wt.Ptr, pdx);
             else PackedForward(gt, pdy, wt.Ptr, pdx);
             return;
         }
