@@ -10,7 +10,8 @@ public class ChannelsLastWeightGradTests
 {
     // (n, c, h, w, k, kh, kw, pad, dil): a partial row panel (20 outputs) over two K blocks of pixels with rows not a
     // multiple of 8 wide; dilation 2; a 5x5 with more outputs than one panel holds; a 1x3 without padding; 64 channels
-    // (two 32-column panels, four 16-column ones).
+    // (two 32-column panels, four 16-column ones); 128 channels with outputs over several row panels and rows 5 wide
+    // (dy packed a short output row at a time).
     static readonly (int N, int C, int H, int W, int K, int Kh, int Kw, int P, int D)[] Cases =
     [
         (3, 32, 24, 22, 20, 3, 3, 1, 1),
@@ -18,6 +19,7 @@ public class ChannelsLastWeightGradTests
         (2, 32, 12, 12, 33, 5, 5, 2, 1),
         (2, 32, 6, 10, 8, 1, 3, 0, 1),
         (2, 64, 11, 9, 12, 3, 3, 1, 1),
+        (2, 128, 7, 5, 40, 3, 3, 1, 1),
     ];
 
     static IEnumerable<TestCaseData> CaseData() => Cases.Select((c, i) => new TestCaseData(i).SetName($"case {i}: {c}"));
@@ -76,7 +78,7 @@ public class ChannelsLastWeightGradTests
     }
 
     [Test]
-    public void IsChosenForThirtyTwoChannelsOnAvx512()
+    public void IsChosenForUpTo128ChannelsOnAvx512()
     {
         if (!HostSimd.Available().Contains(HostSimdPath.Avx512)) Assert.Ignore("no AVX-512 here: the rule is AVX-512's");
         using (HostSimd.Use(HostSimdPath.Avx512))
@@ -84,8 +86,12 @@ public class ChannelsLastWeightGradTests
                 (G(32, 65, 32, 3, 1, 1, 1), true, "the stem's 32 -> 32 at 65x65"),
                 (G(32, 65, 64, 3, 1, 1, 1), true, "32 -> 64 at 65x65"),
                 (G(32, 33, 32, 3, 1, 1, 1), true, "layer1 at 33x33"),
-                (G(32, 33, 128, 3, 1, 1, 1), false, "128 outputs"),
-                (G(64, 17, 64, 3, 1, 1, 1), false, "64 channels: a pixel spans two panels"),
+                (G(32, 65, 128, 3, 1, 1, 1), true, "128 outputs"),
+                (G(64, 57, 64, 3, 1, 1, 1), true, "64 channels at 57x57"),
+                (G(128, 33, 128, 3, 1, 1, 1), true, "128 channels at 33x33"),
+                (G(32, 33, 256, 3, 1, 1, 1), false, "256 outputs"),
+                (G(256, 33, 256, 3, 1, 1, 1), false, "256 channels"),
+                (G(64, 17, 64, 3, 1, 1, 1), false, "64 channels at 17x17: 12 % extra columns"),
                 (G(32, 17, 32, 3, 1, 2, 2), false, "dilation 2 at 17x17: 24 % extra columns"),
                 (G(32, 65, 32, 3, 2, 1, 1), false, "stride 2"));
         foreach (var path in HostSimd.Available().Where(p => p != HostSimdPath.Avx512))

@@ -212,7 +212,7 @@ public class DirectConvTests
     {
         Chooses(g => CpuBackend.WeightGradColumns(g) == CpuBackend.WeightColumns.PixelTaps,
             (G(64, 17, 64, 3, 1, 1, 1), true, "64 channels at 17x17: the padded grid pays too, the pixel taps are faster"),
-            (G(32, 33, 128, 3, 1, 1, 1), true, "32 channels at 33x33, 128 outputs"),
+            (G(32, 33, 256, 3, 1, 1, 1), true, "32 channels at 33x33, 256 outputs"),
             (G(256, 17, 256, 3, 1, 4, 4), true, "256 channels, dilation 4"),
             (G(32, 7, 32, 3, 1, 1, 1), false, "rows under 8 wide"),
             (G(64, 65, 64, 3, 2, 1, 1), false, "stride 2"));

@@ -177,23 +177,21 @@ public sealed unsafe partial class CpuBackend
     }
 
     /// <summary>dW through <see cref="HostGemm.WeightGradChannelsLast"/>: groups of images (under 4M floats of scratch)
-    /// made channels-last and padded, dy spread on the padded grid, the per-tap sums added in image order, then dW laid
+    /// made channels-last and padded, dy packed on the padded grid, the per-tap sums added in image order, then dW laid
     /// out from them.</summary>
     void ChannelsLastWeightGrad(in Conv2dGeom g, float* px, float* pdy, float* pdw)
     {
         long xImg = (long)g.C * g.InSpatial, yImg = (long)g.K * g.OutSpatial;
-        long xcl = HostGemm.ChannelsLastImageFloats(g), dyv = (long)g.K * DirectConv.PixelsOf(g), ap = HostGemm.ChannelsLastAFloats(g);
-        int group = (int)Math.Clamp(ChannelsLastScratch / (xcl + dyv + ap), 1, g.N);
+        long xcl = HostGemm.ChannelsLastImageFloats(g), ap = HostGemm.ChannelsLastAFloats(g);
+        int group = (int)Math.Clamp(ChannelsLastScratch / (xcl + ap), 1, g.N);
         using var xb = Tensor.Empty(Device, checked((int)(group * xcl)));
-        using var db = Tensor.Empty(Device, checked((int)(group * dyv)));
         using var ab = Tensor.Empty(Device, checked((int)(group * ap)));
         using var wt = Tensor.Empty(Device, checked((int)HostGemm.ChannelsLastTapFloats(g)));
         for (int n0 = 0; n0 < g.N; n0 += group)
         {
             int gi = Math.Min(group, g.N - n0);
             HostGemm.PadChannelsLast(g, px + n0 * xImg, xImg, gi, xb.Ptr);
-            DirectConv.Spread(g, pdy + n0 * yImg, yImg, gi, db.Ptr);
-            HostGemm.WeightGradChannelsLast(g, gi, xb.Ptr, db.Ptr, ab.Ptr, n0 == 0 ? 0f : 1f, wt.Ptr);
+            HostGemm.WeightGradChannelsLast(g, gi, xb.Ptr, pdy + n0 * yImg, yImg, ab.Ptr, n0 == 0 ? 0f : 1f, wt.Ptr);
         }
         HostGemm.ScatterChannelsLast(g, wt.Ptr, pdw);
     }

@@ -33,15 +33,15 @@ public static unsafe partial class HostGemm
     public static bool ChannelsLastApplies(in Conv2dGeom g) =>
         g.Stride == 1 && g.Kh * g.Kw > 1 && g.C % ShapeFor(HostSimd.Current).Nr == 0;
 
-    /// <summary>Whether it is taken by default: on AVX-512 with C one B panel (32 channels, a pixel's row one cache-line
-    /// pair), at most 64 output channels (where packing the columns costs the most per multiply-add) and at most 10 %
-    /// extra columns on the padded grid. Paired on Zen 5 against the path it replaces (the pixel taps): 0.72-0.73 of the
-    /// time for 32 -> 32 at 65x65 (batch 2 and 4), 0.87 for 32 -> 64 at 65x65, 0.79-0.94 for 32 -> 32 at 33x33; slower
-    /// where a pixel spans two panels (64 channels: 0.95-1.13 at 17x17-113x113; 128-512 channels 1.05-1.8, dilation 4
-    /// 1.8) and on AVX2, whose 16-column panels split a 32-channel pixel (0.95-1.17).</summary>
+    /// <summary>Whether it is taken by default: on AVX-512 with C whole 32-channel panels up to 128, at most 128 output
+    /// channels and at most 10 % extra columns on the padded grid. Paired on Zen 5 against the pixel taps it replaces:
+    /// 0.79-0.81 of the time for 64 channels at 57x57-113x113 and 65x65 batch 2, 0.81 at 33x33 batch 4, 0.86-0.89 for
+    /// 32 -> 128 at 65x65 and 128 -> 128 at 33x33, 0.98 for 128 -> 128 at 29x29 batch 1; slower for 256 channels (1.04)
+    /// and at 17x17, where the padded grid adds 12-24 % columns (1.06-1.09); on AVX2, whose 16-column panels split a
+    /// 32-channel pixel, 0.95-1.17 (measured before the tiles were walked block by block).</summary>
     public static bool ChannelsLastPays(in Conv2dGeom g) =>
-        HostSimd.Current == HostSimdPath.Avx512 && ChannelsLastApplies(g) && g.C == ShapeFor(HostSimdPath.Avx512).Nr
-        && g.K <= 64 && DirectConv.PaddedW(g) - g.Wo <= 0.1 * g.Wo;
+        HostSimd.Current == HostSimdPath.Avx512 && ChannelsLastApplies(g) && g.C <= 128
+        && g.K <= 128 && DirectConv.PaddedW(g) - g.Wo <= 0.1 * g.Wo;
 
     /// <summary>Images [0, images) of x (C x H x W each, xImg apart) into dst as channels-last padded images
     /// (<see cref="ChannelsLastImageFloats"/> each): pixel (h, w) of the padded grid at (h Wp + w) C, its C channels
@@ -68,50 +68,57 @@ public static unsafe partial class HostGemm
     }
 
     /// <summary>dwt (Kh Kw x rows x C, rows = K rounded up to whole tiles) = the per-tap weight gradient summed over
-    /// images [0, images): xcl the channels-last padded images (<see cref="PadChannelsLast"/>), dyv dy spread on the
-    /// padded grid (K x <see cref="DirectConv.PixelsOf"/> per image, <see cref="DirectConv.Spread"/>), apk scratch for
-    /// its A panels (<see cref="ChannelsLastAFloats"/> per image). beta 0 writes dwt, 1 adds to it (a later group of
-    /// images). Each task owns one tap's (row panel, column panel) tile and sums it over the images and pixels in order,
-    /// so the bits do not depend on the core count.</summary>
-    public static void WeightGradChannelsLast(in Conv2dGeom g, int images, float* xcl, float* dyv, float* apk, float beta, float* dwt)
+    /// images [0, images): xcl the channels-last padded images (<see cref="PadChannelsLast"/>), dy the output gradients
+    /// (K x Ho x Wo per image, yImg apart), apk scratch for their A panels on the padded grid
+    /// (<see cref="ChannelsLastAFloats"/> per image). beta 0 writes dwt, 1 adds to it (a later group of images). Each
+    /// tile sums its images and pixels in order, so the bits do not depend on the core count.</summary>
+    public static void WeightGradChannelsLast(in Conv2dGeom g, int images, float* xcl, float* dy, long yImg, float* apk, float beta, float* dwt)
     {
         var sh = ShapeFor(HostSimd.Current, g.K);
         int MR = sh.Mr, NR = sh.Nr, KC = sh.Kc;
         int L = DirectConv.PixelsOf(g), wp = DirectConv.PaddedW(g), C = g.C, taps = g.Kh * g.Kw;
         int mPanels = Ceil(g.K, MR), nPanels = C / NR, rows = mPanels * MR;
-        long aImg = (long)rows * L, xImg = ChannelsLastImageFloats(g), dyImg = (long)g.K * L;
+        long aImg = (long)rows * L, xImg = ChannelsLastImageFloats(g);
         var G = g;
 
-        // A: each image's spread dy in MR-row panels over all L pixels (rows past K zero).
+        // A: each image's dy in MR-row panels on the padded grid (rows past K and the Wp - Wo columns after each output
+        // row zero), packed an output row at a time straight from dy: no spread copy of dy is written and read back.
         HostParallel.For((long)images * mPanels, 1, (s, e) =>
         {
             for (long t = s; t < e; t++)
             {
                 long n = t / mPanels; int ip = (int)(t % mPanels);
-                var j = new Job { A = dyv + n * dyImg, Lda = L, M = G.K, Kc = L, P0 = 0, Shape = sh };
-                PackA(in j, ip, ip + 1, apk + n * aImg + (long)ip * MR * L);
+                float* panel = apk + n * aImg + (long)ip * MR * L;
+                for (int oh = 0; oh < G.Ho; oh++)
+                {
+                    var j = new Job { A = dy + n * yImg + (long)oh * G.Wo, Lda = G.OutSpatial, M = G.K, Kc = G.Wo, P0 = 0, Shape = sh };
+                    PackA(in j, ip, ip + 1, panel + (long)oh * wp * MR);
+                    if (oh + 1 < G.Ho) new Span<float>(panel + ((long)oh * wp + G.Wo) * MR, (wp - G.Wo) * MR).Clear();
+                }
             }
         });
 
-        int tasks = taps * mPanels * nPanels;
-        HostParallel.For(tasks, 1, (s, e) =>
+        // Each core owns a contiguous range of the (row panel, tap, column panel) tiles and walks images and pixel blocks
+        // outermost: one block's A panels and x rows stay in L2 for all its tiles, and consecutive tiles share an A panel
+        // (in L1). Summing each tile over all images first streamed a whole group's x and A from L3 per tile (32 -> 64 at
+        // 65x65: 1.31x PyTorch's time). Each tile still sums its images and blocks in order: the same bits.
+        int tiles = taps * mPanels * nPanels, parts = Math.Min(tiles, HostParallel.Cores);
+        HostParallel.Each(parts, part =>
         {
-            for (long task = s; task < e; task++)
+            int s = Split(tiles, parts, part), e = Split(tiles, parts, part + 1);
+            for (int n = 0; n < images; n++)
+            for (int pc = 0; pc < L; pc += KC)
             {
-                int t = (int)(task / (mPanels * nPanels)), ip = (int)(task / nPanels % mPanels), jp = (int)(task % nPanels);
-                int off = t / G.Kw * G.Dil * wp + t % G.Kw * G.Dil;
-                float* ct = dwt + ((long)t * rows + (long)ip * MR) * C + jp * NR;
-                bool first = beta == 0f;
-                for (int n = 0; n < images; n++)
+                int kc = Math.Min(KC, L - pc);
+                float tileBeta = n == 0 && pc == 0 ? beta : 1f;
+                for (int tile = s; tile < e; tile++)
                 {
-                    float* ap = apk + n * aImg + (long)ip * MR * L;
-                    float* xb = xcl + n * xImg + (long)off * C + jp * NR;
-                    for (int pc = 0; pc < L; pc += KC)
-                    {
-                        int kc = Math.Min(KC, L - pc);
-                        Micro(sh, kc, ap + (long)pc * MR, new PackedRows(xb + (long)pc * C, C), ct, C, 1f, first ? 0f : 1f, NR);
-                        first = false;
-                    }
+                    int ip = tile / (taps * nPanels), t = tile / nPanels % taps, jp = tile % nPanels;
+                    int off = t / G.Kw * G.Dil * wp + t % G.Kw * G.Dil;
+                    float* ct = dwt + ((long)t * rows + (long)ip * MR) * C + jp * NR;
+                    float* ap = apk + n * aImg + (long)ip * MR * L + (long)pc * MR;
+                    float* xb = xcl + n * xImg + ((long)off + pc) * C + jp * NR;
+                    Micro(sh, kc, ap, new PackedRows(xb, C), ct, C, 1f, tileBeta, NR);
                 }
             }
         });
