@@ -33,15 +33,19 @@ public static unsafe partial class HostGemm
     public static bool ChannelsLastApplies(in Conv2dGeom g) =>
         g.Stride == 1 && g.Kh * g.Kw > 1 && g.C % ShapeFor(HostSimd.Current).Nr == 0;
 
-    /// <summary>Whether it is taken by default: on AVX-512 with C whole 32-channel panels up to 128, at most 128 output
-    /// channels and at most 10 % extra columns on the padded grid. Paired on Zen 5 against the pixel taps it replaces:
-    /// 0.79-0.81 of the time for 64 channels at 57x57-113x113 and 65x65 batch 2, 0.81 at 33x33 batch 4, 0.86-0.89 for
-    /// 32 -> 128 at 65x65 and 128 -> 128 at 33x33, 0.98 for 128 -> 128 at 29x29 batch 1; slower for 256 channels (1.04)
-    /// and at 17x17, where the padded grid adds 12-24 % columns (1.06-1.09); on AVX2, whose 16-column panels split a
-    /// 32-channel pixel, 0.95-1.17 (measured before the tiles were walked block by block).</summary>
+    /// <summary>Whether it is taken by default: where the padded grid adds at most 10 % columns, on AVX-512 for up to 128
+    /// channels and outputs, on AVX2 for up to 64. Paired on Zen 5 against the pixel taps it replaces, AVX-512: 0.79-0.81
+    /// of the time for 64 channels at 57x57-113x113 and 65x65 batch 2, 0.81 at 33x33 batch 4, 0.86-0.89 for 32 -> 128 at
+    /// 65x65 and 128 -> 128 at 33x33, 0.98 for 128 -> 128 at 29x29 batch 1; slower for 256 channels (1.04) and at 17x17,
+    /// where the padded grid adds 12-24 % columns (1.06-1.09). AVX2 (16-column panels): 0.77-0.80 for 32 -> 32 at 65x65
+    /// and 33x33, 0.94-0.96 for 32 -> 64 and 64 -> 64; 1.00-1.04 for 128 outputs or channels.</summary>
     public static bool ChannelsLastPays(in Conv2dGeom g) =>
-        HostSimd.Current == HostSimdPath.Avx512 && ChannelsLastApplies(g) && g.C <= 128
-        && g.K <= 128 && DirectConv.PaddedW(g) - g.Wo <= 0.1 * g.Wo;
+        ChannelsLastApplies(g) && DirectConv.PaddedW(g) - g.Wo <= 0.1 * g.Wo && HostSimd.Current switch
+        {
+            HostSimdPath.Avx512 => g.C <= 128 && g.K <= 128,
+            HostSimdPath.Avx2 => g.C <= 64 && g.K <= 64,
+            _ => false,
+        };
 
     /// <summary>Images [0, images) of x (C x H x W each, xImg apart) into dst as channels-last padded images
     /// (<see cref="ChannelsLastImageFloats"/> each): pixel (h, w) of the padded grid at (h Wp + w) C, its C channels
