@@ -3,7 +3,7 @@ using RobustSeg.Engine.Cpu;
 namespace RobustSeg.Engine.Tests;
 
 /// <summary>The host's tap-by-tap convolution (<see cref="TapConv"/>): forward and data gradient against the double
-/// definitions where the rate is large against the map (rectangles of every shape, taps that read nothing), without
+/// definitions, and the weight gradient against the gathered columns', where the rate is large against the map (rectangles of every shape, taps that read nothing), without
 /// padding (every tap whole), with a 5x5 and a 1x3 kernel, and with the scratch cut to one image; and where it is chosen.</summary>
 [NonParallelizable]
 public class TapConvTests
@@ -54,6 +54,39 @@ public class TapConvTests
         }
     }
 
+    [TestCaseSource(nameof(CaseData))]
+    public void WeightGradientAgreesWithTheDoubleReference(int i)
+    {
+        var g = DirectConvTests.Geom(Cases[i]);
+        var x = DirectConvTests.Rand(g.N * g.C * g.H * g.W, 230 + i);
+        var dy = DirectConvTests.Rand(g.N * g.K * g.OutSpatial, 260 + i);
+        var dwRef = DirectConvTests.WeightGradReference(g, x, dy);
+        var keep = CpuBackend.UseTapConv;
+        try
+        {
+            foreach (var path in HostSimd.Available())
+            {
+                using var use = HostSimd.Use(path);
+                CpuBackend.UseTapConv = true;
+                Assert.That(CpuBackend.WeightGradColumns(g), Is.EqualTo(CpuBackend.WeightColumns.Taps), "forced path taken");
+                // NaN first in the output: a tap left unwritten (one that reads only padding) would show.
+                var dw = HostWeightGrad(g, x, dy);
+                Assert.That(DirectConvTests.MaxRelErr(dw, dwRef), Is.LessThan(1e-5), $"{path}: tap dW vs double reference");
+                Assert.That(HostWeightGrad(g, x, dy), Is.EqualTo(dw), $"{path}: not repeatable");
+            }
+        }
+        finally { CpuBackend.UseTapConv = keep; }
+    }
+
+    static float[] HostWeightGrad(in Conv2dGeom g, float[] x, float[] dy)
+    {
+        var dev = Device.Cpu;
+        using var scope = Tensor.Scope();
+        var dw = Tensor.FromArray(dev, Enumerable.Repeat(float.NaN, g.K * g.ColRows).ToArray(), g.K, g.C, g.Kh, g.Kw);
+        dev.Backend.Conv2dBackwardWeight(g, Tensor.FromArray(dev, x, g.N, g.C, g.H, g.W), Tensor.FromArray(dev, dy, g.N, g.K, g.Ho, g.Wo), dw);
+        return dw.ToArray();
+    }
+
     static Conv2dGeom G(int c, int hw, int k, int dil) => DirectConvTests.Same3x3(c, hw, k, dil);
 
     [Test]
@@ -68,6 +101,8 @@ public class TapConvTests
             (G(256, 9, 256, 4), false, "rate 4 at 9x9: 49 %, but 81 pixels"),
             (G(128, 29, 128, 18), false, "128 channels"));
         Assert.That(TapConv.Pays(G(256, 29, 2048, 6), dataGradient: true), Is.True, "its data gradient");
+        Assert.That(CpuBackend.WeightGradColumns(G(2048, 29, 256, 12)), Is.EqualTo(CpuBackend.WeightColumns.Taps), "rate 12's weight gradient");
+        Assert.That(CpuBackend.WeightGradColumns(G(2048, 29, 256, 6)), Is.Not.EqualTo(CpuBackend.WeightColumns.Taps), "rate 6's weight gradient");
         Assert.That(TapConv.Applies(new Conv2dGeom(1, 64, 29, 29, 64, 3, 3, 2, 1, 1, 15, 15)), Is.False, "stride 2");
         Assert.That(TapConv.Live(G(8, 29, 8, 18), 0, 2), Is.EqualTo((18, 29, 0, 11)), "top-right tap: lower-left rectangle");
     }

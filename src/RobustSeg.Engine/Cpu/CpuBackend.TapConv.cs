@@ -69,4 +69,39 @@ public sealed unsafe partial class CpuBackend
         }
         if (!written) Fill(g.N * yImg, py, 0f);
     }
+
+    /// <summary>dW for a stride-1 conv, tap by tap: dW[:, :, ki, kj] (K x C) = sum over images, in order, of dy[n] on the
+    /// tap's live rectangle times the tap's window of x[n] (<see cref="TapConv.Window"/>) transposed, so no tap's padding
+    /// is multiplied; a rectangle smaller than the output has its dy copied contiguous first.</summary>
+    void TapWeightGrad(in Conv2dGeom g, float* px, float* pdy, float* pdw)
+    {
+        long xImg = (long)g.C * g.InSpatial, yImg = (long)g.K * g.OutSpatial, kc = (long)g.K * g.C;
+        using var wt = Tensor.Empty(Device, checked((int)(g.Kh * g.Kw * kc)));
+        int maxPix = 0;
+        for (int ki = 0; ki < g.Kh; ki++)
+        for (int kj = 0; kj < g.Kw; kj++)
+        {
+            var (r0, r1, c0, c1) = TapConv.Live(g, ki, kj);
+            if ((r1 - r0) * (c1 - c0) < g.OutSpatial) maxPix = Math.Max(maxPix, (r1 - r0) * (c1 - c0));
+        }
+        using var rect = Tensor.Empty(Device, checked((int)Math.Max(1, g.N * g.K * (long)maxPix)));
+        for (int ki = 0; ki < g.Kh; ki++)
+        for (int kj = 0; kj < g.Kw; kj++)
+        {
+            var (r0, r1, c0, c1) = TapConv.Live(g, ki, kj);
+            int pixels = (r1 - r0) * (c1 - c0);
+            float* dst = wt.Ptr + (ki * g.Kw + kj) * kc;
+            if (pixels == 0) { Fill(kc, dst, 0f); continue; }
+            float* a = pdy;
+            long strideA = yImg;
+            if (pixels < g.OutSpatial)
+            {
+                strideA = (long)g.K * pixels;
+                TapConv.CopyWindow(pdy, yImg, rect.Ptr, strideA, g.N, g.K, r0, r1 - r0, c0, c1 - c0, g.Wo, g.OutSpatial);
+                a = rect.Ptr;
+            }
+            HostGemm.SgemmSum(g.N, false, true, g.K, g.C, pixels, 1f, a, pixels, strideA, TapConv.Window(px, g, ki, kj), xImg, 0f, dst, g.C);
+        }
+        TapConv.FromTapMajor(g, wt.Ptr, pdw);
+    }
 }

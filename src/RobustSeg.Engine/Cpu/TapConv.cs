@@ -93,4 +93,36 @@ public static unsafe class TapConv
             }
         });
     }
+
+    /// <summary>s[n][k][rows x cw] = y[n][k][rows r0.., columns c0..c0+cw): a tap's rectangle of each channel made
+    /// contiguous (parallel over images and channels).</summary>
+    public static void CopyWindow(float* y, long yImg, float* s, long sImg, int images, int channels, int r0, int rows, int c0, int cw, int wo, int spatial)
+    {
+        HostParallel.For((long)images * channels, Math.Max(1, (1 << 15) / Math.Max(1, rows * cw)), (a, e) =>
+        {
+            for (long nk = a; nk < e; nk++)
+            {
+                long n = nk / channels, k = nk % channels;
+                float* src = y + n * yImg + k * spatial + (long)r0 * wo + c0, dst = s + n * sImg + k * rows * cw;
+                for (int i = 0; i < rows; i++)
+                    new ReadOnlySpan<float>(src + (long)i * wo, cw).CopyTo(new Span<float>(dst + (long)i * cw, cw));
+            }
+        });
+    }
+
+    /// <summary>dst[k][c][t] = wt[t][k][c]: a tap-major weight (<see cref="TapMajor"/>) back in the conv's layout.</summary>
+    public static void FromTapMajor(in Conv2dGeom g, float* wt, float* dst)
+    {
+        int taps = g.Kh * g.Kw, C = g.C;
+        long kc = (long)g.K * C;
+        HostParallel.For(g.K, Math.Max(1, (1 << 14) / (C * taps)), (s, e) =>
+        {
+            for (long k = s; k < e; k++)
+            for (int c = 0; c < C; c++)
+            {
+                float* d = dst + (k * C + c) * taps;
+                for (int t = 0; t < taps; t++) d[t] = wt[t * kc + k * C + c];
+            }
+        });
+    }
 }
