@@ -17,6 +17,7 @@ public class TapConvTests
         (2, 4, 12, 10, 6, 3, 3, 0, 2),
         (1, 4, 7, 7, 3, 5, 5, 2, 1),
         (2, 3, 6, 11, 5, 1, 3, 0, 4),
+        (1, 20, 9, 9, 12, 3, 3, 4, 4),
     ];
 
     static IEnumerable<TestCaseData> CaseData() => Cases.Select((c, i) => new TestCaseData(i).SetName($"case {i}: {c}"));

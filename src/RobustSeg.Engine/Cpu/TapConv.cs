@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace RobustSeg.Engine.Cpu;
 
 /// <summary>A stride-1 convolution as one GEMM per kernel tap over the output rectangle where that tap reads inside the
@@ -60,7 +62,9 @@ public static unsafe class TapConv
         return new ImplicitCols(x, w, 0, -(r0 + ki * g.Dil - g.Pad));
     }
 
-    /// <summary>dst[t][k][c] = w[k][c][t] (tap-major: each tap's K x C weight contiguous).</summary>
+    /// <summary>dst[t][k][c] = w[k][c][t] (tap-major: each tap's K x C weight contiguous). Eight channels of a tap at a
+    /// time, read at the taps' stride and stored as one vector: one float at a time (a store every taps apart per tap)
+    /// had cost 12 % of ASPP rate 12's data gradient.</summary>
     public static void TapMajor(in Conv2dGeom g, float* w, float* dst)
     {
         int taps = g.Kh * g.Kw, C = g.C;
@@ -68,10 +72,12 @@ public static unsafe class TapConv
         HostParallel.For(g.K, Math.Max(1, (1 << 14) / (C * taps)), (s, e) =>
         {
             for (long k = s; k < e; k++)
-            for (int c = 0; c < C; c++)
+            for (int t = 0; t < taps; t++)
             {
-                float* src = w + (k * C + c) * taps;
-                for (int t = 0; t < taps; t++) dst[t * kc + k * C + c] = src[t];
+                float* src = w + k * C * taps + t, d = dst + t * kc + k * C;
+                int c = 0;
+                for (; c + 8 <= C; c += 8) Gather8.Strided(src + (long)c * taps, taps, 8).Store(d + c);
+                for (; c < C; c++) d[c] = src[(long)c * taps];
             }
         });
     }
@@ -110,7 +116,8 @@ public static unsafe class TapConv
         });
     }
 
-    /// <summary>dst[k][c][t] = wt[t][k][c]: a tap-major weight (<see cref="TapMajor"/>) back in the conv's layout.</summary>
+    /// <summary>dst[k][c][t] = wt[t][k][c]: a tap-major weight (<see cref="TapMajor"/>) back in the conv's layout, each
+    /// output row written in order from the taps' rows.</summary>
     public static void FromTapMajor(in Conv2dGeom g, float* wt, float* dst)
     {
         int taps = g.Kh * g.Kw, C = g.C;
@@ -118,10 +125,10 @@ public static unsafe class TapConv
         HostParallel.For(g.K, Math.Max(1, (1 << 14) / (C * taps)), (s, e) =>
         {
             for (long k = s; k < e; k++)
-            for (int c = 0; c < C; c++)
+            for (int t = 0; t < taps; t++)
             {
-                float* d = dst + (k * C + c) * taps;
-                for (int t = 0; t < taps; t++) d[t] = wt[t * kc + k * C + c];
+                float* src = wt + t * kc + k * C, d = dst + k * C * taps + t;
+                for (int c = 0; c < C; c++) d[(long)c * taps] = src[c];
             }
         });
     }
