@@ -133,7 +133,8 @@ public sealed unsafe partial class CpuBackend
     /// else the padded image at the real pixels wherever it applies (where the
     /// padded grid applied too it was as fast or faster: 1.1-1.3x on 32-64-channel 3x3s at 33x33 and 17x17, both SIMD
     /// paths, paired on Zen 5, with no extra columns and no spread dy), else the padded grid where it pays (rows under
-    /// 8 wide), the input itself for a 1x1, the gathered columns otherwise; the two switches above force a path.</summary>
+    /// 8 wide), the input itself for a 1x1, the gathered columns otherwise; the switches above and
+    /// <see cref="UseTapConv"/> force a path.</summary>
     public static WeightColumns WeightGradColumns(in Conv2dGeom g)
     {
         // Tap GEMMs where most taps read padding (the forward's rule, UseTapConv forcing it too), unless a test forces

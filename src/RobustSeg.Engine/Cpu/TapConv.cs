@@ -63,8 +63,8 @@ public static unsafe class TapConv
     }
 
     /// <summary>dst[t][k][c] = w[k][c][t] (tap-major: each tap's K x C weight contiguous). Eight channels of a tap at a
-    /// time, read at the taps' stride and stored as one vector: one float at a time (a store every taps apart per tap)
-    /// had cost 12 % of ASPP rate 12's data gradient.</summary>
+    /// time, read at the taps' stride and stored as one vector: one float at a time (each weight's taps stored K C floats
+    /// apart) had cost 12 % of ASPP rate 12's data gradient.</summary>
     public static void TapMajor(in Conv2dGeom g, float* w, float* dst)
     {
         int taps = g.Kh * g.Kw, C = g.C;
@@ -116,8 +116,9 @@ public static unsafe class TapConv
         });
     }
 
-    /// <summary>dst[k][c][t] = wt[t][k][c]: a tap-major weight (<see cref="TapMajor"/>) back in the conv's layout, each
-    /// output row written in order from the taps' rows.</summary>
+    /// <summary>dst[k][c][t] = wt[t][k][c]: a tap-major weight (<see cref="TapMajor"/>) back in the conv's layout, output
+    /// channel by output channel, each tap's row read in order (reading the nine taps' rows, K C floats apart, for every
+    /// channel had been 24 % of ASPP rate 12's tap weight gradient).</summary>
     public static void FromTapMajor(in Conv2dGeom g, float* wt, float* dst)
     {
         int taps = g.Kh * g.Kw, C = g.C;
