@@ -137,14 +137,14 @@ public sealed unsafe partial class CpuBackend
     /// <see cref="UseTapConv"/> force a path.</summary>
     public static WeightColumns WeightGradColumns(in Conv2dGeom g)
     {
+        bool columnsForced = UseDirectWeightGrad is not null || UsePixelTapWeightGrad is not null;
         // Tap GEMMs where most taps read padding (the forward's rule, UseTapConv forcing it too), unless a test forces
         // another path: ASPP's rate 12 and 18 at 29x29 0.71 and 0.55 of the gathered columns' time, paired on Zen 5
         // (rate 6, 74 % of the taps live, 1.09).
-        if (UseChannelsLastWeightGrad is null && UseDirectWeightGrad is null && UsePixelTapWeightGrad is null && UsesTapConv(g))
+        if (UseChannelsLastWeightGrad is null && !columnsForced && UsesTapConv(g))
             return WeightColumns.Taps;
-        // Channels-last first where it pays, unless a test forces another path.
-        if (UseChannelsLastWeightGrad is { } cl ? cl && HostGemm.ChannelsLastApplies(g)
-            : UseDirectWeightGrad is null && UsePixelTapWeightGrad is null && HostGemm.ChannelsLastPays(g))
+        // Then channels-last where it pays, unless a test forces another path.
+        if (UseChannelsLastWeightGrad is { } cl ? cl && HostGemm.ChannelsLastApplies(g) : !columnsForced && HostGemm.ChannelsLastPays(g))
             return WeightColumns.ChannelsLast;
         bool pixels = UsePixelTapWeightGrad is { } p ? p && DirectConv.ReadsPixelTaps(g) : DirectConv.ReadsPixelTaps(g);
         if (UseDirectWeightGrad is { } force ? force && DirectConv.Applies(g) : !pixels && DirectConv.PaysWeight(g))
@@ -200,7 +200,7 @@ public sealed unsafe partial class CpuBackend
             HostGemm.PadChannelsLast(g, px + n0 * xImg, xImg, gi, xb.Ptr);
             HostGemm.WeightGradChannelsLast(g, gi, xb.Ptr, pdy + n0 * yImg, yImg, ab.Ptr, n0 == 0 ? 0f : 1f, wt.Ptr);
         }
-        HostGemm.ScatterChannelsLast(g, wt.Ptr, pdw);
+        TapConv.FromTapMajor(g, wt.Ptr, HostGemm.ChannelsLastTapRows(g), pdw);
     }
 
     /// <summary>The padded-image offset of each of g's C Kh Kw taps (<see cref="DirectConv.Offsets"/>), in a pooled int tensor.</summary>

@@ -30,13 +30,7 @@ public sealed unsafe partial class CpuBackend
     {
         long xImg = (long)g.C * g.InSpatial, yImg = (long)g.K * g.OutSpatial, kc = (long)g.K * g.C;
         int taps = g.Kh * g.Kw;
-        int maxPix = 1;
-        for (int ki = 0; ki < g.Kh; ki++)
-        for (int kj = 0; kj < g.Kw; kj++)
-        {
-            var (r0, r1, c0, c1) = TapConv.Live(g, ki, kj);
-            if ((r1 - r0) * (c1 - c0) < g.OutSpatial) maxPix = Math.Max(maxPix, (r1 - r0) * (c1 - c0));
-        }
+        int maxPix = TapConv.MaxPartialPixels(g);
         int group = (int)Math.Clamp(TapScratch / ((long)g.K * maxPix), 1, g.N);
         using var scratch = Tensor.Empty(Device, checked((int)(group * g.K * maxPix)));
         bool written = false;
@@ -77,14 +71,7 @@ public sealed unsafe partial class CpuBackend
     {
         long xImg = (long)g.C * g.InSpatial, yImg = (long)g.K * g.OutSpatial, kc = (long)g.K * g.C;
         using var wt = Tensor.Empty(Device, checked((int)(g.Kh * g.Kw * kc)));
-        int maxPix = 0;
-        for (int ki = 0; ki < g.Kh; ki++)
-        for (int kj = 0; kj < g.Kw; kj++)
-        {
-            var (r0, r1, c0, c1) = TapConv.Live(g, ki, kj);
-            if ((r1 - r0) * (c1 - c0) < g.OutSpatial) maxPix = Math.Max(maxPix, (r1 - r0) * (c1 - c0));
-        }
-        using var rect = Tensor.Empty(Device, checked((int)Math.Max(1, g.N * g.K * (long)maxPix)));
+        using var rect = Tensor.Empty(Device, checked((int)(g.N * g.K * (long)TapConv.MaxPartialPixels(g))));
         for (int ki = 0; ki < g.Kh; ki++)
         for (int kj = 0; kj < g.Kw; kj++)
         {
@@ -102,6 +89,6 @@ public sealed unsafe partial class CpuBackend
             }
             HostGemm.SgemmSum(g.N, false, true, g.K, g.C, pixels, 1f, a, pixels, strideA, TapConv.Window(px, g, ki, kj), xImg, 0f, dst, g.C);
         }
-        TapConv.FromTapMajor(g, wt.Ptr, pdw);
+        TapConv.FromTapMajor(g, wt.Ptr, g.K, pdw);
     }
 }

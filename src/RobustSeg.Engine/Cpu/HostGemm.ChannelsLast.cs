@@ -21,12 +21,15 @@ public static unsafe partial class HostGemm
         return (long)Ceil(g.K, sh.Mr) * sh.Mr * DirectConv.PixelsOf(g);
     }
 
-    /// <summary>Floats of the per-tap gradient scratch (Kh Kw x the tile rows x C).</summary>
-    public static long ChannelsLastTapFloats(in Conv2dGeom g)
+    /// <summary>Rows of each tap's block of the per-tap gradient: K rounded up to whole tiles.</summary>
+    public static int ChannelsLastTapRows(in Conv2dGeom g)
     {
         var sh = ShapeFor(HostSimd.Current, g.K);
-        return (long)g.Kh * g.Kw * Ceil(g.K, sh.Mr) * sh.Mr * g.C;
+        return Ceil(g.K, sh.Mr) * sh.Mr;
     }
+
+    /// <summary>Floats of the per-tap gradient scratch (Kh Kw x <see cref="ChannelsLastTapRows"/> x C).</summary>
+    public static long ChannelsLastTapFloats(in Conv2dGeom g) => (long)g.Kh * g.Kw * ChannelsLastTapRows(g) * g.C;
 
     /// <summary>Whether the channels-last weight gradient applies on this SIMD path: stride 1, a kernel larger than 1x1 and
     /// C a whole number of B panels (32 channels on AVX-512, 16 on AVX2).</summary>
@@ -124,23 +127,6 @@ public static unsafe partial class HostGemm
                     float* xb = xcl + n * xImg + ((long)off + pc) * C + jp * NR;
                     Micro(sh, kc, ap, new PackedRows(xb, C), ct, C, 1f, tileBeta, NR);
                 }
-            }
-        });
-    }
-
-    /// <summary>dw (K x C x Kh x Kw) = the per-tap gradient dwt of <see cref="WeightGradChannelsLast"/>.</summary>
-    public static void ScatterChannelsLast(in Conv2dGeom g, float* dwt, float* dw)
-    {
-        var sh = ShapeFor(HostSimd.Current, g.K);
-        int rows = Ceil(g.K, sh.Mr) * sh.Mr, taps = g.Kh * g.Kw;
-        var G = g;
-        HostParallel.For(g.K, Math.Max(1, (1 << 13) / ((long)g.C * taps)), (s, e) =>
-        {
-            for (long k = s; k < e; k++)
-            for (int c = 0; c < G.C; c++)
-            {
-                float* d = dw + (k * G.C + c) * taps;
-                for (int t = 0; t < taps; t++) d[t] = dwt[((long)t * rows + k) * G.C + c];
             }
         });
     }

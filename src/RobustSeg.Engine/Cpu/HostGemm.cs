@@ -784,18 +784,20 @@ public static unsafe partial class HostGemm
         }
     }
 
-    /// <summary>dst[p*ldd + q] = r[q][p] for q &lt; rows (8 or 4) and p &lt; n: 8 floats of each row at a time transposed in
-    /// registers, the last n % 8 one at a time. Rows anywhere (taps of an image, pixels of a channels-last image).</summary>
+    /// <summary>dst[p*ldd + q] = r[q][p] for q &lt; rows and p &lt; n: for 8 or 4 rows, 8 floats of each row at a time
+    /// transposed in registers (where AVX exists), the rest one at a time. Rows anywhere (taps of an image, pixels of a
+    /// channels-last image, a weight's runs of taps).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void TransposeRows(float** r, int rows, int n, float* dst, long ldd)
     {
         int pp = 0;
-        if (rows == 8)
+        if (!Avx.IsSupported) { }
+        else if (rows == 8)
             for (; pp + 8 <= n; pp += 8)
                 Transpose8x8(Avx.LoadVector256(r[0] + pp), Avx.LoadVector256(r[1] + pp), Avx.LoadVector256(r[2] + pp),
                     Avx.LoadVector256(r[3] + pp), Avx.LoadVector256(r[4] + pp), Avx.LoadVector256(r[5] + pp),
                     Avx.LoadVector256(r[6] + pp), Avx.LoadVector256(r[7] + pp), dst + pp * ldd, ldd);
-        else
+        else if (rows == 4)
             for (; pp + 8 <= n; pp += 8)
                 Transpose4x8(Avx.LoadVector256(r[0] + pp), Avx.LoadVector256(r[1] + pp), Avx.LoadVector256(r[2] + pp),
                     Avx.LoadVector256(r[3] + pp), dst + pp * ldd, ldd);

@@ -1,5 +1,3 @@
-using System.Runtime.Intrinsics;
-
 namespace RobustSeg.Engine.Cpu;
 
 /// <summary>A stride-1 convolution as one GEMM per kernel tap over the output rectangle where that tap reads inside the
@@ -62,24 +60,38 @@ public static unsafe class TapConv
         return new ImplicitCols(x, w, 0, -(r0 + ki * g.Dil - g.Pad));
     }
 
-    /// <summary>dst[t][k][c] = w[k][c][t] (tap-major: each tap's K x C weight contiguous). Eight channels of a tap at a
-    /// time, read at the taps' stride and stored as one vector: one float at a time (each weight's taps stored K C floats
-    /// apart) had cost 12 % of ASPP rate 12's data gradient.</summary>
+    /// <summary>dst[t][k][c] = w[k][c][t] (tap-major: each tap's K x C weight contiguous). Per output channel, 8 input
+    /// channels' runs of taps floats transposed in registers into the taps' rows (<see cref="HostGemm.TransposeRows"/>);
+    /// one float at a time (each weight's taps stored K C floats apart) had cost 12 % of ASPP rate 12's data gradient.</summary>
     public static void TapMajor(in Conv2dGeom g, float* w, float* dst)
     {
         int taps = g.Kh * g.Kw, C = g.C;
         long kc = (long)g.K * C;
         HostParallel.For(g.K, Math.Max(1, (1 << 14) / (C * taps)), (s, e) =>
         {
+            float** r = stackalloc float*[8];
             for (long k = s; k < e; k++)
-            for (int t = 0; t < taps; t++)
+            for (int c = 0; c < C; c += 8)
             {
-                float* src = w + k * C * taps + t, d = dst + t * kc + k * C;
-                int c = 0;
-                for (; c + 8 <= C; c += 8) Gather8.Strided(src + (long)c * taps, taps, 8).Store(d + c);
-                for (; c < C; c++) d[c] = src[(long)c * taps];
+                int rows = Math.Min(8, C - c);
+                for (int q = 0; q < rows; q++) r[q] = w + (k * C + c + q) * taps;
+                HostGemm.TransposeRows(r, rows, taps, dst + k * C + c, kc);
             }
         });
+    }
+
+    /// <summary>The most output pixels of a tap rectangle smaller than the output (1 where every live tap covers it all):
+    /// the scratch a partial tap needs per image and channel.</summary>
+    public static int MaxPartialPixels(in Conv2dGeom g)
+    {
+        int most = 1;
+        for (int ki = 0; ki < g.Kh; ki++)
+        for (int kj = 0; kj < g.Kw; kj++)
+        {
+            var (r0, r1, c0, c1) = Live(g, ki, kj);
+            if ((r1 - r0) * (c1 - c0) < g.OutSpatial) most = Math.Max(most, (r1 - r0) * (c1 - c0));
+        }
+        return most;
     }
 
     /// <summary>y[n][k][rows r0.., columns c0..c0+cw) += s[n][k][rows x cw] for images and channels (parallel over both).</summary>
@@ -116,19 +128,20 @@ public static unsafe class TapConv
         });
     }
 
-    /// <summary>dst[k][c][t] = wt[t][k][c]: a tap-major weight (<see cref="TapMajor"/>) back in the conv's layout, output
-    /// channel by output channel, each tap's row read in order (reading the nine taps' rows, K C floats apart, for every
-    /// channel had been 24 % of ASPP rate 12's tap weight gradient).</summary>
-    public static void FromTapMajor(in Conv2dGeom g, float* wt, float* dst)
+    /// <summary>dst[k][c][t] = wt[(t rows + k) C + c]: a tap-major weight (<see cref="TapMajor"/>; rows = K, or more where
+    /// each tap's block is padded to whole tiles) back in the conv's layout, output channel by output channel, each tap's
+    /// row read in order (the nine taps' rows, rows C floats apart, read for every channel had been 24 % of ASPP rate
+    /// 12's tap weight gradient).</summary>
+    public static void FromTapMajor(in Conv2dGeom g, float* wt, int rows, float* dst)
     {
         int taps = g.Kh * g.Kw, C = g.C;
-        long kc = (long)g.K * C;
+        long block = (long)rows * C;
         HostParallel.For(g.K, Math.Max(1, (1 << 14) / (C * taps)), (s, e) =>
         {
             for (long k = s; k < e; k++)
             for (int t = 0; t < taps; t++)
             {
-                float* src = wt + t * kc + k * C, d = dst + k * C * taps + t;
+                float* src = wt + t * block + k * C, d = dst + k * C * taps + t;
                 for (int c = 0; c < C; c++) d[(long)c * taps] = src[c];
             }
         });
