@@ -68,7 +68,7 @@ public static unsafe class ChannelsLastConv
     /// <summary>Scratch floats per image: the padded input and the channels-last output (grid tiles), the padded input
     /// (pixel tiles).</summary>
     public static long ImageFloats(in Conv2dGeom g) =>
-        PixelTiles(g) ? HostGemm.ChannelsLastImageFloats(g) : InputFloats(g) + (long)Tiles(g) * Mr * g.K;
+        PixelTiles(g) ? HostGemm.ChannelsLastImageFloats(g) : InputFloats(g);
 
     /// <summary>wt[(t C + c) K + k] = w[k, c, t]: the weight as the kernel's B rows, tap-major. flipped: w is the weight of
     /// the conv whose data gradient g is (g.C x g.K x taps), so w[c, k, taps - 1 - t], its flipped transpose, is read in
@@ -110,7 +110,7 @@ public static unsafe class ChannelsLastConv
     {
         if (PixelTiles(g)) { ForwardPixels(g, x, xImg, images, wt, scratch, y, yImg); return; }
         var G = g;
-        long inF = InputFloats(g), imgF = ImageFloats(g);
+        long imgF = ImageFloats(g);
         int tiles = Tiles(g), kdim = g.Kh * g.Kw * g.C, panels = g.K / Nr;
         // The padded copies, in the scratch's per-image slots (the channels-last helper writes contiguous images).
         for (int n = 0; n < images; n++)
@@ -122,30 +122,98 @@ public static unsafe class ChannelsLastConv
         int tasks = (tiles + TilesPerTask - 1) / TilesPerTask;
         HostParallel.For((long)images * tasks, 1, (s, e) =>
         {
+            float* ct = stackalloc float[Mr * Nr];
+            int* seg = stackalloc int[3 * Mr];
             for (long it = s; it < e; it++)
             {
                 long n = it / tasks;
                 int t0 = (int)(it % tasks) * TilesPerTask, t1 = Math.Min(tiles, t0 + TilesPerTask);
-                float* xi = scratch + n * imgF, yi = xi + inF;
+                float* xi = scratch + n * imgF;
                 for (int t = t0; t < t1; t++)
-                for (int jp = 0; jp < panels; jp++)
                 {
-                    float* a = xi + (long)t * Mr * G.C, c = yi + (long)t * Mr * G.K + jp * Nr, b = wt + jp * Nr;
-                    if (G.C == 32) Tile<N32>(kdim, a, off, b, G.K, c, G.K); else Tile<N64>(kdim, a, off, b, G.K, c, G.K);
+                    int segs = Segments(G, t * Mr, seg);
+                    for (int jp = 0; jp < panels; jp++)
+                    {
+                        float* a = xi + (long)t * Mr * G.C, b = wt + jp * Nr;
+                        if (G.C == 32) Tile<N32>(kdim, a, off, b, G.K, ct, Nr); else Tile<N64>(kdim, a, off, b, G.K, ct, Nr);
+                        if (segs > 0) StorePlanar(ct, y + n * yImg + (long)jp * Nr * G.OutSpatial, G.OutSpatial, seg, segs);
+                    }
                 }
             }
         });
-        // Channels-last rows back to planes: pixel v = oh Wp + ow (ow < Wo) to y[k, oh, ow].
-        int rowPixels = DirectConv.PaddedW(g);
-        HostParallel.For((long)images * g.Ho, Math.Max(1, (1 << 13) / ((long)g.Wo * g.K)), (s, e) =>
+    }
+
+    /// <summary>Where a grid tile's 12 padded-grid pixels v0 .. v0 + 11 go in an output plane: runs of real pixels (ow &lt; Wo,
+    /// oh &lt; Ho) as (first lane, end lane, plane offset of lane 0 = oh Wo + ow - first lane); returns the count.</summary>
+    static int Segments(in Conv2dGeom g, int v0, int* seg)
+    {
+        int wp = DirectConv.PaddedW(g), n = 0;
+        for (int r = 0; r < Mr;)
         {
-            for (long ir = s; ir < e; ir++)
+            int v = v0 + r, oh = v / wp, ow = v - oh * wp, len = Math.Min(wp - ow, Mr - r);
+            if (oh >= g.Ho) break;
+            int valid = Math.Min(len, g.Wo - ow);
+            if (valid > 0) { seg[3 * n] = r; seg[3 * n + 1] = r + valid; seg[3 * n + 2] = oh * g.Wo + ow - r; n++; }
+            r += len;
+        }
+        return n;
+    }
+
+    /// <summary>A grid tile's outputs ct (12 pixels x 32 channels) into their planes: per 16 channels a 16x16 register
+    /// transposition (the 12 pixels in lanes 0-11) and one masked store per channel and run of real pixels, so no
+    /// channels-last output is written and transposed in a pass after (0.93 of a 64 -> 64 rate-2 forward's time at 65x65
+    /// without that pass). Masked-off lanes are not written (nor faulted on).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void StorePlanar(float* ct, float* y, long plane, int* seg, int segs)
+    {
+        var lane = Vector512<int>.Indices;
+        Span<Vector512<float>> u = stackalloc Vector512<float>[12];
+        for (int h = 0; h < Nr; h += 16)
+        {
+            float* src = ct + h;
+            // Rows 12-15 repeat 8-11: their lanes (12-15) are never stored.
+            var t0 = Avx512F.UnpackLow(Avx512F.LoadVector512(src), Avx512F.LoadVector512(src + Nr));
+            var t1 = Avx512F.UnpackHigh(Avx512F.LoadVector512(src), Avx512F.LoadVector512(src + Nr));
+            var t2 = Avx512F.UnpackLow(Avx512F.LoadVector512(src + 2 * Nr), Avx512F.LoadVector512(src + 3 * Nr));
+            var t3 = Avx512F.UnpackHigh(Avx512F.LoadVector512(src + 2 * Nr), Avx512F.LoadVector512(src + 3 * Nr));
+            var t4 = Avx512F.UnpackLow(Avx512F.LoadVector512(src + 4 * Nr), Avx512F.LoadVector512(src + 5 * Nr));
+            var t5 = Avx512F.UnpackHigh(Avx512F.LoadVector512(src + 4 * Nr), Avx512F.LoadVector512(src + 5 * Nr));
+            var t6 = Avx512F.UnpackLow(Avx512F.LoadVector512(src + 6 * Nr), Avx512F.LoadVector512(src + 7 * Nr));
+            var t7 = Avx512F.UnpackHigh(Avx512F.LoadVector512(src + 6 * Nr), Avx512F.LoadVector512(src + 7 * Nr));
+            var t8 = Avx512F.UnpackLow(Avx512F.LoadVector512(src + 8 * Nr), Avx512F.LoadVector512(src + 9 * Nr));
+            var t9 = Avx512F.UnpackHigh(Avx512F.LoadVector512(src + 8 * Nr), Avx512F.LoadVector512(src + 9 * Nr));
+            var t10 = Avx512F.UnpackLow(Avx512F.LoadVector512(src + 10 * Nr), Avx512F.LoadVector512(src + 11 * Nr));
+            var t11 = Avx512F.UnpackHigh(Avx512F.LoadVector512(src + 10 * Nr), Avx512F.LoadVector512(src + 11 * Nr));
+            // Per 128-bit lane j, u[4g + m] holds rows 4g .. 4g + 3 of column 4j + m.
+            u[0] = Avx512F.Shuffle(t0, t2, 0x44); u[1] = Avx512F.Shuffle(t0, t2, 0xEE);
+            u[2] = Avx512F.Shuffle(t1, t3, 0x44); u[3] = Avx512F.Shuffle(t1, t3, 0xEE);
+            u[4] = Avx512F.Shuffle(t4, t6, 0x44); u[5] = Avx512F.Shuffle(t4, t6, 0xEE);
+            u[6] = Avx512F.Shuffle(t5, t7, 0x44); u[7] = Avx512F.Shuffle(t5, t7, 0xEE);
+            u[8] = Avx512F.Shuffle(t8, t10, 0x44); u[9] = Avx512F.Shuffle(t8, t10, 0xEE);
+            u[10] = Avx512F.Shuffle(t9, t11, 0x44); u[11] = Avx512F.Shuffle(t9, t11, 0xEE);
+            for (int m = 0; m < 4; m++)
             {
-                long n = ir / G.Ho; int oh = (int)(ir % G.Ho);
-                HostGemm.Transpose(scratch + n * imgF + inF + (long)oh * rowPixels * G.K, G.K, y + n * yImg + (long)oh * G.Wo,
-                    G.OutSpatial, G.Wo, G.K);
+                // Column 4j + m = [u[m] lane j, u[4 + m] lane j, u[8 + m] lane j, (don't care)].
+                var va = Avx512F.Shuffle4x128(u[m], u[4 + m], 0x88);
+                var vb = Avx512F.Shuffle4x128(u[m], u[4 + m], 0xDD);
+                var wa = Avx512F.Shuffle4x128(u[8 + m], u[8 + m], 0x88);
+                var wb = Avx512F.Shuffle4x128(u[8 + m], u[8 + m], 0xDD);
+                var q0 = Avx512F.Shuffle4x128(va, wa, 0x88);
+                var q1 = Avx512F.Shuffle4x128(vb, wb, 0x88);
+                var q2 = Avx512F.Shuffle4x128(va, wa, 0xDD);
+                var q3 = Avx512F.Shuffle4x128(vb, wb, 0xDD);
+                for (int sg = 0; sg < segs; sg++)
+                {
+                    var mask = (Vector512.GreaterThanOrEqual(lane, Vector512.Create(seg[3 * sg]))
+                        & Vector512.LessThan(lane, Vector512.Create(seg[3 * sg + 1]))).AsSingle();
+                    float* d = y + seg[3 * sg + 2] + (h + m) * plane;
+                    Avx512F.MaskStore(d, mask, q0);
+                    Avx512F.MaskStore(d + 4 * plane, mask, q1);
+                    Avx512F.MaskStore(d + 8 * plane, mask, q2);
+                    Avx512F.MaskStore(d + 12 * plane, mask, q3);
+                }
             }
-        });
+        }
     }
 
     /// <summary>Pixel tiles (<see cref="Forward"/>): the padded copies side by side in scratch; one task per (image, run of
