@@ -56,12 +56,14 @@ public class DataParallelTrainingTests
                 double num = 0, den = 0;
                 for (int i = 0; i < va.Length; i++) { double d = va[i] - b[k][i]; num += d * d; den += (double)va[i] * va[i]; }
                 double rel = Math.Sqrt(num / Math.Max(den, 1e-30));
+                if (double.IsNaN(rel)) rel = double.PositiveInfinity;   // a NaN would pass every comparison below
                 if (rel > worstL2) (worstL2, worstL2Key) = (rel, k);
                 continue;
             }
             for (int i = 0; i < va.Length; i++)
             {
                 double d = Math.Abs(va[i] - b[k][i]) / (1e-5 * (1 + Math.Abs(va[i])));
+                if (double.IsNaN(d)) d = double.PositiveInfinity;
                 if (d > worst) (worst, worstKey) = (d, k);
             }
         }

@@ -16,19 +16,7 @@ static class BnPoolTorchData
     public static float[] Pattern(int n, long mul, long add, double offset) =>
         Enumerable.Range(0, n).Select(i => (float)((i * mul + add) % 1009 / 504.5 - 1.0 + offset)).ToArray();
 
-    /// <summary>max |a - b| / max |b|.</summary>
-    public static double Rel(float[] a, float[] b)
-    {
-        Assert.That(a.Length, Is.EqualTo(b.Length), "length");
-        double d = 0, m = 1e-12;
-        for (int i = 0; i < a.Length; i++)
-        {
-            double e = Math.Abs((double)a[i] - b[i]);
-            d = Math.Max(d, double.IsNaN(e) ? double.PositiveInfinity : e);
-            m = Math.Max(m, Math.Abs(b[i]));
-        }
-        return d / m;
-    }
+    public static double Rel(float[] a, float[] b) => InterpolateTests.Rel(a, b);
 
     public static void Close(float[] got, float[] want, double tol, string what) =>
         Assert.That(Rel(got, want), Is.LessThanOrEqualTo(tol), what);

@@ -11,18 +11,7 @@ public class Conv2dTests
         return Enumerable.Range(0, n).Select(_ => (float)(r.NextDouble() * 2 - 1)).ToArray();
     }
 
-    static double RelErr(float[] a, float[] b)
-    {
-        Assert.That(a.Length, Is.EqualTo(b.Length));
-        double maxAbs = 0, maxRef = 0;
-        for (int i = 0; i < a.Length; i++)
-        {
-            double d = Math.Abs(a[i] - b[i]);
-            maxAbs = Math.Max(maxAbs, double.IsNaN(d) ? double.PositiveInfinity : d);
-            maxRef = Math.Max(maxRef, Math.Abs(b[i]));
-        }
-        return maxAbs / Math.Max(maxRef, 1e-6);
-    }
+    static double RelErr(float[] a, float[] b) => InterpolateTests.Rel(a, b);
 
     /// <summary>y, dx, dw, db of sum(conv(x, w, b) * r) on one device.</summary>
     static float[][] Run(Device dev, float[] x, int[] xs, float[] w, int[] ws, float[]? b, float[] r, int s, int p, int d)

@@ -14,19 +14,8 @@ public class DirectConvTests
         return Enumerable.Range(0, n).Select(_ => (float)(r.NextDouble() * 2 - 1)).ToArray();
     }
 
-    internal static double MaxRelErr(float[] a, double[] b)
-    {
-        double maxAbs = 0, maxRef = 0;
-        for (int i = 0; i < a.Length; i++)
-        {
-            // NaN (an output never written: the callers fill outputs with NaN) is an infinite error, since NUnit's
-            // Is.LessThan passes a NaN.
-            double d = Math.Abs(a[i] - b[i]);
-            maxAbs = Math.Max(maxAbs, double.IsNaN(d) ? double.PositiveInfinity : d);
-            maxRef = Math.Max(maxRef, Math.Abs(b[i]));
-        }
-        return maxAbs / Math.Max(maxRef, 1e-6);
-    }
+    /// <summary>The largest error relative to the reference's largest magnitude, a NaN infinite (<see cref="InterpolateTests.Rel(float[], IReadOnlyList{double})"/>).</summary>
+    internal static double MaxRelErr(float[] a, double[] b) => InterpolateTests.Rel(a, b);
 
     // (n, c, h, w, k, kh, kw, pad, dil): a batch above the core count with a partial last panel; two K blocks and
     // a row count no tile shape divides; rows past the packed-A budget (several K chunks, accumulated on store);
