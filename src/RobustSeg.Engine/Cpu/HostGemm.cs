@@ -441,7 +441,8 @@ public static unsafe partial class HostGemm
     /// <summary>Whether a sum over batch images runs column panel by column panel (<see cref="RunRangeSum"/>): where one
     /// image's A rows of the part fit the packed-A budget (<see cref="RowsInL2"/> x Kc floats, so they stream from L2) and
     /// every image's fit <see cref="ThreadAFloats"/>. Paired on Zen 5 against image by image: the weight gradients at
-    /// 17x17 batch 4 of 64 channels 0.87, 128 at rate 2 0.92-0.98, 256 at rate 4 0.93, 512 -> 256 0.98; a 1x1 2048 -> 512
+    /// 17x17 batch 4 of 64 channels 0.87, 128 at rate 2 0.92-0.98, 256 at rate 4 0.93, 512 -> 256 0.98 (AVX2: 0.89, 0.95,
+    /// 1.0); a 1x1 2048 -> 512
     /// at 29x29 (516 x 841 floats of A per image, streaming from L3) measured 1.02 and keeps the big-part plan.</summary>
     static bool SumsByPanel(in MicroShape sh, int batch, int panels, int k) =>
         (long)panels * sh.Mr * k <= (long)RowsInL2 * sh.Kc && (long)batch * panels * sh.Mr * k <= ThreadAFloats;
