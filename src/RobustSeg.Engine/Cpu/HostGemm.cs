@@ -442,10 +442,12 @@ public static unsafe partial class HostGemm
     /// image's A rows of the part fit the packed-A budget (<see cref="RowsInL2"/> x Kc floats, so they stream from L2) and
     /// every image's fit <see cref="ThreadAFloats"/>. Paired on Zen 5 against image by image: the weight gradients at
     /// 17x17 batch 4 of 64 channels 0.87, 128 at rate 2 0.92-0.98, 256 at rate 4 0.93, 512 -> 256 0.98 (AVX2: 0.89, 0.95,
-    /// 1.0); a 1x1 2048 -> 512
-    /// at 29x29 (516 x 841 floats of A per image, streaming from L3) measured 1.02 and keeps the big-part plan.</summary>
+    /// 1.0); a 1x1 2048 -> 512 at 29x29 (516 x 841 floats of A per image, streaming from L3) measured 1.02 and keeps the
+    /// big-part plan. At most <see cref="MaxSumImages"/> images: their jobs are on the task's stack.</summary>
     static bool SumsByPanel(in MicroShape sh, int batch, int panels, int k) =>
-        (long)panels * sh.Mr * k <= (long)RowsInL2 * sh.Kc && (long)batch * panels * sh.Mr * k <= ThreadAFloats;
+        batch <= MaxSumImages && (long)panels * sh.Mr * k <= (long)RowsInL2 * sh.Kc && (long)batch * panels * sh.Mr * k <= ThreadAFloats;
+
+    const int MaxSumImages = 64;
 
     /// <summary>A sum's part, panels [mp0, mp1) x [np0, np1) of C = sum over images of jobs[i]'s product: every image's A
     /// packed first, then per column panel every image's B panel in turn against it, so a column panel of C (rows x NR)
