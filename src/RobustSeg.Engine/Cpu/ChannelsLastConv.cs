@@ -12,7 +12,7 @@ namespace RobustSeg.Engine.Cpu;
 /// micro-kernel waits on memory. Two ways to find a tile's pixels:
 /// - grid tiles (32 or 64 input channels): output pixels numbered on the padded grid (v = oh Wp + ow), so a tile's 12
 ///   pixels are C floats apart and are broadcast straight from the image, nothing packed; the Wp - Wo extra pixels per
-///   row are computed and dropped, and the channels-last output is transposed to C x H x W at the end.
+///   row are computed and dropped, and each tile's outputs are transposed in registers into the output planes.
 /// - pixel tiles (64 or more input channels): 12 consecutive real output pixels packed as a GEMM A panel (their taps' C
 ///   contiguous floats transposed in registers) for <see cref="HostGemmKernels512"/>'s 12x32 kernel, so no padded-grid
 ///   pixel is computed (at 17x17 a rate-2 grid adds 24 %, a rate-4 one 47 %) and a task's tiles of all images share
@@ -65,8 +65,8 @@ public static unsafe class ChannelsLastConv
     /// <summary>Output tiles of one image: padded-grid (grid tiles) or real (pixel tiles) pixels rounded up to whole tiles.</summary>
     static int Tiles(in Conv2dGeom g) => ((PixelTiles(g) ? g.OutSpatial : DirectConv.PixelsOf(g)) + Mr - 1) / Mr;
 
-    /// <summary>Scratch floats per image: the padded input and the channels-last output (grid tiles), the padded input
-    /// (pixel tiles).</summary>
+    /// <summary>Scratch floats per image: the padded input with the slack a last grid tile reads (grid tiles), the padded
+    /// input (pixel tiles).</summary>
     public static long ImageFloats(in Conv2dGeom g) =>
         PixelTiles(g) ? HostGemm.ChannelsLastImageFloats(g) : InputFloats(g);
 
@@ -161,8 +161,9 @@ public static unsafe class ChannelsLastConv
 
     /// <summary>A grid tile's outputs ct (12 pixels x 32 channels) into their planes: per 16 channels a 16x16 register
     /// transposition (the 12 pixels in lanes 0-11) and one masked store per channel and run of real pixels, so no
-    /// channels-last output is written and transposed in a pass after (0.93 of a 64 -> 64 rate-2 forward's time at 65x65
-    /// without that pass). Masked-off lanes are not written (nor faulted on).</summary>
+    /// channels-last output is written and transposed in a pass after (that pass was up to 7 % of a 64 -> 64 rate-2
+    /// forward at 65x65; 32 -> 32 at 65x65 batch 4 takes 0.93 of the time without it). Masked-off lanes are not written
+    /// (nor faulted on).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void StorePlanar(float* ct, float* y, long plane, int* seg, int segs)
     {
@@ -171,7 +172,7 @@ public static unsafe class ChannelsLastConv
         for (int h = 0; h < Nr; h += 16)
         {
             float* src = ct + h;
-            // Rows 12-15 repeat 8-11: their lanes (12-15) are never stored.
+            // Rows 12-15 are not loaded: rows 8-11's vectors stand in for them in lanes 12-15, which are never stored.
             var t0 = Avx512F.UnpackLow(Avx512F.LoadVector512(src), Avx512F.LoadVector512(src + Nr));
             var t1 = Avx512F.UnpackHigh(Avx512F.LoadVector512(src), Avx512F.LoadVector512(src + Nr));
             var t2 = Avx512F.UnpackLow(Avx512F.LoadVector512(src + 2 * Nr), Avx512F.LoadVector512(src + 3 * Nr));
