@@ -124,6 +124,8 @@ public static unsafe class ChannelsLastConv
         {
             float* ct = stackalloc float[Mr * Nr];
             int* seg = stackalloc int[3 * Mr];
+            var masks = stackalloc Vector512<float>[Mr];
+            int pixels = DirectConv.PixelsOf(G), wp = DirectConv.PaddedW(G);
             for (long it = s; it < e; it++)
             {
                 long n = it / tasks;
@@ -131,30 +133,30 @@ public static unsafe class ChannelsLastConv
                 float* xi = scratch + n * imgF;
                 for (int t = t0; t < t1; t++)
                 {
-                    int segs = Segments(G, t * Mr, seg);
+                    int segs = RunMasks(t * Mr, pixels, wp, G.Wo, seg, masks);
                     for (int jp = 0; jp < panels; jp++)
                     {
                         float* a = xi + (long)t * Mr * G.C, b = wt + jp * Nr;
                         if (G.C == 32) Tile<N32>(kdim, a, off, b, G.K, ct, Nr); else Tile<N64>(kdim, a, off, b, G.K, ct, Nr);
-                        if (segs > 0) StorePlanar(ct, y + n * yImg + (long)jp * Nr * G.OutSpatial, G.OutSpatial, seg, segs);
+                        if (segs > 0) StorePlanar(ct, y + n * yImg + (long)jp * Nr * G.OutSpatial, G.OutSpatial, seg, masks, segs);
                     }
                 }
             }
         });
     }
 
-    /// <summary>Where a grid tile's 12 padded-grid pixels v0 .. v0 + 11 go in an output plane: runs of real pixels (ow &lt; Wo,
-    /// oh &lt; Ho) as (first lane, end lane, plane offset of lane 0 = oh Wo + ow - first lane); returns the count.</summary>
-    static int Segments(in Conv2dGeom g, int v0, int* seg)
+    /// <summary>A grid tile's runs of real pixels (<see cref="DirectConv.RealRuns"/> of padded-grid pixels v0 .. v0 + 11),
+    /// seg[3 i + 1] turned into the plane offset of lane 0 and masks[i] the run's lanes, for every store of the tile.</summary>
+    static int RunMasks(int v0, int pixels, int wp, int wo, int* seg, Vector512<float>* masks)
     {
-        int wp = DirectConv.PaddedW(g), n = 0;
-        for (int r = 0; r < Mr;)
+        int n = DirectConv.RealRuns(v0, Mr, pixels, wp, wo, seg);
+        var lane = Vector512<int>.Indices;
+        for (int i = 0; i < n; i++)
         {
-            int v = v0 + r, oh = v / wp, ow = v - oh * wp, len = Math.Min(wp - ow, Mr - r);
-            if (oh >= g.Ho) break;
-            int valid = Math.Min(len, g.Wo - ow);
-            if (valid > 0) { seg[3 * n] = r; seg[3 * n + 1] = r + valid; seg[3 * n + 2] = oh * g.Wo + ow - r; n++; }
-            r += len;
+            int first = seg[3 * i];
+            seg[3 * i + 1] -= first;
+            masks[i] = (Vector512.GreaterThanOrEqual(lane, Vector512.Create(first))
+                & Vector512.LessThan(lane, Vector512.Create(first + seg[3 * i + 2]))).AsSingle();
         }
         return n;
     }
@@ -165,9 +167,8 @@ public static unsafe class ChannelsLastConv
     /// forward at 65x65; 32 -> 32 at 65x65 batch 4 takes 0.93 of the time without it). Masked-off lanes are not written
     /// (nor faulted on).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void StorePlanar(float* ct, float* y, long plane, int* seg, int segs)
+    static void StorePlanar(float* ct, float* y, long plane, int* seg, Vector512<float>* masks, int segs)
     {
-        var lane = Vector512<int>.Indices;
         Span<Vector512<float>> u = stackalloc Vector512<float>[12];
         for (int h = 0; h < Nr; h += 16)
         {
@@ -205,9 +206,8 @@ public static unsafe class ChannelsLastConv
                 var q3 = Avx512F.Shuffle4x128(vb, wb, 0xDD);
                 for (int sg = 0; sg < segs; sg++)
                 {
-                    var mask = (Vector512.GreaterThanOrEqual(lane, Vector512.Create(seg[3 * sg]))
-                        & Vector512.LessThan(lane, Vector512.Create(seg[3 * sg + 1]))).AsSingle();
-                    float* d = y + seg[3 * sg + 2] + (h + m) * plane;
+                    var mask = masks[sg];
+                    float* d = y + seg[3 * sg + 1] + (h + m) * plane;
                     Avx512F.MaskStore(d, mask, q0);
                     Avx512F.MaskStore(d + 4 * plane, mask, q1);
                     Avx512F.MaskStore(d + 8 * plane, mask, q2);

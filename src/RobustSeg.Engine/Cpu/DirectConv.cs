@@ -47,6 +47,21 @@ public readonly unsafe struct DirectConv
     public static long ImageFloatsOf(in Conv2dGeom g) => (long)g.C * (g.H + 2 * g.Pad) * PaddedW(g);
     public static int PixelsOf(in Conv2dGeom g) => (g.Ho - 1) * PaddedW(g) + g.Wo;
 
+    /// <summary>The output pixels among padded-grid pixels [v0, v0 + count) (v = oh wp + ow, real where ow &lt; wo and
+    /// v &lt; pixels), as runs: seg[3 i] the run's first index from v0, seg[3 i + 1] its output offset oh wo + ow,
+    /// seg[3 i + 2] its length. Returns the number of runs (at most count).</summary>
+    public static int RealRuns(int v0, int count, int pixels, int wp, int wo, int* seg)
+    {
+        int n = 0;
+        for (int v = v0, end = Math.Min(v0 + count, pixels); v < end;)
+        {
+            int oh = v / wp, ow = v - oh * wp, len = Math.Min(wp - ow, end - v), valid = Math.Min(len, wo - ow);
+            if (valid > 0) { seg[3 * n] = v - v0; seg[3 * n + 1] = oh * wo + ow; seg[3 * n + 2] = valid; n++; }
+            v += len;
+        }
+        return n;
+    }
+
     /// <summary>Stride 1 and not a plain 1x1 (which reads the input as B already).</summary>
     public static bool Applies(in Conv2dGeom g) => g.Stride == 1 && !g.IsPointwise;
 

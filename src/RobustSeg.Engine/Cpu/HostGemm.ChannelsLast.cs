@@ -14,12 +14,8 @@ public static unsafe partial class HostGemm
     /// <summary>Floats of one image's channels-last padded copy (Hp Wp pixels x C).</summary>
     public static long ChannelsLastImageFloats(in Conv2dGeom g) => (long)(g.H + 2 * g.Pad) * DirectConv.PaddedW(g) * g.C;
 
-    /// <summary>A panels of one image's spread dy: the tile rows (<see cref="ShapeFor"/> of K) x padded-grid pixels.</summary>
-    public static long ChannelsLastAFloats(in Conv2dGeom g)
-    {
-        var sh = ShapeFor(HostSimd.Current, g.K);
-        return (long)Ceil(g.K, sh.Mr) * sh.Mr * DirectConv.PixelsOf(g);
-    }
+    /// <summary>A panels of one image's dy on the padded grid: <see cref="ChannelsLastTapRows"/> x padded-grid pixels.</summary>
+    public static long ChannelsLastAFloats(in Conv2dGeom g) => (long)ChannelsLastTapRows(g) * DirectConv.PixelsOf(g);
 
     /// <summary>Rows of each tap's block of the per-tap gradient: K rounded up to whole tiles.</summary>
     public static int ChannelsLastTapRows(in Conv2dGeom g)

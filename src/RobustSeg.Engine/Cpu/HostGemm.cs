@@ -556,14 +556,8 @@ public static unsafe partial class HostGemm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void StoreDirect(in Job j, float* ct, int r0, int r1, int v0, int* seg, float beta)
     {
-        int NR = j.Shape.Nr, wp = j.Direct->Wp, wo = j.Direct->Wo;
-        int n = 0;
-        for (int v = v0, end = Math.Min(v0 + NR, j.N); v < end;)
-        {
-            int oh = v / wp, ow = v - oh * wp, len = Math.Min(wp - ow, end - v), valid = Math.Min(len, wo - ow);
-            if (valid > 0) { seg[3 * n] = v - v0; seg[3 * n + 1] = oh * wo + ow; seg[3 * n + 2] = valid; n++; }
-            v += len;
-        }
+        int NR = j.Shape.Nr;
+        int n = DirectConv.RealRuns(v0, NR, j.N, j.Direct->Wp, j.Direct->Wo, seg);
         float alpha = j.Alpha;
         var al = Vector256.Create(alpha);
         var be = Vector256.Create(beta);
