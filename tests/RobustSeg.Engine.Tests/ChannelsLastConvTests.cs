@@ -8,11 +8,12 @@ namespace RobustSeg.Engine.Tests;
 [NonParallelizable]
 public class ChannelsLastConvTests
 {
-    // (n, c, h, w, k, kh, kw, pad, dil): rows 13 wide (a partial 8-pixel transpose) with a partial last tile; 32 -> 64 at
-    // dilation 2 (its data gradient 64 -> 32, on pixel tiles: the grid adds 40 %); a 5x5 from 64 channels (pixel tiles, the
-    // grid adding 44 %); a taller map than wide; pixel tiles: 128 -> 64 at rate 2 (its data gradient 64 -> 128 too),
-    // 64 -> 128 on a 7-wide map (28 %, and 128 -> 64 back), 256 -> 32 (its data gradient on grid tiles), 96 -> 32 (K
-    // blocks of 512 ending inside a tap), each with a partial last tile.
+    // (n, c, h, w, k, kh, kw, pad, dil): rows 13 wide (row tiles of 13, rows 12-13 through the planar store); 32 -> 64 at
+    // dilation 2 (row tiles of 10; its data gradient 64 -> 32, on pixel tiles: the grid adds 40 %); a 5x5 from 64 channels
+    // (pixel tiles, the grid adding 44 %; its data gradient on row tiles of 9); a taller map than wide (row tiles of 9);
+    // pixel tiles: 128 -> 64 at rate 2 (its data gradient 64 -> 128 too), 64 -> 128 on a 7-wide map (28 %, and 128 -> 64
+    // back), 256 -> 32 (its data gradient on row tiles of 8), 96 -> 32 (K blocks of 512 ending inside a tap; its data
+    // gradient on the padded grid); rows 57 wide on the padded grid, tiles spanning row ends. Each with a partial last tile.
     static readonly (int N, int C, int H, int W, int K, int Kh, int Kw, int P, int D)[] Cases =
     [
         (3, 32, 11, 13, 32, 3, 3, 1, 1),
@@ -23,10 +24,15 @@ public class ChannelsLastConvTests
         (2, 64, 6, 7, 128, 3, 3, 1, 1),
         (1, 256, 5, 7, 32, 3, 3, 1, 1),
         (2, 96, 6, 5, 32, 3, 3, 1, 1),
+        (1, 32, 4, 57, 32, 3, 3, 1, 1),
     ];
 
     /// <summary>Which of <see cref="Cases"/> run on pixel tiles (forward, data gradient).</summary>
-    static readonly (bool Fwd, bool Dgrad)[] PixelCases = [(false, false), (false, true), (true, false), (false, false), (true, true), (true, true), (true, false), (true, false)];
+    static readonly (bool Fwd, bool Dgrad)[] PixelCases = [(false, false), (false, true), (true, false), (false, false), (true, true), (true, true), (true, false), (true, false), (false, false)];
+
+    /// <summary>Grid tiles' layout of <see cref="Cases"/> (forward, data gradient) where they run on grid tiles
+    /// (<see cref="ChannelsLastConv.GridRows"/>: 0 the padded grid, else tiles of that many pixels per row); -1 on pixel tiles.</summary>
+    static readonly (int Fwd, int Dgrad)[] GridRowCases = [(13, 13), (10, -1), (-1, 9), (9, 9), (-1, -1), (-1, -1), (-1, 8), (-1, 0), (0, 0)];
 
     static IEnumerable<TestCaseData> CaseData() => Cases.Select((c, i) => new TestCaseData(i).SetName($"case {i}: {c}"));
 
@@ -53,6 +59,9 @@ public class ChannelsLastConvTests
             Assert.That(ChannelsLastConv.Applies(DirectConv.Transposed(g)!.Value), Is.True, "data gradient applies");
             Assert.That((ChannelsLastConv.PixelTiles(g), ChannelsLastConv.PixelTiles(DirectConv.Transposed(g)!.Value)), Is.EqualTo(PixelCases[i]),
                 "pixel tiles (forward, data gradient)");
+            var gt = DirectConv.Transposed(g)!.Value;
+            Assert.That((PixelCases[i].Fwd ? -1 : ChannelsLastConv.GridRows(g), PixelCases[i].Dgrad ? -1 : ChannelsLastConv.GridRows(gt)),
+                Is.EqualTo(GridRowCases[i]), "grid tiles' rows (forward, data gradient)");
         }
         var (x, w, dy, yRef, dxRef) = Problem(g, 130 + i);
         var (y, dx) = Run(g, x, w, dy);
@@ -61,6 +70,7 @@ public class ChannelsLastConvTests
     }
 
     [TestCase(0, TestName = "grid tiles: groups of images and core counts give the same bits")]
+    [TestCase(8, TestName = "grid tiles on the padded grid: groups of images and core counts give the same bits")]
     [TestCase(4, TestName = "pixel tiles: groups of images and core counts give the same bits")]
     public void GroupsOfImagesAndCoreCountsGiveTheSameBits(int i)
     {
@@ -113,6 +123,13 @@ public class ChannelsLastConvTests
                 (G(64, 17, 64, 3, 1, 1, 1), false, "64 channels at 17x17"),
                 (G(32, 65, 32, 3, 2, 1, 1), false, "stride 2"),
                 (G(32, 33, 32, 1, 1, 0, 1), false, "1x1"));
+        // Row tiles where they compute fewer pixels than the padded grid: none between rows against 2-4 per row (rate 1-2).
+        Assert.That(ChannelsLastConv.GridRows(G(64, 65, 64, 3, 1, 1, 1)), Is.EqualTo(13), "rows of 65: 5 tiles of 13");
+        Assert.That(ChannelsLastConv.GridRows(G(64, 65, 64, 3, 1, 2, 2)), Is.EqualTo(13), "rows of 65 at rate 2");
+        Assert.That(ChannelsLastConv.GridRows(G(32, 33, 32, 3, 1, 1, 1)), Is.EqualTo(11), "rows of 33: 3 tiles of 11");
+        Assert.That(ChannelsLastConv.GridRows(G(32, 17, 32, 3, 1, 2, 2)), Is.EqualTo(9), "rows of 17 at rate 2: 2 tiles of 9");
+        Assert.That(ChannelsLastConv.GridRows(G(64, 57, 64, 3, 1, 1, 1)), Is.Zero, "rows of 57: 60 in row tiles, 59 on the grid");
+        Assert.That(ChannelsLastConv.GridRows(G(64, 113, 64, 3, 1, 1, 1)), Is.Zero, "rows of 113: 117 in row tiles, 115 on the grid");
         foreach (var path in HostSimd.Available().Where(p => p != HostSimdPath.Avx512))
         {
             using var use = HostSimd.Use(path);

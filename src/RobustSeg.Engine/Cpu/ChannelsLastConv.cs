@@ -10,9 +10,10 @@ namespace RobustSeg.Engine.Cpu;
 /// each pixel's channel and reads the weight, packed tap-major as (taps C) x K, as its B rows, so no weight is packed per
 /// tile, where the column and direct paths multiply each packed or in-place B float by only K = 32-64 weights and the
 /// micro-kernel waits on memory. Two ways to find a tile's pixels:
-/// - grid tiles (32 or 64 input channels): output pixels numbered on the padded grid (v = oh Wp + ow), so a tile's 12
-///   pixels are C floats apart and are broadcast straight from the image, nothing packed; the Wp - Wo extra pixels per
-///   row are computed and dropped, and each tile's outputs are transposed in registers into the output planes.
+/// - grid tiles (32 or 64 input channels): output pixels numbered on the padded grid (v = oh Wp + ow), so a tile's 8-14
+///   pixels are C floats apart and are broadcast straight from the image, nothing packed; tiles either run along the
+///   grid (the Wp - Wo extra pixels per row computed and dropped) or start at each row (<see cref="GridRows"/>), and each
+///   tile's outputs are transposed in registers into the output planes.
 /// - pixel tiles (64 or more input channels): 12 consecutive real output pixels packed as a GEMM A panel (their taps' C
 ///   contiguous floats transposed in registers) for <see cref="HostGemmKernels512"/>'s 12x32 kernel, so no padded-grid
 ///   pixel is computed (at 17x17 a rate-2 grid adds 24 %, a rate-4 one 47 %) and a task's tiles of all images share
@@ -20,8 +21,8 @@ namespace RobustSeg.Engine.Cpu;
 /// Forward, and the data gradient as the convolution of dy with the flipped, transposed kernel.</summary>
 public static unsafe class ChannelsLastConv
 {
-    /// <summary>Pixels a tile covers (the kernel's rows).</summary>
-    const int Mr = 12, Nr = 32;
+    /// <summary>Pixels a pixel tile covers (the kernel's rows), output channels per tile; most pixels a grid tile covers.</summary>
+    const int Mr = 12, Nr = 32, MaxGridRows = 14;
 
     /// <summary>This thread's pixel-tile panels, a row of zeros (taps past the last pixel) and the tiles' outputs.</summary>
     [ThreadStatic] static float[]? _panel, _zero, _out;
@@ -60,10 +61,28 @@ public static unsafe class ChannelsLastConv
             : g.K <= 64 && DirectConv.PaddedW(g) - g.Wo <= 0.25 * g.Wo && (g.C == 32 || g.Wo >= 32));
 
     /// <summary>Floats of one image's channels-last padded copy with the slack a last grid tile reads past it.</summary>
-    static long InputFloats(in Conv2dGeom g) => HostGemm.ChannelsLastImageFloats(g) + (long)Mr * g.C;
+    static long InputFloats(in Conv2dGeom g) => HostGemm.ChannelsLastImageFloats(g) + (long)MaxGridRows * g.C;
 
     /// <summary>Output tiles of one image: padded-grid (grid tiles) or real (pixel tiles) pixels rounded up to whole tiles.</summary>
-    static int Tiles(in Conv2dGeom g) => ((PixelTiles(g) ? g.OutSpatial : DirectConv.PixelsOf(g)) + Mr - 1) / Mr;
+    static int Tiles(in Conv2dGeom g) => PixelTiles(g) ? (g.OutSpatial + Mr - 1) / Mr
+        : GridRows(g) is var r and > 0 ? g.Ho * ((g.Wo + r - 1) / r) : (DirectConv.PixelsOf(g) + Mr - 1) / Mr;
+
+    /// <summary>Grid tiles' layout: 0, tiles of 12 consecutive padded-grid pixels (a tile may span the end of a row, where
+    /// the Wp - Wo pixels between rows are computed and dropped); or r (8-14), tiles of r pixels starting at each output
+    /// row's first, so no pixel between rows is computed, and a row's last tile only its past-the-row lanes. Whichever
+    /// computes fewer pixels (ties to the wider tile): rows of 65 in 5 tiles of 13 (the padded grid adds 3-6 % at rate
+    /// 1-2), rows of 33 in 3 of 11, rows of 17 in 2 of 9 (the rate-2 grid adds 24 %).</summary>
+    public static int GridRows(in Conv2dGeom g)
+    {
+        long best = (DirectConv.PixelsOf(g) + Mr - 1) / Mr * Mr;
+        int rows = 0;
+        for (int r = MaxGridRows; r >= 8; r--)
+        {
+            long computed = (long)g.Ho * ((g.Wo + r - 1) / r) * r;
+            if (computed < best) { best = computed; rows = r; }
+        }
+        return rows;
+    }
 
     /// <summary>Scratch floats per image: the padded input with the slack a last grid tile reads (grid tiles), the padded
     /// input (pixel tiles).</summary>
@@ -119,13 +138,13 @@ public static unsafe class ChannelsLastConv
             new Span<float>(scratch + n * imgF + HostGemm.ChannelsLastImageFloats(g), Mr * g.C).Clear();
         }
         const int TilesPerTask = 8;
-        int tasks = (tiles + TilesPerTask - 1) / TilesPerTask;
+        int tasks = (tiles + TilesPerTask - 1) / TilesPerTask, rowTile = GridRows(g);
         HostParallel.For((long)images * tasks, 1, (s, e) =>
         {
-            float* ct = stackalloc float[Mr * Nr];
-            int* seg = stackalloc int[3 * Mr];
-            var masks = stackalloc Vector512<float>[Mr];
-            int pixels = DirectConv.PixelsOf(G), wp = DirectConv.PaddedW(G);
+            float* ct = stackalloc float[MaxGridRows * Nr];
+            int* seg = stackalloc int[3 * MaxGridRows];
+            var masks = stackalloc Vector512<float>[MaxGridRows];
+            int pixels = DirectConv.PixelsOf(G), wp = DirectConv.PaddedW(G), perRow = rowTile > 0 ? (G.Wo + rowTile - 1) / rowTile : 0;
             for (long it = s; it < e; it++)
             {
                 long n = it / tasks;
@@ -133,11 +152,19 @@ public static unsafe class ChannelsLastConv
                 float* xi = scratch + n * imgF;
                 for (int t = t0; t < t1; t++)
                 {
-                    int segs = RunMasks(t * Mr, pixels, wp, G.Wo, seg, masks);
+                    int v0, segs;
+                    if (rowTile == 0) { v0 = t * Mr; segs = RunMasks(v0, Mr, pixels, wp, G.Wo, seg, masks); }
+                    else
+                    {
+                        int oh = t / perRow, ow = t % perRow * rowTile;
+                        v0 = oh * wp + ow;
+                        segs = RunMasks(v0, Math.Min(rowTile, G.Wo - ow), pixels, wp, G.Wo, seg, masks);
+                    }
                     for (int jp = 0; jp < panels; jp++)
                     {
-                        float* a = xi + (long)t * Mr * G.C, b = wt + jp * Nr;
-                        if (G.C == 32) Tile<N32>(kdim, a, off, b, G.K, ct, Nr); else Tile<N64>(kdim, a, off, b, G.K, ct, Nr);
+                        float* a = xi + (long)v0 * G.C, b = wt + jp * Nr;
+                        if (G.C == 32) TileRows<N32>(rowTile, kdim, a, off, b, G.K, ct);
+                        else TileRows<N64>(rowTile, kdim, a, off, b, G.K, ct);
                         if (segs > 0) StorePlanar(ct, y + n * yImg + (long)jp * Nr * G.OutSpatial, G.OutSpatial, seg, masks, segs);
                     }
                 }
@@ -145,11 +172,27 @@ public static unsafe class ChannelsLastConv
         });
     }
 
-    /// <summary>A grid tile's runs of real pixels (<see cref="DirectConv.RealRuns"/> of padded-grid pixels v0 .. v0 + 11),
-    /// seg[3 i + 1] turned into the plane offset of lane 0 and masks[i] the run's lanes, for every store of the tile.</summary>
-    static int RunMasks(int v0, int pixels, int wp, int wo, int* seg, Vector512<float>* masks)
+    /// <summary>One grid tile of r pixels (0: 12) into ct (r x 32, row stride 32): <see cref="Tile"/> at that width.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void TileRows<TC>(int r, int kdim, float* a, int* off, float* b, int ldb, float* ct) where TC : struct, ITileCount
     {
-        int n = DirectConv.RealRuns(v0, Mr, pixels, wp, wo, seg);
+        switch (r)
+        {
+            case 0: case 12: Tile<N12, TC>(kdim, a, off, b, ldb, ct, Nr); break;
+            case 13: Tile<N13, TC>(kdim, a, off, b, ldb, ct, Nr); break;
+            case 14: Tile<N14, TC>(kdim, a, off, b, ldb, ct, Nr); break;
+            case 11: Tile<N11, TC>(kdim, a, off, b, ldb, ct, Nr); break;
+            case 10: Tile<N10, TC>(kdim, a, off, b, ldb, ct, Nr); break;
+            case 9: Tile<N9, TC>(kdim, a, off, b, ldb, ct, Nr); break;
+            default: Tile<N8, TC>(kdim, a, off, b, ldb, ct, Nr); break;
+        }
+    }
+
+    /// <summary>A grid tile's runs of real pixels (<see cref="DirectConv.RealRuns"/> of padded-grid pixels v0 .. v0 + count - 1),
+    /// seg[3 i + 1] turned into the plane offset of lane 0 and masks[i] the run's lanes, for every store of the tile.</summary>
+    static int RunMasks(int v0, int count, int pixels, int wp, int wo, int* seg, Vector512<float>* masks)
+    {
+        int n = DirectConv.RealRuns(v0, count, pixels, wp, wo, seg);
         var lane = Vector512<int>.Indices;
         for (int i = 0; i < n; i++)
         {
@@ -161,45 +204,40 @@ public static unsafe class ChannelsLastConv
         return n;
     }
 
-    /// <summary>A grid tile's outputs ct (12 pixels x 32 channels) into their planes: per 16 channels a 16x16 register
-    /// transposition (the 12 pixels in lanes 0-11) and one masked store per channel and run of real pixels, so no
-    /// channels-last output is written and transposed in a pass after (that pass was up to 7 % of a 64 -> 64 rate-2
-    /// forward at 65x65; 32 -> 32 at 65x65 batch 4 takes 0.93 of the time without it). Masked-off lanes are not written
-    /// (nor faulted on).</summary>
+    /// <summary>A grid tile's outputs ct (up to 14 pixels x 32 channels) into their planes: per 16 channels a 16x16 register
+    /// transposition (pixel r in lane r) and one masked store per channel and run of real pixels, so no channels-last output
+    /// is written and transposed in a pass after (that pass was up to 7 % of a 64 -> 64 rate-2 forward at 65x65; 32 -> 32
+    /// at 65x65 batch 4 takes 0.93 of the time without it). Masked-off lanes are not written (nor faulted on). Rows 12-15
+    /// are read only where a run reaches lane 12 (rows 12 and 13 then stand in for 14 and 15, never stored); otherwise rows
+    /// 8-11 stand in for them.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void StorePlanar(float* ct, float* y, long plane, int* seg, Vector512<float>* masks, int segs)
     {
-        Span<Vector512<float>> u = stackalloc Vector512<float>[12];
+        bool wide = seg[3 * (segs - 1)] + seg[3 * (segs - 1) + 2] > 12;
+        Span<Vector512<float>> u = stackalloc Vector512<float>[16];
         for (int h = 0; h < Nr; h += 16)
         {
             float* src = ct + h;
-            // Rows 12-15 are not loaded: rows 8-11's vectors stand in for them in lanes 12-15, which are never stored.
-            var t0 = Avx512F.UnpackLow(Avx512F.LoadVector512(src), Avx512F.LoadVector512(src + Nr));
-            var t1 = Avx512F.UnpackHigh(Avx512F.LoadVector512(src), Avx512F.LoadVector512(src + Nr));
-            var t2 = Avx512F.UnpackLow(Avx512F.LoadVector512(src + 2 * Nr), Avx512F.LoadVector512(src + 3 * Nr));
-            var t3 = Avx512F.UnpackHigh(Avx512F.LoadVector512(src + 2 * Nr), Avx512F.LoadVector512(src + 3 * Nr));
-            var t4 = Avx512F.UnpackLow(Avx512F.LoadVector512(src + 4 * Nr), Avx512F.LoadVector512(src + 5 * Nr));
-            var t5 = Avx512F.UnpackHigh(Avx512F.LoadVector512(src + 4 * Nr), Avx512F.LoadVector512(src + 5 * Nr));
-            var t6 = Avx512F.UnpackLow(Avx512F.LoadVector512(src + 6 * Nr), Avx512F.LoadVector512(src + 7 * Nr));
-            var t7 = Avx512F.UnpackHigh(Avx512F.LoadVector512(src + 6 * Nr), Avx512F.LoadVector512(src + 7 * Nr));
-            var t8 = Avx512F.UnpackLow(Avx512F.LoadVector512(src + 8 * Nr), Avx512F.LoadVector512(src + 9 * Nr));
-            var t9 = Avx512F.UnpackHigh(Avx512F.LoadVector512(src + 8 * Nr), Avx512F.LoadVector512(src + 9 * Nr));
-            var t10 = Avx512F.UnpackLow(Avx512F.LoadVector512(src + 10 * Nr), Avx512F.LoadVector512(src + 11 * Nr));
-            var t11 = Avx512F.UnpackHigh(Avx512F.LoadVector512(src + 10 * Nr), Avx512F.LoadVector512(src + 11 * Nr));
-            // Per 128-bit lane j, u[4g + m] holds rows 4g .. 4g + 3 of column 4j + m.
-            u[0] = Avx512F.Shuffle(t0, t2, 0x44); u[1] = Avx512F.Shuffle(t0, t2, 0xEE);
-            u[2] = Avx512F.Shuffle(t1, t3, 0x44); u[3] = Avx512F.Shuffle(t1, t3, 0xEE);
-            u[4] = Avx512F.Shuffle(t4, t6, 0x44); u[5] = Avx512F.Shuffle(t4, t6, 0xEE);
-            u[6] = Avx512F.Shuffle(t5, t7, 0x44); u[7] = Avx512F.Shuffle(t5, t7, 0xEE);
-            u[8] = Avx512F.Shuffle(t8, t10, 0x44); u[9] = Avx512F.Shuffle(t8, t10, 0xEE);
-            u[10] = Avx512F.Shuffle(t9, t11, 0x44); u[11] = Avx512F.Shuffle(t9, t11, 0xEE);
+            for (int g = 0; g < (wide ? 4 : 3); g++)
+            {
+                // Per 128-bit lane j, u[4g + m] holds rows 4g .. 4g + 3 of column 4j + m (rows past 13 repeat row 13).
+                float* r0 = src + 4 * g * Nr, r1 = r0 + Nr, r2 = r0 + 2 * Nr, r3 = r0 + 3 * Nr;
+                if (g == 3) { r2 = r1; r3 = r1; }
+                var t0 = Avx512F.UnpackLow(Avx512F.LoadVector512(r0), Avx512F.LoadVector512(r1));
+                var t1 = Avx512F.UnpackHigh(Avx512F.LoadVector512(r0), Avx512F.LoadVector512(r1));
+                var t2 = Avx512F.UnpackLow(Avx512F.LoadVector512(r2), Avx512F.LoadVector512(r3));
+                var t3 = Avx512F.UnpackHigh(Avx512F.LoadVector512(r2), Avx512F.LoadVector512(r3));
+                u[4 * g] = Avx512F.Shuffle(t0, t2, 0x44); u[4 * g + 1] = Avx512F.Shuffle(t0, t2, 0xEE);
+                u[4 * g + 2] = Avx512F.Shuffle(t1, t3, 0x44); u[4 * g + 3] = Avx512F.Shuffle(t1, t3, 0xEE);
+            }
+            int hi = wide ? 12 : 8;
             for (int m = 0; m < 4; m++)
             {
-                // Column 4j + m = [u[m] lane j, u[4 + m] lane j, u[8 + m] lane j, (don't care)].
+                // Column 4j + m = [u[m] lane j, u[4 + m] lane j, u[8 + m] lane j, u[hi + m] lane j].
                 var va = Avx512F.Shuffle4x128(u[m], u[4 + m], 0x88);
                 var vb = Avx512F.Shuffle4x128(u[m], u[4 + m], 0xDD);
-                var wa = Avx512F.Shuffle4x128(u[8 + m], u[8 + m], 0x88);
-                var wb = Avx512F.Shuffle4x128(u[8 + m], u[8 + m], 0xDD);
+                var wa = Avx512F.Shuffle4x128(u[8 + m], u[hi + m], 0x88);
+                var wb = Avx512F.Shuffle4x128(u[8 + m], u[hi + m], 0xDD);
                 var q0 = Avx512F.Shuffle4x128(va, wa, 0x88);
                 var q1 = Avx512F.Shuffle4x128(vb, wb, 0x88);
                 var q2 = Avx512F.Shuffle4x128(va, wa, 0xDD);
@@ -276,50 +314,54 @@ public static unsafe class ChannelsLastConv
         }
     }
 
-    /// <summary>One grid tile: c (12 pixels x 32 channels, row stride ldc) = sum over p of x[pixel r][off[p]] b[p ldb ..].
-    /// The pixels are TC.Count floats apart (the channel count, a constant, so each broadcast is a fixed displacement).</summary>
+    /// <summary>One grid tile: c (TR.Count pixels x 32 channels, row stride ldc) = sum over p of x[pixel r][off[p]] b[p ldb ..].
+    /// The pixels are TC.Count floats apart (the channel count, a constant, so each broadcast is a fixed displacement). Up
+    /// to 14 rows: 28 accumulators, the two weight vectors and the broadcast in 31 of the 32 zmm registers (no spills,
+    /// checked with DOTNET_JitDisasm).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
-    static void Tile<TC>(int kdim, float* a, int* off, float* b, int ldb, float* c, int ldc) where TC : struct, ITileCount
+    static void Tile<TR, TC>(int kdim, float* a, int* off, float* b, int ldb, float* c, int ldc)
+        where TR : struct, ITileCount where TC : struct, ITileCount
     {
-        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
-        Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
-        Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default, c80 = default, c81 = default;
-        Vector512<float> c90 = default, c91 = default, c100 = default, c101 = default, c110 = default, c111 = default;
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+        Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
+        Vector512<float> c80 = default, c81 = default, c90 = default, c91 = default, c100 = default, c101 = default, c110 = default, c111 = default;
+        Vector512<float> c120 = default, c121 = default, c130 = default, c131 = default;
         int S = TC.Count;
         for (int p = 0; p < kdim; p++, b += ldb)
         {
             float* ap = a + off[p];
             var b0 = Avx512F.LoadVector512(b);
             var b1 = Avx512F.LoadVector512(b + 16);
-            var v = Vector512.Create(ap[0]);
-            c00 = Avx512F.FusedMultiplyAdd(v, b0, c00); c01 = Avx512F.FusedMultiplyAdd(v, b1, c01);
-            v = Vector512.Create(ap[S]);
-            c10 = Avx512F.FusedMultiplyAdd(v, b0, c10); c11 = Avx512F.FusedMultiplyAdd(v, b1, c11);
-            v = Vector512.Create(ap[2 * S]);
-            c20 = Avx512F.FusedMultiplyAdd(v, b0, c20); c21 = Avx512F.FusedMultiplyAdd(v, b1, c21);
-            v = Vector512.Create(ap[3 * S]);
-            c30 = Avx512F.FusedMultiplyAdd(v, b0, c30); c31 = Avx512F.FusedMultiplyAdd(v, b1, c31);
-            v = Vector512.Create(ap[4 * S]);
-            c40 = Avx512F.FusedMultiplyAdd(v, b0, c40); c41 = Avx512F.FusedMultiplyAdd(v, b1, c41);
-            v = Vector512.Create(ap[5 * S]);
-            c50 = Avx512F.FusedMultiplyAdd(v, b0, c50); c51 = Avx512F.FusedMultiplyAdd(v, b1, c51);
-            v = Vector512.Create(ap[6 * S]);
-            c60 = Avx512F.FusedMultiplyAdd(v, b0, c60); c61 = Avx512F.FusedMultiplyAdd(v, b1, c61);
-            v = Vector512.Create(ap[7 * S]);
-            c70 = Avx512F.FusedMultiplyAdd(v, b0, c70); c71 = Avx512F.FusedMultiplyAdd(v, b1, c71);
-            v = Vector512.Create(ap[8 * S]);
-            c80 = Avx512F.FusedMultiplyAdd(v, b0, c80); c81 = Avx512F.FusedMultiplyAdd(v, b1, c81);
-            v = Vector512.Create(ap[9 * S]);
-            c90 = Avx512F.FusedMultiplyAdd(v, b0, c90); c91 = Avx512F.FusedMultiplyAdd(v, b1, c91);
-            v = Vector512.Create(ap[10 * S]);
-            c100 = Avx512F.FusedMultiplyAdd(v, b0, c100); c101 = Avx512F.FusedMultiplyAdd(v, b1, c101);
-            v = Vector512.Create(ap[11 * S]);
-            c110 = Avx512F.FusedMultiplyAdd(v, b0, c110); c111 = Avx512F.FusedMultiplyAdd(v, b1, c111);
+            { var v = Vector512.Create(ap[0]); c00 = Avx512F.FusedMultiplyAdd(v, b0, c00); c01 = Avx512F.FusedMultiplyAdd(v, b1, c01); }
+            { var v = Vector512.Create(ap[S]); c10 = Avx512F.FusedMultiplyAdd(v, b0, c10); c11 = Avx512F.FusedMultiplyAdd(v, b1, c11); }
+            { var v = Vector512.Create(ap[2 * S]); c20 = Avx512F.FusedMultiplyAdd(v, b0, c20); c21 = Avx512F.FusedMultiplyAdd(v, b1, c21); }
+            { var v = Vector512.Create(ap[3 * S]); c30 = Avx512F.FusedMultiplyAdd(v, b0, c30); c31 = Avx512F.FusedMultiplyAdd(v, b1, c31); }
+            { var v = Vector512.Create(ap[4 * S]); c40 = Avx512F.FusedMultiplyAdd(v, b0, c40); c41 = Avx512F.FusedMultiplyAdd(v, b1, c41); }
+            { var v = Vector512.Create(ap[5 * S]); c50 = Avx512F.FusedMultiplyAdd(v, b0, c50); c51 = Avx512F.FusedMultiplyAdd(v, b1, c51); }
+            { var v = Vector512.Create(ap[6 * S]); c60 = Avx512F.FusedMultiplyAdd(v, b0, c60); c61 = Avx512F.FusedMultiplyAdd(v, b1, c61); }
+            { var v = Vector512.Create(ap[7 * S]); c70 = Avx512F.FusedMultiplyAdd(v, b0, c70); c71 = Avx512F.FusedMultiplyAdd(v, b1, c71); }
+            if (TR.Count > 8) { var v = Vector512.Create(ap[8 * S]); c80 = Avx512F.FusedMultiplyAdd(v, b0, c80); c81 = Avx512F.FusedMultiplyAdd(v, b1, c81); }
+            if (TR.Count > 9) { var v = Vector512.Create(ap[9 * S]); c90 = Avx512F.FusedMultiplyAdd(v, b0, c90); c91 = Avx512F.FusedMultiplyAdd(v, b1, c91); }
+            if (TR.Count > 10) { var v = Vector512.Create(ap[10 * S]); c100 = Avx512F.FusedMultiplyAdd(v, b0, c100); c101 = Avx512F.FusedMultiplyAdd(v, b1, c101); }
+            if (TR.Count > 11) { var v = Vector512.Create(ap[11 * S]); c110 = Avx512F.FusedMultiplyAdd(v, b0, c110); c111 = Avx512F.FusedMultiplyAdd(v, b1, c111); }
+            if (TR.Count > 12) { var v = Vector512.Create(ap[12 * S]); c120 = Avx512F.FusedMultiplyAdd(v, b0, c120); c121 = Avx512F.FusedMultiplyAdd(v, b1, c121); }
+            if (TR.Count > 13) { var v = Vector512.Create(ap[13 * S]); c130 = Avx512F.FusedMultiplyAdd(v, b0, c130); c131 = Avx512F.FusedMultiplyAdd(v, b1, c131); }
         }
         long ld = ldc;
-        Store(c, c00, c01); Store(c + ld, c10, c11); Store(c + 2 * ld, c20, c21); Store(c + 3 * ld, c30, c31);
-        Store(c + 4 * ld, c40, c41); Store(c + 5 * ld, c50, c51); Store(c + 6 * ld, c60, c61); Store(c + 7 * ld, c70, c71);
-        Store(c + 8 * ld, c80, c81); Store(c + 9 * ld, c90, c91); Store(c + 10 * ld, c100, c101); Store(c + 11 * ld, c110, c111);
+        Store(c + 0 * ld, c00, c01);
+        Store(c + 1 * ld, c10, c11);
+        Store(c + 2 * ld, c20, c21);
+        Store(c + 3 * ld, c30, c31);
+        Store(c + 4 * ld, c40, c41);
+        Store(c + 5 * ld, c50, c51);
+        Store(c + 6 * ld, c60, c61);
+        Store(c + 7 * ld, c70, c71);
+        if (TR.Count > 8) Store(c + 8 * ld, c80, c81);
+        if (TR.Count > 9) Store(c + 9 * ld, c90, c91);
+        if (TR.Count > 10) Store(c + 10 * ld, c100, c101);
+        if (TR.Count > 11) Store(c + 11 * ld, c110, c111);
+        if (TR.Count > 12) Store(c + 12 * ld, c120, c121);
+        if (TR.Count > 13) Store(c + 13 * ld, c130, c131);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         static void Store(float* cr, Vector512<float> lo, Vector512<float> hi)

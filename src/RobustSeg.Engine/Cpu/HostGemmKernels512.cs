@@ -31,7 +31,12 @@ internal static unsafe class HostGemmKernels512
     /// JIT folds Count and drops the unused accumulators and loads).</summary>
     internal interface ITileCount { static abstract int Count { get; } }
     internal struct N8 : ITileCount { public static int Count => 8; }
+    internal struct N9 : ITileCount { public static int Count => 9; }
+    internal struct N10 : ITileCount { public static int Count => 10; }
+    internal struct N11 : ITileCount { public static int Count => 11; }
     internal struct N12 : ITileCount { public static int Count => 12; }
+    internal struct N13 : ITileCount { public static int Count => 13; }
+    internal struct N14 : ITileCount { public static int Count => 14; }
     internal struct N16 : ITileCount { public static int Count => 16; }
     internal struct N32 : ITileCount { public static int Count => 32; }
     internal struct N64 : ITileCount { public static int Count => 64; }
