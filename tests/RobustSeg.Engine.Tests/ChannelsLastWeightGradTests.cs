@@ -8,8 +8,8 @@ namespace RobustSeg.Engine.Tests;
 [NonParallelizable]
 public class ChannelsLastWeightGradTests
 {
-    // (n, c, h, w, k, kh, kw, pad, dil): a partial row panel (20 outputs) over two blocks of pixels (4222 on the padded
-    // grid: two of AVX-512's 4096, three of AVX2's 2048) with rows not a multiple of 8 wide; dilation 2; a 5x5 with more outputs than one panel holds; a 1x3 without padding; 64 channels
+    // (n, c, h, w, k, kh, kw, pad, dil): a partial row panel (20 outputs) over several blocks of pixels (4222 on the padded
+    // grid: three of AVX-512's 2048 for 32 channels, three of AVX2's 2048) with rows not a multiple of 8 wide; dilation 2; a 5x5 with more outputs than one panel holds; a 1x3 without padding; 64 channels
     // (two 32-column panels, four 16-column ones); 128 channels with outputs over several row panels and rows 5 wide
     // (dy packed a short output row at a time).
     static readonly (int N, int C, int H, int W, int K, int Kh, int Kw, int P, int D)[] Cases =

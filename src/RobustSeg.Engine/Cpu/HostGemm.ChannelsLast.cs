@@ -70,14 +70,14 @@ public static unsafe partial class HostGemm
         });
     }
 
-    /// <summary>Pixels a tile of <see cref="WeightGradChannelsLast"/> sums per call of the micro-kernel (its K block):
-    /// 4096 on AVX-512, 2048 on AVX2, far past the GEMM's 512 and 256, though neither a tile's A panel nor a block's x rows
-    /// then stay in L1 or L2. Paired on Zen 5 against the GEMM's blocks, AVX-512: 64 -> 64 at 65x65 batch 2 0.86-0.89
-    /// (rate 1 and 2), 32 -> 64 and 32 -> 32 at 65x65 batch 4 0.81-0.83, 32 -> 32 at 33x33 0.86, 128 -> 128 at 33x33 0.87-0.89,
-    /// 64 -> 64 at 113x113 0.90 (whole images, 13k pixels, 1.04); AVX2: 2048 0.88-0.93 of 1024's time, which was
-    /// 0.5-0.7 of 256's, and 4096 0.97-1.14 of 2048's. Each tile's B rows are a strided stream (NR of C floats per pixel):
-    /// longer streams are what pays, as far as measured.</summary>
-    static int ChannelsLastPixelBlock(HostSimdPath p) => p == HostSimdPath.Avx512 ? 4096 : 2048;
+    /// <summary>Pixels a tile of <see cref="WeightGradChannelsLast"/> sums per call of the micro-kernel (its K block). AVX-512:
+    /// a block's x rows within 256 KB (a quarter of Zen 4/5's L2, so they serve every tap and column panel of a row panel
+    /// from L2), 1024-4096 pixels: 2048 for 32 channels, 1024 for 64 and 128. 4096 for every C had measured 0.81-0.90 of
+    /// the GEMM's 512 (32-128 channels at 33x33-113x113); against 4096, paired on Zen 5: 64 -> 64 at 65x65 batch 2 0.91-0.94
+    /// (rate 2), at 113x113 0.95, at 57x57 0.96; 32 channels 1.0-1.02 at 2048; 128 -> 128 at 33x33 0.99 at 1024 but 1.03
+    /// at 512. AVX2: 2048 (0.88-0.93 of 1024's time on Zen 1, which was 0.5-0.7 of 256's, and 4096 0.97-1.14 of 2048's;
+    /// 64 channels at 1024 1.0 on Zen 5).</summary>
+    static int ChannelsLastPixelBlock(HostSimdPath p, int c) => p == HostSimdPath.Avx512 ? Math.Clamp((1 << 16) / c, 1024, 4096) : 2048;
 
     /// <summary>dwt (Kh Kw x rows x C, rows = K rounded up to whole tiles) = the per-tap weight gradient summed over
     /// images [0, images): xcl the channels-last padded images (<see cref="PadChannelsLast"/>), dy the output gradients
@@ -87,7 +87,7 @@ public static unsafe partial class HostGemm
     public static void WeightGradChannelsLast(in Conv2dGeom g, int images, float* xcl, float* dy, long yImg, float* apk, float beta, float* dwt)
     {
         var sh = ShapeFor(HostSimd.Current, g.K);
-        int MR = sh.Mr, NR = sh.Nr, KC = ChannelsLastPixelBlock(sh.Path);
+        int MR = sh.Mr, NR = sh.Nr, KC = ChannelsLastPixelBlock(sh.Path, g.C);
         int L = DirectConv.PixelsOf(g), wp = DirectConv.PaddedW(g), C = g.C, taps = g.Kh * g.Kw;
         int mPanels = Ceil(g.K, MR), nPanels = C / NR, rows = mPanels * MR;
         long aImg = (long)rows * L, xImg = ChannelsLastImageFloats(g);
