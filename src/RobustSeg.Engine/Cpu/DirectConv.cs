@@ -177,7 +177,9 @@ public readonly unsafe struct DirectConv
     }
 
     /// <summary>dst (hp x wp) = the h x w plane src with its first row at row top and first column at column left, zeros
-    /// around it; every float written once (no clear of the whole plane first).</summary>
+    /// around it; every float written once (no clear of the whole plane first). Fully optimised from its first call (see
+    /// <see cref="HostGemm.Transpose"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PadPlane(float* src, int h, int w, float* dst, int top, int left, int hp, int wp)
     {
         long first = (long)top * wp + left;
