@@ -41,24 +41,35 @@ public static unsafe class ChannelsLastConv
     static bool PixelTilesFit(in Conv2dGeom g) => g.C >= 64 && g.C % 8 == 0;
 
     /// <summary>Whether g runs on pixel tiles rather than grid tiles: where grid tiles cannot (more than 64 channels) or where
-    /// the padded grid adds more than a quarter of the pixels.</summary>
+    /// they compute more than a quarter of extra pixels (<see cref="GridWaste"/>).</summary>
     public static bool PixelTiles(in Conv2dGeom g) =>
-        PixelTilesFit(g) && (g.C > 64 || DirectConv.PaddedW(g) - g.Wo > 0.25 * g.Wo);
+        PixelTilesFit(g) && (g.C > 64 || GridWaste(g) > 0.25);
+
+    /// <summary>The pixels grid tiles compute past the real ones, as a share of those: on the padded grid or in row tiles
+    /// (<see cref="GridRows"/>), whichever it takes.</summary>
+    public static double GridWaste(in Conv2dGeom g)
+    {
+        int r = GridRows(g);
+        long computed = r > 0 ? (long)g.Ho * ((g.Wo + r - 1) / r) * r : (DirectConv.PixelsOf(g) + Mr - 1) / Mr * Mr;
+        return (double)computed / g.OutSpatial - 1;
+    }
 
     /// <summary>Whether it is taken by default. Grid tiles: at most 64 output channels (with 128 the pixels are read four
-    /// times: 1.19x the time of a 64 -> 128 forward at 57x57), the padded grid adds at most a quarter of the pixels, and
-    /// 64 input channels only on maps at least 32 wide. Paired on Zen 5 against the paths it replaces (direct or packed,
-    /// forward and data gradient): 32 -> 32 at 65x65 0.76, 32 -> 64 0.90-0.93, 32 -> 32 at 33x33 0.73-0.94, at 17x17 rate 2
-    /// 0.72-0.78 (24 % extra pixels); 64 -> 64 at 113x113 0.86-0.87, at 57x57 0.93, at 33x33 0.93-0.97, but at 17x17
-    /// 1.10-1.47 (a tile's 64-channel weight rows, 72 KB a panel, stream from L2 for few tiles). Pixel tiles: 128 input
-    /// channels, paired on Zen 5 against the paths they replace (packed, direct, Winograd): 128 -> 128 at 17x17 batch 4
-    /// rate 2 0.84-0.87 (forward and data gradient), rate 1 0.88-0.98, batch 2 0.94-0.96; 128 -> 64 0.88; at 33x33 and
-    /// 57x57 0.96-1.0, 9x9 batch 8 0.78-0.80; 3x3 kernels only (as measured). Not 64 channels (0.97-1.03) nor 256
+    /// times: 1.19x the time of a 64 -> 128 forward at 57x57) and at most a quarter of extra pixels computed
+    /// (<see cref="GridWaste"/>). Paired on Zen 5 against the paths it replaces (direct or packed, forward and data
+    /// gradient): 32 -> 32 at 65x65 0.76, 32 -> 64 0.90-0.93, 32 -> 32 at 33x33 0.73-0.94, at 17x17 rate 2 0.72-0.78;
+    /// 64 -> 64 at 113x113 0.86-0.87, at 57x57 0.93, at 33x33 0.93-0.97. On the padded grid, 64 -> 64 at 17x17 had measured
+    /// 1.10-1.47 (few tiles for a panel's 72 KB of weight rows streamed from L2) and was not taken; in row tiles, against the
+    /// paths taken before: 64 -> 64 at 17x17 batch 4 forward 0.97, data gradient 0.89, batch 2 0.92 and 0.86 (rate 2),
+    /// rate 2 forward 0.72, rate 4 0.77, 64 -> 32 0.83, 32 -> 32 at rate 4 0.71, 64 -> 64 at 9x9 batch 8 0.39. Pixel tiles:
+    /// 128 input channels, paired on Zen 5 against the paths they replace (packed, direct, Winograd): 128 -> 128 at 17x17
+    /// batch 4 rate 2 0.84-0.87 (forward and data gradient), rate 1 0.88-0.98, batch 2 0.94-0.96; 128 -> 64 0.88; at 33x33
+    /// and 57x57 0.96-1.0, 9x9 batch 8 0.78-0.80; 3x3 kernels only (as measured). Not 64 channels (0.97-1.03) nor 256
     /// (1.06-1.41 against the tap GEMMs and the packed path).</summary>
     public static bool Pays(in Conv2dGeom g) =>
         Applies(g) && (PixelTiles(g)
             ? g.C == 128 && g.Kh * g.Kw == 9
-            : g.K <= 64 && DirectConv.PaddedW(g) - g.Wo <= 0.25 * g.Wo && (g.C == 32 || g.Wo >= 32));
+            : g.K <= 64 && GridWaste(g) <= 0.25);
 
     /// <summary>Floats of one image's channels-last padded copy with the slack a last grid tile reads past it.</summary>
     static long InputFloats(in Conv2dGeom g) => HostGemm.ChannelsLastImageFloats(g) + (long)MaxGridRows * g.C;
@@ -71,7 +82,7 @@ public static unsafe class ChannelsLastConv
     /// the Wp - Wo pixels between rows are computed and dropped); or r (8-14), tiles of r pixels starting at each output
     /// row's first, so no pixel between rows is computed, and a row's last tile only its past-the-row lanes. Whichever
     /// computes fewer pixels (ties to the wider tile): rows of 65 in 5 tiles of 13 (the padded grid adds 3-6 % at rate
-    /// 1-2), rows of 33 in 3 of 11, rows of 17 in 2 of 9 (the rate-2 grid adds 24 %).</summary>
+    /// 1-2), rows of 33 in 3 of 11, rows of 17 in 2 of 9 (the rate-2 grid adds 24 %, the rate-4 one 47 %).</summary>
     public static int GridRows(in Conv2dGeom g)
     {
         long best = (DirectConv.PixelsOf(g) + Mr - 1) / Mr * Mr;
