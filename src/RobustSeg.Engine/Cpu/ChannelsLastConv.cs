@@ -47,12 +47,11 @@ public static unsafe class ChannelsLastConv
 
     /// <summary>The pixels grid tiles compute past the real ones, as a share of those: on the padded grid or in row tiles
     /// (<see cref="GridRows"/>), whichever it takes.</summary>
-    public static double GridWaste(in Conv2dGeom g)
-    {
-        int r = GridRows(g);
-        long computed = r > 0 ? (long)g.Ho * ((g.Wo + r - 1) / r) * r : (DirectConv.PixelsOf(g) + Mr - 1) / Mr * Mr;
-        return (double)computed / g.OutSpatial - 1;
-    }
+    public static double GridWaste(in Conv2dGeom g) => (double)GridPixels(g, GridRows(g)) / g.OutSpatial - 1;
+
+    /// <summary>Pixels grid tiles compute in layout r (<see cref="GridRows"/>: 0 the padded grid, else row tiles of r).</summary>
+    static long GridPixels(in Conv2dGeom g, int r) =>
+        r > 0 ? (long)g.Ho * ((g.Wo + r - 1) / r) * r : (DirectConv.PixelsOf(g) + Mr - 1) / Mr * Mr;
 
     /// <summary>Whether it is taken by default. Grid tiles: at most 64 output channels (with 128 the pixels are read four
     /// times: 1.19x the time of a 64 -> 128 forward at 57x57) and at most a quarter of extra pixels computed
@@ -76,7 +75,7 @@ public static unsafe class ChannelsLastConv
 
     /// <summary>Output tiles of one image: padded-grid (grid tiles) or real (pixel tiles) pixels rounded up to whole tiles.</summary>
     static int Tiles(in Conv2dGeom g) => PixelTiles(g) ? (g.OutSpatial + Mr - 1) / Mr
-        : GridRows(g) is var r and > 0 ? g.Ho * ((g.Wo + r - 1) / r) : (DirectConv.PixelsOf(g) + Mr - 1) / Mr;
+        : GridRows(g) is var r ? (int)(GridPixels(g, r) / (r > 0 ? r : Mr)) : 0;
 
     /// <summary>Grid tiles' layout: 0, tiles of 12 consecutive padded-grid pixels (a tile may span the end of a row, where
     /// the Wp - Wo pixels between rows are computed and dropped); or r (8-14), tiles of r pixels starting at each output
@@ -85,13 +84,10 @@ public static unsafe class ChannelsLastConv
     /// 1-2), rows of 33 in 3 of 11, rows of 17 in 2 of 9 (the rate-2 grid adds 24 %, the rate-4 one 47 %).</summary>
     public static int GridRows(in Conv2dGeom g)
     {
-        long best = (DirectConv.PixelsOf(g) + Mr - 1) / Mr * Mr;
+        long best = GridPixels(g, 0);
         int rows = 0;
         for (int r = MaxGridRows; r >= 8; r--)
-        {
-            long computed = (long)g.Ho * ((g.Wo + r - 1) / r) * r;
-            if (computed < best) { best = computed; rows = r; }
-        }
+            if (GridPixels(g, r) < best) { best = GridPixels(g, r); rows = r; }
         return rows;
     }
 
@@ -146,7 +142,7 @@ public static unsafe class ChannelsLastConv
         for (int n = 0; n < images; n++)
         {
             HostGemm.PadChannelsLast(g, x + n * xImg, xImg, 1, scratch + n * imgF);
-            new Span<float>(scratch + n * imgF + HostGemm.ChannelsLastImageFloats(g), Mr * g.C).Clear();
+            new Span<float>(scratch + n * imgF + HostGemm.ChannelsLastImageFloats(g), MaxGridRows * g.C).Clear();
         }
         const int TilesPerTask = 8;
         int tasks = (tiles + TilesPerTask - 1) / TilesPerTask, rowTile = GridRows(g);
