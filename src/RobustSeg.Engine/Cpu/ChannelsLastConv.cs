@@ -73,9 +73,14 @@ public static unsafe class ChannelsLastConv
     /// <summary>Floats of one image's channels-last padded copy with the slack a last grid tile reads past it.</summary>
     static long InputFloats(in Conv2dGeom g) => HostGemm.ChannelsLastImageFloats(g) + (long)MaxGridRows * g.C;
 
-    /// <summary>Output tiles of one image: padded-grid (grid tiles) or real (pixel tiles) pixels rounded up to whole tiles.</summary>
-    static int Tiles(in Conv2dGeom g) => PixelTiles(g) ? (g.OutSpatial + Mr - 1) / Mr
-        : GridRows(g) is var r ? (int)(GridPixels(g, r) / (r > 0 ? r : Mr)) : 0;
+    /// <summary>Output tiles of one image: real pixels in tiles of 12 (pixel tiles), or the pixels grid tiles compute in
+    /// their layout over its tile width.</summary>
+    static int Tiles(in Conv2dGeom g)
+    {
+        if (PixelTiles(g)) return (g.OutSpatial + Mr - 1) / Mr;
+        int r = GridRows(g);
+        return (int)(GridPixels(g, r) / (r > 0 ? r : Mr));
+    }
 
     /// <summary>Grid tiles' layout: 0, tiles of 12 consecutive padded-grid pixels (a tile may span the end of a row, where
     /// the Wp - Wo pixels between rows are computed and dropped); or r (8-14), tiles of r pixels starting at each output
@@ -87,7 +92,7 @@ public static unsafe class ChannelsLastConv
         long best = GridPixels(g, 0);
         int rows = 0;
         for (int r = MaxGridRows; r >= 8; r--)
-            if (GridPixels(g, r) < best) { best = GridPixels(g, r); rows = r; }
+            if (GridPixels(g, r) is var p && p < best) (best, rows) = (p, r);
         return rows;
     }
 
@@ -138,12 +143,10 @@ public static unsafe class ChannelsLastConv
         var G = g;
         long imgF = ImageFloats(g);
         int tiles = Tiles(g), kdim = g.Kh * g.Kw * g.C, panels = g.K / Nr;
-        // The padded copies, in the scratch's per-image slots (the channels-last helper writes contiguous images).
+        // The padded copies in the scratch's per-image slots, each followed by the slack a last tile reads.
+        HostGemm.PadChannelsLast(g, x, xImg, images, scratch, imgF);
         for (int n = 0; n < images; n++)
-        {
-            HostGemm.PadChannelsLast(g, x + n * xImg, xImg, 1, scratch + n * imgF);
             new Span<float>(scratch + n * imgF + HostGemm.ChannelsLastImageFloats(g), MaxGridRows * g.C).Clear();
-        }
         const int TilesPerTask = 8;
         int tasks = (tiles + TilesPerTask - 1) / TilesPerTask, rowTile = GridRows(g);
         HostParallel.For((long)images * tasks, 1, (s, e) =>

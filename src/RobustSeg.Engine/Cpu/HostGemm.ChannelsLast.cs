@@ -46,14 +46,15 @@ public static unsafe partial class HostGemm
             _ => false,
         };
 
-    /// <summary>Images [0, images) of x (C x H x W each, xImg apart) into dst as channels-last padded images
-    /// (<see cref="ChannelsLastImageFloats"/> each): pixel (h, w) of the padded grid at (h Wp + w) C, its C channels
-    /// contiguous, zero in the padding. 8 x 8 blocks transposed in registers.</summary>
-    public static void PadChannelsLast(in Conv2dGeom g, float* x, long xImg, int images, float* dst)
+    /// <summary>Images [0, images) of x (C x H x W each, xImg apart) into dst as channels-last padded images, dstImg floats
+    /// apart (0: <see cref="ChannelsLastImageFloats"/>, side by side): pixel (h, w) of the padded grid at (h Wp + w) C, its
+    /// C channels contiguous, zero in the padding. 8 x 8 blocks transposed in registers; one parallel region for all
+    /// images.</summary>
+    public static void PadChannelsLast(in Conv2dGeom g, float* x, long xImg, int images, float* dst, long dstImg = 0)
     {
         var G = g;
         int wp = DirectConv.PaddedW(g), hp = g.H + 2 * g.Pad;
-        long img = ChannelsLastImageFloats(g);
+        long img = dstImg > 0 ? dstImg : ChannelsLastImageFloats(g);
         // One task per padded row: its left and right padding zeroed, its pixels transposed from the C input rows.
         HostParallel.For((long)images * hp, Math.Max(1, (1 << 13) / ((long)wp * g.C)), (s, e) =>
         {
