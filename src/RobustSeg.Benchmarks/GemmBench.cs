@@ -18,10 +18,18 @@ public sealed class GemmBench : IBenchSuite
         new("transa", "0", "1: A is stored K x M"),
         new("transb", "0", "1: B is stored N x K"),
         new("vs-peak", "false", "cpu: alternate 5 GEMM measurements with 5 FMA peak probes and report the median paired fraction of peak (robust on a noisy machine)", Flag: true),
+        BenchOption.Serve("GEMM", "a paired comparison"),
     ];
 
     public IEnumerable<BenchRow> Run(BenchContext ctx)
     {
+        if (ctx.Serving(1, "GEMM", "m"))
+        {
+            using var scope = Tensor.Scope();
+            var (run, _) = Prepare(ctx);
+            ctx.Serve(run);
+            yield break;
+        }
         if (!ctx.Flag("vs-peak")) { yield return Measure(ctx); yield break; }
         if (ctx.Device.Kind != DeviceKind.Cpu) throw new UserInputException("bench gemm --vs-peak compares with the host FMA peak: use --device cpu");
         // The peak of the instruction set the GEMM runs (ROBUSTSEG_SIMD=avx2 on an AVX-512 host: 256-bit).
@@ -44,19 +52,26 @@ public sealed class GemmBench : IBenchSuite
 
     static BenchRow Measure(BenchContext ctx)
     {
+        using var scope = Tensor.Scope();
+        var (run, shape) = Prepare(ctx);
+        var stats = BenchRunner.Measure(run, ctx.Sync);
+        int m = ctx.Int("m"), n = ctx.Int("n"), k = ctx.Int("k");
+        return BenchRow.From("gemm", ctx.Device.Name, shape, stats, flops: 2.0 * m * n * k, bytes: 4.0 * ((double)m * k + (double)k * n + (double)m * n));
+    }
+
+    /// <summary>The GEMM of the options as one run (its operands live in the caller's scope), and its shape's name.</summary>
+    static (Action Run, string Shape) Prepare(BenchContext ctx)
+    {
         int m = ctx.Int("m"), n = ctx.Int("n"), k = ctx.Int("k");
         bool ta = Flag(ctx, "transa"), tb = Flag(ctx, "transb");
         if (m <= 0 || n <= 0 || k <= 0) throw new UserInputException($"bench gemm: --m, --n, --k must be positive, got {m}, {n}, {k}");
         var dev = ctx.Device;
-        using var scope = Tensor.Scope();
         var a = F.RandUniform(dev, 1, -1f, 1f, ta ? [k, m] : [m, k]);
         var b = F.RandUniform(dev, 2, -1f, 1f, tb ? [n, k] : [k, n]);
         var c = Tensor.Empty(dev, m, n);
         var desc = GemmDesc.Dense(m, n, k, ta, tb);
         ctx.Log($"gemm {m}x{n}x{k} transa={(ta ? 1 : 0)} transb={(tb ? 1 : 0)} on {dev.Name}");
-        var stats = BenchRunner.Measure(() => dev.Backend.Gemm(desc, a, b, c), ctx.Sync);
-        string shape = $"{m}x{n}x{k}{(ta ? "_tA" : "")}{(tb ? "_tB" : "")}";
-        return BenchRow.From("gemm", dev.Name, shape, stats, flops: 2.0 * m * n * k, bytes: 4.0 * ((double)m * k + (double)k * n + (double)m * n));
+        return (() => dev.Backend.Gemm(desc, a, b, c), $"{m}x{n}x{k}{(ta ? "_tA" : "")}{(tb ? "_tB" : "")}");
     }
 
     static bool Flag(BenchContext ctx, string name) => ctx.Int(name) switch

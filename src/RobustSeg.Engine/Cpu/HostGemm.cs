@@ -344,7 +344,7 @@ public static unsafe partial class HostGemm
         int cores = HostParallel.Cores;
         if (macs < SerialMacs || cores == 1) return (1, 1);
         (int, int) best = (1, 1);
-        double bestCost = double.MaxValue, bestArea = double.MaxValue;
+        double bestCost = double.MaxValue, bestArea = double.MaxValue, bestRows = double.MaxValue;
         for (int p = 1; p <= 3 * cores; p++)
         for (int tm = 1; tm <= p; tm++)
         {
@@ -355,9 +355,13 @@ public static unsafe partial class HostGemm
             // Near ties go to the smaller part where B is gathered from an image: its working set (an image's im2col
             // rows) stays in L2. Elsewhere to the fewer parts, found first: a row part packs all of B again, and each
             // part is a task's overhead (PSPNet-50's forward 0.93 of its time, paired on Zen 5, its 1x1s at 29x29 on
-            // 2 row parts instead of 4 and 64-256 x 3249 on 2 column parts instead of 6).
-            if (cost < bestCost * 0.98 || (cost < bestCost * 1.02 && bPack != PackWeight && rows * cols < bestArea))
-            { best = (tm, tn); bestCost = cost; bestArea = rows * cols; }
+            // 2 row parts instead of 4 and 64-256 x 3249 on 2 column parts instead of 6). Between as many parts of a packed
+            // B, to the fewer rows: each thread's packed A (all of K) is smaller, so less of it streams from L3 (GEMM
+            // 1024^3 on 2 x 1 parts 0.93 of the time on 1 x 2, paired on Zen 5).
+            bool nearTie = cost < bestCost * 1.02;
+            if (cost < bestCost * 0.98 || (nearTie && bPack != PackWeight && rows * cols < bestArea)
+                || (nearTie && bPack == PackWeight && tm * tn == best.Item1 * best.Item2 && rows < bestRows))
+            { best = (tm, tn); bestCost = cost; bestArea = rows * cols; bestRows = rows; }
         }
         return best;
     }
@@ -392,7 +396,7 @@ public static unsafe partial class HostGemm
                     float* pak = ABlock(in j, pa, rowsP, mp0, k0, pc, j.Kc);
                     PackBPanel(in j, jp, pb);
                     for (int ip = mp0; ip < mp1; ip++)
-                        Tile(in j, ip, jp, pak + (long)(ip - mp0) * MR * j.Kc, new PackedRows(pb, NR), tmp, ip + 1 < mp1 && pc + KC >= k1);
+                        Tile(in j, ip, jp, pak + (long)(ip - mp0) * MR * j.Kc, new PackedRows(pb, NR), tmp, ip + 1 < mp1 && pc + KC >= k1 ? NextC.Below : NextC.None);
                 }
             }
             return;
@@ -417,7 +421,8 @@ public static unsafe partial class HostGemm
                         float* pb = PackBBlock(in j, jb, je);
                         for (int ip = ib; ip < ie; ip++)
                         for (int jp = jb; jp < je; jp++)
-                            Tile(in j, ip, jp, pa + (long)(ip - ib) * MR * kc, new PackedRows(pb + (long)(jp - jb) * NR * kc, NR), tmp, false);
+                            Tile(in j, ip, jp, pa + (long)(ip - ib) * MR * kc, new PackedRows(pb + (long)(jp - jb) * NR * kc, NR), tmp,
+                                jp + 1 < je ? NextC.Right : NextC.None);
                     }
                 }
             else
@@ -432,7 +437,7 @@ public static unsafe partial class HostGemm
                         float* pa = APanels(in j, ib, ie, pas);
                         for (int jp = jb; jp < je; jp++)
                         for (int ip = ib; ip < ie; ip++)
-                            Tile(in j, ip, jp, pa + (long)(ip - ib) * MR * kc, new PackedRows(pb + (long)(jp - jb) * NR * kc, NR), tmp, ip + 1 < ie);
+                            Tile(in j, ip, jp, pa + (long)(ip - ib) * MR * kc, new PackedRows(pb + (long)(jp - jb) * NR * kc, NR), tmp, ip + 1 < ie ? NextC.Below : NextC.None);
                     }
                 }
         }
@@ -476,7 +481,7 @@ public static unsafe partial class HostGemm
                 float* pak = pa + img * aImg + (long)rowsP * pc;
                 PackBPanel(in j, jp, pb);
                 for (int ip = mp0; ip < mp1; ip++)
-                    Tile(in j, ip, jp, pak + (long)(ip - mp0) * MR * j.Kc, new PackedRows(pb, NR), tmp, false);
+                    Tile(in j, ip, jp, pak + (long)(ip - mp0) * MR * j.Kc, new PackedRows(pb, NR), tmp, NextC.None);
             }
         }
     }
@@ -582,20 +587,26 @@ public static unsafe partial class HostGemm
         }
     }
 
+    /// <summary>Which C tile a loop of tiles runs next, to prefetch while this one multiplies: the one below (row panels
+    /// in the inner loop) or to the right (column panels inner: the A-in-L1 order, 0.96-0.98 of the time without on
+    /// GEMM 1024^3-2048^3 and the 1x1 2048 -> 512 convs at 29x29, paired on Zen 5).</summary>
+    enum NextC { None, Below, Right }
+
     /// <summary>One MR x NR tile of C from packed panels; edge tiles go through the scratch tile.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Tile<TB>(in Job j, int ip, int jp, float* ap, TB pb, float* tmp, bool prefetchBelow) where TB : struct, IBRows
+    static void Tile<TB>(in Job j, int ip, int jp, float* ap, TB pb, float* tmp, NextC next) where TB : struct, IBRows
     {
         int MR = j.Shape.Mr, NR = j.Shape.Nr, kc = j.Kc;
         int row = ip * MR, col = jp * NR;
         int mr = Math.Min(MR, j.M - row), nr = Math.Min(NR, j.N - col);
         float* cp = j.C + (long)row * j.Ldc + col;
-        if (prefetchBelow && Sse.IsSupported)
+        if (next != NextC.None && Sse.IsSupported)
         {
-            float* nx = cp + (long)MR * j.Ldc;
-            int rows = Math.Min(MR, j.M - row - MR);
+            // The next tile's C rows (cold, a row stride apart) on their way while this one multiplies.
+            float* nx = next == NextC.Below ? cp + (long)MR * j.Ldc : cp + NR;
+            int rows = next == NextC.Below ? Math.Min(MR, j.M - row - MR) : mr, cols = next == NextC.Below ? nr : Math.Min(NR, j.N - col - NR);
             for (int r = 0; r < rows; r++)
-            for (int q = 0; q < nr; q += 16) Sse.Prefetch0(nx + (long)r * j.Ldc + q);
+            for (int q = 0; q < cols; q += 16) Sse.Prefetch0(nx + (long)r * j.Ldc + q);
         }
         if (mr == MR && nr == KernelCols(j.Shape, nr)) { Micro(j.Shape, kc, ap, pb, cp, j.Ldc, j.Alpha, j.Beta, nr); return; }
         // Edge tile: the product (MR rows, KernelCols columns) into the scratch tile, then only the valid part to C.
