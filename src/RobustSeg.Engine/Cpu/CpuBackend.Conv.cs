@@ -124,8 +124,8 @@ public sealed unsafe partial class CpuBackend
     /// (false) where it applies; null chooses by <see cref="WeightGradColumns"/>. Tests and benchmarks set it.</summary>
     public static bool? UseChannelsLastWeightGrad { get; set; }
 
-    /// <summary>Most floats of the channels-last paths' scratch per group of images (4M; the forward's and the weight
-    /// gradient's); tests lower it to reach the groups.</summary>
+    /// <summary>Most floats of the channels-last forward's scratch per group of images (4M; it also serves the data
+    /// gradient); tests lower it to reach the groups.</summary>
     public static long ChannelsLastScratch { get; set; } = 1L << 22;
 
     /// <summary>The weight gradient's columns for g: tap by tap where most taps read padding (<see cref="TapConv.Pays"/>),
@@ -183,23 +183,13 @@ public sealed unsafe partial class CpuBackend
         }
     }
 
-    /// <summary>dW through <see cref="HostGemm.WeightGradChannelsLast"/>: groups of images (under 4M floats of scratch)
-    /// made channels-last and padded, dy packed on the padded grid, the per-tap sums added in image order, then dW laid
-    /// out from them.</summary>
+    /// <summary>dW through <see cref="HostGemm.WeightGradChannelsLast"/>: the per-tap sums over every image (each core
+    /// lays out its share of x and dy a row block at a time), then dW laid out from them.</summary>
     void ChannelsLastWeightGrad(in Conv2dGeom g, float* px, float* pdy, float* pdw)
     {
         long xImg = (long)g.C * g.InSpatial, yImg = (long)g.K * g.OutSpatial;
-        long xcl = HostGemm.ChannelsLastImageFloats(g), ap = HostGemm.ChannelsLastAFloats(g);
-        int group = (int)Math.Clamp(ChannelsLastScratch / (xcl + ap), 1, g.N);
-        using var xb = Tensor.Empty(Device, checked((int)(group * xcl)));
-        using var ab = Tensor.Empty(Device, checked((int)(group * ap)));
         using var wt = Tensor.Empty(Device, checked((int)HostGemm.ChannelsLastTapFloats(g)));
-        for (int n0 = 0; n0 < g.N; n0 += group)
-        {
-            int gi = Math.Min(group, g.N - n0);
-            HostGemm.PadChannelsLast(g, px + n0 * xImg, xImg, gi, xb.Ptr);
-            HostGemm.WeightGradChannelsLast(g, gi, xb.Ptr, pdy + n0 * yImg, yImg, ab.Ptr, n0 == 0 ? 0f : 1f, wt.Ptr);
-        }
+        HostGemm.WeightGradChannelsLast(g, g.N, px, xImg, pdy, yImg, wt.Ptr);
         TapConv.FromTapMajor(g, wt.Ptr, HostGemm.ChannelsLastTapRows(g), pdw);
     }
 

@@ -2,20 +2,17 @@ using System.Runtime.CompilerServices;
 
 namespace RobustSeg.Engine.Cpu;
 
-/// <summary>The weight gradient of a stride-1 conv with few output channels, tap by tap on a channels-last copy of the
+/// <summary>The weight gradient of a stride-1 conv with few output channels, tap by tap on a channels-last layout of the
 /// input: dW[:, :, ki, kj] (K x C) = sum over images and padded-grid pixels v of dy[:, v] x[v + ki Dil Wp + kj Dil, :].
-/// With the padded image stored pixel by pixel (Hp Wp x C, <see cref="PadChannelsLast"/>), a B row, one pixel's C
-/// channels, is read in place, and so is every tap's B (the same rows from another offset); dy, spread on the padded
-/// grid (zero in its Wp - Wo extra columns), is packed once as A panels and serves all Kh Kw taps. The gathered columns
-/// pack each of the C Kh Kw x Ho Wo column floats for only K output channels (the micro-kernel waits on that packing
-/// where K is 32-64); here nothing per tap is packed.</summary>
+/// With the padded image stored pixel by pixel (Wp x C per row), a B row, one pixel's C channels, is read in place, and
+/// so is every tap's B (the same rows from another offset); dy, spread on the padded grid (zero in its Wp - Wo extra
+/// columns), is packed as A panels that serve all Kh Kw taps. The gathered columns pack each of the C Kh Kw x Ho Wo
+/// column floats for only K output channels (the micro-kernel waits on that packing where K is 32-64); here nothing per
+/// tap is packed. The channels-last images themselves (<see cref="PadChannelsLast"/>) serve the channels-last forward.</summary>
 public static unsafe partial class HostGemm
 {
     /// <summary>Floats of one image's channels-last padded copy (Hp Wp pixels x C).</summary>
     public static long ChannelsLastImageFloats(in Conv2dGeom g) => (long)(g.H + 2 * g.Pad) * DirectConv.PaddedW(g) * g.C;
-
-    /// <summary>A panels of one image's dy on the padded grid: <see cref="ChannelsLastTapRows"/> x padded-grid pixels.</summary>
-    public static long ChannelsLastAFloats(in Conv2dGeom g) => (long)ChannelsLastTapRows(g) * DirectConv.PixelsOf(g);
 
     /// <summary>Rows of each tap's block of the per-tap gradient: K rounded up to whole tiles.</summary>
     public static int ChannelsLastTapRows(in Conv2dGeom g)
@@ -32,19 +29,27 @@ public static unsafe partial class HostGemm
     public static bool ChannelsLastApplies(in Conv2dGeom g) =>
         g.Stride == 1 && g.Kh * g.Kw > 1 && g.C % ShapeFor(HostSimd.Current).Nr == 0;
 
-    /// <summary>Whether it is taken by default: where the padded grid adds at most 10 % columns, on AVX-512 for up to 128
-    /// channels and outputs, on AVX2 for up to 64. Paired on Zen 5 against the pixel taps it replaces, AVX-512: 0.79-0.81
-    /// of the time for 64 channels at 57x57-113x113 and 65x65 batch 2, 0.81 at 33x33 batch 4, 0.86-0.89 for 32 -> 128 at
-    /// 65x65 and 128 -> 128 at 33x33, 0.98 for 128 -> 128 at 29x29 batch 1; slower for 256 channels (1.04) and at 17x17,
-    /// where the padded grid adds 12-24 % columns (1.06-1.09). AVX2 (16-column panels): 0.77-0.80 for 32 -> 32 at 65x65
-    /// and 33x33, 0.94-0.96 for 32 -> 64 and 64 -> 64; 1.00-1.04 for 128 outputs or channels.</summary>
-    public static bool ChannelsLastPays(in Conv2dGeom g) =>
-        ChannelsLastApplies(g) && DirectConv.PaddedW(g) - g.Wo <= 0.1 * g.Wo && HostSimd.Current switch
+    /// <summary>Whether it is taken by default: on AVX-512 for up to 128 channels and outputs where the padded grid adds at
+    /// most 10 % columns, 12.5 % on maps 32 or more wide, 25 % for 32 channels (one column panel); on AVX2 for up to 64
+    /// where it adds at most 10 %, 12.5 % for 32 channels. Paired on Zen 5 against the pixel taps it replaces (with the
+    /// input laid out a row block at a time in each core's L2), AVX-512: 0.79-0.81 of the time for 64 channels at
+    /// 57x57-113x113 and 65x65 batch 2, 0.86-0.89 for 32 -> 128 at 65x65 and 128 -> 128 at 33x33, 0.98 for 128 -> 128 at
+    /// 29x29 batch 1; 12 % extra columns: 64 -> 64 at 65x65 rate 4 0.82, at 33x33 rate 2 0.83, 128 -> 128 at 33x33 rate 2
+    /// 0.92, but 64 -> 64 at 17x17 1.19 and at 9x9 1.27; 32 channels at 17x17 (12-24 %) 0.70-0.72, 32 -> 64 0.93, at 9x9
+    /// 0.63, at 33x33 rate 4 0.57; 128 -> 128 at 17x17 rate 2 1.23, 256 channels 1.06-1.41. AVX2 (16-column panels):
+    /// 0.77-0.80 for 32 -> 32 at 65x65 and 33x33, 0.94-0.96 for 32 -> 64 and 64 -> 64, 0.94 for 32 -> 32 at 17x17; 64 -> 64
+    /// at 17x17 1.15, at 33x33 rate 2 1.01; 1.00-1.04 for 128 outputs or channels.</summary>
+    public static bool ChannelsLastPays(in Conv2dGeom g)
+    {
+        if (!ChannelsLastApplies(g)) return false;
+        double extra = (double)(DirectConv.PaddedW(g) - g.Wo) / g.Wo;
+        return HostSimd.Current switch
         {
-            HostSimdPath.Avx512 => g.C <= 128 && g.K <= 128,
-            HostSimdPath.Avx2 => g.C <= 64 && g.K <= 64,
+            HostSimdPath.Avx512 => g.C <= 128 && g.K <= 128 && (extra <= 0.1 || extra <= 0.125 && g.Wo >= 32 || extra <= 0.25 && g.C <= 32),
+            HostSimdPath.Avx2 => g.C <= 64 && g.K <= 64 && (extra <= 0.1 || extra <= 0.125 && g.C <= 32),
             _ => false,
         };
+    }
 
     /// <summary>Images [0, images) of x (C x H x W each, xImg apart) into dst as channels-last padded images, dstImg floats
     /// apart (0: <see cref="ChannelsLastImageFloats"/>, side by side): pixel (h, w) of the padded grid at (h Wp + w) C, its
@@ -81,59 +86,77 @@ public static unsafe partial class HostGemm
     static int ChannelsLastPixelBlock(HostSimdPath p, int c) => p == HostSimdPath.Avx512 ? Math.Clamp((1 << 16) / c, 1024, 4096) : 2048;
 
     /// <summary>dwt (Kh Kw x rows x C, rows = K rounded up to whole tiles) = the per-tap weight gradient summed over
-    /// images [0, images): xcl the channels-last padded images (<see cref="PadChannelsLast"/>), dy the output gradients
-    /// (K x Ho x Wo per image, yImg apart), apk scratch for their A panels on the padded grid
-    /// (<see cref="ChannelsLastAFloats"/> per image). beta 0 writes dwt, 1 adds to it (a later group of images). Each
-    /// tile sums its images and pixels in order, so the bits do not depend on the core count.</summary>
-    public static void WeightGradChannelsLast(in Conv2dGeom g, int images, float* xcl, float* dy, long yImg, float* apk, float beta, float* dwt)
+    /// images [0, images): x the input images (C x H x W each, xImg apart), dy the output gradients (K x Ho x Wo per image,
+    /// yImg apart). Each tile sums its images and row blocks in order, so the bits do not depend on the core count.</summary>
+    public static void WeightGradChannelsLast(in Conv2dGeom g, int images, float* x, long xImg, float* dy, long yImg, float* dwt)
     {
         var sh = ShapeFor(HostSimd.Current, g.K);
-        int MR = sh.Mr, NR = sh.Nr, KC = ChannelsLastPixelBlock(sh.Path, g.C);
+        int MR = sh.Mr, NR = sh.Nr;
         int L = DirectConv.PixelsOf(g), wp = DirectConv.PaddedW(g), C = g.C, taps = g.Kh * g.Kw;
         int mPanels = Ceil(g.K, MR), nPanels = C / NR, rows = mPanels * MR;
-        long aImg = (long)rows * L, xImg = ChannelsLastImageFloats(g);
+        // Row blocks of about a pixel block each; a block reads its rows and the (Kh - 1) Dil rows below (the halo),
+        // and the taps of its last padded-grid columns run (Kw - 1) Dil pixels past them (into zeros: dy is zero there).
+        int rb = Math.Max(1, ChannelsLastPixelBlock(sh.Path, C) / wp), halo = (g.Kh - 1) * g.Dil, over = (g.Kw - 1) * g.Dil;
         var G = g;
 
-        // A: each image's dy in MR-row panels on the padded grid (rows past K and the Wp - Wo columns after each output
-        // row zero), packed an output row at a time straight from dy: no spread copy of dy is written and read back.
-        HostParallel.For((long)images * mPanels, 1, (s, e) =>
-        {
-            for (long t = s; t < e; t++)
-            {
-                long n = t / mPanels; int ip = (int)(t % mPanels);
-                float* panel = apk + n * aImg + (long)ip * MR * L;
-                for (int oh = 0; oh < G.Ho; oh++)
-                {
-                    var j = new Job { A = dy + n * yImg + (long)oh * G.Wo, Lda = G.OutSpatial, M = G.K, Kc = G.Wo, P0 = 0, Shape = sh };
-                    PackA(in j, ip, ip + 1, panel + (long)oh * wp * MR);
-                    if (oh + 1 < G.Ho) new Span<float>(panel + ((long)oh * wp + G.Wo) * MR, (wp - G.Wo) * MR).Clear();
-                }
-            }
-        });
-
-        // Each core owns a contiguous range of the (row panel, tap, column panel) tiles and walks images and pixel blocks
-        // outermost: one block's A panels and x rows stay in L2 for all its tiles, and consecutive tiles share an A panel
-        // (in L1). Summing each tile over all images first streamed a whole group's x and A from L3 per tile (32 -> 64 at
-        // 65x65: 1.31x PyTorch's time). Each tile still sums its images and blocks in order: the same bits.
-        int tiles = taps * mPanels * nPanels, parts = Math.Min(tiles, HostParallel.Cores);
+        // Each core owns a contiguous range of the (column panel, row panel, tap) tiles, so it needs x's channels of only
+        // its column panels and dy's rows of only its row panels, and walks images and row blocks outermost. Per block it
+        // lays out, in its own buffers (in L2), those channels of the block's padded rows and halo pixel by pixel (the halo
+        // moved up from the block before) and those dy rows as A panels on the padded grid (zero in the Wp - Wo columns
+        // after each output row); every tile reads its B rows in place, and consecutive tiles share an A panel (in L1).
+        // A channels-last copy of the whole input and the A panels of every image, written first, went to memory and back
+        // (a sixth of a 64-channel weight gradient at 65x65).
+        int tiles = nPanels * mPanels * taps, parts = Math.Min(tiles, HostParallel.Cores), perPanel = mPanels * taps;
         HostParallel.Each(parts, part =>
         {
             int s = Split(tiles, parts, part), e = Split(tiles, parts, part + 1);
+            int jp0 = s / perPanel, jp1 = (e - 1) / perPanel + 1, c0 = jp0 * NR, nc = (jp1 - jp0) * NR;
+            int ip0 = jp1 - jp0 > 1 ? 0 : s % perPanel / taps, ip1 = jp1 - jp0 > 1 ? mPanels : (e - 1) % perPanel / taps + 1;
+            long rowF = (long)wp * nc, aPanel = (long)MR * rb * wp;
+            float* xb = Scratch(ref _xRows, checked((int)((rb + halo) * rowF + over * nc)));
+            float* ab = Scratch(ref _aRows, checked((int)((ip1 - ip0) * aPanel)));
             for (int n = 0; n < images; n++)
-            for (int pc = 0; pc < L; pc += KC)
+            for (int r0 = 0; r0 < G.Ho; r0 += rb)
             {
-                int kc = Math.Min(KC, L - pc);
-                float tileBeta = n == 0 && pc == 0 ? beta : 1f;
+                int blockRows = Math.Min(rb, G.Ho - r0), kept = r0 == 0 ? 0 : halo;
+                if (kept > 0) Buffer.MemoryCopy(xb + rb * rowF, xb, kept * rowF * 4, kept * rowF * 4);
+                for (int i = kept; i < blockRows + halo; i++)
+                    ChannelsLastRow(G, x + n * xImg + (long)c0 * G.InSpatial, r0 + i, nc, xb + i * rowF);
+                new Span<float>(xb + (blockRows + halo) * rowF, over * nc).Clear();
+                for (int oh = r0; oh < r0 + blockRows; oh++)
+                {
+                    var j = new Job { A = dy + n * yImg + (long)oh * G.Wo, Lda = G.OutSpatial, M = G.K, Kc = G.Wo, P0 = 0, Shape = sh };
+                    for (int ip = ip0; ip < ip1; ip++)
+                    {
+                        float* panel = ab + (ip - ip0) * aPanel + (long)(oh - r0) * wp * MR;
+                        PackA(in j, ip, ip + 1, panel);
+                        if (oh + 1 < G.Ho) new Span<float>(panel + (long)G.Wo * MR, (wp - G.Wo) * MR).Clear();
+                    }
+                }
+                int kc = Math.Min(blockRows * wp, L - r0 * wp);   // the last output row ends at Wo
+                float beta = n == 0 && r0 == 0 ? 0f : 1f;
                 for (int tile = s; tile < e; tile++)
                 {
-                    int ip = tile / (taps * nPanels), t = tile / nPanels % taps, jp = tile % nPanels;
+                    int jp = tile / perPanel, ip = tile / taps % mPanels, t = tile % taps;
                     int off = t / G.Kw * G.Dil * wp + t % G.Kw * G.Dil;
                     float* ct = dwt + ((long)t * rows + (long)ip * MR) * C + jp * NR;
-                    float* ap = apk + n * aImg + (long)ip * MR * L + (long)pc * MR;
-                    float* xb = xcl + n * xImg + ((long)off + pc) * C + jp * NR;
-                    Micro(sh, kc, ap, new PackedRows(xb, C), ct, C, 1f, tileBeta, NR);
+                    Micro(sh, kc, ab + (ip - ip0) * aPanel, new PackedRows(xb + (long)off * nc + (jp - jp0) * NR, nc), ct, C, 1f, beta, NR);
                 }
             }
         });
+    }
+
+    /// <summary>This thread's block of channels-last padded rows and of A panels for <see cref="WeightGradChannelsLast"/>.</summary>
+    [ThreadStatic] static float[]? _xRows, _aRows;
+
+    /// <summary>Padded row r of one image's channels [c0, c0 + nc) (x at channel c0), pixel by pixel into dst (Wp x nc
+    /// floats): zero in the padding, the W pixels' nc channels transposed from the input planes.</summary>
+    static void ChannelsLastRow(in Conv2dGeom g, float* x, int r, int nc, float* dst)
+    {
+        int wp = DirectConv.PaddedW(g), h = r - g.Pad;
+        if (h < 0 || h >= g.H) { new Span<float>(dst, wp * nc).Clear(); return; }
+        new Span<float>(dst, g.Pad * nc).Clear();
+        new Span<float>(dst + (long)(g.Pad + g.W) * nc, (wp - g.Pad - g.W) * nc).Clear();
+        Transpose(x + (long)h * g.W, g.InSpatial, dst + (long)g.Pad * nc, nc, nc, g.W);
     }
 }
