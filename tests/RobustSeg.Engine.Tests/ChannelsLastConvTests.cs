@@ -4,7 +4,7 @@ using static RobustSeg.Engine.Tests.DirectConvTests;
 namespace RobustSeg.Engine.Tests;
 
 /// <summary>The channels-last AVX-512 convolution (<see cref="ChannelsLastConv"/>): forward and data gradient against
-/// the definition in double, the same bits for any image grouping and core count, and where it is chosen.</summary>
+/// the definition in double, the same bits for any core count, and where it is chosen.</summary>
 [NonParallelizable]
 public class ChannelsLastConvTests
 {
@@ -14,7 +14,9 @@ public class ChannelsLastConvTests
     // on row tiles of 9, four column panels), 64 -> 128 on a 7-wide map (row tiles of 8, 14 % extra; 128 -> 64 back on
     // pixel tiles), 256 -> 32 (its data gradient on row tiles of 8), 96 -> 32 (K blocks of 512 ending inside a tap; its
     // data gradient on the padded grid); rows 57 wide on the padded grid, tiles spanning row ends; 64 channels on pixel
-    // tiles where grid tiles would compute 60 % extra (5 wide). Each with a partial last tile.
+    // tiles where grid tiles would compute 60 % extra (5 wide); two maps taller than a core's window holds (its rows
+    // moved on, the halo kept): grid tiles from 64 channels (row tiles of 12, the data gradient's 32 channels too) and
+    // pixel tiles from 128 at rate 2 (the data gradient on row tiles of 10). Each with a partial last tile.
     static readonly (int N, int C, int H, int W, int K, int Kh, int Kw, int P, int D)[] Cases =
     [
         (3, 32, 11, 13, 32, 3, 3, 1, 1),
@@ -27,14 +29,16 @@ public class ChannelsLastConvTests
         (2, 96, 6, 5, 32, 3, 3, 1, 1),
         (1, 32, 4, 57, 32, 3, 3, 1, 1),
         (2, 64, 4, 5, 32, 3, 3, 1, 1),
+        (1, 64, 80, 60, 32, 3, 3, 1, 1),
+        (1, 128, 30, 40, 32, 3, 3, 2, 2),
     ];
 
     /// <summary>Which of <see cref="Cases"/> run on pixel tiles (forward, data gradient).</summary>
-    static readonly (bool Fwd, bool Dgrad)[] PixelCases = [(false, false), (false, false), (false, false), (false, false), (true, false), (false, true), (true, false), (true, false), (false, false), (true, false)];
+    static readonly (bool Fwd, bool Dgrad)[] PixelCases = [(false, false), (false, false), (false, false), (false, false), (true, false), (false, true), (true, false), (true, false), (false, false), (true, false), (false, false), (true, false)];
 
     /// <summary>Grid tiles' layout of <see cref="Cases"/> (forward, data gradient) where they run on grid tiles
     /// (<see cref="ChannelsLastConv.GridRows"/>: 0 the padded grid, else tiles of that many pixels per row); -1 on pixel tiles.</summary>
-    static readonly (int Fwd, int Dgrad)[] GridRowCases = [(13, 13), (10, 10), (9, 9), (9, 9), (-1, 9), (8, -1), (-1, 8), (-1, 0), (0, 0), (-1, 8)];
+    static readonly (int Fwd, int Dgrad)[] GridRowCases = [(13, 13), (10, 10), (9, 9), (9, 9), (-1, 9), (8, -1), (-1, 8), (-1, 0), (0, 0), (-1, 8), (12, 12), (-1, 10)];
 
     static IEnumerable<TestCaseData> CaseData() => Cases.Select((c, i) => new TestCaseData(i).SetName($"case {i}: {c}"));
 
@@ -71,32 +75,30 @@ public class ChannelsLastConvTests
         Assert.That(MaxRelErr(dx, dxRef), Is.LessThan(1e-5), "dx vs double reference");
     }
 
-    [TestCase(0, TestName = "grid tiles: groups of images and core counts give the same bits")]
-    [TestCase(8, TestName = "grid tiles on the padded grid: groups of images and core counts give the same bits")]
-    [TestCase(4, TestName = "pixel tiles: groups of images and core counts give the same bits")]
-    public void GroupsOfImagesAndCoreCountsGiveTheSameBits(int i)
+    [TestCase(0, TestName = "grid tiles: core counts give the same bits")]
+    [TestCase(8, TestName = "grid tiles on the padded grid: core counts give the same bits")]
+    [TestCase(4, TestName = "pixel tiles: core counts give the same bits")]
+    [TestCase(10, TestName = "grid tiles, rows moving through the window: core counts give the same bits")]
+    public void CoreCountsGiveTheSameBits(int i)
     {
         NeedAvx512();
         var g = Geom(Cases[i]);
         var (x, w, dy, _, _) = Problem(g, 150);
         var (y, dx) = Run(g, x, w, dy);
-        long keep = CpuBackend.ChannelsLastScratch;
         int cores = HostParallel.Cores;
         try
         {
-            CpuBackend.ChannelsLastScratch = 1;   // one image a group
-            var (y1, dx1) = Run(g, x, w, dy);
-            Assert.That(y1, Is.EqualTo(y), "y, one image a group");
-            Assert.That(dx1, Is.EqualTo(dx), "dx, one image a group");
-            CpuBackend.ChannelsLastScratch = keep;
-            HostParallel.SetThreads(1);
-            var (y2, dx2) = Run(g, x, w, dy);
-            Assert.That(y2, Is.EqualTo(y), "y, one core");
-            Assert.That(dx2, Is.EqualTo(dx), "dx, one core");
+            // One core runs every tile through one window; three start theirs at other tiles.
+            foreach (int n in new[] { 1, 3 })
+            {
+                HostParallel.SetThreads(n);
+                var (yn, dxn) = Run(g, x, w, dy);
+                Assert.That(yn, Is.EqualTo(y), $"y, {n} cores");
+                Assert.That(dxn, Is.EqualTo(dx), $"dx, {n} cores");
+            }
         }
         finally
         {
-            CpuBackend.ChannelsLastScratch = keep;
             HostParallel.SetThreads(cores);
         }
     }

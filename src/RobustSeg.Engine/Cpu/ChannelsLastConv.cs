@@ -5,7 +5,7 @@ using static RobustSeg.Engine.Cpu.HostGemmKernels512;
 
 namespace RobustSeg.Engine.Cpu;
 
-/// <summary>A stride-1 convolution on AVX-512 from a channels-last padded copy of the input, in tiles of 12 pixels x 32
+/// <summary>A stride-1 convolution on AVX-512 from channels-last padded rows of the input (<see cref="RowWindow"/>), in tiles of 12 pixels x 32
 /// output channels: y[v, k] = sum over taps t and channels c of x[v + off(t), c] w[k, c, t]. The micro-kernel broadcasts
 /// each pixel's channel and reads the weight, packed tap-major as (taps C) x K, as its B rows, so no weight is packed per
 /// tile, where the column and direct paths multiply each packed or in-place B float by only K = 32-64 weights and the
@@ -24,8 +24,9 @@ public static unsafe class ChannelsLastConv
     /// <summary>Pixels a pixel tile covers (the kernel's rows), output channels per tile; most pixels a grid tile covers.</summary>
     const int Mr = 12, Nr = 32, MaxGridRows = 14;
 
-    /// <summary>This thread's pixel-tile panels, a row of zeros (taps past the last pixel) and the tiles' outputs.</summary>
-    [ThreadStatic] static float[]? _panel, _zero, _out;
+    /// <summary>This thread's pixel-tile panels, a row of zeros (taps past the last pixel), the tiles' outputs and its
+    /// <see cref="RowWindow"/>.</summary>
+    [ThreadStatic] static float[]? _panel, _zero, _out, _window;
 
     /// <summary>Pixel tiles a task packs and runs together (8 measured 0.85-0.9 of 4's time at 128 channels, 17x17), and
     /// the K block they run in (the GEMM's; 256 measured no faster).</summary>
@@ -70,9 +71,6 @@ public static unsafe class ChannelsLastConv
             ? g.C == 128 && g.Kh * g.Kw == 9
             : g.K <= 64 && GridWaste(g) <= 0.25);
 
-    /// <summary>Floats of one image's channels-last padded copy with the slack a last grid tile reads past it.</summary>
-    static long InputFloats(in Conv2dGeom g) => HostGemm.ChannelsLastImageFloats(g) + (long)MaxGridRows * g.C;
-
     /// <summary>Output tiles of one image: real pixels in tiles of 12 (pixel tiles), or the pixels grid tiles compute in
     /// their layout over its tile width.</summary>
     static int Tiles(in Conv2dGeom g)
@@ -95,11 +93,6 @@ public static unsafe class ChannelsLastConv
             if (GridPixels(g, r) is var p && p < best) (best, rows) = (p, r);
         return rows;
     }
-
-    /// <summary>Scratch floats per image: the padded input with the slack a last grid tile reads (grid tiles), the padded
-    /// input (pixel tiles).</summary>
-    public static long ImageFloats(in Conv2dGeom g) =>
-        PixelTiles(g) ? HostGemm.ChannelsLastImageFloats(g) : InputFloats(g);
 
     /// <summary>wt[(t C + c) K + k] = w[k, c, t]: the weight as the kernel's B rows, tap-major. flipped: w is the weight of
     /// the conv whose data gradient g is (g.C x g.K x taps), so w[c, k, taps - 1 - t], its flipped transpose, is read in
@@ -134,53 +127,58 @@ public static unsafe class ChannelsLastConv
             off[(ki * g.Kw + kj) * g.C + c] = (ki * g.Dil * wp + kj * g.Dil) * g.C + c;
     }
 
-    /// <summary>y (images x K x Ho x Wo) = conv(x, ·) for images [0, images): scratch holds <see cref="ImageFloats"/> per
-    /// image, wt the packed weight, off the offsets. One task per (image, run of tiles); each tile sums its taps and
-    /// channels in one fixed order, so the bits do not depend on the core count.</summary>
-    public static void Forward(in Conv2dGeom g, float* x, long xImg, int images, float* wt, int* off, float* scratch, float* y, long yImg)
+    /// <summary>y (images x K x Ho x Wo) = conv(x, ·) for images [0, images): wt the packed weight, off the offsets (grid
+    /// tiles). Per core, runs of tiles in order, each reading its rows from the core's <see cref="RowWindow"/> (all C
+    /// channels of the rows its pixels' taps reach); each tile sums its taps and channels in one fixed order, so the bits do
+    /// not depend on the core count.</summary>
+    public static void Forward(in Conv2dGeom g, float* x, long xImg, int images, float* wt, int* off, float* y, long yImg)
     {
-        if (PixelTiles(g)) { ForwardPixels(g, x, xImg, images, wt, scratch, y, yImg); return; }
+        if (PixelTiles(g)) { ForwardPixels(g, x, xImg, images, wt, y, yImg); return; }
         var G = g;
-        long imgF = ImageFloats(g);
-        int tiles = Tiles(g), kdim = g.Kh * g.Kw * g.C, panels = g.K / Nr;
-        // The padded copies in the scratch's per-image slots, each followed by the slack a last tile reads.
-        HostGemm.PadChannelsLast(g, x, xImg, images, scratch, imgF);
-        for (int n = 0; n < images; n++)
-            new Span<float>(scratch + n * imgF + HostGemm.ChannelsLastImageFloats(g), MaxGridRows * g.C).Clear();
-        const int TilesPerTask = 8;
-        int tasks = (tiles + TilesPerTask - 1) / TilesPerTask, rowTile = GridRows(g);
-        HostParallel.For((long)images * tasks, 1, (s, e) =>
+        int tiles = Tiles(g), kdim = g.Kh * g.Kw * g.C, panels = g.K / Nr, rowTile = GridRows(g);
+        int wp = DirectConv.PaddedW(g), halo = (g.Kh - 1) * g.Dil, lanes = rowTile > 0 ? rowTile : Mr;
+        // A tile's computed lanes reach the next row's first pixels past a row's end (dropped), and its taps (Kw - 1) Dil
+        // pixels past the last row they reach: the slack.
+        int capacity = WindowRows(g, (MaxGridRows - 1) / wp + 2 + halo), slack = MaxGridRows + (g.Kw - 1) * g.Dil;
+        HostParallel.For((long)images * tiles, TilesPerTask, (s, e) =>
         {
             float* ct = stackalloc float[MaxGridRows * Nr];
             int* seg = stackalloc int[3 * MaxGridRows];
             var masks = stackalloc Vector512<float>[MaxGridRows];
-            int pixels = DirectConv.PixelsOf(G), wp = DirectConv.PaddedW(G), perRow = rowTile > 0 ? (G.Wo + rowTile - 1) / rowTile : 0;
+            var window = new RowWindow(G, x, xImg, 0, G.C, capacity, slack, HostGemm.Scratch(ref _window, RowWindow.Floats(G, G.C, capacity, slack)));
+            int pixels = DirectConv.PixelsOf(G), perRow = rowTile > 0 ? (G.Wo + rowTile - 1) / rowTile : 0;
             for (long it = s; it < e; it++)
             {
-                long n = it / tasks;
-                int t0 = (int)(it % tasks) * TilesPerTask, t1 = Math.Min(tiles, t0 + TilesPerTask);
-                float* xi = scratch + n * imgF;
-                for (int t = t0; t < t1; t++)
+                int n = (int)(it / tiles), t = (int)(it % tiles), v0, segs;
+                if (rowTile == 0) { v0 = t * Mr; segs = RunMasks(v0, Mr, pixels, wp, G.Wo, seg, masks); }
+                else
                 {
-                    int v0, segs;
-                    if (rowTile == 0) { v0 = t * Mr; segs = RunMasks(v0, Mr, pixels, wp, G.Wo, seg, masks); }
-                    else
-                    {
-                        int oh = t / perRow, ow = t % perRow * rowTile;
-                        v0 = oh * wp + ow;
-                        segs = RunMasks(v0, Math.Min(rowTile, G.Wo - ow), pixels, wp, G.Wo, seg, masks);
-                    }
-                    for (int jp = 0; jp < panels; jp++)
-                    {
-                        float* a = xi + (long)v0 * G.C, b = wt + jp * Nr;
-                        if (G.C == 32) TileRows<N32>(rowTile, kdim, a, off, b, G.K, ct);
-                        else TileRows<N64>(rowTile, kdim, a, off, b, G.K, ct);
-                        if (segs > 0) StorePlanar(ct, y + n * yImg + (long)jp * Nr * G.OutSpatial, G.OutSpatial, seg, masks, segs);
-                    }
+                    int oh = t / perRow, ow = t % perRow * rowTile;
+                    v0 = oh * wp + ow;
+                    segs = RunMasks(v0, Math.Min(rowTile, G.Wo - ow), pixels, wp, G.Wo, seg, masks);
+                }
+                float* xi = window.Cover(n, v0 / wp, (v0 + lanes - 1) / wp + halo + 1);
+                for (int jp = 0; jp < panels; jp++)
+                {
+                    float* a = xi + (long)v0 * G.C, b = wt + jp * Nr;
+                    if (G.C == 32) TileRows<N32>(rowTile, kdim, a, off, b, G.K, ct);
+                    else TileRows<N64>(rowTile, kdim, a, off, b, G.K, ct);
+                    if (segs > 0) StorePlanar(ct, y + n * yImg + (long)jp * Nr * G.OutSpatial, G.OutSpatial, seg, masks, segs);
                 }
             }
         });
     }
+
+    /// <summary>Grid tiles a task runs at least (neighbouring tiles share input rows in a core's window).</summary>
+    const int TilesPerTask = 8;
+
+    /// <summary>Most floats of a core's <see cref="RowWindow"/> (256 KB, a quarter of Zen 4/5's L2).</summary>
+    const int WindowFloats = 1 << 16;
+
+    /// <summary>Rows of a core's window for g: as many padded rows of all C channels as fit <see cref="WindowFloats"/>,
+    /// at least span (the rows one task reads at once), at most the padded image.</summary>
+    static int WindowRows(in Conv2dGeom g, int span) =>
+        Math.Min(g.H + 2 * g.Pad, Math.Max(span, WindowFloats / (DirectConv.PaddedW(g) * g.C)));
 
     /// <summary>One grid tile of r pixels (0: 12) into ct (r x 32, row stride 32): <see cref="Tile"/> at that width.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -265,31 +263,33 @@ public static unsafe class ChannelsLastConv
         }
     }
 
-    /// <summary>Pixel tiles (<see cref="Forward"/>): the padded copies side by side in scratch; one task per (image, run of
-    /// <see cref="PixelTilesPerTask"/> tiles) runs K blocks of <see cref="PixelKc"/>, packing its tiles' panels for the
+    /// <summary>Pixel tiles (<see cref="Forward"/>): one task per (image, run of <see cref="PixelTilesPerTask"/> tiles), its
+    /// pixels' rows read from the core's <see cref="RowWindow"/>, runs K blocks of <see cref="PixelKc"/>, packing its tiles' panels for the
     /// block (192 KB) and running them tile by tile, each A panel in L1 against the block's weight rows, into a
     /// channels-last scratch of its own that it transposes into y while it is in cache.</summary>
-    static void ForwardPixels(in Conv2dGeom g, float* x, long xImg, int images, float* wt, float* scratch, float* y, long yImg)
+    static void ForwardPixels(in Conv2dGeom g, float* x, long xImg, int images, float* wt, float* y, long yImg)
     {
         var G = g;
-        long imgF = HostGemm.ChannelsLastImageFloats(g);
-        int tiles = Tiles(g), kdim = g.ColRows, panels = g.K / Nr;
-        HostGemm.PadChannelsLast(g, x, xImg, images, scratch);
+        int tiles = Tiles(g), kdim = g.ColRows, panels = g.K / Nr, halo = (g.Kh - 1) * g.Dil;
         int tasks = (tiles + PixelTilesPerTask - 1) / PixelTilesPerTask;
+        int capacity = WindowRows(g, (PixelTilesPerTask * Mr - 1) / g.Wo + 2 + halo);
         HostParallel.For((long)images * tasks, 1, (s, e) =>
         {
+            var window = new RowWindow(G, x, xImg, 0, G.C, capacity, 0, HostGemm.Scratch(ref _window, RowWindow.Floats(G, G.C, capacity, 0)));
             float* pa = HostGemm.Scratch(ref _panel, PixelTilesPerTask * Mr * PixelKc);
             float* ct = HostGemm.Scratch(ref _out, PixelTilesPerTask * Mr * G.K);
             float* zero = HostGemm.Scratch(ref _zero, G.C);
             new Span<float>(zero, G.C).Clear();
             for (long it = s; it < e; it++)
             {
-                long n = it / tasks;
+                int n = (int)(it / tasks);
                 int t0 = (int)(it % tasks) * PixelTilesPerTask, t1 = Math.Min(tiles, t0 + PixelTilesPerTask);
+                int qLast = Math.Min(G.OutSpatial, t1 * Mr) - 1;
+                float* xi = window.Cover(n, t0 * Mr / G.Wo, qLast / G.Wo + halo + 1);
                 for (int k0 = 0; k0 < kdim; k0 += PixelKc)
                 {
                     int kc = Math.Min(PixelKc, kdim - k0);
-                    for (int t = t0; t < t1; t++) PackPixels(G, scratch + n * imgF, t * Mr, k0, kc, zero, pa + (long)(t - t0) * Mr * kc);
+                    for (int t = t0; t < t1; t++) PackPixels(G, xi, t * Mr, k0, kc, zero, pa + (long)(t - t0) * Mr * kc);
                     for (int t = t0; t < t1; t++)
                     for (int jp = 0; jp < panels; jp++)
                         Run(Mr, kc, pa + (long)(t - t0) * Mr * kc, new PackedRows(wt + (long)k0 * G.K + jp * Nr, G.K),

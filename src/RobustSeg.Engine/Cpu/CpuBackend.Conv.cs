@@ -69,21 +69,16 @@ public sealed unsafe partial class CpuBackend
         UseChannelsLastConv is { } force ? force && ChannelsLastConv.Applies(g)
         : UseWinograd != true && UseTapConv != true && UseDirectConv != true && ChannelsLastConv.Pays(g);
 
-    /// <summary>y = conv(x, w) through <see cref="ChannelsLastConv"/>, in groups of images under
-    /// <see cref="ChannelsLastScratch"/> floats of scratch; flipped: w is the weight of the conv whose data gradient g is
-    /// (<see cref="ChannelsLastConv.PackWeight"/> reads its flipped transpose in place).</summary>
+    /// <summary>y = conv(x, w) through <see cref="ChannelsLastConv"/>; flipped: w is the weight of the conv whose data
+    /// gradient g is (<see cref="ChannelsLastConv.PackWeight"/> reads its flipped transpose in place).</summary>
     void ChannelsLastForward(in Conv2dGeom g, float* px, float* pw, bool flipped, float* py)
     {
-        long xImg = (long)g.C * g.InSpatial, yImg = (long)g.K * g.OutSpatial, img = ChannelsLastConv.ImageFloats(g);
-        int group = (int)Math.Clamp(ChannelsLastScratch / img, 1, g.N);
-        using var scratch = Tensor.Empty(Device, checked((int)(group * img)));
+        long xImg = (long)g.C * g.InSpatial, yImg = (long)g.K * g.OutSpatial;
         using var wt = Tensor.Empty(Device, g.K * g.ColRows);
         using var off = ChannelsLastConv.PixelTiles(g) ? null : Tensor.EmptyInt(Device, g.ColRows);
         ChannelsLastConv.PackWeight(g, pw, flipped, wt.Ptr);
         if (off is not null) ChannelsLastConv.Offsets(g, off.IntPtr);
-        for (int n0 = 0; n0 < g.N; n0 += group)
-            ChannelsLastConv.Forward(g, px + n0 * xImg, xImg, Math.Min(group, g.N - n0), wt.Ptr, off is null ? null : off.IntPtr,
-                scratch.Ptr, py + n0 * yImg, yImg);
+        ChannelsLastConv.Forward(g, px, xImg, g.N, wt.Ptr, off is null ? null : off.IntPtr, py, yImg);
     }
 
     /// <summary>y = conv(x, w) with the GEMM's B panels packed straight from the image (<see cref="ImplicitCols"/>), in
@@ -123,10 +118,6 @@ public sealed unsafe partial class CpuBackend
     /// <summary>Forces the channels-last weight gradient (<see cref="HostGemm.WeightGradChannelsLast"/>) on (true) or off
     /// (false) where it applies; null chooses by <see cref="WeightGradColumns"/>. Tests and benchmarks set it.</summary>
     public static bool? UseChannelsLastWeightGrad { get; set; }
-
-    /// <summary>Most floats of the channels-last forward's scratch per group of images (4M; it also serves the data
-    /// gradient); tests lower it to reach the groups.</summary>
-    public static long ChannelsLastScratch { get; set; } = 1L << 22;
 
     /// <summary>The weight gradient's columns for g: tap by tap where most taps read padding (<see cref="TapConv.Pays"/>),
     /// channels-last where it pays (<see cref="HostGemm.ChannelsLastPays"/>),

@@ -8,12 +8,9 @@ namespace RobustSeg.Engine.Cpu;
 /// so is every tap's B (the same rows from another offset); dy, spread on the padded grid (zero in its Wp - Wo extra
 /// columns), is packed as A panels that serve all Kh Kw taps. The gathered columns pack each of the C Kh Kw x Ho Wo
 /// column floats for only K output channels (the micro-kernel waits on that packing where K is 32-64); here nothing per
-/// tap is packed. The channels-last images themselves (<see cref="PadChannelsLast"/>) serve the channels-last forward.</summary>
+/// tap is packed.</summary>
 public static unsafe partial class HostGemm
 {
-    /// <summary>Floats of one image's channels-last padded copy (Hp Wp pixels x C).</summary>
-    public static long ChannelsLastImageFloats(in Conv2dGeom g) => (long)(g.H + 2 * g.Pad) * DirectConv.PaddedW(g) * g.C;
-
     /// <summary>Rows of each tap's block of the per-tap gradient: K rounded up to whole tiles.</summary>
     public static int ChannelsLastTapRows(in Conv2dGeom g)
     {
@@ -51,31 +48,6 @@ public static unsafe partial class HostGemm
         };
     }
 
-    /// <summary>Images [0, images) of x (C x H x W each, xImg apart) into dst as channels-last padded images, dstImg floats
-    /// apart (0: <see cref="ChannelsLastImageFloats"/>, side by side): pixel (h, w) of the padded grid at (h Wp + w) C, its
-    /// C channels contiguous, zero in the padding. 8 x 8 blocks transposed in registers; one parallel region for all
-    /// images.</summary>
-    public static void PadChannelsLast(in Conv2dGeom g, float* x, long xImg, int images, float* dst, long dstImg = 0)
-    {
-        var G = g;
-        int wp = DirectConv.PaddedW(g), hp = g.H + 2 * g.Pad;
-        long img = dstImg > 0 ? dstImg : ChannelsLastImageFloats(g);
-        // One task per padded row: its left and right padding zeroed, its pixels transposed from the C input rows.
-        HostParallel.For((long)images * hp, Math.Max(1, (1 << 13) / ((long)wp * g.C)), (s, e) =>
-        {
-            for (long ir = s; ir < e; ir++)
-            {
-                long n = ir / hp; int r = (int)(ir % hp), h = r - G.Pad;
-                float* row = dst + n * img + (long)r * wp * G.C;
-                if (h < 0 || h >= G.H) { new Span<float>(row, wp * G.C).Clear(); continue; }
-                new Span<float>(row, G.Pad * G.C).Clear();
-                new Span<float>(row + (long)(G.Pad + G.W) * G.C, (wp - G.Pad - G.W) * G.C).Clear();
-                // The C input rows (a plane apart) become the W pixels' channel runs.
-                Transpose(x + n * xImg + (long)h * G.W, G.InSpatial, row + (long)G.Pad * G.C, G.C, G.C, G.W);
-            }
-        });
-    }
-
     /// <summary>Pixels a tile of <see cref="WeightGradChannelsLast"/> sums per call of the micro-kernel (its K block). AVX-512:
     /// a block's x rows within 256 KB (a quarter of Zen 4/5's L2, so they serve every tap and column panel of a row panel
     /// from L2), 1024-4096 pixels: 2048 for 32 channels, 1024 for 64 and 128. 4096 for every C had measured 0.81-0.90 of
@@ -101,10 +73,10 @@ public static unsafe partial class HostGemm
 
         // Each core owns a contiguous range of the (column panel, row panel, tap) tiles, so it needs x's channels of only
         // its column panels and dy's rows of only its row panels, and walks images and row blocks outermost. Per block it
-        // lays out, in its own buffers (in L2), those channels of the block's padded rows and halo pixel by pixel (the halo
-        // moved up from the block before) and those dy rows as A panels on the padded grid (zero in the Wp - Wo columns
-        // after each output row); every tile reads its B rows in place, and consecutive tiles share an A panel (in L1).
-        // A channels-last copy of the whole input and the A panels of every image, written first, went to memory and back
+        // lays out, in its own buffers (in L2), those channels of the block's padded rows and halo pixel by pixel
+        // (<see cref="RowWindow"/>) and those dy rows as A panels on the padded grid (zero in the Wp - Wo columns after
+        // each output row); every tile reads its B rows in place, and consecutive tiles share an A panel (in L1). A
+        // channels-last copy of the whole input and the A panels of every image, written first, went to memory and back
         // (a sixth of a 64-channel weight gradient at 65x65).
         int tiles = nPanels * mPanels * taps, parts = Math.Min(tiles, HostParallel.Cores), perPanel = mPanels * taps;
         HostParallel.Each(parts, part =>
@@ -112,17 +84,14 @@ public static unsafe partial class HostGemm
             int s = Split(tiles, parts, part), e = Split(tiles, parts, part + 1);
             int jp0 = s / perPanel, jp1 = (e - 1) / perPanel + 1, c0 = jp0 * NR, nc = (jp1 - jp0) * NR;
             int ip0 = jp1 - jp0 > 1 ? 0 : s % perPanel / taps, ip1 = jp1 - jp0 > 1 ? mPanels : (e - 1) % perPanel / taps + 1;
-            long rowF = (long)wp * nc, aPanel = (long)MR * rb * wp;
-            float* xb = Scratch(ref _xRows, checked((int)((rb + halo) * rowF + over * nc)));
+            long aPanel = (long)MR * rb * wp;
+            var window = new RowWindow(G, x, xImg, c0, nc, rb + halo, over, Scratch(ref _xRows, RowWindow.Floats(G, nc, rb + halo, over)));
             float* ab = Scratch(ref _aRows, checked((int)((ip1 - ip0) * aPanel)));
             for (int n = 0; n < images; n++)
             for (int r0 = 0; r0 < G.Ho; r0 += rb)
             {
-                int blockRows = Math.Min(rb, G.Ho - r0), kept = r0 == 0 ? 0 : halo;
-                if (kept > 0) Buffer.MemoryCopy(xb + rb * rowF, xb, kept * rowF * 4, kept * rowF * 4);
-                for (int i = kept; i < blockRows + halo; i++)
-                    ChannelsLastRow(G, x + n * xImg + (long)c0 * G.InSpatial, r0 + i, nc, xb + i * rowF);
-                new Span<float>(xb + (blockRows + halo) * rowF, over * nc).Clear();
+                int blockRows = Math.Min(rb, G.Ho - r0);
+                float* xb = window.Cover(n, r0, r0 + blockRows + halo) + (long)r0 * wp * nc;
                 for (int oh = r0; oh < r0 + blockRows; oh++)
                 {
                     var j = new Job { A = dy + n * yImg + (long)oh * G.Wo, Lda = G.OutSpatial, M = G.K, Kc = G.Wo, P0 = 0, Shape = sh };
@@ -148,15 +117,4 @@ public static unsafe partial class HostGemm
 
     /// <summary>This thread's block of channels-last padded rows and of A panels for <see cref="WeightGradChannelsLast"/>.</summary>
     [ThreadStatic] static float[]? _xRows, _aRows;
-
-    /// <summary>Padded row r of one image's channels [c0, c0 + nc) (x at channel c0), pixel by pixel into dst (Wp x nc
-    /// floats): zero in the padding, the W pixels' nc channels transposed from the input planes.</summary>
-    static void ChannelsLastRow(in Conv2dGeom g, float* x, int r, int nc, float* dst)
-    {
-        int wp = DirectConv.PaddedW(g), h = r - g.Pad;
-        if (h < 0 || h >= g.H) { new Span<float>(dst, wp * nc).Clear(); return; }
-        new Span<float>(dst, g.Pad * nc).Clear();
-        new Span<float>(dst + (long)(g.Pad + g.W) * nc, (wp - g.Pad - g.W) * nc).Clear();
-        Transpose(x + (long)h * g.W, g.InSpatial, dst + (long)g.Pad * nc, nc, nc, g.W);
-    }
 }
