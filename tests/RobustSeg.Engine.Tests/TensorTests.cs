@@ -180,6 +180,49 @@ public class TensorTests
     }
 
     [TestCaseSource(typeof(TestDevices), nameof(TestDevices.Names))]
+    public void MaxChannelsFollowsTheScalarRuleOverManyPixels(string device)
+    {
+        // (2, 5, 37): whole vectors of pixels and a tail; coarse values (ties) and NaNs, a later NaN never replacing an earlier.
+        var d = TestDevices.Get(device);
+        using var s = Tensor.Scope();
+        const int n = 2, c = 5, sp = 37;
+        var rng = new Random(7);
+        var data = new float[n * c * sp];
+        for (int i = 0; i < data.Length; i++) data[i] = rng.Next(10) == 0 ? float.NaN : rng.Next(4);
+        var (values, indices) = F.MaxChannels(Tensor.FromArray(d, data, n, c, sp));
+        float[] v = values.ToArray(); int[] ix = indices.ToIntArray();
+        for (int b = 0; b < n; b++)
+        for (int q = 0; q < sp; q++)
+        {
+            float best = data[b * c * sp + q]; int bi = 0;
+            for (int ch = 1; ch < c; ch++)
+            {
+                float x = data[(b * c + ch) * sp + q];
+                if (x > best || (float.IsNaN(x) && !float.IsNaN(best))) { best = x; bi = ch; }
+            }
+            Assert.That(ix[b * sp + q], Is.EqualTo(bi), $"index of image {b} pixel {q}");
+            Assert.That(v[b * sp + q], Is.EqualTo(best), $"value of image {b} pixel {q}");
+        }
+    }
+
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.Names))]
+    public void WhereSelectsOverManyPixels(string device)
+    {
+        // (2, 3, 29) against a (2, 29) mask, and elementwise: whole vectors and a tail.
+        var d = TestDevices.Get(device);
+        using var s = Tensor.Scope();
+        var rng = new Random(11);
+        float[] a = Enumerable.Range(0, 2 * 3 * 29).Select(i => (float)i).ToArray(), b = a.Select(x => -x - 1).ToArray();
+        int[] m = Enumerable.Range(0, 2 * 29).Select(_ => rng.Next(2) * rng.Next(1, 5)).ToArray();
+        var y = F.Where(Tensor.FromArray(d, m, 2, 29), Tensor.FromArray(d, a, 2, 3, 29), Tensor.FromArray(d, b, 2, 3, 29)).ToArray();
+        for (int i = 0; i < a.Length; i++)
+            Assert.That(y[i], Is.EqualTo(m[i / (3 * 29) * 29 + i % 29] != 0 ? a[i] : b[i]), $"broadcast element {i}");
+        int[] me = Enumerable.Range(0, a.Length).Select(_ => rng.Next(2)).ToArray();
+        var ye = F.Where(Tensor.FromArray(d, me, 2, 3, 29), Tensor.FromArray(d, a, 2, 3, 29), Tensor.FromArray(d, b, 2, 3, 29)).ToArray();
+        for (int i = 0; i < a.Length; i++) Assert.That(ye[i], Is.EqualTo(me[i] != 0 ? a[i] : b[i]), $"element {i}");
+    }
+
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.Names))]
     public void WhereRoutesPerPixelAcrossChannels(string device)
     {
         var d = TestDevices.Get(device);

@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using RobustSeg.Kernels;
 
 namespace RobustSeg.Engine.Cpu;
@@ -187,10 +188,7 @@ public sealed unsafe partial class CpuBackend(Device device) : Backend(device)
         int* pm = mask.IntPtr; float* pa = a.Ptr, pb = b.Ptr, py = y.Ptr;
         if (!broadcast)
         {
-            HostParallel.For(a.Numel, MinElems, (s, e) =>
-            {
-                for (long j = s; j < e; j++) py[j] = pm[j] != 0 ? pa[j] : pb[j];
-            });
+            HostParallel.For(a.Numel, MinElems, (s, e) => Select(pm + s, pa + s, pb + s, py + s, e - s));
             return;
         }
         // One (image, channel) plane per step against its image's mask row: no division per element.
@@ -198,11 +196,25 @@ public sealed unsafe partial class CpuBackend(Device device) : Backend(device)
         {
             for (long pl = s; pl < e; pl++)
             {
-                int* mrow = pm + pl / channels * spatial;
                 long o = pl * spatial;
-                for (int q = 0; q < spatial; q++) py[o + q] = mrow[q] != 0 ? pa[o + q] : pb[o + q];
+                Select(pm + pl / channels * spatial, pa + o, pb + o, py + o, spatial);
             }
         });
+    }
+
+    /// <summary>y[i] = m[i] != 0 ? a[i] : b[i], 8 at a time where vectors run (a branch per element mispredicts on a
+    /// DDC-AT mask: 0.6 ms per 1.4M floats).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Select(int* m, float* a, float* b, float* y, long n)
+    {
+        long i = 0;
+        if (Vector256.IsHardwareAccelerated)
+            for (; i + 8 <= n; i += 8)
+            {
+                var keep = ~Vector256.Equals(Vector256.Load(m + i), Vector256<int>.Zero).AsSingle();
+                Vector256.Store(Vector256.ConditionalSelect(keep, Vector256.Load(a + i), Vector256.Load(b + i)), y + i);
+            }
+        for (; i < n; i++) y[i] = m[i] != 0 ? a[i] : b[i];
     }
 
     public override void RandUniform(Tensor y, ulong seed, float lo, float hi)
@@ -285,7 +297,22 @@ public sealed unsafe partial class CpuBackend(Device device) : Backend(device)
                 for (int c = 1; c < channels; c++)
                 {
                     float* xc = xb + (long)c * spatial;
-                    for (int q = 0; q < spatial; q++)
+                    int q = 0;
+                    if (Vector256.IsHardwareAccelerated)
+                    {
+                        // The same rule as lanes (a branch per element mispredicted: 0.6 ms per DDC-AT mask).
+                        float* bv = pv + b * spatial; int* bi = pi + b * spatial;
+                        var cv = Vector256.Create(c);
+                        for (; q + 8 <= spatial; q += 8)
+                        {
+                            var v = Vector256.Load(xc + q);
+                            var best = Vector256.Load(bv + q);
+                            var take = Vector256.GreaterThan(v, best) | (~Vector256.Equals(v, v) & Vector256.Equals(best, best));
+                            Vector256.Store(Vector256.ConditionalSelect(take, v, best), bv + q);
+                            Vector256.Store(Vector256.ConditionalSelect(take.AsInt32(), cv, Vector256.Load(bi + q)), bi + q);
+                        }
+                    }
+                    for (; q < spatial; q++)
                     {
                         float v = xc[q], best = vals[q];
                         if (v > best || (float.IsNaN(v) && !float.IsNaN(best))) { vals[q] = v; idx[q] = c; }
