@@ -26,7 +26,7 @@ public sealed class GemmBench : IBenchSuite
         if (ctx.Serving(1, "GEMM", "m"))
         {
             using var scope = Tensor.Scope();
-            var (run, _) = Prepare(ctx);
+            var (run, _, _, _) = Prepare(ctx);
             ctx.Serve(run);
             yield break;
         }
@@ -53,14 +53,13 @@ public sealed class GemmBench : IBenchSuite
     static BenchRow Measure(BenchContext ctx)
     {
         using var scope = Tensor.Scope();
-        var (run, shape) = Prepare(ctx);
-        var stats = BenchRunner.Measure(run, ctx.Sync);
-        int m = ctx.Int("m"), n = ctx.Int("n"), k = ctx.Int("k");
-        return BenchRow.From("gemm", ctx.Device.Name, shape, stats, flops: 2.0 * m * n * k, bytes: 4.0 * ((double)m * k + (double)k * n + (double)m * n));
+        var (run, shape, flops, bytes) = Prepare(ctx);
+        return BenchRow.From("gemm", ctx.Device.Name, shape, BenchRunner.Measure(run, ctx.Sync), flops: flops, bytes: bytes);
     }
 
-    /// <summary>The GEMM of the options as one run (its operands live in the caller's scope), and its shape's name.</summary>
-    static (Action Run, string Shape) Prepare(BenchContext ctx)
+    /// <summary>The GEMM of the options as one run (its operands live in the caller's scope), its shape's name, its flops
+    /// and the bytes of its operands.</summary>
+    static (Action Run, string Shape, double Flops, double Bytes) Prepare(BenchContext ctx)
     {
         int m = ctx.Int("m"), n = ctx.Int("n"), k = ctx.Int("k");
         bool ta = Flag(ctx, "transa"), tb = Flag(ctx, "transb");
@@ -71,7 +70,8 @@ public sealed class GemmBench : IBenchSuite
         var c = Tensor.Empty(dev, m, n);
         var desc = GemmDesc.Dense(m, n, k, ta, tb);
         ctx.Log($"gemm {m}x{n}x{k} transa={(ta ? 1 : 0)} transb={(tb ? 1 : 0)} on {dev.Name}");
-        return (() => dev.Backend.Gemm(desc, a, b, c), $"{m}x{n}x{k}{(ta ? "_tA" : "")}{(tb ? "_tB" : "")}");
+        return (() => dev.Backend.Gemm(desc, a, b, c), $"{m}x{n}x{k}{(ta ? "_tA" : "")}{(tb ? "_tB" : "")}",
+            2.0 * m * n * k, 4.0 * ((double)m * k + (double)k * n + (double)m * n));
     }
 
     static bool Flag(BenchContext ctx, string name) => ctx.Int(name) switch

@@ -24,9 +24,8 @@ public static unsafe class ChannelsLastConv
     /// <summary>Pixels a pixel tile covers (the kernel's rows), output channels per tile; most pixels a grid tile covers.</summary>
     const int Mr = 12, Nr = 32, MaxGridRows = 14;
 
-    /// <summary>This thread's pixel-tile panels, a row of zeros (taps past the last pixel), the tiles' outputs and its
-    /// <see cref="RowWindow"/>.</summary>
-    [ThreadStatic] static float[]? _panel, _zero, _out, _window;
+    /// <summary>This thread's pixel-tile panels, a row of zeros (taps past the last pixel) and the tiles' outputs.</summary>
+    [ThreadStatic] static float[]? _panel, _zero, _out;
 
     /// <summary>Pixel tiles a task packs and runs together (8 measured 0.85-0.9 of 4's time at 128 channels, 17x17), and
     /// the K block they run in (the GEMM's; 256 measured no faster).</summary>
@@ -145,7 +144,7 @@ public static unsafe class ChannelsLastConv
             float* ct = stackalloc float[MaxGridRows * Nr];
             int* seg = stackalloc int[3 * MaxGridRows];
             var masks = stackalloc Vector512<float>[MaxGridRows];
-            var window = new RowWindow(G, x, xImg, 0, G.C, capacity, slack, HostGemm.Scratch(ref _window, RowWindow.Floats(G, G.C, capacity, slack)));
+            var window = new RowWindow(G, x, xImg, 0, G.C, capacity, slack);
             int pixels = DirectConv.PixelsOf(G), perRow = rowTile > 0 ? (G.Wo + rowTile - 1) / rowTile : 0;
             for (long it = s; it < e; it++)
             {
@@ -275,7 +274,7 @@ public static unsafe class ChannelsLastConv
         int capacity = WindowRows(g, (PixelTilesPerTask * Mr - 1) / g.Wo + 2 + halo);
         HostParallel.For((long)images * tasks, 1, (s, e) =>
         {
-            var window = new RowWindow(G, x, xImg, 0, G.C, capacity, 0, HostGemm.Scratch(ref _window, RowWindow.Floats(G, G.C, capacity, 0)));
+            var window = new RowWindow(G, x, xImg, 0, G.C, capacity, 0);
             float* pa = HostGemm.Scratch(ref _panel, PixelTilesPerTask * Mr * PixelKc);
             float* ct = HostGemm.Scratch(ref _out, PixelTilesPerTask * Mr * G.K);
             float* zero = HostGemm.Scratch(ref _zero, G.C);

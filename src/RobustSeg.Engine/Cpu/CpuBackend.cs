@@ -289,11 +289,10 @@ public sealed unsafe partial class CpuBackend(Device device) : Backend(device)
         {
             for (long b = s; b < e; b++)
             {
-                float* xb = px + b * channels * spatial;
-                var vals = S(pv, b * spatial, (b + 1) * spatial);
-                var idx = new Span<int>(pi + b * spatial, spatial);
-                S(xb, 0, spatial).CopyTo(vals);
-                idx.Clear();
+                float* xb = px + b * channels * spatial, bv = pv + b * spatial;
+                int* bi = pi + b * spatial;
+                S(xb, 0, spatial).CopyTo(S(bv, 0, spatial));
+                new Span<int>(bi, spatial).Clear();
                 for (int c = 1; c < channels; c++)
                 {
                     float* xc = xb + (long)c * spatial;
@@ -301,7 +300,6 @@ public sealed unsafe partial class CpuBackend(Device device) : Backend(device)
                     if (Vector256.IsHardwareAccelerated)
                     {
                         // The same rule as lanes (a branch per element mispredicted: 0.6 ms per DDC-AT mask).
-                        float* bv = pv + b * spatial; int* bi = pi + b * spatial;
                         var cv = Vector256.Create(c);
                         for (; q + 8 <= spatial; q += 8)
                         {
@@ -314,8 +312,8 @@ public sealed unsafe partial class CpuBackend(Device device) : Backend(device)
                     }
                     for (; q < spatial; q++)
                     {
-                        float v = xc[q], best = vals[q];
-                        if (v > best || (float.IsNaN(v) && !float.IsNaN(best))) { vals[q] = v; idx[q] = c; }
+                        float v = xc[q], best = bv[q];
+                        if (v > best || (float.IsNaN(v) && !float.IsNaN(best))) { bv[q] = v; bi[q] = c; }
                     }
                 }
             }

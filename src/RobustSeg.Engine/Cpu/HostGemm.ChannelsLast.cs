@@ -85,7 +85,7 @@ public static unsafe partial class HostGemm
             int jp0 = s / perPanel, jp1 = (e - 1) / perPanel + 1, c0 = jp0 * NR, nc = (jp1 - jp0) * NR;
             int ip0 = jp1 - jp0 > 1 ? 0 : s % perPanel / taps, ip1 = jp1 - jp0 > 1 ? mPanels : (e - 1) % perPanel / taps + 1;
             long aPanel = (long)MR * rb * wp;
-            var window = new RowWindow(G, x, xImg, c0, nc, rb + halo, over, Scratch(ref _xRows, RowWindow.Floats(G, nc, rb + halo, over)));
+            var window = new RowWindow(G, x, xImg, c0, nc, rb + halo, over);
             float* ab = Scratch(ref _aRows, checked((int)((ip1 - ip0) * aPanel)));
             for (int n = 0; n < images; n++)
             for (int r0 = 0; r0 < G.Ho; r0 += rb)
@@ -115,6 +115,6 @@ public static unsafe partial class HostGemm
         });
     }
 
-    /// <summary>This thread's block of channels-last padded rows and of A panels for <see cref="WeightGradChannelsLast"/>.</summary>
-    [ThreadStatic] static float[]? _xRows, _aRows;
+    /// <summary>This thread's block of A panels for <see cref="WeightGradChannelsLast"/>.</summary>
+    [ThreadStatic] static float[]? _aRows;
 }

@@ -357,7 +357,7 @@ public static unsafe partial class HostGemm
             // part is a task's overhead (PSPNet-50's forward 0.93 of its time, paired on Zen 5, its 1x1s at 29x29 on
             // 2 row parts instead of 4 and 64-256 x 3249 on 2 column parts instead of 6). Between as many parts of a packed
             // B, to the fewer rows: each thread's packed A (all of K) is smaller, so less of it streams from L3 (GEMM
-            // 1024^3 on 2 x 1 parts 0.93 of the time on 1 x 2, paired on Zen 5).
+            // 1024^3 on 2 x 1 parts 0.97 of the time on 1 x 2, paired on Zen 5).
             bool nearTie = cost < bestCost * 1.02;
             if (cost < bestCost * 0.98 || (nearTie && bPack != PackWeight && rows * cols < bestArea)
                 || (nearTie && bPack == PackWeight && tm * tn == best.Item1 * best.Item2 && rows < bestRows))

@@ -6,7 +6,8 @@ namespace RobustSeg.Engine.Cpu;
 /// reach), so each core lays out only the rows it is about to read; a whole channels-last copy of the input written
 /// first went to memory and back (a tenth of a 64-channel conv's time at 65x65). Moving on keeps the rows still
 /// wanted (a kernel's halo) and lays out only the new ones; after the last row, <c>slack</c> pixels of zeros, so reads
-/// a little past it (lanes whose results are dropped, taps multiplied by zeros) stay in the buffer and are finite.</summary>
+/// a little past it (lanes whose results are dropped, taps multiplied by zeros) stay in the buffer and are finite. One
+/// window per thread at a time: its buffer is the thread's.</summary>
 internal unsafe struct RowWindow
 {
     readonly Conv2dGeom _g;
@@ -16,16 +17,16 @@ internal unsafe struct RowWindow
     /// <summary>The image and the rows held.</summary>
     int _image, _start, _end;
 
-    /// <summary>Floats a window of capacity rows of nc channels and slack pixels needs (<see cref="HostGemm.Scratch"/>).</summary>
-    public static int Floats(in Conv2dGeom g, int nc, int capacity, int slack) =>
-        checked((int)(((long)capacity * DirectConv.PaddedW(g) + slack) * nc));
+    /// <summary>This thread's buffer (<see cref="HostGemm.Scratch"/>).</summary>
+    [ThreadStatic] static float[]? _buffer;
 
-    /// <summary>A window on x (images xImg apart, C x H x W each) at channel c0, in buf (<see cref="Floats"/>), holding
-    /// nothing yet.</summary>
-    public RowWindow(in Conv2dGeom g, float* x, long xImg, int c0, int nc, int capacity, int slack, float* buf)
+    /// <summary>A window on x (images xImg apart, C x H x W each) at channel c0 for up to capacity rows of nc channels and
+    /// slack pixels after them, in this thread's buffer, holding nothing yet.</summary>
+    public RowWindow(in Conv2dGeom g, float* x, long xImg, int c0, int nc, int capacity, int slack)
     {
-        _g = g; _x = x + (long)c0 * g.InSpatial; _xImg = xImg; _nc = nc; _capacity = capacity; _slack = slack; _buf = buf;
+        _g = g; _x = x + (long)c0 * g.InSpatial; _xImg = xImg; _nc = nc; _capacity = capacity; _slack = slack;
         _rowF = (long)DirectConv.PaddedW(g) * nc; _hp = g.H + 2 * g.Pad;
+        _buf = HostGemm.Scratch(ref _buffer, checked((int)(capacity * _rowF + (long)slack * nc)));
         _image = -1;
     }
 
