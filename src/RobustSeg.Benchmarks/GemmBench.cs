@@ -17,6 +17,7 @@ public sealed class GemmBench : IBenchSuite
         new("k", "1024", "inner dimension"),
         new("transa", "0", "1: A is stored K x M"),
         new("transb", "0", "1: B is stored N x K"),
+        new("batch", "1", "independent GEMMs of this shape in one call (on the host, at least as many as cores run whole, one per core)"),
         new("vs-peak", "false", "cpu: alternate 5 GEMM measurements with 5 FMA peak probes and report the median paired fraction of peak (robust on a noisy machine)", Flag: true),
         BenchOption.Serve("GEMM", "a paired comparison"),
     ];
@@ -61,17 +62,19 @@ public sealed class GemmBench : IBenchSuite
     /// and the bytes of its operands.</summary>
     static (Action Run, string Shape, double Flops, double Bytes) Prepare(BenchContext ctx)
     {
-        int m = ctx.Int("m"), n = ctx.Int("n"), k = ctx.Int("k");
+        int m = ctx.Int("m"), n = ctx.Int("n"), k = ctx.Int("k"), batch = ctx.Int("batch");
         bool ta = Flag(ctx, "transa"), tb = Flag(ctx, "transb");
         if (m <= 0 || n <= 0 || k <= 0) throw new UserInputException($"bench gemm: --m, --n, --k must be positive, got {m}, {n}, {k}");
+        if (batch <= 0) throw new UserInputException($"bench gemm: --batch must be positive, got {batch}");
         var dev = ctx.Device;
-        var a = F.RandUniform(dev, 1, -1f, 1f, ta ? [k, m] : [m, k]);
-        var b = F.RandUniform(dev, 2, -1f, 1f, tb ? [n, k] : [k, n]);
-        var c = Tensor.Empty(dev, m, n);
+        var a = F.RandUniform(dev, 1, -1f, 1f, ta ? [batch, k, m] : [batch, m, k]);
+        var b = F.RandUniform(dev, 2, -1f, 1f, tb ? [batch, n, k] : [batch, k, n]);
+        var c = Tensor.Empty(dev, batch, m, n);
         var desc = GemmDesc.Dense(m, n, k, ta, tb);
-        ctx.Log($"gemm {m}x{n}x{k} transa={(ta ? 1 : 0)} transb={(tb ? 1 : 0)} on {dev.Name}");
-        return (() => dev.Backend.Gemm(desc, a, b, c), $"{m}x{n}x{k}{(ta ? "_tA" : "")}{(tb ? "_tB" : "")}",
-            2.0 * m * n * k, 4.0 * ((double)m * k + (double)k * n + (double)m * n));
+        desc.Batch = batch;
+        ctx.Log($"gemm {m}x{n}x{k} transa={(ta ? 1 : 0)} transb={(tb ? 1 : 0)}{(batch > 1 ? $" batch={batch}" : "")} on {dev.Name}");
+        return (() => dev.Backend.Gemm(desc, a, b, c), $"{(batch > 1 ? $"{batch}x" : "")}{m}x{n}x{k}{(ta ? "_tA" : "")}{(tb ? "_tB" : "")}",
+            2.0 * batch * m * n * k, 4.0 * batch * ((double)m * k + (double)k * n + (double)m * n));
     }
 
     static bool Flag(BenchContext ctx, string name) => ctx.Int(name) switch

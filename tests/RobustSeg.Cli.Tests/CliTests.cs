@@ -122,6 +122,26 @@ public class CliTests
     }
 
     [Test]
+    public void BenchGemmBatchCountsEveryGemmsFlopsAndRejectsZero()
+    {
+        double Gflop(string[] args)
+        {
+            var (code, output, err) = CliRunner.Capture(["bench", "gemm", "--m", "300", "--n", "200", "--k", "250", .. args]);
+            Assert.That(code, Is.EqualTo(0), err);
+            var cells = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)[1].Split(',');
+            double ms = double.Parse(cells[3], System.Globalization.CultureInfo.InvariantCulture);
+            double gflops = double.Parse(cells[6], System.Globalization.CultureInfo.InvariantCulture);
+            Assert.That(cells[2], Is.EqualTo(args.Length == 0 ? "300x200x250" : "3x300x200x250"));
+            return gflops * ms * 1e6;   // flops of one run, from the row's own rate and time (3 decimals of each)
+        }
+        Assert.That(Gflop([]), Is.EqualTo(2.0 * 300 * 200 * 250).Within(2).Percent);
+        Assert.That(Gflop(["--batch", "3"]), Is.EqualTo(3 * 2.0 * 300 * 200 * 250).Within(2).Percent);
+        var (c, _, e) = CliRunner.Capture("bench", "gemm", "--batch", "0");
+        Assert.That(c, Is.EqualTo(2));
+        Assert.That(e, Does.Contain("--batch must be positive, got 0"));
+    }
+
+    [Test]
     public void GradcheckRunsAnOpAndReportsErrors()
     {
         var (code, output, _) = CliRunner.Capture("gradcheck", "--op", "matmul", "--device", "ilgpu-cpu");
