@@ -430,4 +430,57 @@ public class GemmTests
         }
         Assert.That(c, Is.EqualTo(new[] { 0.5f, 1f, 0f, 0f }));
     }
+
+    /// <summary>A window C (<see cref="HostGemm.SgemmBatchedWindow"/>, a tap's rectangle of an output plane): every column
+    /// lands in its row run, the gaps between runs keep what they held (NaN), beta 0 never reads C and beta 0.5 does;
+    /// over two K blocks on AVX-512 (three on AVX2), A plain and transposed, a batch of 2, on every path and 1 or all cores.</summary>
+    [Test, NonParallelizable]
+    public unsafe void WindowCGetsEachColumnInItsRowRunAndLeavesTheGaps()
+    {
+        const int m = 40, k = 600, h = 5, wImg = 10, n = h * wImg, width = 7, rowStride = 11, batch = 2, ldc = 90;
+        var rng = new Random(77);
+        float[] Rand(int count) => Enumerable.Range(0, count).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray();
+        var a = Rand(m * k);
+        var x = Rand(batch * k * n);
+        var c0 = Rand(batch * m * ldc);
+        // B_i (k x n) is image i's 1x1 "im2col": B_i(p, q) = x[i k n + p n + q].
+        var geom = new Conv2dGeom(1, k, h, wImg, m, 1, 1, 1, 0, 1, h, wImg);
+        static int At(int q) => q / width * rowStride + q % width;
+        var inWindow = new bool[ldc];
+        for (int q = 0; q < n; q++) inWindow[At(q)] = true;
+        int cores = HostParallel.Cores;
+        foreach (var path in Paths())
+        foreach (int threads in new[] { 1, cores }.Distinct())
+        foreach (bool transA in new[] { false, true })
+        foreach (var (alpha, beta) in new[] { (1f, 0f), (0.5f, 0.25f) })
+        {
+            // A stored k x m when transposed.
+            var at = transA ? Enumerable.Range(0, k * m).Select(i => a[i % m * k + i / m]).ToArray() : a;
+            var c = c0.Select((v, i) => inWindow[i % ldc] && beta != 0f ? v : float.NaN).ToArray();
+            HostParallel.SetThreads(threads);
+            try
+            {
+                using (HostSimd.Use(path))
+                fixed (float* pa = at, px = x, pc = c)
+                    HostGemm.SgemmBatchedWindow(batch, transA, m, n, k, alpha, pa, transA ? m : k, 0, new ImplicitCols(px, geom, 0),
+                        (long)k * n, beta, pc, ldc, (long)m * ldc, width, rowStride);
+            }
+            finally { HostParallel.SetThreads(cores); }
+            string what = $"{path}, {threads} thread(s), transA {transA}, beta {beta}";
+            for (int i = 0; i < batch; i++)
+            for (int r = 0; r < m; r++)
+            {
+                for (int q = 0; q < n; q++)
+                {
+                    double sum = 0;
+                    for (int p = 0; p < k; p++) sum += (double)a[r * k + p] * x[(long)i * k * n + p * n + q];
+                    long e = ((long)i * m + r) * ldc + At(q);
+                    double want = alpha * sum + beta * (beta != 0f ? c0[e] : 0);
+                    Assert.That(c[e], Is.EqualTo(want).Within(1e-4 + 1e-5 * Math.Abs(want)), $"{what}: C[{i}, {r}, column {q}]");
+                }
+                for (int g = 0; g < ldc; g++)
+                    if (!inWindow[g]) Assert.That(float.IsNaN(c[((long)i * m + r) * ldc + g]), Is.True, $"{what}: gap {g} of row {r} written");
+            }
+        }
+    }
 }

@@ -119,6 +119,17 @@ public static unsafe partial class HostGemm
         float* a, int lda, long strideA, ImplicitCols cols, long strideX, float beta, float* c, int ldc, long strideC) =>
         Run(batch, transA, transB, m, n, k, alpha, a, lda, strideA, null, 0, strideX, &cols, beta, c, ldc, strideC);
 
+    /// <summary>Batched with B = the im2col matrices of batch images (as above) and C_i a rectangle of an output plane: C_i's
+    /// column q of row r at c + i strideC + r ldc + (q / width) rowStride + q % width (n columns in rows of width; a
+    /// stride-1 conv's tap accumulating straight into the output where it reads inside the image, <see cref="TapConv"/>).
+    /// Each tile is stored through a scratch tile, its rows cut into the rectangle's row runs.</summary>
+    public static void SgemmBatchedWindow(int batch, bool transA, int m, int n, int k, float alpha, float* a, int lda, long strideA,
+        ImplicitCols cols, long strideX, float beta, float* c, int ldc, long strideC, int width, int rowStride)
+    {
+        if (width <= 0 || rowStride < width) throw new ArgumentException($"sgemm window: width {width} must be positive and at most the row stride {rowStride}");
+        Run(batch, transA, false, m, n, k, alpha, a, lda, strideA, null, 0, strideX, &cols, beta, c, ldc, strideC, cWidth: width, cRowStride: rowStride);
+    }
+
     /// <summary>C = alpha sum_i op(A_i) op(B_i) + beta C over batch images in order (operand i at a + i strideA, b + i strideB):
     /// one parallel region whose tasks each sum their part of C over every image, where a loop of GEMMs pays a region per
     /// image (a weight gradient of small per-image GEMMs). The same sums in the same order as batch Sgemm calls with beta,
@@ -149,13 +160,20 @@ public static unsafe partial class HostGemm
 
     static void Run(int batch, bool transA, bool transB, int m, int n, int k, float alpha,
         float* a, int lda, long strideA, float* b, int ldb, long strideB, ImplicitCols* cols, float beta, float* c, int ldc, long strideC,
-        DirectConv* direct = null, bool sum = false, DirectConv* taps = null)
+        DirectConv* direct = null, bool sum = false, DirectConv* taps = null, int cWidth = 0, int cRowStride = 0)
     {
         if (m < 0 || n < 0 || k < 0 || batch < 0) throw new ArgumentException($"sgemm: negative size batch={batch} m={m} n={n} k={k}");
         if (m == 0 || n == 0 || batch == 0) return;
-        int cCols = direct != null ? direct->OutPixels : n;   // n counts a direct conv's padded-grid pixels, C holds Ho Wo
+        // n counts a direct conv's padded-grid pixels, C holds Ho Wo; a window's n columns span rows rowStride apart.
+        int cCols = direct != null ? direct->OutPixels : cWidth > 0 ? (n - 1) / cWidth * cRowStride + cWidth : n;
         int images = sum ? 1 : batch;                           // the output images (a sum writes one)
-        if (k == 0 || alpha == 0f) { for (int i = 0; i < images; i++) ScaleC(m, cCols, beta, c + i * strideC, ldc); return; }
+        if (k == 0 || alpha == 0f)
+        {
+            for (int i = 0; i < images; i++)
+                if (cWidth == 0) ScaleC(m, cCols, beta, c + i * strideC, ldc);
+                else for (int q = 0; q < n; q += cWidth) ScaleC(m, Math.Min(cWidth, n - q), beta, c + i * strideC + q / cWidth * (long)cRowStride, ldc);
+            return;
+        }
 
         if (!sum && batch > 1 && Math.Abs(strideC) < (long)(m - 1) * ldc + cCols)
         {
@@ -174,7 +192,7 @@ public static unsafe partial class HostGemm
         {
             TransA = transA, TransB = transB, A = a, Lda = lda, B = b, Ldb = ldb, C = c, Ldc = ldc,
             Alpha = alpha, Beta = beta, M = m, N = n, K = k, Shape = sh,
-            HasCols = cols != null, Cols = cols != null ? *cols : default,
+            HasCols = cols != null, Cols = cols != null ? *cols : default, CWidth = cWidth, CRowStride = cRowStride,
         };
         int mPanels = (m + sh.Mr - 1) / sh.Mr, nPanels = (n + sh.Nr - 1) / sh.Nr;
         if (sum && cols != null && batch > 1 && (long)m * n <= SmallSumFloats)
@@ -292,6 +310,8 @@ public static unsafe partial class HostGemm
         public int APanels, APanel0;
         /// <summary>B's columns are the taps of this task's padded image (<see cref="SgemmSumTaps"/>), not B/Ldb.</summary>
         public DirectConv* Taps;
+        /// <summary>Above 0: C's columns in rows of CWidth, CRowStride apart (<see cref="SgemmBatchedWindow"/>).</summary>
+        public int CWidth, CRowStride;
     }
 
     /// <summary>Points j at this thread's packed copy of A's panels [mp0, mp1), every K block, packing it first unless this
@@ -585,28 +605,35 @@ public static unsafe partial class HostGemm
     {
         int NR = j.Shape.Nr;
         int n = DirectConv.RealRuns(v0, NR, j.N, j.Direct->Wp, j.Direct->Wo, seg);
-        float alpha = j.Alpha;
-        var al = Vector256.Create(alpha);
-        var be = Vector256.Create(beta);
         for (int r = r0; r < r1; r++)
         {
             float* src = ct + (long)(r - r0) * NR, dst = j.C + (long)r * j.Ldc;
-            for (int sg = 0; sg < n; sg++)
-            {
-                float* sp = src + seg[3 * sg], dp = dst + seg[3 * sg + 1];
-                int len = seg[3 * sg + 2], q = 0;
-                if (beta == 0f)
-                {
-                    for (; q + 8 <= len; q += 8) Vector256.Store(Vector256.Load(sp + q) * al, dp + q);
-                    for (; q < len; q++) dp[q] = alpha * sp[q];
-                }
-                else
-                {
-                    for (; q + 8 <= len; q += 8) Vector256.Store(Vector256.Load(sp + q) * al + Vector256.Load(dp + q) * be, dp + q);
-                    for (; q < len; q++) dp[q] = alpha * sp[q] + beta * dp[q];
-                }
-            }
+            for (int sg = 0; sg < n; sg++) StoreRun(src + seg[3 * sg], dst + seg[3 * sg + 1], seg[3 * sg + 2], j.Alpha, beta);
         }
+    }
+
+    /// <summary>dst[q] = alpha src[q] + beta dst[q] for q &lt; len (dst not read where beta is 0): a scratch tile's run into C,
+    /// the last under 8 floats through a masked load and store where AVX exists (src may be read past len: a tile row).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void StoreRun(float* src, float* dst, int len, float alpha, float beta)
+    {
+        var al = Vector256.Create(alpha);
+        var be = Vector256.Create(beta);
+        int q = 0;
+        if (beta == 0f)
+            for (; q + 8 <= len; q += 8) Vector256.Store(Vector256.Load(src + q) * al, dst + q);
+        else
+            for (; q + 8 <= len; q += 8) Vector256.Store(Vector256.Load(src + q) * al + Vector256.Load(dst + q) * be, dst + q);
+        if (q == len) return;
+        if (Avx.IsSupported)
+        {
+            var mask = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(len - q)).AsSingle();
+            var v = Vector256.Load(src + q) * al;
+            if (beta != 0f) v += Avx.MaskLoad(dst + q, mask) * be;
+            Avx.MaskStore(dst + q, mask, v);
+            return;
+        }
+        for (; q < len; q++) dst[q] = beta == 0f ? alpha * src[q] : alpha * src[q] + beta * dst[q];
     }
 
     /// <summary>One MR x NR tile of C from packed panels; edge tiles go through the scratch tile. While it multiplies, the C
@@ -620,6 +647,7 @@ public static unsafe partial class HostGemm
         int row = ip * MR, col = jp * NR;
         int mr = Math.Min(MR, j.M - row), nr = Math.Min(NR, j.N - col);
         float* cp = j.C + (long)row * j.Ldc + col;
+        if (j.CWidth > 0) { WindowTile(in j, row, col, mr, nr, ap, pb, tmp); return; }
         if (nip >= 0 && Sse.IsSupported)
         {
             // The next tile's C rows (cold, a row stride apart) on their way while this one multiplies.
@@ -636,6 +664,21 @@ public static unsafe partial class HostGemm
             float* cr = cp + (long)r * j.Ldc;
             for (int q = 0; q < nr; q++)
                 cr[q] = j.Beta == 0f ? j.Alpha * tmp[r * NR + q] : j.Alpha * tmp[r * NR + q] + j.Beta * cr[q];
+        }
+    }
+
+    /// <summary>A tile of a window C (<see cref="Job.CWidth"/>): the product into the scratch tile, then each row's nr
+    /// columns to their runs in the rectangle's rows (alpha acc + beta C, C not read where beta is 0).</summary>
+    static void WindowTile<TB>(in Job j, int row, int col, int mr, int nr, float* ap, TB pb, float* tmp) where TB : struct, IBRows
+    {
+        int NR = j.Shape.Nr, w = j.CWidth;
+        Micro(j.Shape, j.Kc, ap, pb, tmp, NR, 1f, 0f, nr);
+        for (int q0 = 0; q0 < nr;)
+        {
+            int v = col + q0, len = Math.Min(nr - q0, w - v % w);
+            float* c0 = j.C + (long)row * j.Ldc + (long)(v / w) * j.CRowStride + v % w;
+            for (int r = 0; r < mr; r++) StoreRun(tmp + r * NR + q0, c0 + (long)r * j.Ldc, len, j.Alpha, j.Beta);
+            q0 += len;
         }
     }
 

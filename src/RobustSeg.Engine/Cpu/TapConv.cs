@@ -94,24 +94,6 @@ public static unsafe class TapConv
         return most;
     }
 
-    /// <summary>y[n][k][rows r0.., columns c0..c0+cw) += s[n][k][rows x cw] for images and channels (parallel over both).</summary>
-    public static void AddWindow(float* s, long sImg, float* y, long yImg, int images, int channels, int r0, int rows, int c0, int cw, int wo, int spatial)
-    {
-        HostParallel.For((long)images * channels, Math.Max(1, (1 << 15) / Math.Max(1, rows * cw)), (a, e) =>
-        {
-            for (long nk = a; nk < e; nk++)
-            {
-                long n = nk / channels, k = nk % channels;
-                float* src = s + n * sImg + k * rows * cw, dst = y + n * yImg + k * spatial + (long)r0 * wo + c0;
-                for (int i = 0; i < rows; i++)
-                {
-                    var d = new Span<float>(dst + (long)i * wo, cw);
-                    System.Numerics.Tensors.TensorPrimitives.Add(d, new ReadOnlySpan<float>(src + (long)i * cw, cw), d);
-                }
-            }
-        });
-    }
-
     /// <summary>s[n][k][rows x cw] = y[n][k][rows r0.., columns c0..c0+cw): a tap's rectangle of each channel made
     /// contiguous (parallel over images and channels).</summary>
     public static void CopyWindow(float* y, long yImg, float* s, long sImg, int images, int channels, int r0, int rows, int c0, int cw, int wo, int spatial)
