@@ -482,5 +482,18 @@ public class GemmTests
                     if (!inWindow[g]) Assert.That(float.IsNaN(c[((long)i * m + r) * ldc + g]), Is.True, $"{what}: gap {g} of row {r} written");
             }
         }
+        // Both images into one window (stride 0: an accumulation, the images in order), beta 1: C += A B_0 + A B_1.
+        var one = c0.Take(m * ldc).Select((v, e) => inWindow[e % ldc] ? v : float.NaN).ToArray();
+        fixed (float* pa = a, px = x, pc = one)
+            HostGemm.SgemmBatchedWindow(batch, false, m, n, k, 1f, pa, k, 0, new ImplicitCols(px, geom, 0), (long)k * n, 1f, pc, ldc, 0, width, rowStride);
+        for (int r = 0; r < m; r++)
+        for (int q = 0; q < n; q++)
+        {
+            double want = c0[r * ldc + At(q)];
+            for (int i = 0; i < batch; i++)
+            for (int p = 0; p < k; p++) want += (double)a[r * k + p] * x[(long)i * k * n + p * n + q];
+            Assert.That(one[r * ldc + At(q)], Is.EqualTo(want).Within(1e-4 + 1e-5 * Math.Abs(want)), $"one window: C[{r}, column {q}]");
+        }
+        Assert.That(Enumerable.Range(0, m * ldc).Where(e => !inWindow[e % ldc]).All(e => float.IsNaN(one[e])), Is.True, "one window: a gap written");
     }
 }

@@ -183,7 +183,7 @@ public static unsafe partial class HostGemm
             {
                 var ci = cols != null ? cols->Offset(i * strideB) : default;
                 Run(1, transA, transB, m, n, k, alpha, a + i * strideA, lda, 0, cols != null ? null : b + i * strideB, ldb, 0,
-                    cols != null ? &ci : null, beta, c + i * strideC, ldc, 0);
+                    cols != null ? &ci : null, beta, c + i * strideC, ldc, 0, cWidth: cWidth, cRowStride: cRowStride);
             }
             return;
         }
