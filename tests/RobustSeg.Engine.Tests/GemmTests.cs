@@ -495,5 +495,12 @@ public class GemmTests
             Assert.That(one[r * ldc + At(q)], Is.EqualTo(want).Within(1e-4 + 1e-5 * Math.Abs(want)), $"one window: C[{r}, column {q}]");
         }
         Assert.That(Enumerable.Range(0, m * ldc).Where(e => !inWindow[e % ldc]).All(e => float.IsNaN(one[e])), Is.True, "one window: a gap written");
+        // alpha 0: the window scaled by beta, run by run, nothing multiplied; the gaps still untouched.
+        var scaled = c0.Take(m * ldc).Select((v, e) => inWindow[e % ldc] ? v : float.NaN).ToArray();
+        fixed (float* pa = a, px = x, pc = scaled)
+            HostGemm.SgemmBatchedWindow(1, false, m, n, k, 0f, pa, k, 0, new ImplicitCols(px, geom, 0), 0, 0.5f, pc, ldc, 0, width, rowStride);
+        for (int e = 0; e < m * ldc; e++)
+            if (inWindow[e % ldc]) Assert.That(scaled[e], Is.EqualTo(0.5f * c0[e]), $"alpha 0: C element {e}");
+            else Assert.That(float.IsNaN(scaled[e]), Is.True, $"alpha 0: gap element {e} written");
     }
 }

@@ -169,9 +169,13 @@ public static unsafe partial class HostGemm
         int images = sum ? 1 : batch;                           // the output images (a sum writes one)
         if (k == 0 || alpha == 0f)
         {
+            int cn = direct != null ? cCols : n;
             for (int i = 0; i < images; i++)
-                if (cWidth == 0) ScaleC(m, cCols, beta, c + i * strideC, ldc);
-                else for (int q = 0; q < n; q += cWidth) ScaleC(m, Math.Min(cWidth, n - q), beta, c + i * strideC + q / cWidth * (long)cRowStride, ldc);
+            for (int q = 0, len; q < cn; q += len)
+            {
+                long at = RunAt(cWidth, cRowStride, q, cn, out len);
+                ScaleC(m, len, beta, c + i * strideC + at, ldc);
+            }
             return;
         }
 
@@ -516,6 +520,7 @@ public static unsafe partial class HostGemm
         int NR = j.Shape.Nr, step = NR * j.Kc;
         float* pb = Scratch(ref _bBlock, (je - jb) * NR * j.Shape.Kc);
         int full = Math.Min(je, j.N / NR);   // panels [jb, full) have all NR columns
+        int first = jb;                      // the first panel packed on its own
         if (j.Shape.AInL1 && !j.TransB && !j.HasCols && j.Taps == null && full - jb >= 2 && Sse.IsSupported)
         {
             // Row by row across the block's full panels, each of B's rows read as one run (full - jb) NR floats long and
@@ -530,10 +535,9 @@ public static unsafe partial class HostGemm
                 float* d = pb + p * NR;
                 for (int q = 0; q < panels; q++) CopyRow(src + q * NR, d + (long)q * step, NR);
             }
-            for (int jp = full; jp < je; jp++) PackBPanel(in j, jp, pb + (long)(jp - jb) * step);
-            return pb;
+            first = full;
         }
-        for (int jp = jb; jp < je; jp++) PackBPanel(in j, jp, pb + (long)(jp - jb) * step);
+        for (int jp = first; jp < je; jp++) PackBPanel(in j, jp, pb + (long)(jp - jb) * step);
         return pb;
     }
 
@@ -636,72 +640,57 @@ public static unsafe partial class HostGemm
         for (; q < len; q++) dst[q] = beta == 0f ? alpha * src[q] : alpha * src[q] + beta * dst[q];
     }
 
-    /// <summary>One MR x NR tile of C from packed panels; edge tiles go through the scratch tile. While it multiplies, the C
-    /// rows of tile (nip, njp), the one its loop runs next (none: nip &lt; 0), are prefetched: they are cold and a row
-    /// stride apart (of a window C, both ends of each run: 0.97-0.98 of a rate-12 ASPP data gradient's time). To the right in the A-in-L1 order measured 0.96-0.98 of the time without on GEMM 1024^3-2048^3 and the
-    /// 1x1 2048 -> 512 convs at 29x29, and the next row's first tile at a row's end 0.97-0.995 more (paired on Zen 5).</summary>
+    /// <summary>One MR x NR tile of C from packed panels; edge tiles and a window C's (<see cref="SgemmBatchedWindow"/>) go
+    /// through the scratch tile and are stored run by run (<see cref="RunAt"/>). While it multiplies, the lines of tile
+    /// (nip, njp), the one its loop runs next (none: nip &lt; 0), are prefetched: cold, a row stride apart. To the right in
+    /// the A-in-L1 order measured 0.96-0.98 of the time without on GEMM 1024^3-2048^3 and the 1x1 2048 -> 512 convs at
+    /// 29x29, the next row's first tile at a row's end 0.97-0.995 more, and a window C's runs 0.97-0.98 of a rate-12 ASPP
+    /// data gradient's time (paired on Zen 5).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void Tile<TB>(in Job j, int ip, int jp, float* ap, TB pb, float* tmp, int nip = -1, int njp = 0) where TB : struct, IBRows
     {
         int MR = j.Shape.Mr, NR = j.Shape.Nr, kc = j.Kc;
         int row = ip * MR, col = jp * NR;
         int mr = Math.Min(MR, j.M - row), nr = Math.Min(NR, j.N - col);
-        float* cp = j.C + (long)row * j.Ldc + col;
-        if (j.CWidth > 0)
-        {
-            if (nip >= 0 && Sse.IsSupported)
-            {
-                // The next tile's rectangle runs, the first and last float of each in each of its rows (cold: a
-                // rectangle row of every plane it crosses).
-                int w = j.CWidth, rows = Math.Min(MR, j.M - nip * MR);
-                float* nx = j.C + (long)nip * MR * j.Ldc;
-                for (int v = njp * NR, end = Math.Min(j.N, v + NR); v < end;)
-                {
-                    int len = Math.Min(end - v, w - v % w);
-                    float* run = nx + (long)(v / w) * j.CRowStride + v % w;
-                    for (int r = 0; r < rows; r++)
-                    {
-                        Sse.Prefetch0(run + (long)r * j.Ldc);
-                        Sse.Prefetch0(run + (long)r * j.Ldc + len - 1);
-                    }
-                    v += len;
-                }
-            }
-            WindowTile(in j, row, col, mr, nr, ap, pb, tmp);
-            return;
-        }
         if (nip >= 0 && Sse.IsSupported)
         {
-            // The next tile's C rows (cold, a row stride apart) on their way while this one multiplies.
-            float* nx = j.C + (long)nip * MR * j.Ldc + njp * NR;
-            int rows = Math.Min(MR, j.M - nip * MR), cols = Math.Min(NR, j.N - njp * NR);
-            for (int r = 0; r < rows; r++)
-            for (int q = 0; q < cols; q += 16) Sse.Prefetch0(nx + (long)r * j.Ldc + q);
+            // The next tile's C rows (cold, a row stride apart) on their way while this one multiplies: each run's lines.
+            float* nx = j.C + (long)nip * MR * j.Ldc;
+            int rows = Math.Min(MR, j.M - nip * MR);
+            for (int v = njp * NR, end = Math.Min(j.N, v + NR), len; v < end; v += len)
+            {
+                float* run = nx + RunAt(j.CWidth, j.CRowStride, v, end, out len);
+                for (int r = 0; r < rows; r++)
+                {
+                    float* rr = run + (long)r * j.Ldc;
+                    for (int q = 0; q < len; q += 16) Sse.Prefetch0(rr + q);
+                    Sse.Prefetch0(rr + len - 1);
+                }
+            }
         }
-        if (mr == MR && nr == KernelCols(j.Shape, nr)) { Micro(j.Shape, kc, ap, pb, cp, j.Ldc, j.Alpha, j.Beta, nr); return; }
-        // Edge tile: the product (MR rows, KernelCols columns) into the scratch tile, then only the valid part to C.
-        Micro(j.Shape, kc, ap, pb, tmp, NR, 1f, 0f, nr);
-        for (int r = 0; r < mr; r++)
+        if (j.CWidth == 0 && mr == MR && nr == KernelCols(j.Shape, nr))
         {
-            float* cr = cp + (long)r * j.Ldc;
-            for (int q = 0; q < nr; q++)
-                cr[q] = j.Beta == 0f ? j.Alpha * tmp[r * NR + q] : j.Alpha * tmp[r * NR + q] + j.Beta * cr[q];
+            Micro(j.Shape, kc, ap, pb, j.C + (long)row * j.Ldc + col, j.Ldc, j.Alpha, j.Beta, nr);
+            return;
+        }
+        // An edge tile or a window C's: the product (MR rows, KernelCols columns) into the scratch tile, then only the
+        // valid part to C, run by run.
+        Micro(j.Shape, kc, ap, pb, tmp, NR, 1f, 0f, nr);
+        for (int v = col, end = col + nr, len; v < end; v += len)
+        {
+            float* run = j.C + (long)row * j.Ldc + RunAt(j.CWidth, j.CRowStride, v, end, out len);
+            for (int r = 0; r < mr; r++) StoreRun(tmp + r * NR + (v - col), run + (long)r * j.Ldc, len, j.Alpha, j.Beta);
         }
     }
 
-    /// <summary>A tile of a window C (<see cref="Job.CWidth"/>): the product into the scratch tile, then each row's nr
-    /// columns to their runs in the rectangle's rows (alpha acc + beta C, C not read where beta is 0).</summary>
-    static void WindowTile<TB>(in Job j, int row, int col, int mr, int nr, float* ap, TB pb, float* tmp) where TB : struct, IBRows
+    /// <summary>Where C column v of a row is, as an offset from the row's start, and how many of columns [v, end) follow it
+    /// contiguously (len): all of them in a plain C (width 0), else up to the end of v's row of a window C
+    /// (<see cref="SgemmBatchedWindow"/>: rows of width columns, rowStride apart).</summary>
+    static long RunAt(int width, int rowStride, int v, int end, out int len)
     {
-        int NR = j.Shape.Nr, w = j.CWidth;
-        Micro(j.Shape, j.Kc, ap, pb, tmp, NR, 1f, 0f, nr);
-        for (int q0 = 0; q0 < nr;)
-        {
-            int v = col + q0, len = Math.Min(nr - q0, w - v % w);
-            float* c0 = j.C + (long)row * j.Ldc + (long)(v / w) * j.CRowStride + v % w;
-            for (int r = 0; r < mr; r++) StoreRun(tmp + r * NR + q0, c0 + (long)r * j.Ldc, len, j.Alpha, j.Beta);
-            q0 += len;
-        }
+        if (width == 0) { len = end - v; return v; }
+        len = Math.Min(end - v, width - v % width);
+        return (long)(v / width) * rowStride + v % width;
     }
 
     /// <summary>A rows [mp0*MR, mp1*MR) x K block into MR-row panels: panel[p*MR + r] = op(A)(row0 + r, P0 + p).</summary>
