@@ -20,6 +20,9 @@ public class TapConvTests
         (1, 20, 9, 9, 12, 3, 3, 4, 4),
         // More input channels than a K block (512 on AVX-512, 256 on AVX2): each rectangle's later K blocks add into y.
         (1, 600, 9, 9, 16, 3, 3, 4, 4),
+        // A last tile of output channels only partly filled (13 on 8- or 6-row tiles) where the weight is packed 8 input
+        // channels at a time (TapConv.PackTaps): its missing rows must be zero.
+        (1, 24, 9, 9, 13, 3, 3, 4, 4),
     ];
 
     static IEnumerable<TestCaseData> CaseData() => Cases.Select((c, i) => new TestCaseData(i).SetName($"case {i}: {c}"));
@@ -51,6 +54,50 @@ public class TapConvTests
             Assert.That(DirectConvTests.MaxRelErr(dx, dxRef), Is.LessThan(1e-5), $"{path}: dx vs double reference");
             Assert.That(Host(g, x, w, dy).Y, Is.EqualTo(y), $"{path}: not repeatable");
         }
+    }
+
+    /// <summary>Each task owns a band of output rows (forward: fewer output channels than pixels) or a block of channels
+    /// (the data gradient of the 600-channel case), as many per image as the core count asks: the bits must not change.</summary>
+    [TestCase(7)]
+    [TestCase(6)]
+    [TestCase(1)]
+    public void OneTwoAndThreeCoresGiveTheSameBits(int i)
+    {
+        var g = DirectConvTests.Geom(Cases[i]);
+        var (x, w, dy, _, _) = DirectConvTests.Problem(g, 300 + i);
+        int cores = HostParallel.Cores;
+        var got = new List<(float[] Y, float[] Dx)>();
+        try
+        {
+            foreach (int t in new[] { 1, 2, 3 })
+            {
+                HostParallel.SetThreads(t);
+                got.Add(Host(g, x, w, dy));
+            }
+        }
+        finally { HostParallel.SetThreads(cores); }
+        for (int t = 1; t < got.Count; t++)
+        {
+            Assert.That(got[t].Y, Is.EqualTo(got[0].Y), $"y on {t + 1} cores vs 1");
+            Assert.That(got[t].Dx, Is.EqualTo(got[0].Dx), $"dx on {t + 1} cores vs 1");
+        }
+    }
+
+    [Test]
+    public void RowCutsShareTheLiveTapWork()
+    {
+        // Rate 6 at 29x29: rows 0-5 and 23-28 run 6 of the taps (their live columns 75 of 87), rows 6-22 all 9, so the
+        // work is symmetric and two parts meet at the middle row's nearer edge.
+        var g = G(8, 29, 8, 6);
+        Assert.That(TapConv.RowCuts(g, 2), Is.EqualTo(new[] { 0, 15, 29 }).Or.EqualTo(new[] { 0, 14, 29 }));
+        Assert.That(TapConv.RowCuts(g, 1), Is.EqualTo(new[] { 0, 29 }));
+        var three = TapConv.RowCuts(g, 3);
+        Assert.That(three, Is.Ordered.And.Length.EqualTo(4));
+        Assert.That(three[1], Is.InRange(9, 11), "a third of the work: the light top rows make the first band taller");
+        // More parts than rows: empty parts, never a cut past the end or out of order.
+        var many = TapConv.RowCuts(G(8, 3, 8, 1), 5);
+        Assert.That(many, Is.Ordered);
+        Assert.That(many[^1], Is.EqualTo(3));
     }
 
     [TestCaseSource(nameof(CaseData))]

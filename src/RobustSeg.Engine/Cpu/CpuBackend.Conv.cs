@@ -39,7 +39,7 @@ public sealed unsafe partial class CpuBackend
         }
         else if (UsesTapConv(g))
         {
-            TapForward(g, px, pw, py);
+            TapRun(g, px, pw, false, py);
         }
         else if (UsesDirect(g))
         {
@@ -235,13 +235,8 @@ public sealed unsafe partial class CpuBackend
             // take a flipped copy.
             if (path == ConvPath.Winograd) { WinogradForward(gt, pdy, pw, true, pdx); return; }
             if (path == ConvPath.ChannelsLast) { ChannelsLastForward(gt, pdy, pw, true, pdx); return; }
+            if (path == ConvPath.Taps) { TapRun(gt, pdy, pw, true, pdx); return; }
             using var wt = Tensor.Empty(Device, w.Shape[1], w.Shape[0], w.Shape[2], w.Shape[3]);
-            if (path == ConvPath.Taps)
-            {
-                TapConv.TapMajor(g, pw, wt.Ptr);
-                TapRun(gt, pdy, wt.Ptr, true, pdx);
-                return;
-            }
             DirectConv.FlipTransposed(g, pw, wt.Ptr);
             if (path == ConvPath.Direct) DirectForward(gt, pdy, wt.Ptr, pdx);
             else PackedForward(gt, pdy, wt.Ptr, pdx);

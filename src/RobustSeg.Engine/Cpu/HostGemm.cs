@@ -130,6 +130,20 @@ public static unsafe partial class HostGemm
         Run(batch, transA, false, m, n, k, alpha, a, lda, strideA, null, 0, strideX, &cols, beta, c, ldc, strideC, cWidth: width, cRowStride: rowStride);
     }
 
+    /// <summary>An A packed once for several GEMMs (<see cref="PackedA"/>), rows [panel0 Mr, panel0 Mr + m) of it, times
+    /// B = the im2col matrix of one image: C (m x n) = alpha A B + beta C, C plain (width 0) or a window as in
+    /// <see cref="SgemmBatchedWindow"/>. The tap convolution's weights, packed once per call for every tap and task.</summary>
+    public static void SgemmPackedA(in PackedA a, int panel0, int m, int n, float alpha, ImplicitCols cols, float beta,
+        float* c, int ldc, int width = 0, int rowStride = 0)
+    {
+        if (panel0 < 0 || (long)panel0 * a.Shape.Mr + m > (long)a.Panels * a.Shape.Mr)
+            throw new ArgumentException($"sgemm packed A: rows {panel0 * a.Shape.Mr}..+{m} outside its {a.Panels * a.Shape.Mr}");
+        if (width < 0 || (width > 0 && rowStride < width)) throw new ArgumentException($"sgemm window: width {width} must be at most the row stride {rowStride}");
+        var pa = a;
+        Run(1, false, false, m, n, a.K, alpha, null, 0, 0, null, 0, 0, &cols, beta, c, ldc, 0, cWidth: width, cRowStride: rowStride,
+            packed: &pa, panel0: panel0);
+    }
+
     /// <summary>C = alpha sum_i op(A_i) op(B_i) + beta C over batch images in order (operand i at a + i strideA, b + i strideB):
     /// one parallel region whose tasks each sum their part of C over every image, where a loop of GEMMs pays a region per
     /// image (a weight gradient of small per-image GEMMs). The same sums in the same order as batch Sgemm calls with beta,
@@ -160,7 +174,8 @@ public static unsafe partial class HostGemm
 
     static void Run(int batch, bool transA, bool transB, int m, int n, int k, float alpha,
         float* a, int lda, long strideA, float* b, int ldb, long strideB, ImplicitCols* cols, float beta, float* c, int ldc, long strideC,
-        DirectConv* direct = null, bool sum = false, DirectConv* taps = null, int cWidth = 0, int cRowStride = 0)
+        DirectConv* direct = null, bool sum = false, DirectConv* taps = null, int cWidth = 0, int cRowStride = 0,
+        PackedA* packed = null, int panel0 = 0)
     {
         if (m < 0 || n < 0 || k < 0 || batch < 0) throw new ArgumentException($"sgemm: negative size batch={batch} m={m} n={n} k={k}");
         if (m == 0 || n == 0 || batch == 0) return;
@@ -191,13 +206,15 @@ public static unsafe partial class HostGemm
             }
             return;
         }
-        var sh = ShapeFor(HostSimd.Current, m, direct != null);
+        var sh = packed != null ? packed->Shape : ShapeFor(HostSimd.Current, m, direct != null);
         var job = new Job
         {
             TransA = transA, TransB = transB, A = a, Lda = lda, B = b, Ldb = ldb, C = c, Ldc = ldc,
             Alpha = alpha, Beta = beta, M = m, N = n, K = k, Shape = sh,
             HasCols = cols != null, Cols = cols != null ? *cols : default, CWidth = cWidth, CRowStride = cRowStride,
         };
+        // Panel ip of this GEMM is panel panel0 + ip of the packed A (APanel counts from APanel0).
+        if (packed != null) { job.APre = packed->P; job.APanels = packed->Panels; job.APanel0 = -panel0; }
         int mPanels = (m + sh.Mr - 1) / sh.Mr, nPanels = (n + sh.Nr - 1) / sh.Nr;
         if (sum && cols != null && batch > 1 && (long)m * n <= SmallSumFloats)
         {
@@ -209,7 +226,7 @@ public static unsafe partial class HostGemm
         int parts = tm * tn;
         // Every task of a row range would pack the same A (a conv weight, for each image and column part): each thread
         // packs its range once and its later tasks of this call read it from there.
-        long call = !sum && strideA == 0 && images * tn > 1 && ShareA && (long)mPanels * sh.Mr * k <= ThreadAFloats
+        long call = packed == null && !sum && strideA == 0 && images * tn > 1 && ShareA && (long)mPanels * sh.Mr * k <= ThreadAFloats
             ? Interlocked.Increment(ref _calls) : 0;
         // This image's operands, its DirectConv (direct or taps) in *slot.
         Job ForImage(int img, float beta, DirectConv* slot)
@@ -362,11 +379,11 @@ public static unsafe partial class HostGemm
     /// the one the slowest core finishes first by estimate, i.e. the largest part's multiply-adds plus its packing (its
     /// A rows, <see cref="PackWeight"/> each, and B columns, bPack each) times the rounds of batch x parts tasks per core. Enough
     /// images run whole, one per core; a skinny GEMM (conv's 64 x 4225) gets column ranges, a tall one row ranges, and a
-    /// part of C is never cut finer than packing pays for.</summary>
+    /// part of C is never cut finer than packing pays for. Inside a parallel item (which runs the tasks serially) one part.</summary>
     static (int Tm, int Tn) Grid(in MicroShape sh, int batch, int mPanels, int nPanels, long macs, double bPack)
     {
         int cores = HostParallel.Cores;
-        if (macs < SerialMacs || cores == 1) return (1, 1);
+        if (macs < SerialMacs || cores == 1 || HostParallel.InItem) return (1, 1);
         (int, int) best = (1, 1);
         double bestCost = double.MaxValue, bestArea = double.MaxValue, bestRows = double.MaxValue;
         for (int p = 1; p <= 3 * cores; p++)

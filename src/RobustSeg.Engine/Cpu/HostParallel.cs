@@ -39,6 +39,10 @@ public static class HostParallel
         Cores = n;
     }
 
+    /// <summary>Whether this thread runs inside a parallel job's item, where a nested job runs serially on it: work that
+    /// would cut itself into parts for the cores runs as one part there.</summary>
+    public static bool InItem => HostWorkers.Inside;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void For(long n, long minPerTask, Action<long, long> body)
     {

@@ -41,6 +41,9 @@ internal sealed class HostWorkers
     volatile bool _stopped;
     [ThreadStatic] static bool _inside;
 
+    /// <summary>Whether this thread is running a job's items (a job it starts runs on it alone).</summary>
+    public static bool Inside => _inside;
+
     /// <summary>size threads in all: the caller and size - 1 workers.</summary>
     public HostWorkers(int size)
     {

@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
 namespace RobustSeg.Engine.Cpu;
 
 /// <summary>A stride-1 convolution as one GEMM per kernel tap over the output rectangle where that tap reads inside the
@@ -51,33 +54,119 @@ public static unsafe class TapConv
         return (r0, r1, c0, c1);
     }
 
-    /// <summary>Tap (ki, kj)'s window of the image as the B of a 1x1 conv over its rectangle: padding minus the shift, so
-    /// output (i, j) of the rectangle reads input (R0 + i + ki Dil - Pad, C0 + j + kj Dil - Pad).</summary>
-    public static ImplicitCols Window(float* x, in Conv2dGeom g, int ki, int kj)
+    /// <summary>Tap (ki, kj)'s window of the image as the B of a 1x1 conv over its rectangle's output rows [r0, r1) (the
+    /// live rows, or the part of them a task owns): padding minus the shift, so output (i, j) of the rectangle reads
+    /// input (r0 + i + ki Dil - Pad, C0 + j + kj Dil - Pad).</summary>
+    public static ImplicitCols Window(float* x, in Conv2dGeom g, int ki, int kj, int r0, int r1)
     {
-        var (r0, r1, c0, c1) = Live(g, ki, kj);
+        var (_, _, c0, c1) = Live(g, ki, kj);
         var w = g with { Kh = 1, Kw = 1, Dil = 1, Pad = -(c0 + kj * g.Dil - g.Pad), Ho = r1 - r0, Wo = c1 - c0 };
         return new ImplicitCols(x, w, 0, -(r0 + ki * g.Dil - g.Pad));
     }
 
-    /// <summary>dst[t][k][c] = w[k][c][t] (tap-major: each tap's K x C weight contiguous). Per output channel, 8 input
-    /// channels' runs of taps floats transposed in registers into the taps' rows (<see cref="HostGemm.TransposeRows"/>);
-    /// one float at a time (each weight's taps stored K C floats apart) had cost 12 % of ASPP rate 12's data gradient.</summary>
-    public static void TapMajor(in Conv2dGeom g, float* w, float* dst)
+    /// <summary>The whole live rectangle's window.</summary>
+    public static ImplicitCols Window(float* x, in Conv2dGeom g, int ki, int kj)
     {
-        int taps = g.Kh * g.Kw, C = g.C;
-        long kc = (long)g.K * C;
-        HostParallel.For(g.K, Math.Max(1, (1 << 14) / (C * taps)), (s, e) =>
+        var (r0, r1, _, _) = Live(g, ki, kj);
+        return Window(x, g, ki, kj, r0, r1);
+    }
+
+    /// <summary>Output rows cut into parts of about equal tap work (each row weighted by the live columns of the taps live
+    /// on it): row cuts[i] to cuts[i + 1] is part i.</summary>
+    public static int[] RowCuts(in Conv2dGeom g, int parts)
+    {
+        var work = new long[g.Ho + 1];   // work[r]: rows [0, r)'s
+        for (int ki = 0; ki < g.Kh; ki++)
+        for (int kj = 0; kj < g.Kw; kj++)
         {
-            float** r = stackalloc float*[8];
-            for (long k = s; k < e; k++)
-            for (int c = 0; c < C; c += 8)
+            var (r0, r1, c0, c1) = Live(g, ki, kj);
+            for (int r = r0; r < r1; r++) work[r + 1] += c1 - c0;
+        }
+        for (int r = 0; r < g.Ho; r++) work[r + 1] += work[r];
+        var cuts = new int[parts + 1];
+        cuts[parts] = g.Ho;
+        for (int p = 1, r = 0; p < parts; p++)
+        {
+            // The row boundary nearest the p-th share of the work, never before the previous cut.
+            double target = (double)work[g.Ho] * p / parts;
+            while (r < g.Ho && work[r + 1] <= target) r++;
+            if (r < g.Ho && work[r + 1] - target < target - work[r]) r++;
+            cuts[p] = Math.Max(r, cuts[p - 1]);
+        }
+        return cuts;
+    }
+
+    /// <summary>Every tap's GEMM operand A packed ahead from the conv weight w (K x C x taps) for the tap GEMMs of g, one
+    /// <see cref="PackedA"/> of shape sh per tap at dst + t Floats: tap t's K x C matrix, or, flipped (g the data gradient's
+    /// convolution, its output channels the weight's inputs), tap taps - 1 - t's transpose. w is read once, in runs: a
+    /// panel's rows are transposed in registers (<see cref="HostGemm.TransposeRows"/>), 8 K steps of taps floats per row
+    /// at a time into a scratch from which each tap's 8 steps are copied (a step's 12 rows are 9 floats each, 73 KB
+    /// apart in a 2048-channel forward weight), or, flipped, one step's rows, one run, straight into every tap's step.
+    /// Copying w tap-major first and each task then packing its panels from that copy had taken 9.4 % of a rate-6 tap
+    /// forward's time, this 6 % (perf, ASPP 2048->256 at 29x29, Zen 5).</summary>
+    public static PackedA PackTaps(in Conv2dGeom g, float* w, bool flipped, HostGemm.MicroShape sh, float* dst)
+    {
+        const int Steps = 8;
+        var pa = new PackedA(dst, sh, g.K, g.C);
+        int taps = g.Kh * g.Kw, mr = sh.Mr, M = g.K;
+        long step = pa.Floats;
+        // Flipped, w's tap u is g's tap taps - 1 - u: the taps are written from the last one back.
+        float* first = flipped ? dst + (taps - 1) * step : dst;
+        long ldd = flipped ? -step : step;
+        var G = g;
+        HostParallel.For(pa.Panels, Math.Max(1, (1 << 15) / (mr * taps * Math.Max(1, g.C))), (s, e) =>
+        {
+            float** r = stackalloc float*[mr];
+            float* sc = stackalloc float[Steps * taps * mr];   // [step][tap][row]
+            for (int ip = (int)s; ip < e; ip++)
             {
-                int rows = Math.Min(8, C - c);
-                for (int q = 0; q < rows; q++) r[q] = w + (k * C + c + q) * taps;
-                HostGemm.TransposeRows(r, rows, taps, dst + k * C + c, kc);
+                int i0 = ip * mr, rows = Math.Min(mr, M - i0);
+                int p = 0;
+                if (!flipped)
+                {
+                    new Span<float>(sc, Steps * taps * mr).Clear();   // rows past M stay zero
+                    // Steps K steps at once (never across a K block: Kc is a multiple of 8): each row's runs are contiguous.
+                    for (; p + Steps <= G.C; p += Steps)
+                    {
+                        for (int q = 0; q < rows; q++) r[q] = w + ((long)(i0 + q) * G.C + p) * taps;
+                        TransposeRows(r, rows, Steps * taps, sc, mr);
+                        long o = pa.Offset(i0, p);
+                        for (int ps = 0; ps < Steps; ps++)
+                        for (int t = 0; t < taps; t++) CopyStep(sc + (ps * taps + t) * mr, first + t * ldd + o + ps * mr, mr);
+                    }
+                }
+                for (; p < G.C; p++)
+                {
+                    float* d = first + pa.Offset(i0, p);
+                    for (int q = 0; q < rows; q++)
+                        r[q] = w + (flipped ? (long)p * M + i0 + q : (long)(i0 + q) * G.C + p) * taps;
+                    TransposeRows(r, rows, taps, d, ldd);
+                    for (int q = rows; q < mr; q++)
+                    for (int t = 0; t < taps; t++) d[t * ldd + q] = 0f;
+                }
             }
         });
+        return pa;
+    }
+
+    /// <summary>dst[t ldd + q] = r[q][t] for q &lt; rows, t &lt; n: 8 or 4 rows at a time through registers, fewer one float at a time.</summary>
+    static void TransposeRows(float** r, int rows, int n, float* dst, long ldd)
+    {
+        for (int q0 = 0, k; q0 < rows; q0 += k)
+        {
+            k = rows - q0 >= 8 ? 8 : rows - q0 >= 4 ? 4 : rows - q0;
+            HostGemm.TransposeRows(r + q0, k, n, dst + q0, ldd);
+        }
+    }
+
+    /// <summary>One panel step: n (a tile's rows, 6-12) floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void CopyStep(float* src, float* dst, int n)
+    {
+        int q = 0;
+        if (n >= 8) { Vector256.Store(Vector256.Load(src), dst); q = 8; }
+        if (n - q >= 4) { Vector128.Store(Vector128.Load(src + q), dst + q); q += 4; }
+        for (; q < n; q++) dst[q] = src[q];
     }
 
     /// <summary>The most output pixels of a tap rectangle smaller than the output (1 where every live tap covers it all):
@@ -110,7 +199,7 @@ public static unsafe class TapConv
         });
     }
 
-    /// <summary>dst[k][c][t] = wt[(t rows + k) C + c]: a tap-major weight (<see cref="TapMajor"/>; rows = K, or more where
+    /// <summary>dst[k][c][t] = wt[(t rows + k) C + c]: a tap-major weight (each tap's K x C block; rows = K, or more where
     /// each tap's block is padded to whole tiles) back in the conv's layout, output channel by output channel, each tap's
     /// row read in order (the nine taps' rows, rows C floats apart, read for every channel had been 24 % of ASPP rate
     /// 12's tap weight gradient).</summary>
