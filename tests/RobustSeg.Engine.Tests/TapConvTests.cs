@@ -57,7 +57,8 @@ public class TapConvTests
     }
 
     /// <summary>Each task owns a band of output rows (forward: fewer output channels than pixels) or a block of channels
-    /// (the data gradient of the 600-channel case), as many per image as the core count asks: the bits must not change.</summary>
+    /// (the data gradient of the 600-channel case), as many per image as the core count asks, and the weight gradient's
+    /// tasks a tap's block of input channels per core: the bits must not change.</summary>
     [TestCase(7)]
     [TestCase(6)]
     [TestCase(1)]
@@ -66,20 +67,25 @@ public class TapConvTests
         var g = DirectConvTests.Geom(Cases[i]);
         var (x, w, dy, _, _) = DirectConvTests.Problem(g, 300 + i);
         int cores = HostParallel.Cores;
-        var got = new List<(float[] Y, float[] Dx)>();
+        var got = new List<(float[] Y, float[] Dx, float[] Dw)>();
+        var keep = CpuBackend.UseTapConv;
         try
         {
             foreach (int t in new[] { 1, 2, 3 })
             {
                 HostParallel.SetThreads(t);
-                got.Add(Host(g, x, w, dy));
+                var (y, dx) = Host(g, x, w, dy);
+                CpuBackend.UseTapConv = true;
+                got.Add((y, dx, HostWeightGrad(g, x, dy)));
+                CpuBackend.UseTapConv = keep;
             }
         }
-        finally { HostParallel.SetThreads(cores); }
+        finally { HostParallel.SetThreads(cores); CpuBackend.UseTapConv = keep; }
         for (int t = 1; t < got.Count; t++)
         {
             Assert.That(got[t].Y, Is.EqualTo(got[0].Y), $"y on {t + 1} cores vs 1");
             Assert.That(got[t].Dx, Is.EqualTo(got[0].Dx), $"dx on {t + 1} cores vs 1");
+            Assert.That(got[t].Dw, Is.EqualTo(got[0].Dw), $"dw on {t + 1} cores vs 1 (input channels cut per core)");
         }
     }
 
@@ -148,7 +154,12 @@ public class TapConvTests
             (G(128, 29, 128, 18), false, "128 channels"));
         Assert.That(TapConv.Pays(G(256, 29, 2048, 6), dataGradient: true), Is.True, "its data gradient");
         Assert.That(CpuBackend.WeightGradColumns(G(2048, 29, 256, 12)), Is.EqualTo(CpuBackend.WeightColumns.Taps), "rate 12's weight gradient");
-        Assert.That(CpuBackend.WeightGradColumns(G(2048, 29, 256, 6)), Is.Not.EqualTo(CpuBackend.WeightColumns.Taps), "rate 6's weight gradient");
+        Assert.That(CpuBackend.WeightGradColumns(G(2048, 29, 256, 6)), Is.EqualTo(CpuBackend.WeightColumns.Taps),
+            "rate 6's weight gradient: 2048 input channels, 74 % of the taps");
+        Assert.That(TapConv.PaysWeightGrad(G(256, 29, 256, 6)), Is.False, "the same with 256 input channels");
+        Assert.That(TapConv.PaysWeightGrad(G(256, 17, 256, 4)), Is.False, "rate 4 at 17x17, 256 channels: 71 %");
+        Assert.That(TapConv.PaysWeightGrad(G(2048, 65, 256, 12)), Is.False, "rate 12 at 65x65: 77 %");
+        Assert.That(TapConv.PaysWeightGrad(G(2048, 65, 256, 18)), Is.True, "rate 18 at 65x65: 66 %");
         Assert.That(TapConv.Applies(new Conv2dGeom(1, 64, 29, 29, 64, 3, 3, 2, 1, 1, 15, 15)), Is.False, "stride 2");
         Assert.That(TapConv.Live(G(8, 29, 8, 18), 0, 2), Is.EqualTo((18, 29, 0, 11)), "top-right tap: lower-left rectangle");
     }

@@ -119,7 +119,7 @@ public sealed unsafe partial class CpuBackend
     /// (false) where it applies; null chooses by <see cref="WeightGradColumns"/>. Tests and benchmarks set it.</summary>
     public static bool? UseChannelsLastWeightGrad { get; set; }
 
-    /// <summary>The weight gradient's columns for g: tap by tap where most taps read padding (<see cref="TapConv.Pays"/>),
+    /// <summary>The weight gradient's columns for g: tap by tap where most taps read padding (<see cref="TapConv.PaysWeightGrad"/>),
     /// channels-last where it pays (<see cref="HostGemm.ChannelsLastPays"/>),
     /// else the padded image at the real pixels wherever it applies (where the
     /// padded grid applied too it was as fast or faster: 1.1-1.3x on 32-64-channel 3x3s at 33x33 and 17x17, both SIMD
@@ -129,10 +129,11 @@ public sealed unsafe partial class CpuBackend
     public static WeightColumns WeightGradColumns(in Conv2dGeom g)
     {
         bool columnsForced = UseDirectWeightGrad is not null || UsePixelTapWeightGrad is not null;
-        // Tap GEMMs where most taps read padding (the forward's rule, UseTapConv forcing it too), unless a test forces
-        // another path: ASPP's rate 12 and 18 at 29x29 0.71 and 0.55 of the gathered columns' time, paired on Zen 5
-        // (rate 6, 74 % of the taps live, 1.09).
-        if (UseChannelsLastWeightGrad is null && !columnsForced && UsesTapConv(g))
+        // Tap GEMMs where most taps read padding (UseTapConv forcing them too), unless a test forces another path: ASPP's
+        // rate 12 and 18 at 29x29 0.71 and 0.55 of the gathered columns' time, paired on Zen 5; rate 6 (74 % of the taps
+        // live) 0.94 since the taps run in one region.
+        bool taps = UseTapConv is { } forceTaps ? forceTaps && TapConv.Applies(g) : TapConv.PaysWeightGrad(g);
+        if (UseChannelsLastWeightGrad is null && !columnsForced && taps)
             return WeightColumns.Taps;
         // Then channels-last where it pays, unless a test forces another path.
         if (UseChannelsLastWeightGrad is { } cl ? cl && HostGemm.ChannelsLastApplies(g) : !columnsForced && HostGemm.ChannelsLastPays(g))

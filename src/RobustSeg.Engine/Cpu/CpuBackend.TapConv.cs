@@ -31,7 +31,8 @@ public sealed unsafe partial class CpuBackend
         var G = g;
         int cores = HostParallel.Cores, per = cores / Gcd(g.N, cores);
         bool byChannels = g.K > g.OutSpatial;
-        int[] cuts = byChannels ? ChannelCuts(g.K, per) : TapConv.RowCuts(g, Math.Min(per, g.Ho));
+        int[] cuts = byChannels ? Cuts(g.K, per, 24) :   // 24: whole tiles of 6, 8 and 12 rows
+            TapConv.RowCuts(g, Math.Min(per, g.Ho));
         int parts = cuts.Length - 1;
         long xImg = (long)g.C * g.InSpatial, yImg = (long)g.K * g.OutSpatial;
         HostParallel.Each(g.N * parts, t =>
@@ -44,12 +45,12 @@ public sealed unsafe partial class CpuBackend
 
     static int Gcd(int a, int b) => b == 0 ? a : Gcd(b, a % b);
 
-    /// <summary>k channels cut into parts at multiples of 24 (whole tiles of 6, 8 and 12 rows).</summary>
-    static int[] ChannelCuts(int k, int parts)
+    /// <summary>[0, n) cut into parts of about equal size at multiples of align (whole tiles).</summary>
+    static int[] Cuts(int n, int parts, int align)
     {
         var cuts = new int[parts + 1];
-        for (int p = 1; p < parts; p++) cuts[p] = Math.Min(k, (int)Math.Round((double)k * p / parts / 24) * 24);
-        cuts[parts] = k;
+        for (int p = 1; p < parts; p++) cuts[p] = Math.Min(n, (int)Math.Round((double)n * p / parts / align) * align);
+        cuts[parts] = n;
         return cuts;
     }
 
@@ -93,29 +94,51 @@ public sealed unsafe partial class CpuBackend
 
     /// <summary>dW for a stride-1 conv, tap by tap: dW[:, :, ki, kj] (K x C) = sum over images, in order, of dy[n] on the
     /// tap's live rectangle times the tap's window of x[n] (<see cref="TapConv.Window"/>) transposed, so no tap's padding
-    /// is multiplied; a rectangle smaller than the output has its dy copied contiguous first.</summary>
+    /// is multiplied; a rectangle smaller than the output has its dy copied contiguous first. The taps' GEMMs write
+    /// separate blocks, so they run in one parallel region, each tap cut into as many column blocks (input channels) as
+    /// there are cores and each task one-part GEMMs; against one region per tap, ASPP 2048->256 at 29x29 rate 12 0.97 and rate 18 0.995 of the time (paired, Zen 5; AVX2 rate 12 0.93).</summary>
     void TapWeightGrad(in Conv2dGeom g, float* px, float* pdy, float* pdw)
     {
         long xImg = (long)g.C * g.InSpatial, yImg = (long)g.K * g.OutSpatial, kc = (long)g.K * g.C;
-        using var wt = Tensor.Empty(Device, checked((int)(g.Kh * g.Kw * kc)));
-        using var rect = Tensor.Empty(Device, checked((int)(g.N * g.K * (long)TapConv.MaxPartialPixels(g))));
-        for (int ki = 0; ki < g.Kh; ki++)
-        for (int kj = 0; kj < g.Kw; kj++)
+        int taps = g.Kh * g.Kw;
+        using var wt = Tensor.Empty(Device, checked((int)(taps * kc)));
+        // Each partial tap's dy rectangles (every image's) at its own offset of one scratch.
+        var at = new long[taps];
+        long total = 0;
+        for (int t = 0; t < taps; t++)
         {
-            var (r0, r1, c0, c1) = TapConv.Live(g, ki, kj);
+            var (r0, r1, c0, c1) = TapConv.Live(g, t / g.Kw, t % g.Kw);
             int pixels = (r1 - r0) * (c1 - c0);
-            float* dst = wt.Ptr + (ki * g.Kw + kj) * kc;
-            if (pixels == 0) { Fill(kc, dst, 0f); continue; }
-            float* a = pdy;
-            long strideA = yImg;
-            if (pixels < g.OutSpatial)
-            {
-                strideA = (long)g.K * pixels;
-                TapConv.CopyWindow(pdy, yImg, rect.Ptr, strideA, g.N, g.K, r0, r1 - r0, c0, c1 - c0, g.Wo, g.OutSpatial);
-                a = rect.Ptr;
-            }
-            HostGemm.SgemmSum(g.N, false, true, g.K, g.C, pixels, 1f, a, pixels, strideA, TapConv.Window(px, g, ki, kj), xImg, 0f, dst, g.C);
+            at[t] = pixels > 0 && pixels < g.OutSpatial ? total : -1;
+            if (at[t] >= 0) total += (long)g.N * g.K * pixels;
         }
+        using var rect = Tensor.Empty(Device, checked((int)Math.Max(1, total)));
+        for (int t = 0; t < taps; t++)
+        {
+            if (at[t] < 0) continue;
+            var (r0, r1, c0, c1) = TapConv.Live(g, t / g.Kw, t % g.Kw);
+            TapConv.CopyWindow(pdy, yImg, rect.Ptr + at[t], (long)g.K * (r1 - r0) * (c1 - c0), g.N, g.K, r0, r1 - r0, c0, c1 - c0, g.Wo, g.OutSpatial);
+        }
+        var G = g;
+        float* pw = wt.Ptr, pr = rect.Ptr;
+        int[] cuts = Cuts(g.C, HostParallel.Cores, 32);   // 32: whole AVX-512 and AVX2 column panels
+        int parts = cuts.Length - 1;
+        HostParallel.Each(taps * parts, task =>
+        {
+            int t = task / parts, q0 = cuts[task % parts], q1 = cuts[task % parts + 1];
+            if (q0 >= q1) return;
+            var (r0, r1, c0, c1) = TapConv.Live(G, t / G.Kw, t % G.Kw);
+            int pixels = (r1 - r0) * (c1 - c0);
+            float* dst = pw + t * kc + q0;
+            if (pixels == 0)
+            {
+                for (int k = 0; k < G.K; k++) new Span<float>(dst + (long)k * G.C, q1 - q0).Clear();
+                return;
+            }
+            bool whole = at[t] < 0;
+            HostGemm.SgemmSum(G.N, false, true, G.K, q1 - q0, pixels, 1f, whole ? pdy : pr + at[t], pixels,
+                whole ? yImg : (long)G.K * pixels, TapConv.Window(px + (long)q0 * G.InSpatial, G, t / G.Kw, t % G.Kw), xImg, 0f, dst, G.C);
+        });
         TapConv.FromTapMajor(g, wt.Ptr, g.K, pdw);
     }
 }

@@ -26,9 +26,22 @@ public static unsafe class TapConv
     public static bool Applies(in Conv2dGeom g) => g.Stride == 1 && !g.IsPointwise && g.Kh * g.Kw > 1;
 
     /// <summary>Whether g runs tap by tap by default (dataGradient: g is a data gradient's flipped convolution).</summary>
-    public static bool Pays(in Conv2dGeom g, bool dataGradient = false) =>
-        Applies(g) && Math.Min(g.C, g.K) >= MinChannels && g.OutSpatial >= MinPixels
-        && Share(g) <= (dataGradient ? MaxShareDataGrad : MaxShare);
+    public static bool Pays(in Conv2dGeom g, bool dataGradient = false) => Fits(g, dataGradient ? MaxShareDataGrad : MaxShare);
+
+    static bool Fits(in Conv2dGeom g, double maxShare) =>
+        Applies(g) && Math.Min(g.C, g.K) >= MinChannels && g.OutSpatial >= MinPixels && Share(g) <= maxShare;
+
+    /// <summary>A weight gradient may keep up to this share of the multiply-adds tap by tap where it has at least
+    /// <see cref="MinChannelsWeightGrad"/> input channels: against the gathered columns (whose B, C Kh Kw columns, is gathered
+    /// and transposed from the image), ASPP 2048->256 at rate 6 and 29x29 (share 0.74) took 0.94 of the time (AVX2 0.83),
+    /// rate 18 at 65x65 (0.66) 0.78; with 256 input channels, rate 4 at 17x17 (0.71, batch 2-4) 1.15-1.2 and rate 6 at
+    /// 29x29 1.07 (paired, Zen 5).</summary>
+    public const double MaxShareWeightGrad = 0.75;
+    public const int MinChannelsWeightGrad = 1024;
+
+    /// <summary>Whether g's weight gradient runs tap by tap by default: where the forward would, or, with many input
+    /// channels, up to <see cref="MaxShareWeightGrad"/>.</summary>
+    public static bool PaysWeightGrad(in Conv2dGeom g) => Fits(g, g.C >= MinChannelsWeightGrad ? MaxShareWeightGrad : MaxShare);
 
     /// <summary>The rectangles' multiply-adds over every tap's.</summary>
     public static double Share(in Conv2dGeom g) => (double)LiveTaps(g) / ((long)g.Kh * g.Kw * g.Ho * g.Wo);
@@ -167,20 +180,6 @@ public static unsafe class TapConv
         if (n >= 8) { Vector256.Store(Vector256.Load(src), dst); q = 8; }
         if (n - q >= 4) { Vector128.Store(Vector128.Load(src + q), dst + q); q += 4; }
         for (; q < n; q++) dst[q] = src[q];
-    }
-
-    /// <summary>The most output pixels of a tap rectangle smaller than the output (1 where every live tap covers it all):
-    /// the scratch a partial tap needs per image and channel.</summary>
-    public static int MaxPartialPixels(in Conv2dGeom g)
-    {
-        int most = 1;
-        for (int ki = 0; ki < g.Kh; ki++)
-        for (int kj = 0; kj < g.Kw; kj++)
-        {
-            var (r0, r1, c0, c1) = Live(g, ki, kj);
-            if ((r1 - r0) * (c1 - c0) < g.OutSpatial) most = Math.Max(most, (r1 - r0) * (c1 - c0));
-        }
-        return most;
     }
 
     /// <summary>s[n][k][rows x cw] = y[n][k][rows r0.., columns c0..c0+cw): a tap's rectangle of each channel made
