@@ -56,8 +56,8 @@ public sealed unsafe partial class CpuBackend
 
     /// <summary>Output rows [R0, R1) of channels [K0, K1) of one image, tap by tap: the taps whose rectangle is the whole
     /// output first, so the first of them writes the part (beta 0) and no fill is needed, then the others into their
-    /// rectangle's rows here (<see cref="HostGemm.SgemmBatchedWindow"/>; through a scratch and an added window before, 10 %
-    /// of ASPP rate 6's data gradient). The order is the whole output's, whatever the part.</summary>
+    /// rectangle's rows here (the GEMM's window C, <see cref="HostGemm.SgemmPackedA"/>; through a scratch and an added
+    /// window before, 10 % of ASPP rate 6's data gradient). The order is the whole output's, whatever the part.</summary>
     static void TapPart(in Conv2dGeom g, float* x, in PackedA wt, float* y, int R0, int R1, int K0, int K1)
     {
         if (R0 >= R1 || K0 >= K1) return;
@@ -96,7 +96,8 @@ public sealed unsafe partial class CpuBackend
     /// tap's live rectangle times the tap's window of x[n] (<see cref="TapConv.Window"/>) transposed, so no tap's padding
     /// is multiplied; a rectangle smaller than the output has its dy copied contiguous first. The taps' GEMMs write
     /// separate blocks, so they run in one parallel region, each tap cut into as many column blocks (input channels) as
-    /// there are cores and each task one-part GEMMs; against one region per tap, ASPP 2048->256 at 29x29 rate 12 0.97 and rate 18 0.995 of the time (paired, Zen 5; AVX2 rate 12 0.93).</summary>
+    /// there are cores and each task one-part GEMMs; against one region per tap, ASPP 2048->256 at 29x29 rate 12 0.97
+    /// and rate 18 0.995 of the time (paired, Zen 5; AVX2 rate 12 0.93).</summary>
     void TapWeightGrad(in Conv2dGeom g, float* px, float* pdy, float* pdw)
     {
         long xImg = (long)g.C * g.InSpatial, yImg = (long)g.K * g.OutSpatial, kc = (long)g.K * g.C;
