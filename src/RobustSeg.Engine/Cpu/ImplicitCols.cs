@@ -41,6 +41,21 @@ public readonly unsafe struct ImplicitCols
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Row(int r, int pix0, int count, float* dst, int dstStride)
     {
+        if (Kh == 1 && Kw == 1 && Stride == 1 && dstStride == 1 && Pad <= 0 && Wo - Pad <= W)
+        {
+            // A 1x1 window inside the image's columns (a tap's, TapConv.Window): each output row's segment is one run,
+            // no clamps or zero fills (the tap weight gradients' transposed panels: 0.94-0.97 of their time, paired).
+            float* xr = X + (long)r * H * W - Pad;
+            long at = (long)Oh0 * Wo + pix0;
+            int oh1 = (int)(at / Wo), ow1 = (int)(at % Wo);
+            for (int i = 0; i < count; oh1++, ow1 = 0)
+            {
+                int len = Math.Min(Wo - ow1, count - i), ih = oh1 - PadH;
+                if ((uint)ih < (uint)H) Copy(xr + (long)ih * W + ow1, 1, dst + i, len); else Zero(dst + i, len);
+                i += len;
+            }
+            return;
+        }
         var tap = new Tap(this, r);
         int ki = tap.Ki;
         float* xc = X + (long)tap.C * H * W;
