@@ -89,6 +89,51 @@ public class TapConvTests
         }
     }
 
+    /// <summary>Each tap's packed weight (TapConv.PackTaps: a forward's K x C, or flipped, the opposite tap transposed),
+    /// from a panel on (channel blocks start there), times a tap window into its rectangle, gives the bits of the same
+    /// GEMM on the plain weight matrix: the packed layout, the flip and the panel offset are what the GEMM expects.</summary>
+    [Test]
+    public unsafe void PackedTapWeightsGiveThePlainWeightsBits()
+    {
+        // 30 output channels: a part-filled last tile on every path; 40 input channels: 8-channel runs and a tail.
+        var g = DirectConvTests.Geom((1, 40, 9, 9, 30, 3, 3, 4, 4));
+        int taps = 9;
+        var x = DirectConvTests.Rand(g.C * g.InSpatial, 41);
+        var y0 = DirectConvTests.Rand(g.K * g.OutSpatial, 42);
+        foreach (var path in HostSimd.Available())
+        foreach (bool flipped in new[] { false, true })
+        {
+            using var use = HostSimd.Use(path);
+            // Flipped, g is read as the data gradient's conv: w is stored [g.C][g.K][taps].
+            var w = DirectConvTests.Rand(g.K * g.C * taps, 43);
+            var sh = HostGemm.ShapeFor(path, g.K);
+            var packed = new float[new PackedA(null, sh, g.K, g.C).Floats * taps + 16];
+            foreach (int t in new[] { 0, 4, 8 })
+            foreach (int panel0 in new[] { 0, 2 })
+            {
+                int k0 = panel0 * sh.Mr, m = g.K - k0;
+                // Rows k0.. of tap t's plain K x C matrix.
+                var plain = new float[m * g.C];
+                for (int i = 0; i < m; i++)
+                for (int p = 0; p < g.C; p++)
+                    plain[i * g.C + p] = flipped ? w[((long)p * g.K + k0 + i) * taps + taps - 1 - t] : w[((long)(k0 + i) * g.C + p) * taps + t];
+                var (r0, r1, c0, c1) = TapConv.Live(g, t / 3, t % 3);
+                var want = (float[])y0.Clone();
+                var got = (float[])y0.Clone();
+                fixed (float* pw = w, pk = packed, px = x, pp = plain, py = want, pg = got)
+                {
+                    var pa = TapConv.PackTaps(g, pw, flipped, sh, (float*)(((nuint)pk + 63) & ~(nuint)63));
+                    var cols = TapConv.Window(px, g, t / 3, t % 3);
+                    int n = (r1 - r0) * (c1 - c0);
+                    long at = (long)k0 * g.OutSpatial + (long)r0 * g.Wo + c0;
+                    HostGemm.SgemmBatchedWindow(1, false, m, n, g.C, 1f, pp, g.C, 0, cols, 0, 0.5f, py + at, g.OutSpatial, 0, c1 - c0, g.Wo);
+                    HostGemm.SgemmPackedA(pa.Next(t), panel0, m, n, 1f, cols, 0.5f, pg + at, g.OutSpatial, c1 - c0, g.Wo);
+                }
+                Assert.That(got, Is.EqualTo(want), $"{path}, flipped {flipped}, tap {t}, from panel {panel0}");
+            }
+        }
+    }
+
     [Test]
     public void RowCutsShareTheLiveTapWork()
     {

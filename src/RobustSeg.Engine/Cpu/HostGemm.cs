@@ -121,8 +121,10 @@ public static unsafe partial class HostGemm
 
     /// <summary>Batched with B = the im2col matrices of batch images (as above) and C_i a rectangle of an output plane: C_i's
     /// column q of row r at c + i strideC + r ldc + (q / width) rowStride + q % width (n columns in rows of width; a
-    /// stride-1 conv's tap accumulating straight into the output where it reads inside the image, <see cref="TapConv"/>).
-    /// Each tile is stored through a scratch tile, its rows cut into the rectangle's row runs.</summary>
+    /// stride-1 conv's tap accumulating straight into the output where it reads inside the image). Each tile is stored
+    /// through a scratch tile, its rows cut into the rectangle's row runs. The plain-A form of the window C that
+    /// <see cref="SgemmPackedA"/> gives the tap convolution (<see cref="TapConv"/>); tests check the window on every path
+    /// through it.</summary>
     public static void SgemmBatchedWindow(int batch, bool transA, int m, int n, int k, float alpha, float* a, int lda, long strideA,
         ImplicitCols cols, long strideX, float beta, float* c, int ldc, long strideC, int width, int rowStride)
     {
