@@ -10,7 +10,6 @@ public sealed unsafe partial class CpuBackend
     static bool UsesTapConv(in Conv2dGeom g, bool dataGradient = false) =>
         UseTapConv is { } force ? force && TapConv.Applies(g) : TapConv.Pays(g, dataGradient);
 
-
     /// <summary>y = conv(x, w) for a stride-1 conv g, tap by tap, in one parallel region: each task owns a part of an
     /// image's output (as many parts per image as give every core the same number of tasks) and runs every tap over it
     /// with one-part GEMMs, so its output stays in its core's cache from tap to tap and no tap waits for the others. A part
@@ -103,25 +102,9 @@ public sealed unsafe partial class CpuBackend
         long xImg = (long)g.C * g.InSpatial, yImg = (long)g.K * g.OutSpatial, kc = (long)g.K * g.C;
         int taps = g.Kh * g.Kw;
         using var wt = Tensor.Empty(Device, checked((int)(taps * kc)));
-        // Each partial tap's dy rectangles (every image's) at its own offset of one scratch.
-        var at = new long[taps];
-        long total = 0;
-        for (int t = 0; t < taps; t++)
-        {
-            var (r0, r1, c0, c1) = TapConv.Live(g, t / g.Kw, t % g.Kw);
-            int pixels = (r1 - r0) * (c1 - c0);
-            at[t] = pixels > 0 && pixels < g.OutSpatial ? total : -1;
-            if (at[t] >= 0) total += (long)g.N * g.K * pixels;
-        }
-        using var rect = Tensor.Empty(Device, checked((int)Math.Max(1, total)));
-        for (int t = 0; t < taps; t++)
-        {
-            if (at[t] < 0) continue;
-            var (r0, r1, c0, c1) = TapConv.Live(g, t / g.Kw, t % g.Kw);
-            TapConv.CopyWindow(pdy, yImg, rect.Ptr + at[t], (long)g.K * (r1 - r0) * (c1 - c0), g.N, g.K, r0, r1 - r0, c0, c1 - c0, g.Wo, g.OutSpatial);
-        }
         var G = g;
-        float* pw = wt.Ptr, pr = rect.Ptr;
+        var dev = Device;
+        float* pw = wt.Ptr;
         int[] cuts = Cuts(g.C, HostParallel.Cores, 32);   // 32: whole AVX-512 and AVX2 column panels
         int parts = cuts.Length - 1;
         HostParallel.Each(taps * parts, task =>
@@ -136,9 +119,14 @@ public sealed unsafe partial class CpuBackend
                 for (int k = 0; k < G.K; k++) new Span<float>(dst + (long)k * G.C, q1 - q0).Clear();
                 return;
             }
-            bool whole = at[t] < 0;
-            HostGemm.SgemmSum(G.N, false, true, G.K, q1 - q0, pixels, 1f, whole ? pdy : pr + at[t], pixels,
-                whole ? yImg : (long)G.K * pixels, TapConv.Window(px + (long)q0 * G.InSpatial, G, t / G.Kw, t % G.Kw), xImg, 0f, dst, G.C);
+            // A partial tap's dy rectangles, every image's, copied contiguous by each of its tasks (a copy is 1 / C of the
+            // task's multiply-adds; one copy of every tap's rectangles at once would hold them all).
+            using var rect = pixels < G.OutSpatial ? Tensor.Empty(dev, checked((int)((long)G.N * G.K * pixels))) : null;
+            if (rect is not null)
+                TapConv.CopyWindow(pdy, yImg, rect.Ptr, (long)G.K * pixels, G.N, G.K, r0, r1 - r0, c0, c1 - c0, G.Wo, G.OutSpatial);
+            HostGemm.SgemmSum(G.N, false, true, G.K, q1 - q0, pixels, 1f, rect is null ? pdy : rect.Ptr, pixels,
+                rect is null ? yImg : (long)G.K * pixels, TapConv.Window(px + (long)q0 * G.InSpatial, G, t / G.Kw, t % G.Kw), xImg,
+                0f, dst, G.C);
         });
         TapConv.FromTapMajor(g, wt.Ptr, g.K, pdw);
     }
