@@ -316,8 +316,7 @@ public static unsafe class ChannelsLastConv
             int t = p / C, c = p - t * C, n = Math.Min(C - c, end - p);
             long tap = ((long)(t / g.Kw) * g.Dil * wp + (t % g.Kw) * g.Dil) * C + c;
             for (int i = 0; i < Mr; i++) r[i] = px[i] == null ? zero : px[i] + tap;
-            HostGemm.TransposeRows(r, 8, n, panel, Mr);
-            HostGemm.TransposeRows(r + 8, 4, n, panel + 8, Mr);
+            HostGemm.TransposeRows(r, Mr, n, panel, Mr);
             panel += (long)n * Mr;
             p += n;
         }

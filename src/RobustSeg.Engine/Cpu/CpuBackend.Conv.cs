@@ -93,13 +93,20 @@ public sealed unsafe partial class CpuBackend
             int pixels = (b.Oh1 - b.Oh0) * g.Wo;
             if (gb.Kh == 0)
             {
-                for (long pl = 0; pl < (long)g.N * g.K; pl++) new Span<float>(yb + pl * g.OutSpatial, pixels).Clear();
+                ClearRows(g, py, (long)g.N * g.K, b.Oh0, b.Oh1);
                 continue;
             }
             using var wb = BandWeight(g, b, pw);
             HostGemm.SgemmBatched(g.N, false, false, g.K, pixels, gb.ColRows, 1f, wb is null ? pw : wb.Ptr, gb.ColRows, 0,
                 new ImplicitCols(px, gb, b.Oh0, ConvRowBands.PadH(g, b)), xImg, 0f, yb, g.OutSpatial, yImg);
         }
+    }
+
+    /// <summary>Output rows [R0, R1) of planes consecutive output planes from y on set to 0 (a band no kernel row reaches,
+    /// a tap convolution's part before its first tap).</summary>
+    static void ClearRows(in Conv2dGeom g, float* y, long planes, int R0, int R1)
+    {
+        for (long k = 0; k < planes; k++) new Span<float>(y + k * g.OutSpatial + (long)R0 * g.Wo, (R1 - R0) * g.Wo).Clear();
     }
 
     /// <summary>Forces the weight gradient's columns read from the padded grid (true) or not (false); null chooses by

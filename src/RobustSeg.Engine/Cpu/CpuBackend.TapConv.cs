@@ -85,12 +85,6 @@ public sealed unsafe partial class CpuBackend
         if (!written) ClearRows(g, y, m, R0, R1);
     }
 
-    /// <summary>Output rows [R0, R1) of m channels from y on set to 0.</summary>
-    static void ClearRows(in Conv2dGeom g, float* y, int m, int R0, int R1)
-    {
-        for (int k = 0; k < m; k++) new Span<float>(y + (long)k * g.OutSpatial + (long)R0 * g.Wo, (R1 - R0) * g.Wo).Clear();
-    }
-
     /// <summary>dW for a stride-1 conv, tap by tap: dW[:, :, ki, kj] (K x C) = sum over images, in order, of dy[n] on the
     /// tap's live rectangle times the tap's window of x[n] (<see cref="TapConv.Window"/>) transposed, so no tap's padding
     /// is multiplied; a rectangle smaller than the output has its dy copied contiguous first. The taps' GEMMs write

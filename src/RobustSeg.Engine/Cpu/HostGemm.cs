@@ -941,11 +941,21 @@ public static unsafe partial class HostGemm
         }
     }
 
-    /// <summary>dst[p*ldd + q] = r[q][p] for q &lt; rows and p &lt; n: for 8 or 4 rows, 8 floats of each row at a time
-    /// transposed in registers (where AVX exists), the rest one at a time. Rows anywhere (taps of an image, pixels of a
-    /// channels-last image, a weight's runs of taps).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <summary>dst[p*ldd + q] = r[q][p] for q &lt; rows and p &lt; n, any number of rows: 8 and then 4 rows at a time with
+    /// 8 floats of each row transposed in registers (where AVX exists), the rest one at a time. Rows anywhere (taps of an
+    /// image, pixels of a channels-last image, a weight's runs of taps).</summary>
     internal static void TransposeRows(float** r, int rows, int n, float* dst, long ldd)
+    {
+        for (int q0 = 0, k; q0 < rows; q0 += k)
+        {
+            k = rows - q0 >= 8 ? 8 : rows - q0 >= 4 ? 4 : rows - q0;
+            TransposeRowBlock(r + q0, k, n, dst + q0, ldd);
+        }
+    }
+
+    /// <summary><see cref="TransposeRows"/> for at most 8 rows: in registers for 8 or 4.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void TransposeRowBlock(float** r, int rows, int n, float* dst, long ldd)
     {
         int pp = 0;
         if (!Avx.IsSupported) { }

@@ -137,12 +137,12 @@ public static unsafe class TapConv
                 int p = 0;
                 if (!flipped)
                 {
-                    new Span<float>(sc, Steps * taps * mr).Clear();   // rows past M stay zero
+                    if (rows < mr) new Span<float>(sc, Steps * taps * mr).Clear();   // rows past M stay zero
                     // Steps K steps at once (never across a K block: Kc is a multiple of 8): each row's runs are contiguous.
                     for (; p + Steps <= G.C; p += Steps)
                     {
                         for (int q = 0; q < rows; q++) r[q] = w + ((long)(i0 + q) * G.C + p) * taps;
-                        TransposeRows(r, rows, Steps * taps, sc, mr);
+                        HostGemm.TransposeRows(r, rows, Steps * taps, sc, mr);
                         long o = pa.Offset(i0, p);
                         for (int ps = 0; ps < Steps; ps++)
                         for (int t = 0; t < taps; t++) CopyStep(sc + (ps * taps + t) * mr, first + t * ldd + o + ps * mr, mr);
@@ -153,23 +153,13 @@ public static unsafe class TapConv
                     float* d = first + pa.Offset(i0, p);
                     for (int q = 0; q < rows; q++)
                         r[q] = w + (flipped ? (long)p * M + i0 + q : (long)(i0 + q) * G.C + p) * taps;
-                    TransposeRows(r, rows, taps, d, ldd);
+                    HostGemm.TransposeRows(r, rows, taps, d, ldd);
                     for (int q = rows; q < mr; q++)
                     for (int t = 0; t < taps; t++) d[t * ldd + q] = 0f;
                 }
             }
         });
         return pa;
-    }
-
-    /// <summary>dst[t ldd + q] = r[q][t] for q &lt; rows, t &lt; n: 8 or 4 rows at a time through registers, fewer one float at a time.</summary>
-    static void TransposeRows(float** r, int rows, int n, float* dst, long ldd)
-    {
-        for (int q0 = 0, k; q0 < rows; q0 += k)
-        {
-            k = rows - q0 >= 8 ? 8 : rows - q0 >= 4 ? 4 : rows - q0;
-            HostGemm.TransposeRows(r + q0, k, n, dst + q0, ldd);
-        }
     }
 
     /// <summary>One panel step: n (a tile's rows, 6-12) floats.</summary>
