@@ -7,7 +7,8 @@ namespace RobustSeg.Engine.Cpu;
 /// (enough images run one per core); the weight gradient sums images in a fixed order inside one GEMM (<see cref="HostGemm.SgemmSum"/>);
 /// 1x1 stride-1 unpadded convs use the input as the column matrix; wide "same" 3x3 stride-1 convs run as Winograd
 /// F(2x2, 3x3) (<see cref="Winograd"/>, forward and, as the flipped convolution, the data gradient), and stride-1 convs
-/// whose taps mostly read padding one GEMM per tap over its live rectangle (<see cref="TapConv"/>, the same two); stride-1 convs with few output channels read B in
+/// whose taps mostly read padding, with 1024 or more channels on AVX-512, from a channel-blocked input through their live taps
+/// only (<see cref="LiveTapConv"/>, the same two), otherwise one GEMM per tap over its live rectangle (<see cref="TapConv"/>, the same two); stride-1 convs with few output channels read B in
 /// place from a padded copy (<see cref="DirectConv"/>, forward and, as the flipped convolution, the data gradient);
 /// otherwise forward and weight gradient pack the GEMM's B panels straight from the image (<see cref="ImplicitCols"/>:
 /// no column matrix in memory), and the data gradient computes column blocks (<see cref="Backend.ConvBlocks"/> under the smaller of
@@ -36,6 +37,10 @@ public sealed unsafe partial class CpuBackend
         else if (UsesWinograd(g))
         {
             WinogradForward(g, px, pw, false, py);
+        }
+        else if (UsesLiveTaps(g))
+        {
+            LiveTapForward(g, px, pw, false, py);
         }
         else if (UsesTapConv(g))
         {
@@ -67,7 +72,25 @@ public sealed unsafe partial class CpuBackend
     /// <summary>Channels-last where it pays, unless a test forces it off or forces another path on.</summary>
     static bool UsesChannelsLast(in Conv2dGeom g) =>
         UseChannelsLastConv is { } force ? force && ChannelsLastConv.Applies(g)
-        : UseWinograd != true && UseTapConv != true && UseDirectConv != true && ChannelsLastConv.Pays(g);
+        : UseWinograd != true && UseTapConv != true && UseDirectConv != true && UseLiveTapConv != true && ChannelsLastConv.Pays(g);
+
+    /// <summary>Forces the live-tap forward (<see cref="LiveTapConv"/>) on (true, where it applies) or off (false); null
+    /// chooses by <see cref="LiveTapConv.Pays"/>. Tests set it to reach every path.</summary>
+    public static bool? UseLiveTapConv { get; set; }
+
+    static bool UsesLiveTaps(in Conv2dGeom g) =>
+        UseLiveTapConv is { } force ? force && LiveTapConv.Applies(g) : LiveTapConv.Pays(g);
+
+    /// <summary>y = conv(x, w) through <see cref="LiveTapConv"/>: the input blocked and the weight packed first; flipped: w
+    /// is the weight of the conv whose data gradient g is.</summary>
+    void LiveTapForward(in Conv2dGeom g, float* px, float* pw, bool flipped, float* py)
+    {
+        using var xb = Tensor.Empty(Device, checked((int)((long)g.N * g.C * g.InSpatial)));
+        using var wp = Tensor.Empty(Device, checked(g.K * g.ColRows));
+        LiveTapConv.BlockInput(g, px, xb.Ptr);
+        LiveTapConv.PackWeight(g, pw, flipped, wp.Ptr);
+        LiveTapConv.Forward(g, xb.Ptr, wp.Ptr, py);
+    }
 
     /// <summary>y = conv(x, w) through <see cref="ChannelsLastConv"/>; flipped: w is the weight of the conv whose data
     /// gradient g is (<see cref="ChannelsLastConv.PackWeight"/> reads its flipped transpose in place).</summary>
@@ -239,10 +262,11 @@ public sealed unsafe partial class CpuBackend
             // dx = dy convolved with the flipped, transposed kernel: a forward conv, by Winograd, tap by tap, read in
             // place or packed straight from dy, so no column matrix (C Kh Kw x pixels, 124 MB for PSPNet's 4096-channel
             // head) is written, read and added. Tap t of that kernel is tap Kh Kw - 1 - t of w, transposed: Winograd's
-            // weight transform, the tap GEMMs and the channels-last weight packing read w so, the direct and packed paths
+            // weight transform, the tap GEMMs and the channels-last and live-tap weight packings read w so, the direct and packed paths
             // take a flipped copy.
             if (path == ConvPath.Winograd) { WinogradForward(gt, pdy, pw, true, pdx); return; }
             if (path == ConvPath.ChannelsLast) { ChannelsLastForward(gt, pdy, pw, true, pdx); return; }
+            if (path == ConvPath.LiveTaps) { LiveTapForward(gt, pdy, pw, true, pdx); return; }
             if (path == ConvPath.Taps) { TapRun(gt, pdy, pw, true, pdx); return; }
             using var wt = Tensor.Empty(Device, w.Shape[1], w.Shape[0], w.Shape[2], w.Shape[3]);
             DirectConv.FlipTransposed(g, pw, wt.Ptr);
@@ -277,13 +301,14 @@ public sealed unsafe partial class CpuBackend
         }
     }
 
-    /// <summary>How a stride-1 data gradient runs: as a forward conv gt of dy (Winograd, tap GEMMs, direct or packed),
+    /// <summary>How a stride-1 data gradient runs: as a forward conv gt of dy (channels-last, Winograd, live taps, tap GEMMs, direct or packed),
     /// or as column blocks and col2im.</summary>
-    enum ConvPath { ChannelsLast, Winograd, Taps, Direct, Packed, Columns }
+    enum ConvPath { ChannelsLast, Winograd, LiveTaps, Taps, Direct, Packed, Columns }
 
     static ConvPath ForwardOfDataGrad(in Conv2dGeom g, in Conv2dGeom gt) =>
         UsesChannelsLast(gt) ? ConvPath.ChannelsLast
         : UsesWinograd(gt, dataGradient: true) ? ConvPath.Winograd
+        : UsesLiveTaps(gt) ? ConvPath.LiveTaps
         : UsesTapConv(gt, dataGradient: true) ? ConvPath.Taps
         : UsesDirect(gt) ? ConvPath.Direct
         : PacksTransposed(g) ? ConvPath.Packed

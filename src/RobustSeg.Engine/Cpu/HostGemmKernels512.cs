@@ -30,6 +30,13 @@ internal static unsafe class HostGemmKernels512
     /// <summary>A tile's rows or columns as a type, so one kernel source compiles to a written-out kernel per shape (the
     /// JIT folds Count and drops the unused accumulators and loads).</summary>
     internal interface ITileCount { static abstract int Count { get; } }
+    internal struct N1 : ITileCount { public static int Count => 1; }
+    internal struct N2 : ITileCount { public static int Count => 2; }
+    internal struct N3 : ITileCount { public static int Count => 3; }
+    internal struct N4 : ITileCount { public static int Count => 4; }
+    internal struct N5 : ITileCount { public static int Count => 5; }
+    internal struct N6 : ITileCount { public static int Count => 6; }
+    internal struct N7 : ITileCount { public static int Count => 7; }
     internal struct N8 : ITileCount { public static int Count => 8; }
     internal struct N9 : ITileCount { public static int Count => 9; }
     internal struct N10 : ITileCount { public static int Count => 10; }
