@@ -7,7 +7,7 @@ namespace RobustSeg.Engine.Cpu;
 /// (enough images run one per core); the weight gradient sums images in a fixed order inside one GEMM (<see cref="HostGemm.SgemmSum"/>);
 /// 1x1 stride-1 unpadded convs use the input as the column matrix; wide "same" 3x3 stride-1 convs run as Winograd
 /// F(2x2, 3x3) (<see cref="Winograd"/>, forward and, as the flipped convolution, the data gradient), and stride-1 convs
-/// whose taps mostly read padding, with 1024 or more channels on AVX-512, from a channel-blocked input through their live taps
+/// whose taps mostly read padding, with 1024 or more channels, from a channel-blocked input through their live taps
 /// only (<see cref="LiveTapConv"/>, the same two), otherwise one GEMM per tap over its live rectangle (<see cref="TapConv"/>, the same two); stride-1 convs with few output channels read B in
 /// place from a padded copy (<see cref="DirectConv"/>, forward and, as the flipped convolution, the data gradient);
 /// otherwise forward and weight gradient pack the GEMM's B panels straight from the image (<see cref="ImplicitCols"/>:

@@ -5,19 +5,27 @@ using static RobustSeg.Engine.Cpu.HostGemmKernels512;
 
 namespace RobustSeg.Engine.Cpu;
 
-/// <summary>A stride-1 convolution on AVX-512 that multiplies only the taps reading inside the image, with nothing packed
+/// <summary>A stride-1 convolution on AVX-512 or AVX2 that multiplies only the taps reading inside the image, with nothing packed
 /// per tap or tile: the input laid out once in blocks of 16 channels (C/16 x H x W x 16, as oneDNN's nChw16c), the weight
 /// once per 32 output channels as (channel, tap) rows of 32. An output row is cut into segments where the same kernel
 /// columns read inside the image (and its live kernel rows are the row's), a segment into tiles of up to 12 pixels; a
-/// tile's pixels are 16 floats apart in every channel block, so the micro-kernel broadcasts them straight from the input
+/// tile's pixels are 16 floats apart in every channel block, so the micro-kernel (12 pixels x 32 channels on AVX-512, 6 x
+/// 16 on AVX2) broadcasts them straight from the input
 /// at fixed displacements against the weight rows of its live taps only. Where the tap GEMMs (<see cref="TapConv"/>) pack
 /// every tap's shifted window and add each tap's product into a window of the output, and the row bands multiply the
 /// padding columns, this path does neither: the dilated 3x3s of DeepLabV3's ASPP at 29x29 spend two thirds of their time
 /// in the kernel. Forward, and the data gradient as the forward of dy with the flipped, transposed kernel.</summary>
 public static unsafe class LiveTapConv
 {
-    /// <summary>Most pixels of a tile (the kernel's rows: 24 accumulators), output channels per panel, channels per block.</summary>
-    const int TilePixels = 12, Nr = 32, Block = 16;
+    /// <summary>Channels per input block.</summary>
+    const int Block = 16;
+
+    /// <summary>Output channels per panel (the kernel's columns): two vectors, 32 on AVX-512, 16 on AVX2.</summary>
+    static int PanelWidth(HostSimdPath p) => p == HostSimdPath.Avx512 ? 32 : 16;
+
+    /// <summary>Most pixels of a tile (the kernel's rows): 12 on AVX-512 (24 accumulators of 32 registers), 6 on AVX2 (12 of
+    /// 16).</summary>
+    public static int TileWidth(HostSimdPath p) => p == HostSimdPath.Avx512 ? 12 : 6;
 
     /// <summary>Channels per K block: the block's input (C/16 blocks of the whole map) and one panel's weight rows for it stay
     /// in L2 while every tile of the panel runs (at 29x29: 430 KB and 147 KB). Sized by the input instead (as few as 32
@@ -27,17 +35,19 @@ public static unsafe class LiveTapConv
     /// <summary>This thread's channels-last outputs (its panels, pixel-major rows of 32).</summary>
     [ThreadStatic] static float[]? _out;
 
-    /// <summary>Whether the path can run g: AVX-512, stride 1, a kernel larger than 1x1, whole 16-channel input blocks and
-    /// whole 32-channel output panels.</summary>
+    /// <summary>Whether the path can run g: AVX-512 or AVX2, stride 1, a kernel larger than 1x1, whole 16-channel input
+    /// blocks and whole output panels.</summary>
     public static bool Applies(in Conv2dGeom g) =>
-        HostSimd.Current == HostSimdPath.Avx512 && g.Stride == 1 && g.Kh * g.Kw > 1 && g.C % Block == 0 && g.K % Nr == 0;
+        HostSimd.Current is HostSimdPath.Avx512 or HostSimdPath.Avx2 && g.Stride == 1 && g.Kh * g.Kw > 1 && g.C % Block == 0
+        && g.K % PanelWidth(HostSimd.Current) == 0;
 
     /// <summary>Whether g runs here by default: 1024 or more input or output channels (the tap GEMMs' and row bands' packing
     /// of the input per tap or kernel row, and their window adds, cost most there), at most 75 % of the taps live and at
     /// most 1024 output pixels (an image's K block of input and a panel's outputs in L2). Paired on Zen 5 against the paths
     /// taken before (row bands for rate 6's forward, the tap GEMMs otherwise), DeepLabV3's ASPP 2048->256 at 29x29:
-    /// forward rate 6 0.69, rate 12 0.75, rate 18 0.81; data gradient rates 6 and 12 0.90-0.91. At 65x65 (rate 6 share
-    /// 0.87, rate 12 0.77) the forward measured 0.97-0.99, and 256-512 channels at 17x17 and 29x29 0.99-1.05.</summary>
+    /// forward rate 6 0.69, rate 12 0.75, rate 18 0.81; data gradients 0.90-0.92; AVX2 forward 0.67, 0.80, 0.83, data
+    /// gradients 0.78-0.80. At 65x65 (rate 6 share 0.87, rate 12 0.77) the forward measured 0.97-0.99, and 256-512
+    /// channels at 17x17 and 29x29 0.99-1.05 (AVX-512).</summary>
     public static bool Pays(in Conv2dGeom g) =>
         Applies(g) && Math.Max(g.C, g.K) >= MinChannels && TapConv.Share(g) <= MaxShare && g.OutSpatial <= MaxPixels;
 
@@ -63,7 +73,8 @@ public static unsafe class LiveTapConv
     public static void PackWeight(in Conv2dGeom g, float* w, bool flipped, float* wp)
     {
         int taps = g.Kh * g.Kw, C = g.C, K = g.K, octets = K / 8, run = Math.Min(C, 64), runs = (C + run - 1) / run;
-        long panelFloats = (long)taps * C * Nr;
+        int nr = PanelWidth(HostSimd.Current);
+        long panelFloats = (long)taps * C * nr;
         if (flipped)
         {
             HostParallel.For((long)C * octets, Math.Max(1, (1 << 12) / (8 * taps)), (s, e) =>
@@ -73,7 +84,7 @@ public static unsafe class LiveTapConv
                 {
                     int c = (int)(item / octets), k0 = (int)(item % octets) * 8;
                     for (int q = 0; q < 8; q++) r[q] = w + ((long)c * K + k0 + q) * taps;
-                    HostGemm.TransposeRows(r, 8, taps, wp + k0 / Nr * panelFloats + ((long)c * taps + taps - 1) * Nr + k0 % Nr, -Nr);
+                    HostGemm.TransposeRows(r, 8, taps, wp + k0 / nr * panelFloats + ((long)c * taps + taps - 1) * nr + k0 % nr, -nr);
                 }
             });
             return;
@@ -85,7 +96,7 @@ public static unsafe class LiveTapConv
             {
                 int k0 = (int)(item / runs) * 8, c0 = (int)(item % runs) * run, n = Math.Min(run, C - c0);
                 for (int q = 0; q < 8; q++) r[q] = w + ((long)(k0 + q) * C + c0) * taps;
-                HostGemm.TransposeRows(r, 8, n * taps, wp + k0 / Nr * panelFloats + (long)c0 * taps * Nr + k0 % Nr, Nr);
+                HostGemm.TransposeRows(r, 8, n * taps, wp + k0 / nr * panelFloats + (long)c0 * taps * nr + k0 % nr, nr);
             }
         });
     }
@@ -98,33 +109,33 @@ public static unsafe class LiveTapConv
     public static void Forward(in Conv2dGeom g, float* xb, float* wp, float* y)
     {
         var G = g;
-        int panels = g.K / Nr, cores = HostParallel.Cores;
+        int nr = PanelWidth(HostSimd.Current), panels = g.K / nr, cores = HostParallel.Cores;
         int parts = Math.Min(panels, cores / Gcd(g.N, cores));
         long xImg = (long)g.C * g.InSpatial, yImg = (long)g.K * g.OutSpatial;
-        var tiles = Tiles(g);
+        var tiles = Tiles(g, TileWidth(HostSimd.Current));
         HostParallel.Each(g.N * parts, task =>
         {
             int n = task / parts, b = task % parts;
             int p0 = panels * b / parts, p1 = panels * (b + 1) / parts;
             bool panelFirst = xImg <= PanelFirstFloats;
-            float* ct = HostGemm.Scratch(ref _out, checked((panelFirst ? 1 : p1 - p0) * G.OutSpatial * Nr));
+            float* ct = HostGemm.Scratch(ref _out, checked((panelFirst ? 1 : p1 - p0) * G.OutSpatial * nr));
             int taps = G.Kh * G.Kw;
             int* xoff = stackalloc int[taps], woff = stackalloc int[taps];
             float* xi = xb + n * xImg, yi = y + n * yImg;
             if (panelFirst)
                 for (int p = p0; p < p1; p++)
                 {
-                    for (int c0 = 0; c0 < G.C; c0 += BlockChannels) Panel(G, tiles, xi, wp, p, c0, ct, xoff, woff);
-                    HostGemm.Transpose(ct, Nr, yi + (long)p * Nr * G.OutSpatial, G.OutSpatial, G.OutSpatial, Nr);
+                    for (int c0 = 0; c0 < G.C; c0 += BlockChannels) Panel(G, nr, tiles, xi, wp, p, c0, ct, xoff, woff);
+                    HostGemm.Transpose(ct, nr, yi + (long)p * nr * G.OutSpatial, G.OutSpatial, G.OutSpatial, nr);
                 }
             else
             {
                 for (int c0 = 0; c0 < G.C; c0 += BlockChannels)
                 for (int p = p0; p < p1; p++)
-                    Panel(G, tiles, xi, wp, p, c0, ct + (long)(p - p0) * G.OutSpatial * Nr, xoff, woff);
+                    Panel(G, nr, tiles, xi, wp, p, c0, ct + (long)(p - p0) * G.OutSpatial * nr, xoff, woff);
                 for (int p = p0; p < p1; p++)
-                    HostGemm.Transpose(ct + (long)(p - p0) * G.OutSpatial * Nr, Nr, yi + (long)p * Nr * G.OutSpatial,
-                        G.OutSpatial, G.OutSpatial, Nr);
+                    HostGemm.Transpose(ct + (long)(p - p0) * G.OutSpatial * nr, nr, yi + (long)p * nr * G.OutSpatial,
+                        G.OutSpatial, G.OutSpatial, nr);
             }
         });
     }
@@ -136,10 +147,10 @@ public static unsafe class LiveTapConv
 
     /// <summary>Every tile of panel p of one image over the K block at channel c0, into cp (the panel's pixel-major outputs;
     /// the first block writes, the others add).</summary>
-    static void Panel(in Conv2dGeom g, List<LiveTile> tiles, float* xi, float* wp, int p, int c0, float* cp, int* xoff, int* woff)
+    static void Panel(in Conv2dGeom g, int nr, List<LiveTile> tiles, float* xi, float* wp, int p, int c0, float* cp, int* xoff, int* woff)
     {
         int taps = g.Kh * g.Kw, blocks = Math.Min(BlockChannels, g.C - c0) / Block;
-        float* xc = xi + (long)c0 * g.InSpatial, wc = wp + (long)p * taps * g.C * Nr + (long)c0 * taps * Nr;
+        float* xc = xi + (long)c0 * g.InSpatial, wc = wp + (long)p * taps * g.C * nr + (long)c0 * taps * nr;
         foreach (var t in tiles)
         {
             int live = 0;
@@ -147,10 +158,11 @@ public static unsafe class LiveTapConv
             for (int kj = t.Kw0; kj < t.Kw1; kj++, live++)
             {
                 xoff[live] = ((t.Oh + ki * g.Dil - g.Pad) * g.W + t.Ow + kj * g.Dil - g.Pad) * Block;
-                woff[live] = (ki * g.Kw + kj) * Nr;
+                woff[live] = (ki * g.Kw + kj) * nr;
             }
-            Tile(t.Pixels, live, xoff, woff, xc, (long)Block * g.InSpatial, blocks, wc, taps * Nr,
-                cp + (long)(t.Oh * g.Wo + t.Ow) * Nr, c0 > 0);
+            float* c = cp + (long)(t.Oh * g.Wo + t.Ow) * nr;
+            if (nr == 32) Tile512(t.Pixels, live, xoff, woff, xc, (long)Block * g.InSpatial, blocks, wc, taps * nr, c, c0 > 0);
+            else Tile256(t.Pixels, live, xoff, woff, xc, (long)Block * g.InSpatial, blocks, wc, taps * nr, c, c0 > 0);
         }
     }
 
@@ -161,8 +173,8 @@ public static unsafe class LiveTapConv
     public readonly record struct LiveTile(int Oh, int Ow, int Pixels, int Kh0, int Kh1, int Kw0, int Kw1);
 
     /// <summary>One image's tiles, row by row: each row cut at every column where a kernel column starts or stops reading
-    /// inside the image, each segment into as few tiles of at most 12 pixels as hold it, of near-equal sizes.</summary>
-    public static List<LiveTile> Tiles(in Conv2dGeom g)
+    /// inside the image, each segment into as few tiles of at most maxPixels as hold it, of near-equal sizes.</summary>
+    public static List<LiveTile> Tiles(in Conv2dGeom g, int maxPixels)
     {
         var cuts = new SortedSet<int> { 0, g.Wo };
         for (int kj = 0; kj < g.Kw; kj++)
@@ -179,7 +191,7 @@ public static unsafe class LiveTapConv
             {
                 int a = edges[s], len = edges[s + 1] - a;
                 var (kw0, kw1) = Live(g.W, a - g.Pad, g.Kw, g.Dil);
-                int count = (len + TilePixels - 1) / TilePixels;
+                int count = (len + maxPixels - 1) / maxPixels;
                 for (int i = 0, at = a; i < count; i++)
                 {
                     int size = len / count + (i < len % count ? 1 : 0);
@@ -200,8 +212,8 @@ public static unsafe class LiveTapConv
         return k0 < k1 ? (k0, k1) : (0, 0);
     }
 
-    /// <summary>One tile of r pixels: <see cref="Kernel{TR}"/> at that width.</summary>
-    static void Tile(int r, int taps, int* xoff, int* woff, float* x, long blockStride, int blocks, float* w, int ldw, float* c, bool add)
+    /// <summary>One AVX-512 tile of r pixels: <see cref="Kernel{TR}"/> at that width.</summary>
+    static void Tile512(int r, int taps, int* xoff, int* woff, float* x, long blockStride, int blocks, float* w, int ldw, float* c, bool add)
     {
         switch (r)
         {
@@ -273,14 +285,77 @@ public static unsafe class LiveTapConv
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         static void Load(float* c, int r, ref Vector512<float> lo, ref Vector512<float> hi)
         {
-            lo = Avx512F.LoadVector512(c + r * Nr);
-            hi = Avx512F.LoadVector512(c + r * Nr + 16);
+            lo = Avx512F.LoadVector512(c + r * 32);
+            hi = Avx512F.LoadVector512(c + r * 32 + 16);
         }
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         static void Store(float* c, int r, Vector512<float> lo, Vector512<float> hi)
         {
-            Avx512F.Store(c + r * Nr, lo);
-            Avx512F.Store(c + r * Nr + 16, hi);
+            Avx512F.Store(c + r * 32, lo);
+            Avx512F.Store(c + r * 32 + 16, hi);
+        }
+    }
+
+    /// <summary>One AVX2 tile of r pixels: <see cref="Kernel256{TR}"/> at that width.</summary>
+    static void Tile256(int r, int taps, int* xoff, int* woff, float* x, long blockStride, int blocks, float* w, int ldw, float* c, bool add)
+    {
+        switch (r)
+        {
+            case 6: Kernel256<N6>(taps, xoff, woff, x, blockStride, blocks, w, ldw, c, add); break;
+            case 5: Kernel256<N5>(taps, xoff, woff, x, blockStride, blocks, w, ldw, c, add); break;
+            case 4: Kernel256<N4>(taps, xoff, woff, x, blockStride, blocks, w, ldw, c, add); break;
+            case 3: Kernel256<N3>(taps, xoff, woff, x, blockStride, blocks, w, ldw, c, add); break;
+            case 2: Kernel256<N2>(taps, xoff, woff, x, blockStride, blocks, w, ldw, c, add); break;
+            default: Kernel256<N1>(taps, xoff, woff, x, blockStride, blocks, w, ldw, c, add); break;
+        }
+    }
+
+    /// <summary><see cref="Kernel{TR}"/> on AVX2: TR.Count (up to 6) pixels x 16 channels, rows of 16; 12 accumulators, two
+    /// weight vectors and the broadcast in the 16 ymm registers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    static void Kernel256<TR>(int taps, int* xoff, int* woff, float* x, long blockStride, int blocks, float* w, int ldw, float* c, bool add)
+        where TR : struct, ITileCount
+    {
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        if (add)
+        {
+            Load(c, 0, ref c00, ref c01); if (TR.Count > 1) Load(c, 1, ref c10, ref c11);
+            if (TR.Count > 2) Load(c, 2, ref c20, ref c21); if (TR.Count > 3) Load(c, 3, ref c30, ref c31);
+            if (TR.Count > 4) Load(c, 4, ref c40, ref c41); if (TR.Count > 5) Load(c, 5, ref c50, ref c51);
+        }
+        for (int t = 0; t < taps; t++)
+        {
+            float* xt = x + xoff[t], b = w + woff[t];
+            for (int blk = 0; blk < blocks; blk++, xt += blockStride)
+            for (int k = 0; k < Block; k++, b += ldw)
+            {
+                float* a = xt + k;
+                var b0 = Avx.LoadVector256(b);
+                var b1 = Avx.LoadVector256(b + 8);
+                { var v = Vector256.Create(a[0]); c00 = Fma.MultiplyAdd(v, b0, c00); c01 = Fma.MultiplyAdd(v, b1, c01); }
+                if (TR.Count > 1) { var v = Vector256.Create(a[16]); c10 = Fma.MultiplyAdd(v, b0, c10); c11 = Fma.MultiplyAdd(v, b1, c11); }
+                if (TR.Count > 2) { var v = Vector256.Create(a[32]); c20 = Fma.MultiplyAdd(v, b0, c20); c21 = Fma.MultiplyAdd(v, b1, c21); }
+                if (TR.Count > 3) { var v = Vector256.Create(a[48]); c30 = Fma.MultiplyAdd(v, b0, c30); c31 = Fma.MultiplyAdd(v, b1, c31); }
+                if (TR.Count > 4) { var v = Vector256.Create(a[64]); c40 = Fma.MultiplyAdd(v, b0, c40); c41 = Fma.MultiplyAdd(v, b1, c41); }
+                if (TR.Count > 5) { var v = Vector256.Create(a[80]); c50 = Fma.MultiplyAdd(v, b0, c50); c51 = Fma.MultiplyAdd(v, b1, c51); }
+            }
+        }
+        Store(c, 0, c00, c01); if (TR.Count > 1) Store(c, 1, c10, c11);
+        if (TR.Count > 2) Store(c, 2, c20, c21); if (TR.Count > 3) Store(c, 3, c30, c31);
+        if (TR.Count > 4) Store(c, 4, c40, c41); if (TR.Count > 5) Store(c, 5, c50, c51);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static void Load(float* c, int r, ref Vector256<float> lo, ref Vector256<float> hi)
+        {
+            lo = Avx.LoadVector256(c + r * 16);
+            hi = Avx.LoadVector256(c + r * 16 + 8);
+        }
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static void Store(float* c, int r, Vector256<float> lo, Vector256<float> hi)
+        {
+            Avx.Store(c + r * 16, lo);
+            Avx.Store(c + r * 16 + 8, hi);
         }
     }
 }
