@@ -5,16 +5,16 @@ using static RobustSeg.Engine.Cpu.HostGemmKernels512;
 
 namespace RobustSeg.Engine.Cpu;
 
-/// <summary>A stride-1 convolution on AVX-512 or AVX2 that multiplies only the taps reading inside the image, with nothing packed
-/// per tap or tile: the input laid out once in blocks of 16 channels (C/16 x H x W x 16, as oneDNN's nChw16c), the weight
-/// once per 32 output channels as (channel, tap) rows of 32. An output row is cut into segments where the same kernel
-/// columns read inside the image (and its live kernel rows are the row's), a segment into tiles of up to 12 pixels; a
-/// tile's pixels are 16 floats apart in every channel block, so the micro-kernel (12 pixels x 32 channels on AVX-512, 6 x
-/// 16 on AVX2) broadcasts them straight from the input
-/// at fixed displacements against the weight rows of its live taps only. Where the tap GEMMs (<see cref="TapConv"/>) pack
-/// every tap's shifted window and add each tap's product into a window of the output, and the row bands multiply the
-/// padding columns, this path does neither: the dilated 3x3s of DeepLabV3's ASPP at 29x29 spend two thirds of their time
-/// in the kernel. Forward, and the data gradient as the forward of dy with the flipped, transposed kernel.</summary>
+/// <summary>A stride-1 convolution on AVX-512 or AVX2 that multiplies only the taps reading inside the image, with nothing
+/// packed per tap or tile: the input laid out once in blocks of 16 channels (C/16 x H x W x 16, as oneDNN's nChw16c), the
+/// weight once per panel of output channels as (channel, tap) rows. An output row is cut into segments where the same
+/// kernel columns read inside the image (its live kernel rows are the row's), a segment into tiles of up to 12 pixels (6
+/// on AVX2); a tile's pixels are 16 floats apart in every channel block, so the micro-kernel (12 pixels x 32 channels,
+/// 6 x 16 on AVX2) broadcasts them straight from the input at fixed displacements against the weight rows of its live
+/// taps only. Where the tap GEMMs (<see cref="TapConv"/>) pack every tap's shifted window and add each tap's product into
+/// a window of the output, and the row bands multiply the padding columns, this path does neither: the dilated 3x3s of
+/// DeepLabV3's ASPP at 29x29 spend two thirds of their time in the kernel. Forward, and the data gradient as the forward
+/// of dy with the flipped, transposed kernel.</summary>
 public static unsafe class LiveTapConv
 {
     /// <summary>Channels per input block.</summary>
@@ -32,7 +32,7 @@ public static unsafe class LiveTapConv
     /// channels at 65x65), ASPP 2048->256 at 65x65 measured no faster.</summary>
     const int BlockChannels = 128;
 
-    /// <summary>This thread's channels-last outputs (its panels, pixel-major rows of 32).</summary>
+    /// <summary>This thread's channels-last outputs (its panels, pixel-major rows of a panel's width).</summary>
     [ThreadStatic] static float[]? _out;
 
     /// <summary>Whether the path can run g: AVX-512 or AVX2, stride 1, a kernel larger than 1x1, whole 16-channel input
@@ -65,9 +65,10 @@ public static unsafe class LiveTapConv
         });
     }
 
-    /// <summary>wp[panel][c][t][o] = w[panel 32 + o][c][t]: per panel, the (channel, tap) rows of its 32 output channels.
+    /// <summary>wp[panel][c][t][o] = w[panel nr + o][c][t] (nr = <see cref="PanelWidth"/>): per panel, the (channel, tap)
+    /// rows of its output channels.
     /// A run of channels of one output channel is one run of floats in w, so 8 output channels' runs are transposed in
-    /// registers into rows of 32 a run at a time (one channel's taps at a time had cost a tenth of ASPP's forward). Flipped:
+    /// registers into panel rows a run at a time (one channel's taps at a time had cost a tenth of ASPP's forward). Flipped:
     /// w is the weight of the conv whose data gradient g is (g.C x g.K x taps), read as w[c][o][taps - 1 - t], 8 output
     /// channels' taps at a time.</summary>
     public static void PackWeight(in Conv2dGeom g, float* w, bool flipped, float* wp)
