@@ -167,6 +167,51 @@ public class GemmTests
         from p in Paths() from c in Cases().Concat(HostCases())
         select new TestCaseData(p, c).SetArgDisplayNames(p.ToString(), c.ToString());
 
+    /// <summary>B's full panels packed by the first row panel's tiles as they multiply (HostGemm.FusePackB, the tall parts'
+    /// A-in-L1 order): the same bits as the block packed first, and the double product, for a partly filled last panel,
+    /// several K blocks and a K tail, on one thread (M = 300: the tall path) and all cores.</summary>
+    [NonParallelizable]
+    [TestCase(300, 70, 1100), TestCase(600, 290, 530), TestCase(300, 33, 600)]
+    public void PackingBInTheFirstRowPanelGivesTheSameBits(int m, int n, int k)
+    {
+        var rng = new Random(m * 7 + n + k);
+        float[] Rand(int count) => Enumerable.Range(0, count).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray();
+        var a = Rand(m * k);
+        var b = Rand(k * n);
+        var want = new double[m * n];
+        for (int i = 0; i < m; i++)
+        for (int p = 0; p < k; p++)
+        for (int q = 0; q < n; q++)
+            want[i * n + q] += (double)a[i * k + p] * b[p * n + q];
+        int cores = HostParallel.Cores;
+        foreach (int threads in new[] { 1, cores }.Distinct())
+        foreach (var path in Paths())
+        {
+            var got = new float[2][];
+            for (int fused = 0; fused < 2; fused++)
+            {
+                bool keep = HostGemm.FusePackB;
+                HostGemm.FusePackB = fused == 1;
+                HostParallel.SetThreads(threads);
+                var c = new float[m * n];
+                try
+                {
+                    using (HostSimd.Use(path))
+                    unsafe
+                    {
+                        fixed (float* pa = a, pb = b, pc = c) HostGemm.Sgemm(false, false, m, n, k, 1f, pa, k, pb, n, 0f, pc, n);
+                    }
+                }
+                finally { HostGemm.FusePackB = keep; HostParallel.SetThreads(cores); }
+                got[fused] = c;
+            }
+            Assert.That(got[1], Is.EqualTo(got[0]), $"{path}, {threads} thread(s): B packed by the first row panel differs");
+            double err = 0;
+            for (int i = 0; i < want.Length; i++) err = Math.Max(err, Math.Abs(got[1][i] - want[i]));
+            Assert.That(err, Is.LessThan(1e-3), $"{path}, {threads} thread(s): vs the double product");
+        }
+    }
+
     /// <summary>A weight shared by a batch's GEMMs (stride 0) is packed once per thread and reused by its later tasks
     /// (HostGemm.ShareA): the same bits as each task packing its own, for parts under and over the L2 row budget, several
     /// K blocks and a K tail; and a second call with another A of the same shape (the threads' copies of the first

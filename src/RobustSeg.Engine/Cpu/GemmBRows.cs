@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using System.Runtime.CompilerServices;
 
 namespace RobustSeg.Engine.Cpu;
@@ -22,4 +24,23 @@ internal readonly unsafe struct OffsetRows(float* x, int* off) : IBRows
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float* Row(int p) => x + off[p];
+}
+
+/// <summary>Rows read from B itself (row p at src + p ld, an AVX-512 panel's 32 floats) and copied into a packed panel (row p
+/// at dst + 32 p) as the kernel reads them, the rows Ahead on fetched: the first row panel's tiles pack B's block while
+/// they multiply (<see cref="HostGemm.FusePackB"/>).</summary>
+internal readonly unsafe struct PackingRows(float* src, long ld, float* dst) : IBRows
+{
+    const int Ahead = 16;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public float* Row(int p)
+    {
+        float* s = src + p * ld, d = dst + (long)p * 32;
+        Sse.Prefetch0(s + Ahead * ld);
+        Sse.Prefetch0(s + Ahead * ld + 16);
+        Vector512.Store(Vector512.Load(s), d);
+        Vector512.Store(Vector512.Load(s + 16), d + 16);
+        return d;
+    }
 }

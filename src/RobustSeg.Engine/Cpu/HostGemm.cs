@@ -461,11 +461,19 @@ public static unsafe partial class HostGemm
                     for (int jb = np0; jb < np1; jb += ncPanels)
                     {
                         int je = Math.Min(np1, jb + ncPanels);
-                        float* pb = PackBBlock(in j, jb, je);
+                        int fused = FusePackB && PacksInKernel(in j) ? Math.Min(je, j.N / NR) : jb;
+                        float* pb = fused > jb ? PackBTail(in j, jb, fused, je) : PackBBlock(in j, jb, je);
                         for (int ip = ib; ip < ie; ip++)
                         for (int jp = jb; jp < je; jp++)
-                            Tile(in j, ip, jp, pa + (long)(ip - ib) * MR * kc, new PackedRows(pb + (long)(jp - jb) * NR * kc, NR), tmp,
-                                jp + 1 < je ? ip : ip + 1 < ie ? ip + 1 : -1, jp + 1 < je ? jp + 1 : jb);
+                        {
+                            float* panel = pb + (long)(jp - jb) * NR * kc;
+                            int nip = jp + 1 < je ? ip : ip + 1 < ie ? ip + 1 : -1, njp = jp + 1 < je ? jp + 1 : jb;
+                            if (ip == ib && jp < fused)
+                                Tile(in j, ip, jp, pa + (long)(ip - ib) * MR * kc,
+                                    new PackingRows(j.B + (long)j.P0 * j.Ldb + (long)jp * NR, j.Ldb, panel), tmp, nip, njp);
+                            else
+                                Tile(in j, ip, jp, pa + (long)(ip - ib) * MR * kc, new PackedRows(panel, NR), tmp, nip, njp);
+                        }
                     }
                 }
             else
@@ -532,6 +540,28 @@ public static unsafe partial class HostGemm
     /// <summary>Rows ahead that a B block's row-by-row packing prefetches (16 measured 0.96-0.98 of the time without, 8 and 32
     /// less; GEMM 1024^3, paired on Zen 5).</summary>
     const int PackAhead = 16;
+
+    /// <summary>Off: B blocks are packed whole before their tiles run (<see cref="PackBBlock"/>), as before the first row
+    /// panel's tiles packed them (tests compare the bits of both).</summary>
+    public static bool FusePackB { get; set; } = true;
+
+    /// <summary>Whether the first row panel's tiles pack B's full panels as they read them (<see cref="PackingRows"/>): B a
+    /// plain row-major matrix read untransposed, in the A-in-L1 order (AVX-512), where a task's B block is packed for its
+    /// rows alone. The copy rides on the kernel's loads and stores while the FMAs run, where the block packed first had it
+    /// all up front: GEMM 1024^3 on 2 cores 0.94-0.97 of the time, 512^3 0.96, 2048^3 and one core 1.0, DeepLabV3's 1x1
+    /// convs 0.97-1.0 (paired, Zen 5). The AVX2 order (B panel in L1, its block shared by every row sub-block) measured
+    /// 1.004-1.009 and packs first.</summary>
+    static bool PacksInKernel(in Job j) => j.Shape.AInL1 && j.Shape.Nr == 32 && !j.TransB && !j.HasCols && j.Taps == null;
+
+    /// <summary>This thread's block scratch for B panels [jb, je) with only the partly filled ones [full, je) packed (the
+    /// others are packed by the first row panel's tiles).</summary>
+    static float* PackBTail(in Job j, int jb, int full, int je)
+    {
+        int NR = j.Shape.Nr, step = NR * j.Kc;
+        float* pb = Scratch(ref _bBlock, (je - jb) * NR * j.Shape.Kc);
+        for (int jp = full; jp < je; jp++) PackBPanel(in j, jp, pb + (long)(jp - jb) * step);
+        return pb;
+    }
 
     /// <summary>B panels [jb, je) of the current K block, packed one after another in this thread's block scratch.</summary>
     static float* PackBBlock(in Job j, int jb, int je)
