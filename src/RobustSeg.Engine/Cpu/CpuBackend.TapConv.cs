@@ -28,7 +28,7 @@ public sealed unsafe partial class CpuBackend
         using var packed = Tensor.Empty(Device, checked((int)(g.Kh * g.Kw * new PackedA(null, sh, g.K, g.C).Floats)));
         var wt = TapConv.PackTaps(g, pw, flipped, sh, packed.Ptr);
         var G = g;
-        int cores = HostParallel.Cores, per = cores / Gcd(g.N, cores);
+        int per = HostParallel.PartsPerImage(g.N);
         bool byChannels = g.K > g.OutSpatial;
         int[] cuts = byChannels ? Cuts(g.K, per, 24) :   // 24: whole tiles of 6, 8 and 12 rows
             TapConv.RowCuts(g, Math.Min(per, g.Ho));
@@ -41,8 +41,6 @@ public sealed unsafe partial class CpuBackend
             TapPart(G, px + n * xImg, wt, py + n * yImg, r0, r1, k0, k1);
         });
     }
-
-    static int Gcd(int a, int b) => b == 0 ? a : Gcd(b, a % b);
 
     /// <summary>[0, n) cut into parts of about equal size at multiples of align (whole tiles).</summary>
     static int[] Cuts(int n, int parts, int align)

@@ -57,6 +57,12 @@ public static class HostParallel
         });
     }
 
+    /// <summary>Parts to cut each of n images into so that n x parts tasks give every core the same number: cores / gcd(n,
+    /// cores) (one image on 2 cores: 2 parts; 2 images: 1).</summary>
+    public static int PartsPerImage(int images) => Cores / Gcd(images, Cores);
+
+    static int Gcd(int a, int b) => b == 0 ? a : Gcd(b, a % b);
+
     /// <summary>One task per item (items are large: a batch image, an output channel block).</summary>
     public static void Each(int n, Action<int> body)
     {

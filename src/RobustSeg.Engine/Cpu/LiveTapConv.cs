@@ -110,8 +110,8 @@ public static unsafe class LiveTapConv
     public static void Forward(in Conv2dGeom g, float* xb, float* wp, float* y)
     {
         var G = g;
-        int nr = PanelWidth(HostSimd.Current), panels = g.K / nr, cores = HostParallel.Cores;
-        int parts = Math.Min(panels, cores / Gcd(g.N, cores));
+        int nr = PanelWidth(HostSimd.Current), panels = g.K / nr;
+        int parts = Math.Min(panels, HostParallel.PartsPerImage(g.N));
         long xImg = (long)g.C * g.InSpatial, yImg = (long)g.K * g.OutSpatial;
         var tiles = Tiles(g, TileWidth(HostSimd.Current));
         HostParallel.Each(g.N * parts, task =>
@@ -166,8 +166,6 @@ public static unsafe class LiveTapConv
             else Tile256(t.Pixels, live, xoff, woff, xc, (long)Block * g.InSpatial, blocks, wc, taps * nr, c, c0 > 0);
         }
     }
-
-    static int Gcd(int a, int b) => b == 0 ? a : Gcd(b, a % b);
 
     /// <summary>A tile: Pixels output pixels from (Oh, Ow) along the row, whose live taps are kernel rows [Kh0, Kh1) x
     /// columns [Kw0, Kw1).</summary>
