@@ -44,12 +44,16 @@ public static unsafe class ConvRowBands
     }
 
     /// <summary>The kernel rows [kh0, kh1) that read inside the image for output row oh ((0, 0) when none does).</summary>
-    static (int Kh0, int Kh1) LiveRows(in Conv2dGeom g, int oh)
+    static (int Kh0, int Kh1) LiveRows(in Conv2dGeom g, int oh) => LiveKernel(g.H, oh * g.Stride - g.Pad, g.Kh, g.Dil);
+
+    /// <summary>The kernel indices [k0, k1) whose input coordinate first + k dil lies in [0, size) ((0, 0) when none does):
+    /// an output row's live kernel rows, or an output column's live kernel columns.</summary>
+    internal static (int K0, int K1) LiveKernel(int size, int first, int kernel, int dil)
     {
-        int top = oh * g.Stride - g.Pad, kh0 = 0, kh1 = g.Kh;
-        while (kh0 < g.Kh && top + kh0 * g.Dil < 0) kh0++;
-        while (kh1 > kh0 && top + (kh1 - 1) * g.Dil >= g.H) kh1--;
-        return kh0 == kh1 ? (0, 0) : (kh0, kh1);
+        int k0 = 0, k1 = kernel;
+        while (k0 < kernel && first + k0 * dil < 0) k0++;
+        while (k1 > k0 && first + (k1 - 1) * dil >= size) k1--;
+        return k0 == k1 ? (0, 0) : (k0, k1);
     }
 
     /// <summary>The whole output as one band (the convolution as it is).</summary>

@@ -462,7 +462,7 @@ public static unsafe partial class HostGemm
                     {
                         int je = Math.Min(np1, jb + ncPanels);
                         int fused = FusePackB && PacksInKernel(in j) ? Math.Min(je, j.N / NR) : jb;
-                        float* pb = fused > jb ? PackBTail(in j, jb, fused, je) : PackBBlock(in j, jb, je);
+                        float* pb = PackBBlock(in j, jb, je, fused > jb);
                         for (int ip = ib; ip < ie; ip++)
                         for (int jp = jb; jp < je; jp++)
                         {
@@ -551,26 +551,21 @@ public static unsafe partial class HostGemm
     /// all up front: GEMM 1024^3 on 2 cores 0.94-0.97 of the time, 512^3 0.96, 2048^3 and one core 1.0, DeepLabV3's 1x1
     /// convs 0.97-1.0 (paired, Zen 5). The AVX2 order (B panel in L1, its block shared by every row sub-block) measured
     /// 1.004-1.009 and packs first.</summary>
-    static bool PacksInKernel(in Job j) => j.Shape.AInL1 && j.Shape.Nr == 32 && !j.TransB && !j.HasCols && j.Taps == null;
+    static bool PacksInKernel(in Job j) => j.Shape.AInL1 && j.Shape.Nr == 32 && PlainB(in j);
 
-    /// <summary>This thread's block scratch for B panels [jb, je) with only the partly filled ones [full, je) packed (the
-    /// others are packed by the first row panel's tiles).</summary>
-    static float* PackBTail(in Job j, int jb, int full, int je)
-    {
-        int NR = j.Shape.Nr, step = NR * j.Kc;
-        float* pb = Scratch(ref _bBlock, (je - jb) * NR * j.Shape.Kc);
-        for (int jp = full; jp < je; jp++) PackBPanel(in j, jp, pb + (long)(jp - jb) * step);
-        return pb;
-    }
+    /// <summary>Whether op(B) is B itself, a row-major matrix read untransposed (no image columns or taps).</summary>
+    static bool PlainB(in Job j) => !j.TransB && !j.HasCols && j.Taps == null;
 
-    /// <summary>B panels [jb, je) of the current K block, packed one after another in this thread's block scratch.</summary>
-    static float* PackBBlock(in Job j, int jb, int je)
+    /// <summary>B panels [jb, je) of the current K block, packed one after another in this thread's block scratch; where
+    /// the first row panel's tiles pack the full ones (fullByTiles, <see cref="PacksInKernel"/>), only the partly filled
+    /// last one.</summary>
+    static float* PackBBlock(in Job j, int jb, int je, bool fullByTiles = false)
     {
         int NR = j.Shape.Nr, step = NR * j.Kc;
         float* pb = Scratch(ref _bBlock, (je - jb) * NR * j.Shape.Kc);
         int full = Math.Min(je, j.N / NR);   // panels [jb, full) have all NR columns
-        int first = jb;                      // the first panel packed on its own
-        if (j.Shape.AInL1 && !j.TransB && !j.HasCols && j.Taps == null && full - jb >= 2 && Sse.IsSupported)
+        int first = fullByTiles ? full : jb; // the first panel packed on its own
+        if (!fullByTiles && j.Shape.AInL1 && PlainB(in j) && full - jb >= 2 && Sse.IsSupported)
         {
             // Row by row across the block's full panels, each of B's rows read as one run (full - jb) NR floats long and
             // fetched PackAhead rows ahead. Panel by panel it was kc runs of NR floats a row stride apart (4 KB at N = 1024,

@@ -25,7 +25,7 @@ public static unsafe class LiveTapConv
 
     /// <summary>Most pixels of a tile (the kernel's rows): 12 on AVX-512 (24 accumulators of 32 registers), 6 on AVX2 (12 of
     /// 16).</summary>
-    public static int TileWidth(HostSimdPath p) => p == HostSimdPath.Avx512 ? 12 : 6;
+    static int TileWidth(HostSimdPath p) => p == HostSimdPath.Avx512 ? 12 : 6;
 
     /// <summary>Channels per K block: the block's input (C/16 blocks of the whole map) and one panel's weight rows for it stay
     /// in L2 while every tile of the panel runs (at 29x29: 430 KB and 147 KB). Sized by the input instead (as few as 32
@@ -185,11 +185,11 @@ public static unsafe class LiveTapConv
         var tiles = new List<LiveTile>();
         for (int oh = 0; oh < g.Ho; oh++)
         {
-            var (kh0, kh1) = Live(g.H, oh - g.Pad, g.Kh, g.Dil);
+            var (kh0, kh1) = ConvRowBands.LiveKernel(g.H, oh - g.Pad, g.Kh, g.Dil);
             for (int s = 0; s + 1 < edges.Length; s++)
             {
                 int a = edges[s], len = edges[s + 1] - a;
-                var (kw0, kw1) = Live(g.W, a - g.Pad, g.Kw, g.Dil);
+                var (kw0, kw1) = ConvRowBands.LiveKernel(g.W, a - g.Pad, g.Kw, g.Dil);
                 int count = (len + maxPixels - 1) / maxPixels;
                 for (int i = 0, at = a; i < count; i++)
                 {
@@ -200,15 +200,6 @@ public static unsafe class LiveTapConv
             }
         }
         return tiles;
-    }
-
-    /// <summary>The kernel indices [k0, k1) whose input coordinate first + k dil lies in [0, size) (empty as (0, 0)).</summary>
-    static (int K0, int K1) Live(int size, int first, int kernel, int dil)
-    {
-        int k0 = 0, k1 = kernel;
-        while (k0 < kernel && first + k0 * dil < 0) k0++;
-        while (k1 > k0 && first + (k1 - 1) * dil >= size) k1--;
-        return k0 < k1 ? (k0, k1) : (0, 0);
     }
 
     /// <summary>One AVX-512 tile of r pixels: <see cref="Kernel{TR}"/> at that width.</summary>
